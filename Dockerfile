@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+#
+# smallredis container image.
+#   docker build -t smallredis:latest .
+#   docker run --rm -p 2345:2345 smallredis:latest
+#
+# (Without a Docker daemon, `make image` builds the same kind of image with
+# crane: see scripts/image.sh.)
+
+# ---- build stage: runs on the build host's platform, cross-compiles to the target
+FROM --platform=$BUILDPLATFORM golang:1.26 AS build
+WORKDIR /src
+
+# Module downloads in their own layer: only re-run when go.mod/go.sum change.
+COPY go.mod go.sum* ./
+RUN go mod download
+
+COPY . .
+ARG TARGETOS=linux
+ARG TARGETARCH
+RUN --mount=type=cache,target=/root/.cache/go-build \
+    CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
+    go build -trimpath -ldflags='-s -w' -o /out/smallredis ./cmd/smallredis
+
+# ---- final stage: static binary on distroless, non-root (uid/gid 65532)
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/smallredis /smallredis
+USER 65532:65532
+EXPOSE 2345
+ENTRYPOINT ["/smallredis"]

@@ -1,0 +1,77 @@
+# smallredis developer targets. `make test` is the one test command for a
+# fresh machine (see README); CI runs .ci/run (make test, then make image).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := test
+
+GO       ?= go
+GOFMT    ?= $(shell $(GO) env GOROOT)/bin/gofmt
+FUZZTIME ?= 15s
+BINARY   := bin/smallredis
+
+.PHONY: test deps fmt-check vet unit fuzz build run image clean
+
+## test: the full check for a fresh machine: deps, gofmt, vet, race tests, short fuzz run
+test:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory fmt-check
+	@$(MAKE) --no-print-directory vet
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz
+	@echo
+	@echo "==> make test: all checks passed"
+
+## deps: install redis-server and redis-cli (Debian packages) when missing
+deps:
+	@echo
+	@echo "==> [1/5] dependencies: scripts/deps.sh"
+	@bash scripts/deps.sh
+
+## fmt-check: fail, listing the files, if any Go file is not gofmt-formatted
+fmt-check:
+	@echo
+	@echo "==> [2/5] gofmt -l"
+	@files=$$(find . \( -path ./.git -o -path ./bin -o -name vendor -o -name testdata \) -prune \
+		-o -type f -name '*.go' -print0 | xargs -0 -r $(GOFMT) -l); \
+	if [[ -n "$$files" ]]; then \
+		echo "these files are not gofmt-formatted (run: gofmt -w FILE):"; \
+		echo "$$files" | sed 's/^/    /'; \
+		exit 1; \
+	fi; \
+	echo "gofmt: OK"
+
+## vet: go vet ./...
+vet:
+	@echo
+	@echo "==> [3/5] go vet ./..."
+	$(GO) vet ./...
+
+## unit: go test -race ./...
+unit:
+	@echo
+	@echo "==> [4/5] go test -race -timeout 12m ./..."
+	$(GO) test -race -timeout 12m ./...
+
+## fuzz: short fuzz run of the RESP parser
+fuzz:
+	@echo
+	@echo "==> [5/5] fuzz: FuzzParse for $(FUZZTIME) (./internal/resp)"
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/resp
+
+## build: static, stripped binary in bin/smallredis
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BINARY) ./cmd/smallredis
+
+## run: run the server from source (default port 2345)
+run:
+	$(GO) run ./cmd/smallredis
+
+## image: build and check the container image bin/smallredis.tar without Docker
+image:
+	@echo
+	@echo "==> image: scripts/image.sh"
+	@bash scripts/image.sh
+
+clean:
+	rm -rf bin

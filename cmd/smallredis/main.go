@@ -1,0 +1,102 @@
+// Command smallredis is a Redis-compatible in-memory cache server.
+//
+// Usage follows redis-server: an optional config file, then --directive
+// value overrides:
+//
+//	smallredis [/path/to/redis.conf] [--port 2345] [--maxmemory 100mb] ...
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+
+	"github.com/smallredis/smallredis/internal/command"
+	"github.com/smallredis/smallredis/internal/config"
+	"github.com/smallredis/smallredis/internal/server"
+)
+
+const usage = `Usage: smallredis [/path/to/redis.conf] [options]
+       smallredis --version
+       smallredis --help
+
+Options are redis.conf directives given as --name value, for example:
+  smallredis --port 2345 --bind 127.0.0.1 --maxmemory 100mb --maxmemory-policy allkeys-lru
+  smallredis /etc/redis/redis.conf --loglevel verbose
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cfg, err := config.Parse(args)
+	switch {
+	case errors.Is(err, config.ErrVersion):
+		fmt.Fprintf(stdout, "smallredis v=%s redis_version=%s go=%s\n", command.Version, command.RedisVersion, runtime.Version())
+		return 0
+	case errors.Is(err, config.ErrHelp):
+		fmt.Fprint(stdout, usage)
+		return 0
+	case err != nil:
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	log, closeLog, err := newLogger(cfg, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	defer closeLog()
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
+	}
+	srv := server.New(cfg, log)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		s := <-sig
+		log.Info("received signal, shutting down", "signal", s.String())
+		srv.Shutdown()
+	}()
+	log.Info("smallredis starting",
+		"version", command.Version, "redis_version", command.RedisVersion,
+		"port", cfg.Port(), "bind", cfg.Bind(), "pid", os.Getpid(),
+		"maxmemory", cfg.MaxMemory(), "maxmemory_policy", cfg.MaxMemoryPolicy(),
+		"maxclients", cfg.MaxClients(), "databases", cfg.Databases(), "config_file", cfg.ConfigFile())
+	if err := srv.Run(); err != nil {
+		log.Error("server failed", "err", err)
+		return 1
+	}
+	log.Info("smallredis stopped")
+	return 0
+}
+
+// newLogger honours the loglevel and logfile directives.
+func newLogger(cfg *config.Config, stdout io.Writer) (*slog.Logger, func(), error) {
+	out, closeFn := stdout, func() {}
+	if f := cfg.LogFile(); f != "" {
+		fh, err := os.OpenFile(f, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, nil, fmt.Errorf("can't open the log file: %w", err)
+		}
+		out, closeFn = fh, func() { fh.Close() }
+	}
+	var level slog.Level
+	switch cfg.LogLevel() {
+	case "debug", "verbose":
+		level = slog.LevelDebug
+	case "warning":
+		level = slog.LevelWarn
+	case "nothing":
+		level = slog.LevelError + 100
+	default:
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level})), closeFn, nil
+}

@@ -1,0 +1,290 @@
+package command
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// serverCommands administer and inspect the server.
+var serverCommands = []*Spec{
+	{Name: "info", Arity: -1, Flags: Loading | Stale, ACL: []string{"slow", "dangerous"}, Handler: info},
+	{Name: "dbsize", Arity: 1, Flags: ReadOnly | Fast, ACL: []string{"keyspace", "read", "fast"}, Handler: dbsize},
+	{Name: "flushdb", Arity: -1, Flags: Write, ACL: []string{"keyspace", "write", "slow", "dangerous"}, Handler: flushdb},
+	{Name: "flushall", Arity: -1, Flags: Write, ACL: []string{"keyspace", "write", "slow", "dangerous"}, Handler: flushall},
+	{Name: "time", Arity: 1, Flags: Loading | Stale | Fast, ACL: []string{"fast"}, Handler: timeCmd},
+	{Name: "lastsave", Arity: 1, Flags: Loading | Stale | Fast, ACL: []string{"fast", "dangerous"}, Handler: func(ctx *Ctx) { ctx.W.Int(ctx.S.Start.Unix()) }},
+	{Name: "monitor", Arity: 1, Flags: Admin | NoScript | Loading | Stale, ACL: []string{"admin", "slow", "dangerous"}, Handler: monitor},
+	{Name: "shutdown", Arity: -1, Flags: Admin | NoScript | Loading | Stale | NoMulti | AllowBusy, ACL: []string{"admin", "slow", "dangerous"}, Handler: shutdown},
+	{Name: "config", Arity: -2, ACL: []string{"slow"}, Subs: []*Spec{
+		{Name: "get", Arity: -3, Flags: Admin | NoScript | Loading | Stale, ACL: []string{"admin", "slow", "dangerous"}, Handler: configGet},
+		{Name: "set", Arity: -4, Flags: Admin | NoScript | Loading | Stale, ACL: []string{"admin", "slow", "dangerous"}, Handler: configSet},
+		{Name: "resetstat", Arity: 2, Flags: Admin | NoScript | Loading | Stale, ACL: []string{"admin", "slow", "dangerous"}, Handler: configResetStat},
+		{Name: "rewrite", Arity: 2, Flags: Admin | NoScript | Loading | Stale, ACL: []string{"admin", "slow", "dangerous"}, Handler: configRewrite},
+		{Name: "help", Arity: 2, Flags: Loading | Stale, ACL: []string{"slow"}, Handler: configHelp},
+	}},
+	{Name: "slowlog", Arity: -2, ACL: []string{"slow"}, Subs: []*Spec{
+		{Name: "get", Arity: -2, Flags: Admin | Loading | Stale, ACL: []string{"admin", "slow", "dangerous"}, Handler: slowlogGet},
+		{Name: "len", Arity: 2, Flags: Admin | Loading | Stale, ACL: []string{"admin", "slow", "dangerous"}, Handler: slowlogLen},
+		{Name: "reset", Arity: 2, Flags: Admin | Loading | Stale, ACL: []string{"admin", "slow", "dangerous"}, Handler: slowlogReset},
+		{Name: "help", Arity: 2, Flags: Loading | Stale, ACL: []string{"slow"}, Handler: slowlogHelp},
+	}},
+	{Name: "debug", Arity: -2, Flags: Admin | NoScript | Loading | Stale, ACL: []string{"admin", "slow", "dangerous"}, Handler: debug},
+	{Name: "cluster", Arity: -2, ACL: []string{"slow"}, Subs: []*Spec{
+		{Name: "slots", Arity: 2, Flags: NoScript | Loading | Stale, ACL: []string{"slow"}, Handler: clusterDisabled},
+		{Name: "shards", Arity: 2, Flags: NoScript | Loading | Stale, ACL: []string{"slow"}, Handler: clusterDisabled},
+		{Name: "nodes", Arity: 2, Flags: NoScript | Loading | Stale, ACL: []string{"slow"}, Handler: clusterDisabled},
+		{Name: "info", Arity: 2, Flags: NoScript | Loading | Stale, ACL: []string{"slow"}, Handler: clusterDisabled},
+	}},
+}
+
+func dbsize(ctx *Ctx) { ctx.W.Int(int64(ctx.DB().Len())) }
+
+// flushMode parses FLUSHDB/FLUSHALL's optional ASYNC|SYNC.
+func flushMode(ctx *Ctx) bool {
+	if len(ctx.Args) > 2 {
+		ctx.Err(ErrSyntax)
+		return false
+	}
+	if len(ctx.Args) == 2 {
+		switch strings.ToLower(string(ctx.Args[1])) {
+		case "async", "sync":
+		default:
+			ctx.Err(ErrSyntax)
+			return false
+		}
+	}
+	return true
+}
+
+func flushdb(ctx *Ctx) {
+	if flushMode(ctx) {
+		ctx.DB().Flush()
+		ctx.W.OK()
+	}
+}
+
+func flushall(ctx *Ctx) {
+	if flushMode(ctx) {
+		ctx.S.KS.FlushAll()
+		ctx.W.OK()
+	}
+}
+
+func timeCmd(ctx *Ctx) {
+	now := time.Now()
+	ctx.W.Array(2)
+	ctx.W.BulkInt(now.Unix())
+	ctx.W.BulkInt(int64(now.Nanosecond() / 1000))
+}
+
+func monitor(ctx *Ctx) {
+	if ctx.C.Monitor {
+		ctx.W.OK()
+		return
+	}
+	ctx.C.Monitor = true
+	ctx.S.monitors.add(ctx.C)
+	ctx.W.OK()
+}
+
+// shutdown: SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+func shutdown(ctx *Ctx) {
+	for _, a := range ctx.Args[1:] {
+		switch strings.ToLower(string(a)) {
+		case "nosave", "save", "now", "force":
+		case "abort":
+			ctx.Err("ERR No shutdown in progress.")
+			return
+		default:
+			ctx.Err(ErrSyntax)
+			return
+		}
+	}
+	// Like Redis, no reply on success: the connection just closes.
+	ctx.C.CloseAfterReply = true
+	ctx.S.Host.Shutdown()
+}
+
+func configGet(ctx *Ctx) {
+	pats := make([]string, len(ctx.Args)-2)
+	for i, a := range ctx.Args[2:] {
+		pats[i] = string(a)
+	}
+	pairs := ctx.S.Cfg.Get(pats...)
+	ctx.W.Map(len(pairs))
+	for _, p := range pairs {
+		ctx.W.BulkString(p[0])
+		ctx.W.BulkString(p[1])
+	}
+}
+
+func configSet(ctx *Ctx) {
+	args := ctx.Args[2:]
+	if len(args)%2 != 0 {
+		ctx.ErrArity()
+		return
+	}
+	pairs := make([][2]string, 0, len(args)/2)
+	for i := 0; i < len(args); i += 2 {
+		pairs = append(pairs, [2]string{string(args[i]), string(args[i+1])})
+	}
+	if err := ctx.S.Cfg.Set(pairs); err != nil {
+		ctx.Err(err.Error())
+		return
+	}
+	ctx.W.OK()
+}
+
+func configResetStat(ctx *Ctx) {
+	ctx.S.ResetStats()
+	ctx.W.OK()
+}
+
+func configRewrite(ctx *Ctx) {
+	if err := ctx.S.Cfg.Rewrite(); err != nil {
+		ctx.Err(err.Error())
+		return
+	}
+	ctx.W.OK()
+}
+
+func configHelp(ctx *Ctx) {
+	writeHelp(ctx, "CONFIG", []string{
+		"GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+		"SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+		"RESETSTAT", "    Reset statistics reported by the INFO command.",
+		"REWRITE", "    Rewrite the configuration file.",
+	})
+}
+
+// ResetStats clears the counters CONFIG RESETSTAT resets.
+func (s *Server) ResetStats() {
+	st := &s.Stats
+	st.Commands.Store(0)
+	st.Connections.Store(0)
+	st.Rejected.Store(0)
+	st.Hits.Store(0)
+	st.Misses.Store(0)
+	st.ErrorReplies.Store(0)
+	st.NetInput.Store(0)
+	st.NetOutput.Store(0)
+	st.errMu.Lock()
+	st.errors = nil
+	st.errMu.Unlock()
+	var walk func([]*Spec)
+	walk = func(specs []*Spec) {
+		for _, sp := range specs {
+			sp.stats.calls.Store(0)
+			sp.stats.usec.Store(0)
+			sp.stats.rejected.Store(0)
+			sp.stats.failed.Store(0)
+			walk(sp.Subs)
+		}
+	}
+	walk(s.Table.All())
+	s.slowlog.mu.Lock()
+	s.slowlog.entries = nil
+	s.slowlog.mu.Unlock()
+}
+
+// slowlogGet: SLOWLOG GET [count]
+func slowlogGet(ctx *Ctx) {
+	n := 10
+	if len(ctx.Args) > 3 {
+		ctx.ErrArity()
+		return
+	}
+	if len(ctx.Args) == 3 {
+		v, err := strconv.ParseInt(string(ctx.Args[2]), 10, 64)
+		if err != nil || v < -1 {
+			ctx.Err("ERR count should be greater than or equal to -1")
+			return
+		}
+		n = int(v)
+		if v == -1 {
+			n = int(^uint(0) >> 1)
+		}
+	}
+	l := &ctx.S.slowlog
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n > len(l.entries) {
+		n = len(l.entries)
+	}
+	ctx.W.Array(n)
+	for _, e := range l.entries[:n] {
+		ctx.W.Array(6)
+		ctx.W.Int(e.id)
+		ctx.W.Int(e.at)
+		ctx.W.Int(e.micros)
+		ctx.W.Array(len(e.args))
+		for _, a := range e.args {
+			ctx.W.BulkString(a)
+		}
+		ctx.W.BulkString(e.addr)
+		ctx.W.BulkString(e.name)
+	}
+}
+
+func slowlogLen(ctx *Ctx) {
+	l := &ctx.S.slowlog
+	l.mu.Lock()
+	n := len(l.entries)
+	l.mu.Unlock()
+	ctx.W.Int(int64(n))
+}
+
+func slowlogReset(ctx *Ctx) {
+	l := &ctx.S.slowlog
+	l.mu.Lock()
+	l.entries = nil
+	l.mu.Unlock()
+	ctx.W.OK()
+}
+
+func slowlogHelp(ctx *Ctx) {
+	writeHelp(ctx, "SLOWLOG", []string{
+		"GET [<count>]", "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+		"    Entries are made of:",
+		"    id, timestamp, time in microseconds, arguments array, client IP and port,",
+		"    client name",
+		"LEN", "    Return the length of the slowlog.",
+		"RESET", "    Reset the slowlog.",
+	})
+}
+
+// debug: DEBUG SLEEP seconds | DEBUG SET-ACTIVE-EXPIRE 0|1 | …
+func debug(ctx *Ctx) {
+	sub := strings.ToLower(string(ctx.Args[1]))
+	switch {
+	case sub == "sleep" && len(ctx.Args) == 3:
+		f, err := strconv.ParseFloat(string(ctx.Args[2]), 64)
+		if err != nil {
+			ctx.Err(ErrNotFloat)
+			return
+		}
+		// Like Redis, this blocks the server's event loop on purpose.
+		time.Sleep(time.Duration(f * float64(time.Second)))
+		ctx.W.OK()
+	case sub == "set-active-expire" && len(ctx.Args) == 3:
+		v, err := strconv.Atoi(string(ctx.Args[2]))
+		if err != nil {
+			ctx.Err(ErrNotInt)
+			return
+		}
+		ctx.S.ActiveExpire.Store(v != 0)
+		ctx.W.OK()
+	case sub == "help":
+		writeHelp(ctx, "DEBUG", []string{
+			"SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+			"SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not accessed.",
+		})
+	default:
+		ctx.Err("ERR unknown subcommand or wrong number of arguments for '" + string(ctx.Args[1]) + "'. Try DEBUG HELP.")
+	}
+}
+
+func clusterDisabled(ctx *Ctx) {
+	ctx.Err("ERR This instance has cluster support disabled")
+}

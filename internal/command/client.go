@@ -1,0 +1,164 @@
+package command
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Reply modes set by CLIENT REPLY.
+const (
+	ReplyOn = iota
+	ReplyOff
+	ReplySkip
+)
+
+// Client is one connection's state as commands see it. The connection's
+// own event loop is the only writer of the unexported plain fields; fields
+// that other clients read (CLIENT LIST, CLIENT KILL) are atomic or guarded
+// by mu.
+type Client struct {
+	ID      int64
+	Addr    string // remote ip:port
+	LAddr   string // local ip:port
+	FD      int
+	Created time.Time
+
+	// Proto is the protocol negotiated by HELLO (2 or 3).
+	Proto int
+	// Authed is false until AUTH succeeds when requirepass is set.
+	Authed bool
+	// CloseAfterReply asks the server to close once the reply is written.
+	CloseAfterReply bool
+	// ReplyMode is CLIENT REPLY's mode.
+	ReplyMode int
+	// Monitor is set by MONITOR: the connection only receives the feed.
+	Monitor bool
+
+	db         atomic.Int32
+	proto      atomic.Int32 // mirror of Proto for other clients' CLIENT LIST
+	lastCmd    atomic.Pointer[Spec]
+	lastActive atomic.Int64 // unix ms
+	noEvict    atomic.Bool
+	noTouch    atomic.Bool
+	killed     atomic.Bool
+
+	mu      sync.Mutex // guards name, libName, libVer
+	name    string
+	libName string
+	libVer  string
+
+	// Kill closes the connection from any goroutine (set by the server).
+	Kill func()
+	// Send writes bytes to the connection from any goroutine (MONITOR
+	// feed, later pub/sub); set by the server.
+	Send func(b []byte)
+	// QueryBuf reports the unparsed input buffered (CLIENT LIST qbuf).
+	QueryBuf func() int
+}
+
+// NewClient makes a client with Redis's defaults (RESP2, db 0).
+func NewClient(id int64, addr, laddr string, fd int) *Client {
+	c := &Client{ID: id, Addr: addr, LAddr: laddr, FD: fd, Created: time.Now(), Proto: 2}
+	c.proto.Store(2)
+	c.lastActive.Store(time.Now().UnixMilli())
+	return c
+}
+
+// DB is the selected database index.
+func (c *Client) DB() int { return int(c.db.Load()) }
+
+// SetDB selects a database.
+func (c *Client) SetDB(i int) { c.db.Store(int32(i)) }
+
+// SetProto records the protocol HELLO negotiated.
+func (c *Client) SetProto(p int) { c.Proto = p; c.proto.Store(int32(p)) }
+
+// Name is the CLIENT SETNAME name.
+func (c *Client) Name() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.name
+}
+
+// SetName sets the CLIENT SETNAME name.
+func (c *Client) SetName(n string) {
+	c.mu.Lock()
+	c.name = n
+	c.mu.Unlock()
+}
+
+// SetLib records CLIENT SETINFO LIB-NAME / LIB-VER ("" leaves one unchanged).
+func (c *Client) SetLib(name, ver string) {
+	c.mu.Lock()
+	if name != "" {
+		c.libName = name
+	}
+	if ver != "" {
+		c.libVer = ver
+	}
+	c.mu.Unlock()
+}
+
+// NoTouch reports CLIENT NO-TOUCH.
+func (c *Client) NoTouch() bool { return c.noTouch.Load() }
+
+// NoEvict reports CLIENT NO-EVICT.
+func (c *Client) NoEvict() bool { return c.noEvict.Load() }
+
+// Killed reports whether CLIENT KILL closed this client.
+func (c *Client) Killed() bool { return c.killed.Load() }
+
+// MarkKilled flags the client as killed and closes it.
+func (c *Client) MarkKilled() {
+	if c.killed.CompareAndSwap(false, true) && c.Kill != nil {
+		c.Kill()
+	}
+}
+
+// Touch records activity for idle time and CLIENT LIST.
+func (c *Client) Touch(s *Spec, nowMs int64) {
+	c.lastCmd.Store(s)
+	c.lastActive.Store(nowMs)
+}
+
+// IdleMs is the time since the last command.
+func (c *Client) IdleMs(nowMs int64) int64 { return nowMs - c.lastActive.Load() }
+
+// Info renders the CLIENT LIST / CLIENT INFO line, as Redis 7 does.
+func (c *Client) Info(now time.Time) string {
+	c.mu.Lock()
+	name, lib, ver := c.name, c.libName, c.libVer
+	c.mu.Unlock()
+	cmd := "NULL"
+	if s := c.lastCmd.Load(); s != nil {
+		cmd = s.Name
+	}
+	flags := "N"
+	if c.Monitor {
+		flags = "O"
+	}
+	qbuf := 0
+	if c.QueryBuf != nil {
+		qbuf = c.QueryBuf()
+	}
+	var b strings.Builder
+	b.WriteString("id=" + strconv.FormatInt(c.ID, 10))
+	b.WriteString(" addr=" + c.Addr)
+	b.WriteString(" laddr=" + c.LAddr)
+	b.WriteString(" fd=" + strconv.Itoa(c.FD))
+	b.WriteString(" name=" + name)
+	b.WriteString(" age=" + strconv.FormatInt(int64(now.Sub(c.Created)/time.Second), 10))
+	b.WriteString(" idle=" + strconv.FormatInt(c.IdleMs(now.UnixMilli())/1000, 10))
+	b.WriteString(" flags=" + flags)
+	b.WriteString(" db=" + strconv.Itoa(c.DB()))
+	b.WriteString(" sub=0 psub=0 ssub=0 multi=-1")
+	b.WriteString(" qbuf=" + strconv.Itoa(qbuf) + " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0")
+	b.WriteString(" events=r cmd=" + cmd)
+	b.WriteString(" user=default redir=-1")
+	b.WriteString(" resp=" + strconv.Itoa(int(c.proto.Load())))
+	b.WriteString(" lib-name=" + lib + " lib-ver=" + ver)
+	return b.String()
+}

@@ -1,0 +1,47 @@
+package command
+
+// Redis's error replies, byte for byte as Redis 7 sends them (without the
+// leading '-'). The differential tests compare them exactly.
+const (
+	ErrSyntax          = "ERR syntax error"
+	ErrWrongType       = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	ErrNotInt          = "ERR value is not an integer or out of range"
+	ErrNotFloat        = "ERR value is not a valid float"
+	ErrOverflow        = "ERR increment or decrement would overflow"
+	ErrNoSuchKey       = "ERR no such key"
+	ErrInvalidDB       = "ERR DB index is out of range"
+	ErrInvalidExpire   = "ERR invalid expire time in '%s' command"
+	ErrNoAuth          = "NOAUTH Authentication required."
+	ErrWrongPass       = "WRONGPASS invalid username-password pair or user is disabled."
+	ErrNoPass          = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+	ErrNoProto         = "NOPROTO unsupported protocol version"
+	ErrOOM             = "OOM command not allowed when used memory > 'maxmemory'."
+	ErrStringTooLong   = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+	ErrTimeout         = "ERR timeout is not an integer or out of range"
+	ErrMaxClients      = "ERR max number of clients reached"
+	ErrBitOffset       = "ERR bit offset is not an integer or out of range"
+	ErrBitValue        = "ERR bit is not an integer or out of range"
+	ErrSameObject      = "ERR source and destination objects are the same"
+	ErrNegativeCount   = "ERR value is out of range, must be positive"
+	ErrIncrFloatNaNInf = "ERR increment would produce NaN or Infinity"
+	ErrDecrOverflow    = "ERR decrement would overflow"
+	ErrOffsetRange     = "ERR offset is out of range"
+	ErrLCSType         = "ERR The specified keys must contain string values"
+	ErrLCSLenIdx       = "ERR If you want both the length and indexes, please just use IDX."
+	ErrBitArg          = "ERR The bit argument must be 1 or 0."
+	ErrBitfieldType    = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."
+	ErrBitfieldRO      = "ERR BITFIELD_RO only supports the GET subcommand"
+	ErrBitfieldOvf     = "ERR Invalid OVERFLOW type specified"
+	ErrBitopNot        = "ERR BITOP NOT must be called with a single source key."
+	ErrIntRange        = "ERR value is out of range, value must between -2147483648 and 2147483647"
+)
+
+// errPrefix is the error code used for errorstats: the first word.
+func errPrefix(msg string) string {
+	for i := 0; i < len(msg); i++ {
+		if msg[i] == ' ' {
+			return msg[:i]
+		}
+	}
+	return msg
+}

@@ -1,0 +1,114 @@
+package command
+
+import (
+	"time"
+
+	"github.com/smallredis/smallredis/internal/resp"
+	"github.com/smallredis/smallredis/internal/store"
+)
+
+// Exec runs one command for client c, appending its reply to w. It returns
+// a non-zero duration when the command could not run yet (CLIENT PAUSE):
+// the caller keeps the command and retries it after that long, writing
+// nothing now.
+func (s *Server) Exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.Duration {
+	if len(args) == 0 {
+		return 0
+	}
+	start := len(w.B)
+	*ctx = Ctx{Args: args, W: w, C: c, S: s, Now: store.NowMs()}
+	spec := s.Table.Lookup(args[0])
+	if spec == nil {
+		ctx.Cmd = &unknownSpec
+		ctx.Err(unknownCommand(args))
+		return 0
+	}
+	if spec.subs != nil && len(args) >= 2 {
+		sub := spec.LookupSub(args[1])
+		if sub == nil {
+			ctx.Cmd = spec
+			ctx.Err("ERR unknown subcommand '" + truncate(string(args[1]), 128) + "'. Try " + upper(spec.Name) + " HELP.")
+			return 0
+		}
+		spec = sub
+	}
+	ctx.Cmd = spec
+	if !spec.checkArity(len(args)) {
+		ctx.ErrArity()
+		spec.stats.rejected.Add(1)
+		return 0
+	}
+	if !c.Authed && spec.Flags&NoAuth == 0 && s.Cfg.RequirePass() != "" {
+		ctx.Err(ErrNoAuth)
+		spec.stats.rejected.Add(1)
+		return 0
+	}
+	if d := s.pause.blocks(spec, time.Now()); d > 0 {
+		return d
+	}
+	if s.monitors.active() && spec.Flags&(SkipMonitor|Admin) == 0 {
+		s.monitors.feed(c, ctx.Now, args)
+	}
+	t0 := time.Now()
+	spec.Handler(ctx)
+	if ctx.Block > 0 {
+		w.B = w.B[:start]
+		return ctx.Block
+	}
+	dur := time.Since(t0)
+	spec.stats.calls.Add(1)
+	spec.stats.usec.Add(int64(dur / time.Microsecond))
+	s.Stats.Commands.Add(1)
+	c.Touch(spec, ctx.Now)
+	if spec.Flags&SkipSlowlog == 0 {
+		s.slowlog.record(s, c, args, dur)
+	}
+	switch c.ReplyMode {
+	case ReplyOff:
+		w.B = w.B[:start]
+	case ReplySkip:
+		w.B = w.B[:start]
+		c.ReplyMode = ReplyOn
+	case skipNext:
+		c.ReplyMode = ReplySkip
+	}
+	return 0
+}
+
+// unknownSpec stands in for commands not in the table, so error replies
+// to them are still counted.
+var unknownSpec = Spec{Name: "unknown"}
+
+// unknownCommand renders Redis 7's text for a command not in the table.
+func unknownCommand(args [][]byte) string {
+	var a []byte
+	for _, arg := range args[1:] {
+		if len(a) >= 128 {
+			break
+		}
+		a = append(a, '\'')
+		a = append(a, truncate(string(arg), 128-len(a))...)
+		a = append(a, '\'', ' ')
+	}
+	return "ERR unknown command '" + truncate(string(args[0]), 128) + "', with args beginning with: " + string(a)
+}
+
+func truncate(s string, n int) string {
+	if n < 0 {
+		n = 0
+	}
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,15 @@
+package command
+
+// DefaultTable is every command smallredis implements, family by family.
+// Adding a command is one Spec in its family plus its handler and tests.
+func DefaultTable() *Table {
+	return NewTable(
+		connectionCommands,
+		serverCommands,
+		introspectionCommands,
+		stringCommands,
+		bitmapCommands,
+		keyCommands,
+		expireCommands,
+	)
+}

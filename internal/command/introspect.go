@@ -1,0 +1,363 @@
+package command
+
+import (
+	"strings"
+
+	"github.com/smallredis/smallredis/internal/glob"
+	"github.com/smallredis/smallredis/internal/resp"
+)
+
+var introspectionCommands = []*Spec{
+	{Name: "command", Arity: -1, Flags: Loading | Stale, ACL: []string{"slow", "connection"}, Handler: commandAll, Subs: []*Spec{
+		{Name: "count", Arity: 2, Flags: Loading | Stale, ACL: []string{"slow", "connection"}, Handler: commandCount},
+		{Name: "info", Arity: -2, Flags: Loading | Stale, ACL: []string{"slow", "connection"}, Handler: commandInfo},
+		{Name: "docs", Arity: -2, Flags: Loading | Stale, ACL: []string{"slow", "connection"}, Handler: commandDocs},
+		{Name: "list", Arity: -2, Flags: Loading | Stale, ACL: []string{"slow", "connection"}, Handler: commandList},
+		{Name: "getkeys", Arity: -4, Flags: Loading | Stale, ACL: []string{"slow", "connection"}, Handler: commandGetKeys},
+		{Name: "getkeysandflags", Arity: -4, Flags: Loading | Stale, ACL: []string{"slow", "connection"}, Handler: commandGetKeysAndFlags},
+		{Name: "help", Arity: 2, Flags: Loading | Stale, ACL: []string{"slow", "connection"}, Handler: commandHelp},
+	}},
+}
+
+// commandAll: COMMAND — info for every command.
+func commandAll(ctx *Ctx) {
+	all := ctx.S.Table.All()
+	ctx.W.Array(len(all))
+	for _, s := range all {
+		writeInfo(ctx.W, s)
+	}
+}
+
+func commandCount(ctx *Ctx) { ctx.W.Int(int64(ctx.S.Table.Len())) }
+
+// lookupFull finds "name" or "container|sub".
+func (t *Table) lookupFull(name string) *Spec {
+	name = strings.ToLower(name)
+	top, sub, ok := strings.Cut(name, "|")
+	s := t.byName[top]
+	if s == nil || !ok {
+		return s
+	}
+	return s.subs[sub]
+}
+
+// commandInfo: COMMAND INFO [command-name …]
+func commandInfo(ctx *Ctx) {
+	if len(ctx.Args) == 2 {
+		commandAll(ctx)
+		return
+	}
+	ctx.W.Array(len(ctx.Args) - 2)
+	for _, a := range ctx.Args[2:] {
+		if s := ctx.S.Table.lookupFull(string(a)); s != nil {
+			writeInfo(ctx.W, s)
+		} else {
+			ctx.W.Null()
+		}
+	}
+}
+
+func writeInfo(w *resp.Writer, s *Spec) {
+	w.Array(10)
+	w.BulkString(s.Name)
+	w.Int(int64(s.Arity))
+	flags := s.Flags.Names()
+	w.Set(len(flags))
+	for _, f := range flags {
+		w.Simple(f)
+	}
+	w.Int(int64(s.FirstKey))
+	w.Int(int64(s.LastKey))
+	w.Int(int64(s.Step))
+	w.Set(len(s.ACL))
+	for _, c := range s.ACL {
+		w.Simple("@" + c)
+	}
+	w.Array(0) // tips
+	if s.FirstKey > 0 {
+		w.Array(1)
+		w.Map(3)
+		w.BulkString("flags")
+		w.Set(0)
+		w.BulkString("begin_search")
+		w.Map(2)
+		w.BulkString("type")
+		w.BulkString("index")
+		w.BulkString("spec")
+		w.Map(1)
+		w.BulkString("index")
+		w.Int(int64(s.FirstKey))
+		w.BulkString("find_keys")
+		w.Map(2)
+		w.BulkString("type")
+		w.BulkString("range")
+		w.BulkString("spec")
+		w.Map(3)
+		last := s.LastKey
+		if last >= 0 {
+			last -= s.FirstKey
+		}
+		w.BulkString("lastkey")
+		w.Int(int64(last))
+		w.BulkString("keystep")
+		w.Int(int64(s.Step))
+		w.BulkString("limit")
+		w.Int(0)
+	} else {
+		w.Array(0)
+	}
+	w.Array(len(s.Subs))
+	for _, sub := range s.Subs {
+		writeInfo(w, sub)
+	}
+}
+
+// commandDocs: COMMAND DOCS [command-name …]
+func commandDocs(ctx *Ctx) {
+	var specs []*Spec
+	if len(ctx.Args) == 2 {
+		specs = ctx.S.Table.All()
+	} else {
+		for _, a := range ctx.Args[2:] {
+			if s := ctx.S.Table.lookupFull(string(a)); s != nil {
+				specs = append(specs, s)
+			}
+		}
+	}
+	ctx.W.Map(len(specs))
+	for _, s := range specs {
+		ctx.W.BulkString(s.Name)
+		writeDoc(ctx.W, s)
+	}
+}
+
+func writeDoc(w *resp.Writer, s *Spec) {
+	d := &s.Doc
+	n := 4
+	if len(d.DocFlags) > 0 {
+		n++
+	}
+	if d.Replaced != "" {
+		n++
+	}
+	if len(d.History) > 0 {
+		n++
+	}
+	if len(d.Args) > 0 {
+		n++
+	}
+	if len(s.Subs) > 0 {
+		n++
+	}
+	w.Map(n)
+	w.BulkString("summary")
+	w.BulkString(d.Summary)
+	w.BulkString("since")
+	w.BulkString(d.Since)
+	w.BulkString("group")
+	w.BulkString(d.Group)
+	w.BulkString("complexity")
+	w.BulkString(d.Complexity)
+	if len(d.DocFlags) > 0 {
+		w.BulkString("doc_flags")
+		w.Set(len(d.DocFlags))
+		for _, f := range d.DocFlags {
+			w.Simple(f)
+		}
+	}
+	if d.Replaced != "" {
+		w.BulkString("replaced_by")
+		w.BulkString(d.Replaced)
+	}
+	if len(d.History) > 0 {
+		w.BulkString("history")
+		w.Array(len(d.History))
+		for _, h := range d.History {
+			w.Array(2)
+			w.BulkString(h[0])
+			w.BulkString(h[1])
+		}
+	}
+	if len(d.Args) > 0 {
+		w.BulkString("arguments")
+		writeArgs(w, d.Args)
+	}
+	if len(s.Subs) > 0 {
+		w.BulkString("subcommands")
+		w.Map(len(s.Subs))
+		for _, sub := range s.Subs {
+			w.BulkString(sub.Name)
+			writeDoc(w, sub)
+		}
+	}
+}
+
+func writeArgs(w *resp.Writer, args []Arg) {
+	w.Array(len(args))
+	for _, a := range args {
+		n := 2
+		if a.KeySpec >= 0 && a.Type == "key" {
+			n++
+		}
+		for _, s := range []string{a.Token, a.Display, a.Since} {
+			if s != "" {
+				n++
+			}
+		}
+		if len(a.Flags) > 0 {
+			n++
+		}
+		if len(a.Children) > 0 {
+			n++
+		}
+		w.Map(n)
+		w.BulkString("name")
+		w.BulkString(a.Name)
+		w.BulkString("type")
+		w.BulkString(a.Type)
+		if a.Display != "" {
+			w.BulkString("display_text")
+			w.BulkString(a.Display)
+		}
+		if a.KeySpec >= 0 && a.Type == "key" {
+			w.BulkString("key_spec_index")
+			w.Int(int64(a.KeySpec))
+		}
+		if a.Token != "" {
+			w.BulkString("token")
+			w.BulkString(a.Token)
+		}
+		if a.Since != "" {
+			w.BulkString("since")
+			w.BulkString(a.Since)
+		}
+		if len(a.Flags) > 0 {
+			w.BulkString("flags")
+			w.Set(len(a.Flags))
+			for _, f := range a.Flags {
+				w.Simple(f)
+			}
+		}
+		if len(a.Children) > 0 {
+			w.BulkString("arguments")
+			writeArgs(w, a.Children)
+		}
+	}
+}
+
+// commandList: COMMAND LIST [FILTERBY MODULE name | ACLCAT cat | PATTERN p]
+func commandList(ctx *Ctx) {
+	var keep func(s *Spec) bool
+	switch {
+	case len(ctx.Args) == 2:
+		keep = func(*Spec) bool { return true }
+	case len(ctx.Args) == 5 && strings.EqualFold(string(ctx.Args[2]), "filterby"):
+		v := string(ctx.Args[4])
+		switch strings.ToLower(string(ctx.Args[3])) {
+		case "module":
+			keep = func(*Spec) bool { return false }
+		case "aclcat":
+			keep = func(s *Spec) bool {
+				for _, c := range s.ACL {
+					if strings.EqualFold(c, v) {
+						return true
+					}
+				}
+				return false
+			}
+		case "pattern":
+			keep = func(s *Spec) bool { return glob.Match([]byte(v), []byte(s.Name), true) }
+		}
+	}
+	if keep == nil {
+		ctx.Err(ErrSyntax)
+		return
+	}
+	var names []string
+	var walk func([]*Spec)
+	walk = func(specs []*Spec) {
+		for _, s := range specs {
+			if keep(s) {
+				names = append(names, s.Name)
+			}
+			walk(s.Subs)
+		}
+	}
+	walk(ctx.S.Table.All())
+	ctx.W.Array(len(names))
+	for _, n := range names {
+		ctx.W.BulkString(n)
+	}
+}
+
+// resolve finds the spec for a full command line (COMMAND GETKEYS).
+func (ctx *Ctx) resolve(args [][]byte) *Spec {
+	s := ctx.S.Table.Lookup(args[0])
+	if s == nil {
+		ctx.Err("ERR Invalid command specified")
+		return nil
+	}
+	if s.subs != nil && len(args) >= 2 {
+		if sub := s.LookupSub(args[1]); sub != nil {
+			s = sub
+		}
+	}
+	if !s.checkArity(len(args)) {
+		ctx.Err("ERR Invalid number of arguments specified for command")
+		return nil
+	}
+	return s
+}
+
+// commandGetKeys: COMMAND GETKEYS command [arg …]
+func commandGetKeys(ctx *Ctx) {
+	args := ctx.Args[2:]
+	s := ctx.resolve(args)
+	if s == nil {
+		return
+	}
+	keys := s.Keys(args)
+	if len(keys) == 0 {
+		ctx.Err("ERR The command has no key arguments")
+		return
+	}
+	ctx.W.Array(len(keys))
+	for _, i := range keys {
+		ctx.W.Bulk(args[i])
+	}
+}
+
+func commandGetKeysAndFlags(ctx *Ctx) {
+	args := ctx.Args[2:]
+	s := ctx.resolve(args)
+	if s == nil {
+		return
+	}
+	keys := s.Keys(args)
+	if len(keys) == 0 {
+		ctx.Err("ERR The command has no key arguments")
+		return
+	}
+	ctx.W.Array(len(keys))
+	for _, i := range keys {
+		ctx.W.Array(2)
+		ctx.W.Bulk(args[i])
+		ctx.W.Set(0)
+	}
+}
+
+func commandHelp(ctx *Ctx) {
+	writeHelp(ctx, "COMMAND", []string{
+		"(no subcommand)", "    Return details about all Redis commands.",
+		"COUNT", "    Return the total number of commands in this Redis server.",
+		"LIST", "    Return a list of all commands in this Redis server.",
+		"INFO [<command-name> ...]", "    Return details about multiple Redis commands.",
+		"    If no command names are given, documentation details for all",
+		"    commands are returned.",
+		"DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
+		"    If no command names are given, documentation details for all",
+		"    commands are returned.",
+		"GETKEYS <full-command>", "    Return the keys from a full Redis command.",
+		"GETKEYSANDFLAGS <full-command>", "    Return the keys and the access flags from a full Redis command.",
+	})
+}

@@ -1,0 +1,177 @@
+package command
+
+import (
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// slowlog keeps the most recent commands slower than
+// slowlog-log-slower-than microseconds.
+type slowlog struct {
+	mu      sync.Mutex // guards entries, nextID
+	entries []slowEntry
+	nextID  int64
+}
+
+type slowEntry struct {
+	id       int64
+	at       int64 // unix seconds
+	micros   int64
+	args     []string
+	addr     string
+	name     string
+	argCount int
+}
+
+func (l *slowlog) record(s *Server, c *Client, args [][]byte, dur time.Duration) {
+	limit := s.Cfg.SlowlogSlowerThan()
+	if limit < 0 || int64(dur/time.Microsecond) < limit {
+		return
+	}
+	// As Redis: at most 32 arguments, each at most 128 bytes.
+	const maxArgs, maxLen = 32, 128
+	n := len(args)
+	keep := n
+	if keep > maxArgs {
+		keep = maxArgs - 1
+	}
+	out := make([]string, 0, keep+1)
+	for _, a := range args[:keep] {
+		if len(a) > maxLen {
+			out = append(out, string(a[:maxLen])+"... ("+strconv.Itoa(len(a)-maxLen)+" more bytes)")
+		} else {
+			out = append(out, string(a))
+		}
+	}
+	if keep < n {
+		out = append(out, "... ("+strconv.Itoa(n-keep)+" more arguments)")
+	}
+	e := slowEntry{at: time.Now().Unix(), micros: int64(dur / time.Microsecond), args: out, addr: c.Addr, name: c.Name()}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e.id = l.nextID
+	l.nextID++
+	l.entries = append([]slowEntry{e}, l.entries...)
+	if max := int(s.Cfg.SlowlogMaxLen()); len(l.entries) > max {
+		l.entries = l.entries[:max]
+	}
+}
+
+// monitors fans the command stream out to MONITOR clients.
+type monitors struct {
+	n  atomic.Int32
+	mu sync.Mutex // guards list
+	l  []*Client
+}
+
+func (m *monitors) active() bool { return m.n.Load() > 0 }
+
+func (m *monitors) add(c *Client) {
+	m.mu.Lock()
+	m.l = append(m.l, c)
+	m.n.Store(int32(len(m.l)))
+	m.mu.Unlock()
+}
+
+// Remove drops a client from the MONITOR list when it disconnects.
+func (s *Server) RemoveClient(c *Client) {
+	m := &s.monitors
+	m.mu.Lock()
+	for i, x := range m.l {
+		if x == c {
+			m.l = append(m.l[:i], m.l[i+1:]...)
+			break
+		}
+	}
+	m.n.Store(int32(len(m.l)))
+	m.mu.Unlock()
+}
+
+func (m *monitors) feed(c *Client, nowMs int64, args [][]byte) {
+	now := time.Now()
+	b := []byte{'+'}
+	b = strconv.AppendInt(b, now.Unix(), 10)
+	b = append(b, '.')
+	us := strconv.Itoa(now.Nanosecond() / 1000)
+	for i := len(us); i < 6; i++ {
+		b = append(b, '0')
+	}
+	b = append(b, us...)
+	b = append(b, " ["...)
+	b = strconv.AppendInt(b, int64(c.DB()), 10)
+	b = append(b, ' ')
+	b = append(b, c.Addr...)
+	b = append(b, ']')
+	for _, a := range args {
+		b = append(b, ' ')
+		b = appendRepr(b, a)
+	}
+	b = append(b, '\r', '\n')
+	m.mu.Lock()
+	for _, mc := range m.l {
+		if mc != c && mc.Send != nil {
+			mc.Send(b)
+		}
+	}
+	m.mu.Unlock()
+}
+
+// appendRepr quotes s as Redis's sdscatrepr does.
+func appendRepr(b, s []byte) []byte {
+	b = append(b, '"')
+	for _, c := range s {
+		switch c {
+		case '\\', '"':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\a':
+			b = append(b, '\\', 'a')
+		case '\b':
+			b = append(b, '\\', 'b')
+		default:
+			if c >= 0x20 && c < 0x7f {
+				b = append(b, c)
+			} else {
+				const hex = "0123456789abcdef"
+				b = append(b, '\\', 'x', hex[c>>4], hex[c&15])
+			}
+		}
+	}
+	return append(b, '"')
+}
+
+// pauseState implements CLIENT PAUSE / UNPAUSE.
+type pauseState struct {
+	until    atomic.Int64 // unix nanoseconds; 0 = not paused
+	writeOnl atomic.Bool  // WRITE mode: only writes wait
+}
+
+// blocks reports how long a command must wait because of CLIENT PAUSE.
+func (p *pauseState) blocks(s *Spec, now time.Time) time.Duration {
+	until := p.until.Load()
+	if until == 0 {
+		return 0
+	}
+	left := time.Duration(until - now.UnixNano())
+	if left <= 0 {
+		return 0
+	}
+	// Commands that lift or inspect the pause never wait.
+	if s.Name == "client|unpause" || s.Flags&(NoAuth|Admin) != 0 && s.Flags&Write == 0 {
+		return 0
+	}
+	if p.writeOnl.Load() && s.Flags&(Write|MayReplicate) == 0 {
+		return 0
+	}
+	if left > 10*time.Millisecond {
+		left = 10 * time.Millisecond // re-check soon: UNPAUSE may come first
+	}
+	return left
+}

@@ -1,0 +1,160 @@
+package command
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/smallredis/smallredis/internal/config"
+	"github.com/smallredis/smallredis/internal/resp"
+	"github.com/smallredis/smallredis/internal/store"
+)
+
+// Version is smallredis's own version; RedisVersion is the Redis version
+// we report so clients enable the features we implement.
+const (
+	Version      = "0.1.0"
+	RedisVersion = "7.2.0"
+)
+
+// Host is what the network layer provides to commands that reach beyond
+// one connection.
+type Host interface {
+	// Clients returns a snapshot of the connected clients.
+	Clients() []*Client
+	// Shutdown stops the server gracefully (SHUTDOWN).
+	Shutdown()
+	// Port is the TCP port actually listened on.
+	Port() int
+}
+
+// Stats are the counters INFO stats reports.
+type Stats struct {
+	Commands         atomic.Int64
+	Connections      atomic.Int64
+	Rejected         atomic.Int64
+	Hits             atomic.Int64
+	Misses           atomic.Int64
+	ErrorReplies     atomic.Int64
+	NetInput         atomic.Int64
+	NetOutput        atomic.Int64
+	InstantaneousOps atomic.Int64
+
+	errMu  sync.Mutex // guards errors
+	errors map[string]int64
+}
+
+func (st *Stats) countError(msg string) {
+	st.ErrorReplies.Add(1)
+	p := errPrefix(msg)
+	st.errMu.Lock()
+	if st.errors == nil {
+		st.errors = map[string]int64{}
+	}
+	st.errors[p]++
+	st.errMu.Unlock()
+}
+
+// Server is the state shared by all connections: keyspace, configuration,
+// statistics and the command table.
+type Server struct {
+	Table *Table
+	KS    *store.Keyspace
+	Cfg   *config.Config
+	Host  Host
+	Stats Stats
+	Start time.Time
+	RunID string
+
+	// ActiveExpire enables the background expiry cycle (DEBUG
+	// SET-ACTIVE-EXPIRE).
+	ActiveExpire atomic.Bool
+	// Evicted counts keys removed by the memory limit.
+	Evicted atomic.Int64
+
+	peak     atomic.Int64
+	slowlog  slowlog
+	monitors monitors
+	pause    pauseState
+}
+
+// NewServer wires a server state. host may be set later, before serving.
+func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
+	var id [20]byte
+	_, _ = rand.Read(id[:])
+	s := &Server{
+		Table: DefaultTable(),
+		KS:    ks,
+		Cfg:   cfg,
+		Start: time.Now(),
+		RunID: hex.EncodeToString(id[:]),
+	}
+	s.ActiveExpire.Store(true)
+	return s
+}
+
+// EvictedKeys is INFO stats evicted_keys.
+func (s *Server) EvictedKeys() int64 { return s.Evicted.Load() }
+
+// notePeak records used as a candidate peak and returns the peak.
+func (s *Server) notePeak(used int64) int64 {
+	for {
+		p := s.peak.Load()
+		if used <= p {
+			return p
+		}
+		if s.peak.CompareAndSwap(p, used) {
+			return used
+		}
+	}
+}
+
+// Ctx is what a handler gets: its arguments, the reply writer, the
+// client, and the shared server.
+type Ctx struct {
+	Args [][]byte
+	W    *resp.Writer
+	C    *Client
+	S    *Server
+	Now  int64 // unix ms at dispatch
+	Cmd  *Spec
+
+	// Block, when a handler sets it, asks the server to retry the command
+	// after the given time (CLIENT PAUSE); no reply is written.
+	Block time.Duration
+}
+
+// DB is the client's selected database.
+func (ctx *Ctx) DB() *store.DB { return ctx.S.KS.DB(ctx.C.DB()) }
+
+// Err writes an error reply and counts it for INFO errorstats.
+func (ctx *Ctx) Err(msg string) {
+	ctx.W.Error(msg)
+	ctx.S.Stats.countError(msg)
+	ctx.Cmd.stats.failed.Add(1)
+}
+
+// ErrArity writes Redis's wrong-number-of-arguments error.
+func (ctx *Ctx) ErrArity() {
+	ctx.Err("ERR wrong number of arguments for '" + ctx.Cmd.Name + "' command")
+}
+
+// Hit and Miss count keyspace lookups for INFO stats.
+func (ctx *Ctx) Hit()  { ctx.S.Stats.Hits.Add(1) }
+func (ctx *Ctx) Miss() { ctx.S.Stats.Misses.Add(1) }
+
+// View reads key honouring CLIENT NO-TOUCH.
+func (ctx *Ctx) View(key []byte, fn func(e *store.Entry)) {
+	if ctx.C.NoTouch() {
+		ctx.DB().Peek(key, ctx.Now, fn)
+		return
+	}
+	ctx.DB().View(key, ctx.Now, fn)
+}
+
+// Update modifies key in the selected database.
+func (ctx *Ctx) Update(key []byte, fn func(e *store.Entry)) {
+	ctx.DB().Update(key, ctx.Now, fn)
+}

@@ -1,0 +1,768 @@
+package command
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/smallredis/smallredis/internal/store"
+)
+
+// stringCommands operate on string values. GET and plain SET are the hot
+// path: they must not allocate, so handlers pass non-escaping closures to
+// ctx.View/ctx.Update and write replies from inside them.
+var stringCommands = []*Spec{
+	{Name: "get", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclReadFast, Handler: get},
+	{Name: "set", Arity: -3, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclWriteSlow, Handler: set},
+	{Name: "getex", Arity: -2, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclWriteFast, Handler: getex},
+	{Name: "getdel", Arity: 2, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclWriteFast, Handler: getdel},
+	{Name: "getset", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclWriteFast, Handler: getset},
+	{Name: "mget", Arity: -2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: -1, Step: 1, ACL: aclReadFast, Handler: mget},
+	{Name: "mset", Arity: -3, Flags: Write | DenyOOM, FirstKey: 1, LastKey: -1, Step: 2, ACL: aclWriteSlow, Handler: mset},
+	{Name: "msetnx", Arity: -3, Flags: Write | DenyOOM, FirstKey: 1, LastKey: -1, Step: 2, ACL: aclWriteSlow, Handler: msetnx},
+	{Name: "setnx", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclWriteFast, Handler: setnx},
+	{Name: "setex", Arity: 4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclWriteSlow, Handler: setex},
+	{Name: "psetex", Arity: 4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclWriteSlow, Handler: psetex},
+	{Name: "incr", Arity: 2, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclWriteFast, Handler: incr},
+	{Name: "decr", Arity: 2, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclWriteFast, Handler: decr},
+	{Name: "incrby", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclWriteFast, Handler: incrby},
+	{Name: "decrby", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclWriteFast, Handler: decrby},
+	{Name: "incrbyfloat", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclWriteFast, Handler: incrbyfloat},
+	{Name: "append", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclWriteFast, Handler: appendCmd},
+	{Name: "strlen", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclReadFast, Handler: strlenCmd},
+	{Name: "getrange", Arity: 4, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclReadSlow, Handler: getrange},
+	{Name: "substr", Arity: 4, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclReadSlow, Handler: getrange},
+	{Name: "setrange", Arity: 4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclWriteSlow, Handler: setrange},
+	{Name: "lcs", Arity: -3, Flags: ReadOnly, FirstKey: 1, LastKey: 2, Step: 1, ACL: aclReadSlow, Handler: lcs},
+}
+
+// ACL category lists of the string family, shared so specs stay one line.
+var (
+	aclReadFast  = []string{"read", "string", "fast"}
+	aclReadSlow  = []string{"read", "string", "slow"}
+	aclWriteFast = []string{"write", "string", "fast"}
+	aclWriteSlow = []string{"write", "string", "slow"}
+)
+
+// get: GET key
+func get(ctx *Ctx) {
+	ctx.View(ctx.Args[1], func(e *store.Entry) {
+		if !readString(ctx, e) {
+			return
+		}
+		ctx.W.Bulk(e.Str())
+	})
+}
+
+// readString does what Redis's lookupKeyReadOrReply + checkType do for
+// GET-like commands: count the hit or miss, reply nil for a missing key
+// and WRONGTYPE for another type. It reports whether e is a string the
+// caller should now reply with.
+func readString(ctx *Ctx, e *store.Entry) bool {
+	if !e.Exists() {
+		ctx.Miss()
+		ctx.W.Null()
+		return false
+	}
+	ctx.Hit()
+	if e.Type() != store.TypeString {
+		ctx.Err(ErrWrongType)
+		return false
+	}
+	return true
+}
+
+// setFlags are SET's and GETEX's options, as Redis's OBJ_SET_* flags.
+type setFlags uint16
+
+const (
+	setNX setFlags = 1 << iota
+	setXX
+	setGet
+	setKeepTTL
+	setPersist
+	setEX
+	setPX
+	setEXAT
+	setPXAT
+
+	setAnyExpire = setEX | setPX | setEXAT | setPXAT
+)
+
+// parseSetOptions parses SET's (getex false) or GETEX's (getex true)
+// options like Redis's parseExtendedStringArgumentsOrReply: an option
+// that conflicts with an earlier one, or that the command does not take,
+// is a syntax error; repeating an option is allowed and the last expire
+// wins.
+func parseSetOptions(opts [][]byte, getex bool) (flags setFlags, expire []byte, ok bool) {
+	forSet := !getex
+	for i := 0; i < len(opts); i++ {
+		o := opts[i]
+		hasNext := i+1 < len(opts)
+		var unit setFlags
+		switch {
+		case forSet && eqFold(o, "nx") && flags&setXX == 0:
+			flags |= setNX
+			continue
+		case forSet && eqFold(o, "xx") && flags&setNX == 0:
+			flags |= setXX
+			continue
+		case forSet && eqFold(o, "get"):
+			flags |= setGet
+			continue
+		case forSet && eqFold(o, "keepttl") && flags&(setPersist|setAnyExpire) == 0:
+			flags |= setKeepTTL
+			continue
+		case getex && eqFold(o, "persist") && flags&(setKeepTTL|setAnyExpire) == 0:
+			flags |= setPersist
+			continue
+		case eqFold(o, "ex"):
+			unit = setEX
+		case eqFold(o, "px"):
+			unit = setPX
+		case eqFold(o, "exat"):
+			unit = setEXAT
+		case eqFold(o, "pxat"):
+			unit = setPXAT
+		default:
+			return 0, nil, false
+		}
+		if !hasNext || flags&(setKeepTTL|setPersist|(setAnyExpire&^unit)) != 0 {
+			return 0, nil, false
+		}
+		flags |= unit
+		expire = opts[i+1]
+		i++
+	}
+	return flags, expire, true
+}
+
+// expireAt converts an EX/PX/EXAT/PXAT argument to an absolute unix-ms
+// time as Redis's getExpireMillisecondsOrReply does, replying with the
+// error and returning false when it is not a positive integer or the
+// result overflows.
+func expireAt(ctx *Ctx, flags setFlags, arg []byte) (int64, bool) {
+	ms, ok := parseInt(arg)
+	if !ok {
+		ctx.Err(ErrNotInt)
+		return 0, false
+	}
+	seconds := flags&(setEX|setEXAT) != 0
+	if ms <= 0 || (seconds && ms > math.MaxInt64/1000) {
+		ctx.Err(invalidExpire(ctx))
+		return 0, false
+	}
+	if seconds {
+		ms *= 1000
+	}
+	if flags&(setEX|setPX) != 0 {
+		ms += ctx.Now // wraps negative on overflow, as in Redis
+	}
+	if ms <= 0 {
+		ctx.Err(invalidExpire(ctx))
+		return 0, false
+	}
+	return ms, true
+}
+
+func invalidExpire(ctx *Ctx) string {
+	return "ERR invalid expire time in '" + ctx.Cmd.Name + "' command"
+}
+
+// set: SET key value [NX | XX] [GET] [EX seconds | PX milliseconds |
+// EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]
+func set(ctx *Ctx) {
+	flags, expire, ok := parseSetOptions(ctx.Args[3:], false)
+	if !ok {
+		ctx.Err(ErrSyntax)
+		return
+	}
+	var at int64
+	if expire != nil {
+		if at, ok = expireAt(ctx, flags, expire); !ok {
+			return
+		}
+	}
+	setGeneric(ctx, ctx.Args[1], ctx.Args[2], flags, at, replyOK)
+}
+
+// setReply selects how setGeneric answers: SET's OK/nil, or SETNX's 1/0.
+type setReply uint8
+
+const (
+	replyOK setReply = iota
+	replyInt
+)
+
+// setGeneric is Redis's setGenericCommand: store val under key honouring
+// NX/XX/GET/KEEPTTL and an absolute expire time (0 = none). Like Redis,
+// it overwrites a value of another type unless GET is given.
+func setGeneric(ctx *Ctx, key, val []byte, flags setFlags, at int64, reply setReply) {
+	ctx.Update(key, func(e *store.Entry) {
+		if flags&setGet != 0 {
+			if e.Exists() {
+				ctx.Hit()
+				if e.Type() != store.TypeString {
+					ctx.Err(ErrWrongType)
+					return
+				}
+				ctx.W.Bulk(e.Str())
+			} else {
+				ctx.Miss()
+				ctx.W.Null()
+			}
+		}
+		found := e.Exists()
+		if (flags&setNX != 0 && found) || (flags&setXX != 0 && !found) {
+			if flags&setGet == 0 {
+				if reply == replyInt {
+					ctx.W.Int(0)
+				} else {
+					ctx.W.Null()
+				}
+			}
+			return
+		}
+		e.SetStr(val)
+		if flags&setKeepTTL == 0 {
+			e.SetExpireAt(at)
+		}
+		if flags&setGet == 0 {
+			if reply == replyInt {
+				ctx.W.Int(1)
+			} else {
+				ctx.W.OK()
+			}
+		}
+	})
+}
+
+// setnx: SETNX key value
+func setnx(ctx *Ctx) { setGeneric(ctx, ctx.Args[1], ctx.Args[2], setNX, 0, replyInt) }
+
+// setex: SETEX key seconds value
+func setex(ctx *Ctx) { setWithExpire(ctx, setEX) }
+
+// psetex: PSETEX key milliseconds value
+func psetex(ctx *Ctx) { setWithExpire(ctx, setPX) }
+
+func setWithExpire(ctx *Ctx, unit setFlags) {
+	at, ok := expireAt(ctx, unit, ctx.Args[2])
+	if !ok {
+		return
+	}
+	setGeneric(ctx, ctx.Args[1], ctx.Args[3], unit, at, replyOK)
+}
+
+// getex: GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds |
+// PXAT unix-time-milliseconds | PERSIST]
+func getex(ctx *Ctx) {
+	flags, expire, ok := parseSetOptions(ctx.Args[2:], true)
+	if !ok {
+		ctx.Err(ErrSyntax)
+		return
+	}
+	ctx.Update(ctx.Args[1], func(e *store.Entry) {
+		if !readString(ctx, e) {
+			return
+		}
+		// Redis validates the time only once it knows the key is a string.
+		var at int64
+		if expire != nil {
+			var ok bool
+			if at, ok = expireAt(ctx, flags, expire); !ok {
+				return
+			}
+		}
+		ctx.W.Bulk(e.Str())
+		switch {
+		case flags&(setEXAT|setPXAT) != 0 && at <= ctx.Now:
+			e.Delete()
+		case expire != nil:
+			e.SetExpireAt(at)
+		case flags&setPersist != 0:
+			e.SetExpireAt(0)
+		}
+	})
+}
+
+// getdel: GETDEL key
+func getdel(ctx *Ctx) {
+	ctx.Update(ctx.Args[1], func(e *store.Entry) {
+		if !readString(ctx, e) {
+			return
+		}
+		ctx.W.Bulk(e.Str())
+		e.Delete()
+	})
+}
+
+// getset: GETSET key value
+func getset(ctx *Ctx) {
+	ctx.Update(ctx.Args[1], func(e *store.Entry) {
+		if e.Exists() {
+			ctx.Hit()
+			if e.Type() != store.TypeString {
+				ctx.Err(ErrWrongType)
+				return
+			}
+			ctx.W.Bulk(e.Str())
+		} else {
+			ctx.Miss()
+			ctx.W.Null()
+		}
+		e.SetStr(ctx.Args[2])
+		e.SetExpireAt(0)
+	})
+}
+
+// mget: MGET key [key ...]
+//
+// Keys are read together so a concurrent MSET is seen whole or not at all.
+func mget(ctx *Ctx) {
+	keys := ctx.Args[1:]
+	ctx.W.Array(len(keys))
+	ctx.DB().Multi(keys, ctx.Now, func(es []*store.Entry) {
+		for _, e := range es {
+			switch {
+			case !e.Exists():
+				ctx.Miss()
+				ctx.W.Null()
+			case e.Type() != store.TypeString:
+				ctx.Hit()
+				ctx.W.Null()
+			default:
+				ctx.Hit()
+				ctx.W.Bulk(e.Str())
+			}
+		}
+	})
+}
+
+// pairKeys returns the keys of a "key value [key value ...]" argument
+// list, or false (after the arity error Redis sends) when a value is
+// missing.
+func pairKeys(ctx *Ctx) ([][]byte, bool) {
+	if len(ctx.Args)%2 == 0 {
+		ctx.ErrArity()
+		return nil, false
+	}
+	keys := make([][]byte, 0, len(ctx.Args)/2)
+	for i := 1; i < len(ctx.Args); i += 2 {
+		keys = append(keys, ctx.Args[i])
+	}
+	return keys, true
+}
+
+// mset: MSET key value [key value ...]
+func mset(ctx *Ctx) {
+	keys, ok := pairKeys(ctx)
+	if !ok {
+		return
+	}
+	ctx.DB().Multi(keys, ctx.Now, func(es []*store.Entry) {
+		for i, e := range es {
+			e.SetStr(ctx.Args[2+2*i])
+			e.SetExpireAt(0)
+		}
+	})
+	ctx.W.OK()
+}
+
+// msetnx: MSETNX key value [key value ...]
+func msetnx(ctx *Ctx) {
+	keys, ok := pairKeys(ctx)
+	if !ok {
+		return
+	}
+	ctx.DB().Multi(keys, ctx.Now, func(es []*store.Entry) {
+		for _, e := range es {
+			if e.Exists() {
+				ctx.W.Int(0)
+				return
+			}
+		}
+		for i, e := range es {
+			e.SetStr(ctx.Args[2+2*i])
+			e.SetExpireAt(0)
+		}
+		ctx.W.Int(1)
+	})
+}
+
+// incr: INCR key
+func incr(ctx *Ctx) { incrBy(ctx, 1) }
+
+// decr: DECR key
+func decr(ctx *Ctx) { incrBy(ctx, -1) }
+
+// incrby: INCRBY key increment
+func incrby(ctx *Ctx) {
+	n, ok := parseInt(ctx.Args[2])
+	if !ok {
+		ctx.Err(ErrNotInt)
+		return
+	}
+	incrBy(ctx, n)
+}
+
+// decrby: DECRBY key decrement
+func decrby(ctx *Ctx) {
+	n, ok := parseInt(ctx.Args[2])
+	if !ok {
+		ctx.Err(ErrNotInt)
+		return
+	}
+	if n == math.MinInt64 {
+		ctx.Err(ErrDecrOverflow)
+		return
+	}
+	incrBy(ctx, -n)
+}
+
+// incrBy adds n to the integer at ctx.Args[1], keeping its TTL.
+func incrBy(ctx *Ctx, n int64) {
+	ctx.Update(ctx.Args[1], func(e *store.Entry) {
+		var v int64
+		if e.Exists() {
+			if e.Type() != store.TypeString {
+				ctx.Err(ErrWrongType)
+				return
+			}
+			var ok bool
+			if v, ok = parseInt(e.Str()); !ok {
+				ctx.Err(ErrNotInt)
+				return
+			}
+		}
+		if (n < 0 && v < 0 && n < math.MinInt64-v) || (n > 0 && v > 0 && n > math.MaxInt64-v) {
+			ctx.Err(ErrOverflow)
+			return
+		}
+		v += n
+		var buf [20]byte
+		e.SetStr(strconv.AppendInt(buf[:0], v, 10))
+		ctx.W.Int(v)
+	})
+}
+
+// incrbyfloat: INCRBYFLOAT key increment
+//
+// Redis computes in long double and replies "%.17Lf" with trailing zeros
+// trimmed; see parseLongDouble.
+func incrbyfloat(ctx *Ctx) {
+	ctx.Update(ctx.Args[1], func(e *store.Entry) {
+		cur := ldZero()
+		if e.Exists() {
+			if e.Type() != store.TypeString {
+				ctx.Err(ErrWrongType)
+				return
+			}
+			var ok bool
+			if cur, ok = parseLongDouble(e.Str()); !ok {
+				ctx.Err(ErrNotFloat)
+				return
+			}
+		}
+		by, ok := parseLongDouble(ctx.Args[2])
+		if !ok {
+			ctx.Err(ErrNotFloat)
+			return
+		}
+		sum, ok := addLongDouble(cur, by)
+		if !ok {
+			ctx.Err(ErrIncrFloatNaNInf)
+			return
+		}
+		out := appendLongDouble(nil, sum)
+		e.SetStr(out)
+		ctx.W.Bulk(out)
+	})
+}
+
+// appendCmd: APPEND key value
+func appendCmd(ctx *Ctx) {
+	add := ctx.Args[2]
+	ctx.Update(ctx.Args[1], func(e *store.Entry) {
+		if !e.Exists() {
+			e.SetStr(add)
+			ctx.W.Int(int64(len(add)))
+			return
+		}
+		if e.Type() != store.TypeString {
+			ctx.Err(ErrWrongType)
+			return
+		}
+		n := len(e.Str())
+		if int64(n)+int64(len(add)) > ctx.S.Cfg.ProtoMaxBulkLen() {
+			ctx.Err(ErrStringTooLong)
+			return
+		}
+		v := e.MutableStr(n + len(add))
+		copy(v[n:], add)
+		ctx.W.Int(int64(len(v)))
+	})
+}
+
+// strlenCmd: STRLEN key
+func strlenCmd(ctx *Ctx) {
+	ctx.View(ctx.Args[1], func(e *store.Entry) {
+		if !e.Exists() {
+			ctx.Miss()
+			ctx.W.Int(0)
+			return
+		}
+		ctx.Hit()
+		if e.Type() != store.TypeString {
+			ctx.Err(ErrWrongType)
+			return
+		}
+		ctx.W.Int(int64(len(e.Str())))
+	})
+}
+
+// getrange: GETRANGE key start end (also SUBSTR key start end)
+func getrange(ctx *Ctx) {
+	start, ok := parseInt(ctx.Args[2])
+	if !ok {
+		ctx.Err(ErrNotInt)
+		return
+	}
+	end, ok := parseInt(ctx.Args[3])
+	if !ok {
+		ctx.Err(ErrNotInt)
+		return
+	}
+	ctx.View(ctx.Args[1], func(e *store.Entry) {
+		if !e.Exists() {
+			ctx.Miss()
+			ctx.W.Bulk(nil)
+			return
+		}
+		ctx.Hit()
+		if e.Type() != store.TypeString {
+			ctx.Err(ErrWrongType)
+			return
+		}
+		ctx.W.Bulk(substring(e.Str(), start, end))
+	})
+}
+
+// substring applies GETRANGE's index rules: negative indexes count from
+// the end, both are clamped, and an empty range gives an empty string.
+func substring(s []byte, start, end int64) []byte {
+	n := int64(len(s))
+	if start < 0 && end < 0 && start > end {
+		return nil
+	}
+	if start < 0 {
+		start += n
+	}
+	if end < 0 {
+		end += n
+	}
+	start, end = max(start, 0), max(end, 0)
+	if end >= n {
+		end = n - 1
+	}
+	if start > end || n == 0 {
+		return nil
+	}
+	return s[start : end+1]
+}
+
+// setrange: SETRANGE key offset value
+func setrange(ctx *Ctx) {
+	off, ok := parseInt(ctx.Args[2])
+	if !ok {
+		ctx.Err(ErrNotInt)
+		return
+	}
+	if off < 0 {
+		ctx.Err(ErrOffsetRange)
+		return
+	}
+	val := ctx.Args[3]
+	ctx.Update(ctx.Args[1], func(e *store.Entry) {
+		if e.Exists() && e.Type() != store.TypeString {
+			ctx.Err(ErrWrongType)
+			return
+		}
+		if len(val) == 0 {
+			// Nothing to write: a missing key stays missing.
+			ctx.W.Int(int64(len(e.Str())))
+			return
+		}
+		if off > ctx.S.Cfg.ProtoMaxBulkLen()-int64(len(val)) {
+			ctx.Err(ErrStringTooLong)
+			return
+		}
+		v := e.MutableStr(int(off) + len(val))
+		copy(v[off:], val)
+		ctx.W.Int(int64(len(v)))
+	})
+}
+
+// readStrings copies the string values at keys, read together, for
+// commands that need several at once, counting a hit or miss for each. A
+// missing key reads as nil. If a key holds another type it replies with
+// wrongType and returns false; lookAll says whether Redis looked up the
+// remaining keys first (LCS) or stopped there (BITOP), which shows in the
+// hit/miss counters.
+func readStrings(ctx *Ctx, keys [][]byte, wrongType string, lookAll bool) ([][]byte, bool) {
+	vals := make([][]byte, len(keys))
+	bad := false
+	ctx.DB().Multi(keys, ctx.Now, func(es []*store.Entry) {
+		for i, e := range es {
+			if !e.Exists() {
+				ctx.Miss()
+				continue
+			}
+			ctx.Hit()
+			if e.Type() != store.TypeString {
+				bad = true
+				if !lookAll {
+					return
+				}
+				continue
+			}
+			vals[i] = append([]byte(nil), e.Str()...)
+		}
+	})
+	if bad {
+		ctx.Err(wrongType)
+		return nil, false
+	}
+	return vals, true
+}
+
+// lcsMaxCells bounds LCS's dynamic-programming table (4 bytes a cell).
+// Redis tries the allocation and fails the same way when memory runs out.
+const lcsMaxCells = 1 << 30
+
+// lcs: LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]
+func lcs(ctx *Ctx) {
+	vals, ok := readStrings(ctx, ctx.Args[1:3], ErrLCSType, true)
+	if !ok {
+		return
+	}
+	a, b := vals[0], vals[1]
+	var getLen, getIdx, withMatchLen bool
+	var minMatchLen int64
+	for i := 3; i < len(ctx.Args); i++ {
+		o := ctx.Args[i]
+		switch {
+		case eqFold(o, "idx"):
+			getIdx = true
+		case eqFold(o, "len"):
+			getLen = true
+		case eqFold(o, "withmatchlen"):
+			withMatchLen = true
+		case eqFold(o, "minmatchlen") && i+1 < len(ctx.Args):
+			n, ok := parseInt(ctx.Args[i+1])
+			if !ok {
+				ctx.Err(ErrNotInt)
+				return
+			}
+			minMatchLen = max(n, 0)
+			i++
+		default:
+			ctx.Err(ErrSyntax)
+			return
+		}
+	}
+	if getIdx && getLen {
+		ctx.Err(ErrLCSLenIdx)
+		return
+	}
+	if (int64(len(a))+1)*(int64(len(b))+1) > lcsMaxCells {
+		ctx.Err("ERR Insufficient memory, failed allocating transient memory for LCS")
+		return
+	}
+
+	// table[i*(len(b)+1)+j] is the LCS length of a[:i] and b[:j].
+	w := len(b) + 1
+	table := make([]uint32, (len(a)+1)*w)
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			if a[i-1] == b[j-1] {
+				table[i*w+j] = table[(i-1)*w+j-1] + 1
+			} else {
+				table[i*w+j] = max(table[(i-1)*w+j], table[i*w+j-1])
+			}
+		}
+	}
+	total := table[len(a)*w+len(b)]
+	if getLen {
+		ctx.W.Int(int64(total))
+		return
+	}
+
+	// Walk back from the end, as Redis does, collecting the LCS string
+	// and the matching ranges (latest first).
+	type match struct{ aStart, aEnd, bStart, bEnd int }
+	var ranges []match
+	result := make([]byte, total)
+	idx := total
+	cur := match{aStart: -1}
+	i, j := len(a), len(b)
+	for i > 0 && j > 0 {
+		emit := false
+		if a[i-1] == b[j-1] {
+			result[idx-1] = a[i-1]
+			if cur.aStart < 0 {
+				cur = match{i - 1, i - 1, j - 1, j - 1}
+			} else if cur.aStart == i && cur.bStart == j {
+				cur.aStart--
+				cur.bStart--
+			} else {
+				emit = true
+			}
+			if cur.aStart == 0 || cur.bStart == 0 {
+				emit = true
+			}
+			idx--
+			i--
+			j--
+		} else {
+			if table[(i-1)*w+j] > table[i*w+j-1] {
+				i--
+			} else {
+				j--
+			}
+			if cur.aStart >= 0 {
+				emit = true
+			}
+		}
+		if emit {
+			if n := cur.aEnd - cur.aStart + 1; minMatchLen == 0 || int64(n) >= minMatchLen {
+				ranges = append(ranges, cur)
+			}
+			cur.aStart = -1
+		}
+	}
+	if !getIdx {
+		ctx.W.Bulk(result)
+		return
+	}
+	ctx.W.Map(2)
+	ctx.W.BulkString("matches")
+	ctx.W.Array(len(ranges))
+	for _, m := range ranges {
+		if withMatchLen {
+			ctx.W.Array(3)
+		} else {
+			ctx.W.Array(2)
+		}
+		ctx.W.Array(2)
+		ctx.W.Int(int64(m.aStart))
+		ctx.W.Int(int64(m.aEnd))
+		ctx.W.Array(2)
+		ctx.W.Int(int64(m.bStart))
+		ctx.W.Int(int64(m.bEnd))
+		if withMatchLen {
+			ctx.W.Int(int64(m.aEnd - m.aStart + 1))
+		}
+	}
+	ctx.W.BulkString("len")
+	ctx.W.Int(int64(total))
+}

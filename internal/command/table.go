@@ -1,0 +1,241 @@
+// Package command owns the command table and every command's handler: one
+// Spec per command (name, arity, flags, key positions, ACL categories, docs,
+// handler) drives dispatch, arity errors, COMMAND, COMMAND DOCS and key
+// extraction. Handlers speak to the keyspace (package store) and write
+// replies (package resp); they know nothing of sockets or event loops, which
+// the server package reaches through the Host interface.
+package command
+
+import (
+	"sort"
+	"strings"
+	"sync/atomic"
+)
+
+// Flag is a command flag as COMMAND INFO reports it.
+type Flag uint32
+
+// Command flags, named as Redis 7 names them.
+const (
+	Write Flag = 1 << iota
+	ReadOnly
+	DenyOOM
+	Admin
+	PubSub
+	NoScript
+	Blocking
+	Loading
+	Stale
+	SkipMonitor
+	SkipSlowlog
+	Fast
+	NoAuth
+	MayReplicate
+	NoMandatoryKeys
+	NoMulti
+	AllowBusy
+	// Movablekeys is derived: commands whose keys are not at fixed positions.
+	Movablekeys
+)
+
+var flagNames = []string{
+	"write", "readonly", "denyoom", "admin", "pubsub", "noscript", "blocking",
+	"loading", "stale", "skip_monitor", "skip_slowlog", "fast", "no_auth",
+	"may_replicate", "no_mandatory_keys", "no_multi", "allow_busy", "movablekeys",
+}
+
+// Names lists the flag names set in f, in Redis's order.
+func (f Flag) Names() []string {
+	var out []string
+	for i, n := range flagNames {
+		if f&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Arg documents one argument for COMMAND DOCS (and redis-cli's hints).
+type Arg struct {
+	Name     string
+	Type     string // key, string, integer, double, pattern, unix-time, pure-token, oneof, block
+	Token    string
+	Flags    []string // optional, multiple, multiple_token
+	Display  string   // display_text
+	Since    string
+	KeySpec  int // key_spec_index, -1 when not a key
+	Children []Arg
+}
+
+// Doc is a command's documentation as COMMAND DOCS reports it.
+type Doc struct {
+	Summary    string
+	Since      string
+	Group      string
+	Complexity string
+	DocFlags   []string // e.g. deprecated
+	Replaced   string   // doc_flags deprecated: replaced_by
+	History    [][2]string
+	Args       []Arg
+}
+
+// Handler runs one command. It reads ctx.Args and writes exactly one
+// reply to ctx.W (or none when it blocks or closes the connection).
+type Handler func(ctx *Ctx)
+
+// Spec is one row of the command table.
+type Spec struct {
+	Name     string // lower case; "container|sub" for subcommands
+	Arity    int    // Redis convention: negative means "at least -Arity"
+	Flags    Flag
+	FirstKey int
+	LastKey  int
+	Step     int
+	ACL      []string // ACL categories without '@'
+	Handler  Handler
+	Subs     []*Spec // subcommands of a container command (CLIENT, CONFIG, …)
+	// KeysFunc extracts key positions for commands with movable keys.
+	KeysFunc func(args [][]byte) []int
+	Doc      Doc
+
+	parent *Spec
+	subs   map[string]*Spec
+	stats  cmdStats
+}
+
+type cmdStats struct {
+	calls, usec, rejected, failed atomic.Int64
+}
+
+// FullName is "container|sub" for subcommands, the name otherwise.
+func (s *Spec) FullName() string { return s.Name }
+
+// shortName is the subcommand's own name ("setname" of "client|setname").
+func (s *Spec) shortName() string {
+	if i := strings.IndexByte(s.Name, '|'); i >= 0 {
+		return s.Name[i+1:]
+	}
+	return s.Name
+}
+
+// Table is the set of commands a server dispatches.
+type Table struct {
+	byName map[string]*Spec
+	sorted []*Spec
+}
+
+// NewTable builds a table from command families. It panics on duplicate
+// names, which is a programming error.
+func NewTable(families ...[]*Spec) *Table {
+	t := &Table{byName: map[string]*Spec{}}
+	for _, fam := range families {
+		for _, s := range fam {
+			s = s.clone()
+			if _, dup := t.byName[s.Name]; dup {
+				panic("command: duplicate command " + s.Name)
+			}
+			s.finish(nil)
+			t.byName[s.Name] = s
+			t.sorted = append(t.sorted, s)
+		}
+	}
+	sort.Slice(t.sorted, func(i, j int) bool { return t.sorted[i].Name < t.sorted[j].Name })
+	return t
+}
+
+// clone copies a spec so every table has its own statistics.
+func (s *Spec) clone() *Spec {
+	c := &Spec{Name: s.Name, Arity: s.Arity, Flags: s.Flags, FirstKey: s.FirstKey, LastKey: s.LastKey,
+		Step: s.Step, ACL: s.ACL, Handler: s.Handler, KeysFunc: s.KeysFunc, Doc: s.Doc}
+	for _, sub := range s.Subs {
+		c.Subs = append(c.Subs, sub.clone())
+	}
+	return c
+}
+
+func (s *Spec) finish(parent *Spec) {
+	s.parent = parent
+	if parent != nil && !strings.Contains(s.Name, "|") {
+		s.Name = parent.Name + "|" + s.Name
+	}
+	if s.Doc.Summary == "" {
+		s.Doc = redisDoc(s.Name)
+	}
+	if s.KeysFunc != nil {
+		s.Flags |= Movablekeys
+	}
+	if len(s.Subs) > 0 {
+		s.subs = map[string]*Spec{}
+		for _, sub := range s.Subs {
+			sub.finish(s)
+			s.subs[sub.shortName()] = sub
+		}
+		sort.Slice(s.Subs, func(i, j int) bool { return s.Subs[i].Name < s.Subs[j].Name })
+	}
+}
+
+// Lookup finds a command by name, case-insensitively, without allocating
+// for names up to 32 bytes.
+func (t *Table) Lookup(name []byte) *Spec {
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return t.byName[strings.ToLower(string(name))]
+	}
+	return t.byName[string(lower(buf[:0], name))]
+}
+
+// LookupSub finds a subcommand of a container command.
+func (s *Spec) LookupSub(name []byte) *Spec {
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return s.subs[strings.ToLower(string(name))]
+	}
+	return s.subs[string(lower(buf[:0], name))]
+}
+
+func lower(dst, src []byte) []byte {
+	for _, c := range src {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// All returns the top-level commands sorted by name.
+func (t *Table) All() []*Spec { return t.sorted }
+
+// Len counts top-level commands (COMMAND COUNT).
+func (t *Table) Len() int { return len(t.sorted) }
+
+// checkArity reports whether n arguments (including the name) fit.
+func (s *Spec) checkArity(n int) bool {
+	if s.Arity >= 0 {
+		return n == s.Arity
+	}
+	return n >= -s.Arity
+}
+
+// Keys returns the argument indexes that are keys.
+func (s *Spec) Keys(args [][]byte) []int {
+	if s.KeysFunc != nil {
+		return s.KeysFunc(args)
+	}
+	if s.FirstKey <= 0 {
+		return nil
+	}
+	last := s.LastKey
+	if last < 0 {
+		last = len(args) + last
+	}
+	step := s.Step
+	if step <= 0 {
+		step = 1
+	}
+	var out []int
+	for i := s.FirstKey; i <= last && i < len(args); i += step {
+		out = append(out, i)
+	}
+	return out
+}

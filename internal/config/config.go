@@ -1,0 +1,247 @@
+// Package config owns the server configuration: parsing redis.conf and
+// redis-server style command-line overrides, validating every value as
+// Redis 7.0 does, and the semantics of CONFIG GET, SET and REWRITE, down to
+// Redis's reply data and error strings. It knows nothing of networking or
+// commands: the server reads values through typed accessors and OnChange
+// hooks, and the command layer calls Get, Set and Rewrite.
+//
+// Every directive Redis 7.0 knows is accepted. Those smallredis acts on are
+// "implemented"; the others are validated, stored and shown by CONFIG GET
+// with Redis's defaults, and naming one in the file or on the command line
+// adds a warning (see Config.Warnings), so a stock redis.conf loads cleanly.
+package config
+
+import (
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config is the live configuration of one server.
+//
+// It is safe for concurrent use. Readers never lock: the values are an
+// immutable snapshot behind an atomic pointer, so each accessor is one
+// atomic load and an index. Set builds a new snapshot and swaps it in, so
+// a reader sees all of a multi-parameter CONFIG SET or none of it.
+type Config struct {
+	cur atomic.Pointer[state]
+
+	file     string   // absolute path of the config file; "" when started without one
+	warnings []string // set by Parse, read-only afterwards
+
+	mu    sync.Mutex       // serializes Set and Rewrite; guards hooks
+	hooks map[int][]func() // directive id → functions to run after it changes
+}
+
+// state is one snapshot of every directive's value, indexed by directive id.
+type state struct {
+	val []string // as CONFIG GET shows it
+	num []int64  // numbers, yes/no as 1/0, enum index, notify-keyspace-events flags
+}
+
+func (s *state) clone() *state {
+	return &state{val: append([]string(nil), s.val...), num: append([]int64(nil), s.num...)}
+}
+
+// defaults returns a snapshot holding every directive's default; dir
+// defaults to the working directory, as Redis reports it.
+func defaults() *state {
+	s := &state{val: make([]string, len(directives)), num: make([]int64, len(directives))}
+	for _, d := range directives {
+		s.val[d.id] = d.def
+		if d.def != "" || d.kind != kindSpecial { // not replicaof, dir, notify-keyspace-events
+			if _, n, err := d.set(d.def, splitDefault(d)); err == nil {
+				s.num[d.id] = n
+			}
+		}
+	}
+	if wd, err := os.Getwd(); err == nil {
+		s.val[idDir] = wd
+	}
+	return s
+}
+
+// splitDefault gives d's default as set's arguments.
+func splitDefault(d *directive) []string {
+	if d.is(multiArg) {
+		return strings.Split(d.def, " ")
+	}
+	return []string{d.def}
+}
+
+// Default returns a configuration holding the defaults, as Parse(nil) does.
+func Default() *Config {
+	c := &Config{}
+	c.cur.Store(defaults())
+	return c
+}
+
+// ConfigFile is the absolute path of the configuration file, or "" when
+// the server was started without one.
+func (c *Config) ConfigFile() string { return c.file }
+
+// Warnings lists what Parse accepted without acting on it: known Redis
+// directives smallredis does not implement, and rename-command, user,
+// loadmodule and similar lines. Each names the directive and where it was
+// found; a directive is reported once.
+func (c *Config) Warnings() []string { return append([]string(nil), c.warnings...) }
+
+// Value returns one parameter's value as CONFIG GET shows it, by name or
+// alias (case-insensitive), and whether the parameter exists.
+func (c *Config) Value(name string) (string, bool) {
+	d := lookup(name)
+	if d == nil {
+		return "", false
+	}
+	return c.cur.Load().val[d.id], true
+}
+
+// OnChange registers fn to run after a Set that changed the named parameter
+// (name or alias). It runs on the goroutine that called Set, after the new
+// values are visible to every accessor, so fn may read them. It panics if
+// name is not a parameter: that is a programming error.
+func (c *Config) OnChange(name string, fn func()) {
+	d := lookup(name)
+	if d == nil {
+		panic("config: OnChange for unknown parameter " + strconv.Quote(name))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.hooks == nil {
+		c.hooks = make(map[int][]func())
+	}
+	c.hooks[d.id] = append(c.hooks[d.id], fn)
+}
+
+// Sensitive reports whether a parameter's value is a secret (requirepass,
+// masterauth, …) that SLOWLOG and MONITOR must redact.
+func Sensitive(name string) bool {
+	d := lookup(name)
+	return d != nil && d.is(sensitive)
+}
+
+// Sentinel errors Parse returns for the informational flags, which the
+// caller handles (print and exit) instead of starting a server.
+var (
+	ErrVersion = errors.New("config: version requested (-v, --version)")
+	ErrHelp    = errors.New("config: help requested (-h, --help)")
+)
+
+// Ids of the directives the accessors read.
+var (
+	idPort             = mustLookup("port")
+	idBind             = mustLookup("bind")
+	idProtectedMode    = mustLookup("protected-mode")
+	idTCPBacklog       = mustLookup("tcp-backlog")
+	idTimeout          = mustLookup("timeout")
+	idTCPKeepAlive     = mustLookup("tcp-keepalive")
+	idMaxClients       = mustLookup("maxclients")
+	idDatabases        = mustLookup("databases")
+	idRequirePass      = mustLookup("requirepass")
+	idLogLevel         = mustLookup("loglevel")
+	idLogFile          = mustLookup("logfile")
+	idMaxMemory        = mustLookup("maxmemory")
+	idMaxMemoryPolicy  = mustLookup("maxmemory-policy")
+	idMaxMemorySamples = mustLookup("maxmemory-samples")
+	idEvictionTenacity = mustLookup("maxmemory-eviction-tenacity")
+	idLFULogFactor     = mustLookup("lfu-log-factor")
+	idLFUDecayTime     = mustLookup("lfu-decay-time")
+	idProtoMaxBulkLen  = mustLookup("proto-max-bulk-len")
+	idQueryBufferLimit = mustLookup("client-query-buffer-limit")
+	idSlowlogSlower    = mustLookup("slowlog-log-slower-than")
+	idSlowlogMaxLen    = mustLookup("slowlog-max-len")
+	idHz               = mustLookup("hz")
+	idDir              = mustLookup("dir")
+	idDBFilename       = mustLookup("dbfilename")
+	idNotify           = mustLookup("notify-keyspace-events")
+	idSave             = mustLookup("save")
+	idProtectedConfigs = mustLookup("enable-protected-configs")
+)
+
+func (c *Config) num(id int) int64  { return c.cur.Load().num[id] }
+func (c *Config) str(id int) string { return c.cur.Load().val[id] }
+
+// Port is the TCP port to listen on (0: no TCP listener).
+func (c *Config) Port() int { return int(c.num(idPort)) }
+
+// Bind lists the addresses to listen on, as redis.conf writes them: "*" is
+// every IPv4 address, "::*" every IPv6 one, a leading "-" marks an address
+// that may be unavailable. Empty means no TCP listener.
+func (c *Config) Bind() []string { return strings.Fields(c.str(idBind)) }
+
+// ProtectedMode reports whether protected mode is on.
+func (c *Config) ProtectedMode() bool { return c.num(idProtectedMode) != 0 }
+
+// TCPBacklog is the listen backlog.
+func (c *Config) TCPBacklog() int { return int(c.num(idTCPBacklog)) }
+
+// Timeout is how long a client may idle before it is closed; 0 is never.
+func (c *Config) Timeout() time.Duration { return time.Duration(c.num(idTimeout)) * time.Second }
+
+// TCPKeepAlive is the TCP keepalive period; 0 turns keepalives off.
+func (c *Config) TCPKeepAlive() time.Duration {
+	return time.Duration(c.num(idTCPKeepAlive)) * time.Second
+}
+
+// MaxClients is the most clients connected at once.
+func (c *Config) MaxClients() int { return int(c.num(idMaxClients)) }
+
+// Databases is the number of logical databases (SELECT 0 … n-1).
+func (c *Config) Databases() int { return int(c.num(idDatabases)) }
+
+// RequirePass is the default user's password; "" means no password.
+func (c *Config) RequirePass() string { return c.str(idRequirePass) }
+
+// LogLevel is one of debug, verbose, notice, warning, nothing.
+func (c *Config) LogLevel() string { return c.str(idLogLevel) }
+
+// LogFile is the log file path; "" means standard output.
+func (c *Config) LogFile() string { return c.str(idLogFile) }
+
+// MaxMemory is the memory limit in bytes; 0 means no limit.
+func (c *Config) MaxMemory() int64 { return c.num(idMaxMemory) }
+
+// MaxMemoryPolicy is the eviction policy name, lower case.
+func (c *Config) MaxMemoryPolicy() string { return c.str(idMaxMemoryPolicy) }
+
+// MaxMemorySamples is how many keys eviction samples per round.
+func (c *Config) MaxMemorySamples() int { return int(c.num(idMaxMemorySamples)) }
+
+// MaxMemoryEvictionTenacity is eviction's effort per call, 0 to 100.
+func (c *Config) MaxMemoryEvictionTenacity() int { return int(c.num(idEvictionTenacity)) }
+
+// LFULogFactor is the LFU counter's logarithm factor.
+func (c *Config) LFULogFactor() int { return int(c.num(idLFULogFactor)) }
+
+// LFUDecayTime is the LFU counter's decay period in minutes.
+func (c *Config) LFUDecayTime() int { return int(c.num(idLFUDecayTime)) }
+
+// ProtoMaxBulkLen is the largest bulk string a client may send, in bytes.
+func (c *Config) ProtoMaxBulkLen() int64 { return c.num(idProtoMaxBulkLen) }
+
+// QueryBufferLimit is client-query-buffer-limit in bytes.
+func (c *Config) QueryBufferLimit() int64 { return c.num(idQueryBufferLimit) }
+
+// SlowlogSlowerThan is the slow log threshold in microseconds: a negative
+// value disables the slow log, 0 logs every command.
+func (c *Config) SlowlogSlowerThan() int64 { return c.num(idSlowlogSlower) }
+
+// SlowlogMaxLen is how many entries the slow log keeps.
+func (c *Config) SlowlogMaxLen() int { return int(c.num(idSlowlogMaxLen)) }
+
+// Hz is the background task frequency, already clamped to 1…500 as Redis does.
+func (c *Config) Hz() int { return int(c.num(idHz)) }
+
+// Dir is the absolute working directory for persistence files.
+func (c *Config) Dir() string { return c.str(idDir) }
+
+// DBFilename is the snapshot file name, relative to Dir.
+func (c *Config) DBFilename() string { return c.str(idDBFilename) }
+
+// NotifyKeyspaceEvents is the notification classes in Redis's canonical
+// spelling ("" when notifications are off, "AKE" for everything).
+func (c *Config) NotifyKeyspaceEvents() string { return c.str(idNotify) }

@@ -1,0 +1,85 @@
+package difftest
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/smallredis/smallredis/internal/resp"
+	"github.com/smallredis/smallredis/internal/testserver"
+)
+
+// TestDifferential runs every script in testdata against redis-server and
+// smallredis and fails on any differing reply.
+func TestDifferential(t *testing.T) {
+	redisAddr := testserver.StartRedis(t)
+	oursAddr, _ := testserver.Start(t)
+	files, err := Scripts("testdata")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts: %v", err)
+	}
+	total := 0
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".txt")
+		t.Run(name, func(t *testing.T) {
+			steps, err := ParseScript(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			total += len(steps)
+			mm, err := Run(redisAddr, oursAddr, steps)
+			for _, m := range mm {
+				t.Errorf("%s", m)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	t.Logf("%d script lines compared", total)
+}
+
+// The harness itself must notice differences, and only real ones.
+func TestSame(t *testing.T) {
+	ok := resp.Value{Type: '+', Str: "OK"}
+	arr := func(xs ...string) resp.Value {
+		v := resp.Value{Type: '*'}
+		for _, x := range xs {
+			v.Elems = append(v.Elems, resp.Value{Type: '$', Str: x})
+		}
+		return v
+	}
+	tests := []struct {
+		mode string
+		a, b resp.Value
+		want bool
+	}{
+		{"", ok, ok, true},
+		{"", ok, resp.Value{Type: '+', Str: "KO"}, false},
+		{"", resp.Value{Type: '$', Str: "1"}, resp.Value{Type: ':', Int: 1}, false},
+		{"", arr("a", "b"), arr("b", "a"), false},
+		{"sorted", arr("a", "b"), arr("b", "a"), true},
+		{"sorted", arr("a", "b"), arr("b", "c"), false},
+		{"type", resp.Value{Type: ':', Int: 5}, resp.Value{Type: ':', Int: 7}, true},
+		{"type", resp.Value{Type: ':', Int: 5}, resp.Value{Type: '$', Str: "5"}, false},
+		{"approx", resp.Value{Type: ':', Int: 5}, resp.Value{Type: ':', Int: 7}, false},
+		{"approx", resp.Value{Type: ':', Int: 5}, resp.Value{Type: ':', Int: 6}, true},
+		{"", resp.Value{Type: '$', Null: true}, resp.Value{Type: '_', Null: true}, false},
+	}
+	for i, tt := range tests {
+		st := Step{Mode: tt.mode, Param: 1}
+		if got := Same(st, tt.a, tt.b); got != tt.want {
+			t.Errorf("case %d: Same(%s, %s) = %v", i, tt.a, tt.b, got)
+		}
+	}
+}
+
+func TestParseScript(t *testing.T) {
+	steps, err := ParseScript("testdata/connection.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) < 20 {
+		t.Fatalf("only %d steps", len(steps))
+	}
+}

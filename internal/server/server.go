@@ -1,0 +1,220 @@
+// Package server owns the network side: listening sockets, connections,
+// the event loops that read requests and write replies, pipelining,
+// idle timeouts, maxclients, the periodic cron (active expiry, ops/sec) and
+// graceful shutdown. It parses with package resp and executes through
+// package command; it knows nothing of individual commands.
+//
+// Connection model: gnet's epoll event loops, one per core. A loop reads
+// whatever a socket has, runs every complete command in it, and writes all
+// replies with one write. Measured on the 2-core target machine this
+// beats a goroutine per connection (which pays a goroutine wake-up per
+// request) by ~30 % at -P 1 and ~40 % at -P 16. Work that must wait
+// (CLIENT PAUSE, later blocking commands) parks the connection and resumes
+// it through gnet's Wake; other goroutines write to a connection only
+// through AsyncWrite (MONITOR, later pub/sub).
+package server
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/panjf2000/gnet/v2/pkg/logging"
+
+	"github.com/smallredis/smallredis/internal/command"
+	"github.com/smallredis/smallredis/internal/config"
+	"github.com/smallredis/smallredis/internal/store"
+)
+
+// Server serves the Redis protocol. Create it with New, run it with Run.
+type Server struct {
+	gnet.BuiltinEventEngine
+
+	cfg *config.Config
+	st  *command.Server
+	log *slog.Logger
+
+	eng      gnet.Engine
+	ready    chan struct{}
+	stopping atomic.Bool
+	stopOnce sync.Once
+
+	nextID atomic.Int64
+	mu     sync.Mutex // guards clients
+	conns  map[int64]*conn
+
+	cronStop chan struct{}
+	done     chan struct{}
+}
+
+// New builds a server over a configuration. The keyspace has as many
+// databases as the `databases` directive says.
+func New(cfg *config.Config, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	ks := store.New(cfg.Databases())
+	s := &Server{
+		cfg:      cfg,
+		log:      log,
+		st:       command.NewServer(cfg, ks),
+		ready:    make(chan struct{}),
+		conns:    map[int64]*conn{},
+		cronStop: make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	s.st.Host = s
+	return s
+}
+
+// State exposes the shared command state (tests, wiring).
+func (s *Server) State() *command.Server { return s.st }
+
+// Done is closed when Run has returned.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Ready is closed once the server listens.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// addrs turns the bind directive into gnet listener addresses.
+func (s *Server) addrs() []string {
+	port := strconv.Itoa(s.cfg.Port())
+	var out []string
+	seen := map[string]bool{}
+	for _, b := range s.cfg.Bind() {
+		b = strings.TrimPrefix(b, "-")
+		var a string
+		switch {
+		case b == "*" || b == "0.0.0.0":
+			a = "tcp4://0.0.0.0:" + port
+		case b == "::*":
+			// The IPv4 wildcard is already bound; a second dual-stack
+			// wildcard socket on the same port would conflict.
+			continue
+		case strings.Contains(b, ":"):
+			a = "tcp6://[" + b + "]:" + port
+		default:
+			a = "tcp4://" + b + ":" + port
+		}
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"tcp4://0.0.0.0:" + port}
+	}
+	return out
+}
+
+// Run listens and serves until Shutdown. It returns nil after a graceful
+// shutdown.
+func (s *Server) Run() error {
+	go s.cron()
+	defer close(s.done)
+	defer close(s.cronStop)
+	err := gnet.Rotate(s, s.addrs(),
+		gnet.WithMulticore(true),
+		gnet.WithLoadBalancing(gnet.LeastConnections),
+		gnet.WithReusePort(false),
+		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+		gnet.WithLogLevel(logging.ErrorLevel),
+		gnet.WithReadBufferCap(64*1024),
+	)
+	if s.stopping.Load() {
+		return nil
+	}
+	return err
+}
+
+// OnBoot records the engine so Shutdown can stop it.
+func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
+	s.eng = eng
+	close(s.ready)
+	return gnet.None
+}
+
+// Shutdown stops accepting, lets commands already running finish, closes
+// every connection and makes Run return. Safe to call from any goroutine,
+// including an event loop (SHUTDOWN).
+func (s *Server) Shutdown() {
+	s.stopOnce.Do(func() {
+		s.stopping.Store(true)
+		s.log.Info("shutting down")
+		go func() {
+			<-s.ready
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := s.eng.Stop(ctx); err != nil {
+				s.log.Warn("shutdown", "err", err)
+			}
+		}()
+	})
+}
+
+// Port is the configured TCP port.
+func (s *Server) Port() int { return s.cfg.Port() }
+
+// Clients returns a snapshot of connected clients ordered by id.
+func (s *Server) Clients() []*command.Client {
+	s.mu.Lock()
+	out := make([]*command.Client, 0, len(s.conns))
+	for _, c := range s.conns {
+		out = append(out, c.client)
+	}
+	s.mu.Unlock()
+	sortClients(out)
+	return out
+}
+
+func sortClients(cs []*command.Client) {
+	for i := 1; i < len(cs); i++ {
+		for j := i; j > 0 && cs[j].ID < cs[j-1].ID; j-- {
+			cs[j], cs[j-1] = cs[j-1], cs[j]
+		}
+	}
+}
+
+// cron runs the periodic work Redis does in serverCron: active expiry,
+// instantaneous ops/sec, idle timeouts.
+func (s *Server) cron() {
+	const tick = 100 * time.Millisecond
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	var samples [16]int64
+	var idx int
+	last := s.st.Stats.Commands.Load()
+	for {
+		select {
+		case <-s.cronStop:
+			return
+		case <-t.C:
+		}
+		now := store.NowMs()
+		if s.st.ActiveExpire.Load() {
+			s.st.KS.ActiveExpireCycle(now, 25*time.Millisecond)
+		}
+		cur := s.st.Stats.Commands.Load()
+		samples[idx%len(samples)] = (cur - last) * int64(time.Second/tick)
+		idx++
+		last = cur
+		var sum int64
+		for _, v := range samples {
+			sum += v
+		}
+		s.st.Stats.InstantaneousOps.Store(sum / int64(len(samples)))
+		if to := s.cfg.Timeout(); to > 0 {
+			for _, c := range s.Clients() {
+				if !c.Monitor && c.IdleMs(now) > to.Milliseconds() {
+					c.MarkKilled()
+				}
+			}
+		}
+	}
+}
+

@@ -1,0 +1,462 @@
+package store
+
+import (
+	"encoding/binary"
+	"sync/atomic"
+)
+
+// Entry is a view of one key, handed to the callbacks of View, Peek, Update
+// and Multi and valid only until the callback returns. Slices it returns
+// alias the shard's memory and are valid for the same time. Entries of a
+// View or Peek are read-only: the Set and Delete methods panic there.
+//
+// An Entry remembers where its key's record is and looks it up again only
+// when the shard changed shape since (another key of the same Multi was
+// created or deleted, a record moved), so the accessors are cheap.
+type Entry struct {
+	sh    *shard
+	key   []byte // the key asked for (the caller's slice)
+	now   int64
+	h     uint32
+	ver   uint32 // shard.ver when slot and loc were found
+	slot  int    // -1 when the key does not exist
+	loc   uint32
+	write bool
+	dirty bool // Obj was handed out for writing: measure it again at the end
+}
+
+// Sizer is implemented by values stored with SetObj that can estimate the
+// memory they hold, for UsedMemory and eviction. The store asks again after
+// every write operation that fetched the object with Obj, so in-place changes
+// are charged. Objects without it are charged defaultObjSize.
+type Sizer interface{ MemoryUsage() int }
+
+// Cloner is implemented by values stored with SetObj that COPY must
+// deep-copy; others are shared between the two keys.
+type Cloner interface{ Clone() any }
+
+const defaultObjSize = 64
+
+func sizeOf(o any) int64 {
+	if s, ok := o.(Sizer); ok {
+		return int64(s.MemoryUsage())
+	}
+	return defaultObjSize
+}
+
+// begin prepares e for key, deleting it first if it has expired (in write
+// mode; a reader just does not see it) and recording the access.
+func (sh *shard) begin(e *Entry, key []byte, h uint32, now int64, write, touch bool) {
+	*e = Entry{sh: sh, key: key, h: h, now: now, write: write}
+	slot, loc := sh.lookup(h, key)
+	if slot >= 0 {
+		r := sh.ar.rec(loc)
+		switch {
+		case r.expired(now):
+			if write {
+				sh.deleteSlot(slot)
+				sh.expOp++
+			}
+			slot = -1
+		case touch:
+			touchMeta(r.metaPtr(), now)
+		}
+	}
+	e.slot, e.loc, e.ver = slot, loc, sh.ver
+}
+
+// end re-measures an object changed in place and drops the caller's key.
+func (e *Entry) end() {
+	if e.dirty && e.resolve() {
+		if r := e.rec(); r.indirect() && r.typ() != TypeString {
+			i := r.objIndex()
+			sl := &e.sh.objs[i]
+			n := sizeOf(sl.v)
+			e.sh.extBytes += n - sl.size
+			sl.size = n
+		}
+	}
+	e.key = nil
+	e.dirty = false
+}
+
+func (e *Entry) resolve() bool {
+	if e.ver != e.sh.ver {
+		e.slot, e.loc = e.sh.lookup(e.h, e.key)
+		e.ver = e.sh.ver
+	}
+	return e.slot >= 0
+}
+
+func (e *Entry) rec() rec { return e.sh.ar.rec(e.loc) }
+
+func (e *Entry) mustWrite() {
+	if !e.write {
+		panic("store: modifying a key through a read-only Entry")
+	}
+}
+
+// Exists reports whether the key exists (expired keys do not).
+func (e *Entry) Exists() bool { return e.resolve() }
+
+// Key returns the stored key, or the requested one if it does not exist.
+func (e *Entry) Key() []byte {
+	if !e.resolve() {
+		return e.key
+	}
+	r := e.rec()
+	return r.key()
+}
+
+// Type returns the value's type, TypeNone if the key does not exist.
+func (e *Entry) Type() Type {
+	if !e.resolve() {
+		return TypeNone
+	}
+	r := e.rec()
+	return r.typ()
+}
+
+// Str returns a string value, nil for a missing key or another type.
+func (e *Entry) Str() []byte {
+	if !e.resolve() {
+		return nil
+	}
+	r := e.rec()
+	if r.typ() != TypeString {
+		return nil
+	}
+	if r.indirect() {
+		b := e.sh.objs[r.objIndex()].b
+		return b[:len(b):len(b)]
+	}
+	return r.val()
+}
+
+// Obj returns a non-string value, nil for a missing key or a string. In an
+// Update or Multi the object may be changed in place.
+func (e *Entry) Obj() any {
+	if !e.resolve() {
+		return nil
+	}
+	r := e.rec()
+	if !r.indirect() || r.typ() == TypeString {
+		return nil
+	}
+	if e.write {
+		e.dirty = true
+	}
+	return e.sh.objs[r.objIndex()].v
+}
+
+// ExpireAt returns the expire time in unix ms, 0 without a TTL.
+func (e *Entry) ExpireAt() int64 {
+	if !e.resolve() {
+		return 0
+	}
+	r := e.rec()
+	return r.expireAt()
+}
+
+// Meta returns the eviction metadata word (meta.go).
+func (e *Entry) Meta() uint32 {
+	if !e.resolve() {
+		return 0
+	}
+	r := e.rec()
+	return r.meta()
+}
+
+// SetMeta replaces the eviction metadata word.
+func (e *Entry) SetMeta(m uint32) {
+	if e.resolve() {
+		r := e.rec()
+		atomic.StoreUint32(r.metaPtr(), m)
+	}
+}
+
+// IdleMs is the time since the key was last accessed (OBJECT IDLETIME), with
+// the LRU clock's one-second resolution.
+func (e *Entry) IdleMs(now int64) int64 { return idleSeconds(e.Meta(), now) * 1000 }
+
+// Freq is the key's LFU counter after decay (OBJECT FREQ).
+func (e *Entry) Freq() int { return lfuCount(e.Meta(), e.now) }
+
+// Encoding returns Redis's OBJECT ENCODING: for strings "int", "embstr" or
+// "raw"; for objects whatever their Encoding method says ("" without one).
+func (e *Entry) Encoding() string {
+	if !e.resolve() {
+		return ""
+	}
+	r := e.rec()
+	if r.typ() != TypeString {
+		if enc, ok := e.sh.objs[r.objIndex()].v.(interface{ Encoding() string }); ok {
+			return enc.Encoding()
+		}
+		return ""
+	}
+	if r.flags&flagRaw != 0 {
+		return "raw"
+	}
+	v := e.Str()
+	switch {
+	case len(v) <= 20 && isInt(v):
+		return "int"
+	case len(v) <= 44:
+		return "embstr"
+	}
+	return "raw"
+}
+
+// isInt reports whether v is an int64 in canonical form, the strings Redis
+// stores as integers.
+func isInt(v []byte) bool {
+	if len(v) == 0 || len(v) > 20 {
+		return false
+	}
+	neg := v[0] == '-'
+	d := v
+	if neg {
+		d = v[1:]
+	}
+	if len(d) == 0 || d[0] < '0' || d[0] > '9' || (d[0] == '0' && (len(d) > 1 || neg)) {
+		return false
+	}
+	var u uint64
+	for _, c := range d {
+		if c < '0' || c > '9' || u > (1<<63)/10 {
+			return false
+		}
+		u = u*10 + uint64(c-'0') // < 2^64: u was at most 2^63/10
+	}
+	if neg {
+		return u <= 1<<63
+	}
+	return u <= 1<<63-1
+}
+
+// MarkRaw records that the string was modified in place (APPEND, SETRANGE,
+// SETBIT, BITOP results), which Redis reports as encoding "raw".
+func (e *Entry) MarkRaw() {
+	e.mustWrite()
+	if e.resolve() {
+		r := e.rec()
+		if r.typ() == TypeString {
+			r.setFlags(r.flags | flagRaw)
+		}
+	}
+}
+
+// SetStr creates or replaces the key as a string, keeping an existing TTL.
+// v may alias memory of this or another Entry.
+func (e *Entry) SetStr(v []byte) {
+	e.mustWrite()
+	if len(v) > bigValue {
+		e.setBig(v, len(v), 0)
+		return
+	}
+	e.setInline(byte(TypeString), v, len(v))
+}
+
+// MutableStr makes the key a string of at least n bytes (zero-extended,
+// created if missing), marks it raw and returns the whole value for changing
+// in place until the callback returns: APPEND, SETRANGE and SETBIT need not
+// copy a large value. The key must be missing or a string.
+func (e *Entry) MutableStr(n int) []byte {
+	e.mustWrite()
+	sh := e.sh
+	if !e.resolve() {
+		if n > bigValue {
+			e.setBig(nil, n, flagRaw)
+		} else {
+			e.setInline(byte(TypeString)|flagRaw, nil, n)
+		}
+		return e.Str()
+	}
+	r := e.rec()
+	if r.typ() != TypeString {
+		panic("store: MutableStr on a " + r.typ().String())
+	}
+	if r.indirect() {
+		sl := &sh.objs[r.objIndex()]
+		if old := len(sl.b); n > old {
+			if n <= cap(sl.b) {
+				sl.b = sl.b[:n]
+				clear(sl.b[old:])
+			} else {
+				nb := make([]byte, n, growCap(n))
+				copy(nb, sl.b)
+				sh.extBytes += int64(cap(nb)) - sl.size
+				sl.b, sl.size = nb, int64(cap(nb))
+			}
+		}
+		r.setFlags(r.flags | flagRaw)
+		return sl.b[:len(sl.b):len(sl.b)]
+	}
+	cur := r.val()
+	switch {
+	case n <= len(cur):
+		r.setFlags(r.flags | flagRaw)
+		return cur
+	case n > bigValue:
+		nb := make([]byte, n, growCap(n))
+		copy(nb, cur)
+		i := sh.newObj(objSlot{b: nb, size: int64(cap(nb))})
+		var buf [4]byte
+		e.rewrite(&r, r.flags|flagIndirect|flagRaw, objIndexBytes(&buf, i), 4, r.expireAt())
+		return nb[:n:n]
+	}
+	e.rewrite(&r, r.flags|flagRaw, cur, n, r.expireAt())
+	return e.Str()
+}
+
+// growCap leaves room for further appends, as Redis's sds does: double up to
+// 1 MiB, then 1 MiB more.
+func growCap(n int) int {
+	if n < 1<<20 {
+		return 2 * n
+	}
+	return n + 1<<20
+}
+
+// SetObj creates or replaces the key as a non-string type, keeping its TTL.
+func (e *Entry) SetObj(t Type, o any) {
+	e.mustWrite()
+	if t <= TypeString || t > TypeStream {
+		panic("store: SetObj with type " + t.String())
+	}
+	e.putSlot(byte(t)|flagIndirect, objSlot{v: o, size: sizeOf(o)})
+}
+
+// SetExpireAt sets the expire time in unix ms; 0 removes the TTL.
+func (e *Entry) SetExpireAt(ms int64) {
+	e.mustWrite()
+	if !e.resolve() {
+		return
+	}
+	sh := e.sh
+	r := e.rec()
+	switch {
+	case r.ttl() && ms != 0:
+		sh.ttlSum.add(-r.expireAt())
+		sh.ttlSum.add(ms)
+		r.setExpireAt(ms)
+	case r.ttl():
+		sh.expires--
+		sh.ttlSum.add(-r.expireAt())
+		e.rewrite(&r, r.flags&^flagTTL, r.val(), r.vlen, 0)
+	case ms != 0:
+		sh.expires++
+		sh.ttlSum.add(ms)
+		e.rewrite(&r, r.flags|flagTTL, r.val(), r.vlen, ms)
+	}
+}
+
+// Delete removes the key.
+func (e *Entry) Delete() {
+	e.mustWrite()
+	if !e.resolve() {
+		return
+	}
+	e.sh.deleteSlot(e.slot)
+	e.slot, e.ver = -1, e.sh.ver
+}
+
+// setInline stores a string of vlen bytes (val zero-extended) in the record.
+func (e *Entry) setInline(flags byte, val []byte, vlen int) {
+	if !e.resolve() {
+		e.createWith(flags, val, vlen)
+		return
+	}
+	r := e.rec()
+	if r.indirect() {
+		e.sh.freeObj(r.objIndex())
+	}
+	e.rewrite(&r, flags|r.flags&flagTTL, val, vlen, r.expireAt())
+}
+
+// setBig stores a string longer than bigValue (v zero-extended to n bytes)
+// in the object slab, reusing the old buffer when it is big enough and not
+// wastefully so.
+func (e *Entry) setBig(v []byte, n int, extra byte) {
+	flags := byte(TypeString) | flagIndirect | extra
+	if e.resolve() {
+		r := e.rec()
+		if r.indirect() && r.typ() == TypeString {
+			i := r.objIndex()
+			b := e.sh.objs[i].b
+			if cap(b) >= n && cap(b) <= 2*n {
+				b = b[:n]
+				clear(b[copy(b, v):]) // copy is overlap-safe if v aliases b
+				e.sh.setObj(i, objSlot{b: b, size: int64(cap(b))})
+				r.setFlags(flags | r.flags&flagTTL)
+				return
+			}
+		}
+	}
+	b := make([]byte, n)
+	copy(b, v)
+	e.putSlot(flags, objSlot{b: b, size: int64(cap(b))})
+}
+
+// putSlot stores sl in the slab as the key's value, with the given flags.
+func (e *Entry) putSlot(flags byte, sl objSlot) {
+	sh := e.sh
+	var buf [4]byte
+	if !e.resolve() {
+		e.createWith(flags, objIndexBytes(&buf, sh.newObj(sl)), 4)
+		return
+	}
+	r := e.rec()
+	if r.indirect() {
+		sh.setObj(r.objIndex(), sl)
+		r.setFlags(flags | r.flags&flagTTL)
+		return
+	}
+	e.rewrite(&r, flags|r.flags&flagTTL, objIndexBytes(&buf, sh.newObj(sl)), 4, r.expireAt())
+}
+
+func (e *Entry) createWith(flags byte, val []byte, vlen int) {
+	sh := e.sh
+	e.slot, e.loc = sh.create(e.h, e.key, flags, val, vlen, 0, newMeta(e.now))
+	e.ver = sh.ver
+}
+
+// rewrite replaces e's record r by one with new flags, value (val
+// zero-extended to vlen) and expire time. It writes in place when the header
+// keeps its layout and the record does not grow (the rest becomes a filler),
+// else it writes a new record and retires the old one. TTL counters are the
+// caller's business.
+func (e *Entry) rewrite(r *rec, flags byte, val []byte, vlen int, expire int64) {
+	sh := e.sh
+	ttl := flags&flagTTL != 0
+	size := recSize(r.klen, vlen, ttl)
+	meta := r.meta()
+	if ttl == r.ttl() && size <= r.size && uvarintLen(vlen) == uvarintLen(r.vlen) {
+		c := r.c
+		c[r.off] = flags
+		binary.PutUvarint(c[r.off+1+uvarintLen(r.klen):], uint64(vlen))
+		if ttl {
+			binary.LittleEndian.PutUint64(c[r.keyAt-8:], uint64(expire))
+		}
+		v := c[r.valAt() : r.valAt()+vlen]
+		clear(v[copy(v, val):])
+		atomic.StoreUint32(metaAt(c, r.off+size), meta)
+		if hole := r.size - size; hole > 0 {
+			putFiller(c, r.off+size, hole)
+			sh.ar.killIn(int(e.loc>>locOffBits), hole)
+		}
+		return
+	}
+	nloc := sh.ar.reserve(size)
+	c, off := sh.ar.at(nloc)
+	encode(c, off, flags, r.key(), val, vlen, expire, meta)
+	sh.killRec(r, e.loc)
+	s := sh.tab.slots[e.slot]&^(slotTTL|1<<32-1) | uint64(nloc)
+	if ttl {
+		s |= slotTTL
+	}
+	sh.tab.slots[e.slot] = s
+	sh.ver++
+	e.loc, e.ver = nloc, sh.ver
+}

@@ -1,0 +1,85 @@
+package store
+
+import "time"
+
+// Active expiry, after Redis's activeExpireCycle: visit shards round-robin
+// across all databases; in each, examine up to expireSample keys with a TTL
+// (walking the table from where the last visit stopped; the TTL bit in the
+// slot skips other keys without reading their records), delete the expired
+// ones, and repeat on the same shard while more than a quarter of the sample
+// had expired. Each step holds one shard's lock for a few microseconds, so
+// other clients barely notice; the budget is checked after every step.
+const (
+	expireSample   = 20  // keys with a TTL examined per step (Redis's ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP)
+	expireMaxSlots = 400 // slots walked per step at most, when TTL keys are sparse
+)
+
+// ActiveExpireCycle deletes expired keys for up to budget and returns how
+// many. Call it periodically (Redis: 10 times a second with 25 ms); a cycle
+// that runs out of time resumes at the same shard next time. Concurrent calls
+// return at once.
+func (ks *Keyspace) ActiveExpireCycle(now int64, budget time.Duration) (expired int) {
+	if !ks.expMu.TryLock() {
+		return 0
+	}
+	defer ks.expMu.Unlock()
+	deadline := time.Now().Add(budget)
+	dbs := *ks.dbs.Load()
+	total := len(dbs) * numShards
+	if total == 0 {
+		return 0
+	}
+	for range total {
+		pos := ks.expPos % total
+		sh := &dbs[pos/numShards].shards[pos%numShards]
+		for sh.nexp.Load() > 0 {
+			n, sampled := sh.expireStep(now)
+			expired += n
+			if time.Now().After(deadline) {
+				return expired
+			}
+			if sampled == 0 || n*4 <= sampled {
+				break
+			}
+		}
+		ks.expPos = pos + 1
+	}
+	return expired
+}
+
+// expireStep examines one sample of the shard's keys with a TTL and deletes
+// the expired ones. It returns how many it deleted and examined.
+func (sh *shard) expireStep(now int64) (expired, sampled int) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	t := &sh.tab
+	if len(t.slots) == 0 || sh.expires == 0 {
+		return 0, 0
+	}
+	p := sh.expPos % len(t.slots)
+	for walked := 0; walked < expireMaxSlots && sampled < expireSample; {
+		s := t.slots[p]
+		if s&slotTTL != 0 {
+			sampled++
+			r := sh.ar.rec(slotLoc(s))
+			if r.expired(now) {
+				n := len(t.slots)
+				sh.deleteSlot(p)
+				expired++
+				if len(t.slots) != n { // shrunk: positions changed, restart from the top
+					p = 0
+					if len(t.slots) == 0 {
+						break
+					}
+				}
+				continue // backward shift moved the next entry into p
+			}
+		}
+		p = t.next(p)
+		walked++
+	}
+	sh.expPos = p
+	sh.expOp += expired
+	sh.maintain(now)
+	return expired, sampled
+}

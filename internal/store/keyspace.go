@@ -1,0 +1,222 @@
+// Package store owns the keyspace: numbered databases of keys mapped to values,
+// with expiry and the per-key metadata eviction needs. It knows nothing of RESP
+// or commands.
+//
+// Layout, chosen so that ten million keys cost the garbage collector nothing
+// and a 16-byte key with a 32-byte value costs well under Redis's ~140 bytes:
+// each database has 64 shards (shard.go), each with an RWMutex, a Robin Hood
+// hash table of uint64 slots (table.go) and an arena of records in []byte
+// chunks (arena.go, record.go). There is no Go pointer per key; only values
+// of non-string types, and strings longer than 8 KiB, are Go objects, kept in
+// a per-shard slab that the record indexes.
+//
+// Callers reach a key through a callback (DB.View, DB.Update, DB.Multi …) that
+// runs with its shard locked and receives an *Entry; values read through it
+// alias the arena and are valid only inside the callback. Time is passed in
+// as unix milliseconds (NowMs) so a command sees one instant throughout.
+package store
+
+import (
+	"bytes"
+	"sync"
+	"sync/atomic"
+)
+
+// Type is the type of a key's value.
+type Type uint8
+
+const (
+	TypeNone Type = iota
+	TypeString
+	TypeList
+	TypeSet
+	TypeZSet
+	TypeHash
+	TypeStream
+)
+
+var typeNames = [...]string{"none", "string", "list", "set", "zset", "hash", "stream"}
+
+// String returns the name TYPE replies with.
+func (t Type) String() string {
+	if int(t) < len(typeNames) {
+		return typeNames[t]
+	}
+	return "unknown"
+}
+
+// Keyspace is the set of numbered databases. It is safe for concurrent use.
+type Keyspace struct {
+	dbs     atomic.Pointer[[]*DB] // replaced whole by SwapDB, so DB(i) is one load
+	swapMu  sync.Mutex            // serialises SwapDB
+	used    atomic.Int64          // sum of all shards' charged bytes
+	expired atomic.Int64
+
+	expMu  sync.Mutex // guards expPos; one active expiry cycle at a time
+	expPos int        // db*numShards+shard where the next cycle resumes
+}
+
+var dbUIDs atomic.Uint64
+
+// New returns a keyspace of the given number of empty databases.
+func New(databases int) *Keyspace {
+	ks := &Keyspace{}
+	dbs := make([]*DB, databases)
+	for i := range dbs {
+		dbs[i] = newDB(ks, dbUIDs.Add(1))
+	}
+	ks.dbs.Store(&dbs)
+	return ks
+}
+
+// DB returns the database currently at index i. SWAPDB changes what an index
+// refers to, so callers should not keep the *DB across commands.
+func (ks *Keyspace) DB(i int) *DB { return (*ks.dbs.Load())[i] }
+
+// Databases is the number of databases.
+func (ks *Keyspace) Databases() int { return len(*ks.dbs.Load()) }
+
+// SwapDB swaps databases i and j atomically for every later DB call.
+func (ks *Keyspace) SwapDB(i, j int) {
+	ks.swapMu.Lock()
+	defer ks.swapMu.Unlock()
+	dbs := append([]*DB(nil), *ks.dbs.Load()...)
+	dbs[i], dbs[j] = dbs[j], dbs[i]
+	ks.dbs.Store(&dbs)
+}
+
+// FlushAll empties every database, shard by shard.
+func (ks *Keyspace) FlushAll() {
+	for _, db := range *ks.dbs.Load() {
+		db.Flush()
+	}
+}
+
+// UsedMemory is the memory charged for all data: live records, tables, and
+// big strings and objects (at their estimated size). Deleting a key lowers it
+// at once, though its arena space is reclaimed by compaction a little later;
+// MemoryStats reports the arena as allocated. It is one atomic load.
+func (ks *Keyspace) UsedMemory() int64 { return ks.used.Load() }
+
+// ExpiredKeys counts keys deleted because they expired, lazily or actively.
+func (ks *Keyspace) ExpiredKeys() int64 { return ks.expired.Load() }
+
+// MemoryStats breaks memory down for INFO memory and MEMORY STATS.
+type MemoryStats struct {
+	Records  int64 // live record bytes
+	Arena    int64 // bytes of arena chunks (records + garbage not yet compacted + free tails)
+	Tables   int64 // hash table slots
+	External int64 // big strings and objects
+	Keys     int64
+}
+
+// MemoryStats sums the shards of every database, taking each read lock briefly.
+func (ks *Keyspace) MemoryStats() MemoryStats {
+	var m MemoryStats
+	for _, db := range *ks.dbs.Load() {
+		for i := range db.shards {
+			sh := &db.shards[i]
+			sh.mu.RLock()
+			m.Records += sh.ar.live
+			m.Arena += sh.ar.alloc
+			m.Tables += sh.tab.bytes()
+			m.External += sh.extBytes
+			m.Keys += int64(sh.tab.count)
+			sh.mu.RUnlock()
+		}
+	}
+	return m
+}
+
+// Move moves key from database src to dst (MOVE) if it exists in src and not
+// in dst, keeping its value, TTL and access metadata. srcType is the type in
+// src (TypeNone if missing). src == dst moves nothing; Redis rejects that
+// before getting here.
+func (ks *Keyspace) Move(src, dst int, key []byte, now int64) (moved bool, srcType Type) {
+	sdb, ddb := ks.DB(src), ks.DB(dst)
+	si, h := hashKey(key)
+	a, b := &sdb.shards[si], &ddb.shards[si]
+	if a == b {
+		sdb.Peek(key, now, func(e *Entry) { srcType = e.Type() })
+		return false, srcType
+	}
+	lockPair(a, b)
+	defer func() {
+		a.maintain(now)
+		b.maintain(now)
+		unlockPair(a, b)
+	}()
+	var se, de Entry
+	a.begin(&se, key, h, now, true, true)
+	b.begin(&de, key, h, now, true, false)
+	if !se.Exists() {
+		return false, TypeNone
+	}
+	srcType = se.Type()
+	if de.Exists() {
+		return false, srcType
+	}
+	r := se.rec()
+	if r.indirect() {
+		// Hand the object or big string over instead of copying it; the
+		// source's slab slot is released by se.Delete below.
+		de.putSlot(r.flags&^flagTTL, a.objs[r.objIndex()])
+	} else {
+		de.setInline(r.flags&^flagTTL, r.val(), r.vlen)
+	}
+	de.SetExpireAt(se.ExpireAt())
+	de.SetMeta(se.Meta())
+	se.Delete()
+	return true, srcType
+}
+
+// Copy copies key from in database src to key to in dst (COPY), keeping the
+// TTL. It fails if from is missing, or to exists and replace is false.
+// Objects implementing Cloner are deep-copied. Copying a key onto itself
+// does nothing (Redis rejects it before getting here).
+func (ks *Keyspace) Copy(src, dst int, from, to []byte, replace bool, now int64) (copied bool) {
+	sdb, ddb := ks.DB(src), ks.DB(dst)
+	if sdb == ddb && bytes.Equal(from, to) {
+		return false
+	}
+	fs, fh := hashKey(from)
+	ts, th := hashKey(to)
+	a, b := &sdb.shards[fs], &ddb.shards[ts]
+	lockPair(a, b)
+	defer func() {
+		a.maintain(now)
+		if b != a {
+			b.maintain(now)
+		}
+		unlockPair(a, b)
+	}()
+	var se, de Entry
+	a.begin(&se, from, fh, now, true, true)
+	b.begin(&de, to, th, now, true, false)
+	if !se.Exists() {
+		return false
+	}
+	if de.Exists() {
+		if !replace {
+			return false
+		}
+		de.Delete()
+	}
+	switch t := se.Type(); t {
+	case TypeString:
+		de.SetStr(se.Str())
+		if r := se.rec(); r.flags&flagRaw != 0 {
+			de.MarkRaw()
+		}
+	default:
+		o := se.Obj()
+		if c, ok := o.(Cloner); ok {
+			o = c.Clone()
+		}
+		de.SetObj(t, o)
+	}
+	de.SetExpireAt(se.ExpireAt())
+	de.end()
+	se.end()
+	return true
+}

@@ -1,0 +1,65 @@
+package store
+
+import (
+	"math/rand/v2"
+	"sync/atomic"
+)
+
+// Every record carries a 32-bit metadata word for eviction, kept for both
+// Redis policies at once so OBJECT IDLETIME and OBJECT FREQ work whatever the
+// policy:
+//
+//	bits 8..31  LRU clock: unix seconds mod 2^24 at the last access (Redis's
+//	            resolution and wrap-around, 194 days)
+//	bits 0..7   LFU logarithmic counter (Redis's: new keys start at 5, an access
+//	            increments with probability 1/((c-5)*10+1), one point of decay
+//	            per idle minute, measured from the LRU clock)
+//
+// The eviction package may reinterpret the word; it reaches it through
+// DB.Sample and Entry.Meta.
+const (
+	lruMask      = 1<<24 - 1
+	lfuInit      = 5
+	lfuLogFactor = 10
+	lfuDecayMins = 1
+)
+
+func lruClock(now int64) uint32 { return uint32(now/1000) & lruMask }
+
+func newMeta(now int64) uint32 { return lruClock(now)<<8 | lfuInit }
+
+// idleSeconds is the time since the last access, modulo the clock's wrap.
+func idleSeconds(meta uint32, now int64) int64 {
+	return int64((lruClock(now) - meta>>8) & lruMask)
+}
+
+// lfuCount is the counter after decay for the time idle.
+func lfuCount(meta uint32, now int64) int {
+	c := int(meta & 0xff)
+	if periods := int(idleSeconds(meta, now) / 60 / lfuDecayMins); periods > 0 {
+		c = max(0, c-periods)
+	}
+	return c
+}
+
+func lfuIncr(c int) int {
+	if c == 255 {
+		return c
+	}
+	base := max(0, c-lfuInit)
+	if rand.Uint32N(uint32(base*lfuLogFactor+1)) == 0 {
+		c++
+	}
+	return c
+}
+
+// touchMeta records an access. It stores only when the word changes: within a
+// second a warm key's word rarely does, so concurrent readers of a hot key do
+// not keep stealing its cache line from each other.
+func touchMeta(p *uint32, now int64) {
+	old := atomic.LoadUint32(p)
+	nw := lruClock(now)<<8 | uint32(lfuIncr(lfuCount(old, now)))
+	if nw != old {
+		atomic.StoreUint32(p, nw)
+	}
+}

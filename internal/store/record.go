@@ -1,0 +1,178 @@
+package store
+
+import (
+	"encoding/binary"
+	"sync/atomic"
+	"unsafe"
+)
+
+// A record is one key with its value and metadata, stored in an arena chunk
+// at a 4-aligned offset:
+//
+//	flags   1 byte: type (3 bits) | flagTTL | flagRaw | flagIndirect | flagDead
+//	klen    uvarint
+//	vlen    uvarint, the stored value bytes (4 when flagIndirect)
+//	expire  8 bytes little-endian unix ms, only with flagTTL
+//	key     klen bytes
+//	value   vlen bytes: the string, or with flagIndirect a little-endian uint32
+//	        index into the shard's object slab (non-string types and strings
+//	        longer than bigValue)
+//	pad     to a multiple of 4
+//	meta    uint32 eviction metadata (meta.go), last and 4-aligned so readers
+//	        can update it atomically under a read lock
+//
+// A 16-byte key with a 32-byte value and no TTL takes 56 bytes. Keys without a
+// TTL do not pay for one.
+//
+// A record rewritten in place with a shorter value leaves a filler in the
+// freed tail so the chunk stays walkable by compaction: a 0x00 byte (type
+// none) then the filler's total size as a uvarint (at most 4 bytes for a
+// hole of up to 2 MiB, and holes are shorter than a chunk).
+const (
+	flagTypeMask = 0x07
+	flagTTL      = 0x08
+	flagRaw      = 0x10
+	flagIndirect = 0x20
+	flagDead     = 0x40
+
+	// bigValue is the longest string kept inside the arena. Longer strings get
+	// their own []byte in the object slab: they would waste chunk space,
+	// APPEND and SETRANGE on them can then grow in place with spare
+	// capacity, and deleting one gives its memory straight back.
+	bigValue = 8 << 10
+)
+
+type rec struct {
+	c     []byte
+	off   int // start of the record in c
+	flags byte
+	klen  int
+	vlen  int
+	keyAt int // offset of the key in c (the expire field sits just before it)
+	size  int
+}
+
+func uvarintLen(x int) int {
+	n := 1
+	for x >= 0x80 {
+		x >>= 7
+		n++
+	}
+	return n
+}
+
+func readUvarint(c []byte, i int) (int, int) {
+	if b := c[i]; b < 0x80 {
+		return int(b), i + 1
+	}
+	v, n := binary.Uvarint(c[i:])
+	return int(v), i + n
+}
+
+func align4(n int) int { return (n + 3) &^ 3 }
+
+// recSize is the space a record takes, padding and metadata included.
+func recSize(klen, vlen int, ttl bool) int {
+	n := 1 + uvarintLen(klen) + uvarintLen(vlen) + klen + vlen
+	if ttl {
+		n += 8
+	}
+	return align4(n) + 4
+}
+
+// decode parses the record (or filler) starting at c[off].
+func decode(c []byte, off int) rec {
+	r := rec{c: c, off: off, flags: c[off]}
+	if r.flags&flagTypeMask == 0 { // filler
+		r.size, _ = readUvarint(c, off+1)
+		return r
+	}
+	i := off + 1
+	r.klen, i = readUvarint(c, i)
+	r.vlen, i = readUvarint(c, i)
+	if r.flags&flagTTL != 0 {
+		i += 8
+	}
+	r.keyAt = i
+	r.size = align4(i+r.klen+r.vlen-off) + 4
+	return r
+}
+
+func (r *rec) typ() Type       { return Type(r.flags & flagTypeMask) }
+func (r *rec) ttl() bool       { return r.flags&flagTTL != 0 }
+func (r *rec) indirect() bool  { return r.flags&flagIndirect != 0 }
+func (r *rec) isFiller() bool  { return r.flags&flagTypeMask == 0 }
+func (r *rec) hdrLen() int     { return r.keyAt - r.off }
+func (r *rec) valAt() int      { return r.keyAt + r.klen }
+func (r *rec) objIndex() int   { return int(binary.LittleEndian.Uint32(r.c[r.valAt():])) }
+func (r *rec) setFlags(f byte) { r.c[r.off] = f; r.flags = f }
+
+func (r *rec) key() []byte {
+	return r.c[r.keyAt : r.keyAt+r.klen : r.keyAt+r.klen]
+}
+
+// val is the stored value bytes; capacity-limited so an append by the caller
+// can never run into the next record.
+func (r *rec) val() []byte {
+	v := r.valAt()
+	return r.c[v : v+r.vlen : v+r.vlen]
+}
+
+func (r *rec) expireAt() int64 {
+	if r.flags&flagTTL == 0 {
+		return 0
+	}
+	return int64(binary.LittleEndian.Uint64(r.c[r.keyAt-8:]))
+}
+
+func (r *rec) setExpireAt(ms int64) {
+	binary.LittleEndian.PutUint64(r.c[r.keyAt-8:], uint64(ms))
+}
+
+func (r *rec) expired(now int64) bool {
+	// Redis keeps a key alive through its expire millisecond: expired means now > at.
+	return r.flags&flagTTL != 0 && now > r.expireAt()
+}
+
+func (r *rec) metaPtr() *uint32 { return metaAt(r.c, r.off+r.size) }
+
+// metaAt points at the meta word of the record ending at c[end].
+func metaAt(c []byte, end int) *uint32 {
+	return (*uint32)(unsafe.Pointer(&c[end-4]))
+}
+
+func (r *rec) meta() uint32 { return atomic.LoadUint32(r.metaPtr()) }
+
+// encode writes a whole record into fresh space at c[off:off+recSize(...)]:
+// the stored value is val followed by zeros up to vlen bytes. key and val may
+// alias other records (fresh space never overlaps a live record).
+func encode(c []byte, off int, flags byte, key, val []byte, vlen int, expire int64, meta uint32) rec {
+	i := off
+	c[i] = flags
+	i++
+	i += binary.PutUvarint(c[i:], uint64(len(key)))
+	i += binary.PutUvarint(c[i:], uint64(vlen))
+	if flags&flagTTL != 0 {
+		binary.LittleEndian.PutUint64(c[i:], uint64(expire))
+		i += 8
+	}
+	r := rec{c: c, off: off, flags: flags, klen: len(key), vlen: vlen, keyAt: i}
+	r.size = align4(i+len(key)+vlen-off) + 4
+	copy(c[i:], key)
+	v := c[i+len(key) : i+len(key)+vlen]
+	clear(v[copy(v, val):])
+	atomic.StoreUint32(r.metaPtr(), meta)
+	return r
+}
+
+// putFiller marks c[off:off+n] as a hole (n is a positive multiple of 4).
+func putFiller(c []byte, off, n int) {
+	c[off] = 0
+	binary.PutUvarint(c[off+1:], uint64(n))
+}
+
+// objIndexBytes encodes a slab index as a stored value.
+func objIndexBytes(buf *[4]byte, idx int) []byte {
+	binary.LittleEndian.PutUint32(buf[:], uint32(idx))
+	return buf[:]
+}

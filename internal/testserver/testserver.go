@@ -1,0 +1,107 @@
+// Package testserver starts servers for tests: smallredis in-process on a
+// free loopback port, and a real redis-server as a subprocess for the
+// differential tests.
+package testserver
+
+import (
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/smallredis/smallredis/internal/config"
+	"github.com/smallredis/smallredis/internal/server"
+)
+
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Start runs smallredis in-process on 127.0.0.1 with the given extra
+// directives (e.g. "--requirepass", "x") and stops it when the test ends.
+func Start(t testing.TB, args ...string) (addr string, srv *server.Server) {
+	t.Helper()
+	port := FreePort(t)
+	cfg, err := config.Parse(append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1"}, args...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	srv = server.New(cfg, log)
+	done := make(chan error, 1)
+	go func() { done <- srv.Run() }()
+	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	waitListening(t, addr, done)
+	t.Cleanup(func() {
+		srv.Shutdown()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("server exited with %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Errorf("server did not stop within 15s")
+		}
+	})
+	return addr, srv
+}
+
+func waitListening(t testing.TB, addr string, done <-chan error) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			t.Fatalf("server exited at start: %v", err)
+		default:
+		}
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("nothing listening on %s after 10s", addr)
+}
+
+// StartRedis runs Debian's redis-server on a free loopback port for the
+// differential tests. Without redis-server the test is skipped, except
+// under CI (CI=true), where that is a failure: `make test` installs it.
+func StartRedis(t testing.TB) (addr string) {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("redis-server not installed; run `make test`, which installs it")
+		}
+		t.Skip("redis-server not installed (make test installs it)")
+	}
+	port := FreePort(t)
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
+		"--dir", t.TempDir())
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+	})
+	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	waitListening(t, addr, done)
+	return addr
+}
+
