@@ -19,6 +19,7 @@
 #   HITRATIO_FLAGS extra flags for bench/hitratio (e.g. "-value-size 512")
 #   SMALLREDIS     smallredis binary to use instead of building ./cmd/smallredis
 #   REDIS_SERVER   [redis-server]
+#   WAIT_QUIET     wait (up to WAIT_QUIET_MAX s) for a 1-min load average below this first
 #
 # A full run with the defaults takes about 1 minute per row (2 cores).
 set -euo pipefail
@@ -101,6 +102,7 @@ run_row() {
 
 REDIS_LABEL="redis-server $(redis_version)"
 OURS_LABEL="smallredis"
+wait_quiet
 start=$(date +%s)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 for p in $POLICIES; do

@@ -134,3 +134,21 @@ redis_version() { "$REDIS_SERVER" --version | grep -o 'v=[0-9.]*' | cut -c3-; }
 # machine_note prints the date, cores and load average, for a results header:
 # other work on the machine (builds, tests) moves these numbers.
 machine_note() { echo "$(date -u '+%F %H:%M') UTC, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
+
+# wait_quiet waits (at most WAIT_QUIET_MAX seconds, default 600) until the
+# 1-minute load average is below WAIT_QUIET, if WAIT_QUIET is set: on a
+# shared machine that is the difference between a measurement and noise.
+wait_quiet() {
+	[ -n "${WAIT_QUIET:-}" ] || return 0
+	local deadline=$(($(date +%s) + ${WAIT_QUIET_MAX:-600})) l
+	while :; do
+		l=$(cut -d' ' -f1 /proc/loadavg)
+		awk -v l="$l" -v q="$WAIT_QUIET" 'BEGIN { exit !(l < q) }' && return 0
+		if (($(date +%s) >= deadline)); then
+			log "load average still $l, going ahead"
+			return 0
+		fi
+		log "load average $l ≥ $WAIT_QUIET, waiting"
+		sleep 15
+	done
+}

@@ -10,6 +10,7 @@
 #   SETTLE         seconds to wait after the load before measuring [2]
 #   SMALLREDIS     smallredis binary instead of building ./cmd/smallredis
 #   REDIS_SERVER   [redis-server]
+#   WAIT_QUIET     wait (up to WAIT_QUIET_MAX s) for a 1-min load average below this first
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -62,6 +63,7 @@ measure() {
 	stop_server "$pid" "$port"
 }
 
+wait_quiet
 rows=$(
 	measure "redis-server $(redis_version)" "$REDIS_SERVER"
 	measure smallredis "$OURS_BIN"

@@ -12,6 +12,7 @@
 #   PIPELINES      [1 16]
 #   SMALLREDIS     smallredis binary instead of building ./cmd/smallredis
 #   REDIS_SERVER   [redis-server]
+#   WAIT_QUIET     wait (up to WAIT_QUIET_MAX s) for a 1-min load average below this first
 #
 # Both servers run with --save '' --appendonly no and no maxmemory; each run
 # starts from an empty server (FLUSHALL). Takes about 1 minute (2 cores).
@@ -42,6 +43,7 @@ if [ -n "$OURS_BIN" ]; then
 	fi
 fi
 
+wait_quiet
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 RAW=$TMP/raw.csv # server,round,pipeline,test,rps,p50,p99
 : >"$RAW"

@@ -349,8 +349,8 @@ func calibrate(c *conn, o options, value []byte, maxmem int64) (int, error) {
 	limit := 4*maxmem/int64(o.valueSize) + 10_000
 	const batch = 1000
 	firstEviction := int64(-1)
-	var dbsize int64
-	for written := int64(0); written < limit; {
+	var dbsize, written int64
+	for written < limit {
 		for i := written; i < written+batch; i++ {
 			c.writeSet(uint64(i), value)
 		}
@@ -375,7 +375,7 @@ func calibrate(c *conn, o options, value []byte, maxmem int64) (int, error) {
 			return int(dbsize), nil
 		}
 	}
-	return 0, fmt.Errorf("calibrate: no eviction after %d SETs of %d bytes (maxmemory %d, DBSIZE %d)", limit, o.valueSize, maxmem, dbsize)
+	return 0, fmt.Errorf("calibrate: no eviction after %d SETs of %d bytes (maxmemory %d, DBSIZE %d)", written, o.valueSize, maxmem, dbsize)
 }
 
 // result is one workload's outcome; -json prints it as is.

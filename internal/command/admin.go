@@ -196,8 +196,8 @@ func slowlogGet(ctx *Ctx) {
 		return
 	}
 	if len(ctx.Args) == 3 {
-		v, err := strconv.ParseInt(string(ctx.Args[2]), 10, 64)
-		if err != nil || v < -1 {
+		v, ok := parseInt(ctx.Args[2])
+		if !ok || v < -1 {
 			ctx.Err("ERR count should be greater than or equal to -1")
 			return
 		}

@@ -260,12 +260,9 @@ func parseLongDouble(b []byte) (*big.Float, bool) {
 		}
 	}
 	if i < len(b) {
-		e, ok := parseExponent(b[i+1:])
-		if !ok {
-			return nil, false // a mantissa-sized exponent: out of range
-		}
-		exp = e
+		exp = parseExponent(b[i+1:])
 	}
+	digits = bytes.TrimLeft(digits, "0") // so len(digits) measures the magnitude
 	mant.SetString(string(digits), base)
 	if mant.Sign() == 0 {
 		if neg {
@@ -274,15 +271,12 @@ func parseLongDouble(b []byte) (*big.Float, bool) {
 		return z, true
 	}
 	if hex {
-		z.SetInt(&mant)
-		e := exp - 4*int64(frac) + int64(z.MantExp(nil))
-		if e > ldMaxExp {
-			return nil, false
+		z.SetInt(&mant) // rounds to 64 bits; the binary exponent is exact
+		shift := exp - 4*int64(frac)
+		if e := shift + int64(z.MantExp(nil)); e > ldMaxExp || e < ldMinExp {
+			return nil, false // also keeps the int conversion below exact
 		}
-		if e < ldMinExp {
-			return nil, false
-		}
-		z.SetMantExp(z, int(exp-4*int64(frac)))
+		z.SetMantExp(z, int(shift))
 	} else {
 		e := exp - int64(frac)
 		magnitude := e + int64(len(digits))
@@ -307,9 +301,9 @@ func parseLongDouble(b []byte) (*big.Float, bool) {
 	return z, true
 }
 
-// parseExponent parses strtod's decimal exponent: [+-]digits. It fails
-// only for exponents too large to matter, which are out of range anyway.
-func parseExponent(b []byte) (int64, bool) {
+// parseExponent parses strtod's decimal exponent, [+-]digits, saturating
+// at ±2^40: anything that large is out of range unless the mantissa is 0.
+func parseExponent(b []byte) int64 {
 	neg := false
 	if len(b) > 0 && (b[0] == '+' || b[0] == '-') {
 		neg = b[0] == '-'
@@ -317,15 +311,12 @@ func parseExponent(b []byte) (int64, bool) {
 	}
 	var e int64
 	for _, c := range b {
-		e = e*10 + int64(c-'0')
-		if e > 1<<40 {
-			return 0, false
-		}
+		e = min(e*10+int64(c-'0'), 1<<40)
 	}
 	if neg {
 		e = -e
 	}
-	return e, true
+	return e
 }
 
 func abs64(n int64) int64 {
@@ -338,7 +329,12 @@ func abs64(n int64) int64 {
 // ldInRange reports whether a finite non-zero x neither overflows nor
 // underflows the long double range.
 func ldInRange(x *big.Float) bool {
-	e := x.MantExp(nil)
+	var m big.Float
+	e := x.MantExp(&m)
+	if e == ldMinExp {
+		// Exactly half the smallest denormal ties to even: zero.
+		return m.Abs(&m).Cmp(big.NewFloat(0.5)) != 0
+	}
 	return e <= ldMaxExp && e >= ldMinExp
 }
 

@@ -422,6 +422,7 @@ func bitop(ctx *Ctx) {
 			}
 		}
 		dst.SetStr(res)
+		dst.MarkRaw() // Redis builds the result as a raw string
 		dst.SetExpireAt(0)
 		ctx.W.Int(int64(maxLen))
 	})

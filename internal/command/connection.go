@@ -2,7 +2,7 @@ package command
 
 import (
 	"crypto/subtle"
-	"strconv"
+	"math"
 	"strings"
 	"time"
 )
@@ -60,8 +60,8 @@ func hello(ctx *Ctx) {
 	proto := ctx.C.Proto
 	args := ctx.Args[1:]
 	if len(args) > 0 {
-		v, err := strconv.ParseInt(string(args[0]), 10, 64)
-		if err != nil {
+		v, ok := parseInt(args[0])
+		if !ok {
 			ctx.Err("ERR Protocol version is not an integer or out of range")
 			return
 		}
@@ -164,9 +164,13 @@ func auth(ctx *Ctx) {
 
 // selectDB: SELECT index
 func selectDB(ctx *Ctx) {
-	i, err := strconv.ParseInt(string(ctx.Args[1]), 10, 64)
-	if err != nil {
+	i, ok := parseInt(ctx.Args[1])
+	if !ok {
 		ctx.Err(ErrNotInt)
+		return
+	}
+	if i < math.MinInt32 || i > math.MaxInt32 {
+		ctx.Err("ERR value is out of range, value must between -2147483648 and 2147483647")
 		return
 	}
 	if i < 0 || i >= int64(ctx.S.KS.Databases()) {
@@ -277,8 +281,8 @@ func clientList(ctx *Ctx) {
 		case opt == "id" && len(args) >= 2:
 			ids = map[int64]bool{}
 			for _, a := range args[1:] {
-				id, err := strconv.ParseInt(string(a), 10, 64)
-				if err != nil || id <= 0 {
+				id, ok := parseInt(a)
+				if !ok || id <= 0 {
 					ctx.Err("ERR Invalid client ID")
 					return
 				}
@@ -331,8 +335,8 @@ func clientKill(ctx *Ctx) {
 		v := string(args[i+1])
 		switch strings.ToLower(string(args[i])) {
 		case "id":
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n <= 0 {
+			n, ok := parseInt([]byte(v))
+			if !ok || n <= 0 {
 				ctx.Err("ERR client-id should be greater than 0")
 				return
 			}
@@ -438,8 +442,8 @@ const skipNext = -1
 
 // clientPause: CLIENT PAUSE timeout [WRITE|ALL]
 func clientPause(ctx *Ctx) {
-	ms, err := strconv.ParseInt(string(ctx.Args[2]), 10, 64)
-	if err != nil || ms < 0 {
+	ms, ok := parseInt(ctx.Args[2])
+	if !ok || ms < 0 {
 		ctx.Err(ErrTimeout)
 		return
 	}
@@ -539,5 +543,5 @@ func writeHelp(ctx *Ctx, name string, lines []string) {
 		ctx.W.Simple(l)
 	}
 	ctx.W.Simple("HELP")
-	ctx.W.Simple("    Print this help.")
+	ctx.W.Simple("    Prints this help.")
 }

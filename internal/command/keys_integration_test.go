@@ -300,7 +300,10 @@ func TestScanUnderConcurrentWrites(t *testing.T) {
 	ctx := context.Background()
 	r := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 16})
 	defer r.Close()
-	const stable = 5000
+	const (
+		stable = 5000
+		churn  = 2000 // keys each writer adds and deletes again, per round
+	)
 	pipe := r.Pipeline()
 	for i := 0; i < stable; i++ {
 		pipe.Set(ctx, fmt.Sprintf("stable:%d", i), "v", 0)
@@ -316,36 +319,38 @@ func TestScanUnderConcurrentWrites(t *testing.T) {
 		wg.Add(1)
 		go func(g int) {
 			defer wg.Done()
-			for round := 0; ; round++ {
+			for {
 				select {
 				case <-stop:
 					return
 				default:
 				}
 				// Grow by a few thousand keys, then delete them again, so
-				// the table resizes in both directions under the scan.
-				pipe := r.Pipeline()
-				for i := 0; i < 2000; i++ {
-					pipe.Set(ctx, fmt.Sprintf("churn:%d:%d", g, i), "x", 0)
+				// the tables resize in both directions under the scan. Small
+				// pipelines keep the scanning client's wait short.
+				for _, del := range []bool{false, true} {
+					for lo := 0; lo < churn; lo += 100 {
+						pipe := r.Pipeline()
+						for i := lo; i < lo+100; i++ {
+							k := fmt.Sprintf("churn:%d:%d", g, i)
+							if del {
+								pipe.Del(ctx, k)
+							} else {
+								pipe.Set(ctx, k, "x", 0)
+							}
+						}
+						if _, err := pipe.Exec(ctx); err != nil {
+							t.Error(err)
+							return
+						}
+						writes.Add(100)
+					}
 				}
-				if _, err := pipe.Exec(ctx); err != nil {
-					t.Error(err)
-					return
-				}
-				pipe = r.Pipeline()
-				for i := 0; i < 2000; i++ {
-					pipe.Del(ctx, fmt.Sprintf("churn:%d:%d", g, i))
-				}
-				if _, err := pipe.Exec(ctx); err != nil {
-					t.Error(err)
-					return
-				}
-				writes.Add(4000)
 			}
 		}(g)
 	}
 
-	for pass := 0; pass < 3; pass++ {
+	for pass := 0; pass < 2; pass++ {
 		seen := make(map[string]bool, stable)
 		var cursor uint64
 		calls := 0

@@ -321,7 +321,7 @@ func getset(ctx *Ctx) {
 func mget(ctx *Ctx) {
 	keys := ctx.Args[1:]
 	ctx.W.Array(len(keys))
-	ctx.DB().Multi(keys, ctx.Now, func(es []*store.Entry) {
+	viewMulti(ctx, keys, func(es []*store.Entry) {
 		for _, e := range es {
 			switch {
 			case !e.Exists():
@@ -336,6 +336,16 @@ func mget(ctx *Ctx) {
 			}
 		}
 	})
+}
+
+// viewMulti reads several keys atomically, honouring CLIENT NO-TOUCH as
+// ctx.View does.
+func viewMulti(ctx *Ctx, keys [][]byte, fn func(es []*store.Entry)) {
+	if ctx.C.NoTouch() {
+		ctx.DB().MultiNoTouch(keys, ctx.Now, fn)
+		return
+	}
+	ctx.DB().Multi(keys, ctx.Now, fn)
 }
 
 // pairKeys returns the keys of a "key value [key value ...]" argument
@@ -611,7 +621,7 @@ func setrange(ctx *Ctx) {
 func readStrings(ctx *Ctx, keys [][]byte, wrongType string, lookAll bool) ([][]byte, bool) {
 	vals := make([][]byte, len(keys))
 	bad := false
-	ctx.DB().Multi(keys, ctx.Now, func(es []*store.Entry) {
+	viewMulti(ctx, keys, func(es []*store.Entry) {
 		for i, e := range es {
 			if !e.Exists() {
 				ctx.Miss()
@@ -635,9 +645,10 @@ func readStrings(ctx *Ctx, keys [][]byte, wrongType string, lookAll bool) ([][]b
 	return vals, true
 }
 
-// lcsMaxCells bounds LCS's dynamic-programming table (4 bytes a cell).
-// Redis tries the allocation and fails the same way when memory runs out.
-const lcsMaxCells = 1 << 30
+// lcsMaxCells bounds LCS's dynamic-programming table (4 bytes a cell, so
+// 1 GiB). Redis tries any size and fails this way only when malloc does;
+// we refuse earlier rather than let one command exhaust memory.
+const lcsMaxCells = 1 << 28
 
 // lcs: LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]
 func lcs(ctx *Ctx) {

@@ -123,7 +123,8 @@ func (s *Server) Run() error {
 		gnet.WithLoadBalancing(gnet.LeastConnections),
 		gnet.WithReusePort(false),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
-		gnet.WithLogLevel(logging.ErrorLevel),
+		gnet.WithLogger(gnetLogger{s.log}),
+		gnet.WithLogLevel(logging.DebugLevel),
 		gnet.WithReadBufferCap(64*1024),
 	)
 	if s.stopping.Load() {
@@ -217,4 +218,3 @@ func (s *Server) cron() {
 		}
 	}
 }
-

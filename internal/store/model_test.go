@@ -59,7 +59,7 @@ func randValue(rng *rand.Rand) []byte {
 func TestModel(t *testing.T) {
 	seeds := 4
 	ops := 30000
-	if testing.Short() {
+	if testing.Short() || raceEnabled { // one goroutine: the race detector adds nothing
 		seeds, ops = 2, 8000
 	}
 	for seed := range seeds {

@@ -184,8 +184,9 @@ const (
 
 // maintain runs at the end of every write operation, still under the lock:
 // it frees or queues chunks that gained garbage, moves a bounded amount of
-// live data out of queued chunks, and publishes counters.
-func (sh *shard) maintain(now int64) {
+// live data out of queued chunks, and publishes counters. It returns how many
+// keys the operation deleted because they had expired.
+func (sh *shard) maintain(now int64) int {
 	a := &sh.ar
 	if len(a.touched) > 0 {
 		a.settle()
@@ -194,7 +195,7 @@ func (sh *shard) maintain(now int64) {
 		sh.evacuate(evacBase+evacPerGarbage*int(a.opGarbage), now)
 	}
 	a.opGarbage = 0
-	sh.publish()
+	return sh.publish()
 }
 
 // evacuate walks up to budget bytes of queued chunks, moving live records to
@@ -241,8 +242,9 @@ func (sh *shard) evacuate(budget int, now int64) {
 	}
 }
 
-// publish makes counters visible to lock-free readers.
-func (sh *shard) publish() {
+// publish makes counters visible to lock-free readers, and returns the keys
+// expired since the last call.
+func (sh *shard) publish() int {
 	used := sh.ar.live + sh.tab.bytes() + sh.extBytes
 	if d := used - sh.charged; d != 0 {
 		sh.charged = used
@@ -255,10 +257,12 @@ func (sh *shard) publish() {
 	if n := int64(sh.expires); n != sh.nexp.Load() {
 		sh.nexp.Store(n)
 	}
-	if sh.expOp > 0 {
-		sh.db.ks.expired.Add(int64(sh.expOp))
+	n := sh.expOp
+	if n > 0 {
+		sh.db.ks.expired.Add(int64(n))
 		sh.expOp = 0
 	}
+	return n
 }
 
 // reset empties the shard (FLUSHDB).

@@ -104,4 +104,3 @@ func StartRedis(t testing.TB) (addr string) {
 	waitListening(t, addr, done)
 	return addr
 }
-
