@@ -10,7 +10,7 @@ GOFMT    ?= $(shell $(GO) env GOROOT)/bin/gofmt
 FUZZTIME ?= 15s
 BINARY   := bin/smallredis
 
-.PHONY: test deps fmt-check vet unit fuzz build run image clean
+.PHONY: test deps fmt-check vet unit load fuzz build run image clean
 
 ## test: the full check for a fresh machine: deps, gofmt, vet, race tests, short fuzz run
 test:
@@ -18,6 +18,7 @@ test:
 	@$(MAKE) --no-print-directory fmt-check
 	@$(MAKE) --no-print-directory vet
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory load
 	@$(MAKE) --no-print-directory fuzz
 	@echo
 	@echo "==> make test: all checks passed"
@@ -25,13 +26,13 @@ test:
 ## deps: install redis-server and redis-cli (Debian packages) when missing
 deps:
 	@echo
-	@echo "==> [1/5] dependencies: scripts/deps.sh"
+	@echo "==> [1/6] dependencies: scripts/deps.sh"
 	@bash scripts/deps.sh
 
 ## fmt-check: fail, listing the files, if any Go file is not gofmt-formatted
 fmt-check:
 	@echo
-	@echo "==> [2/5] gofmt -l"
+	@echo "==> [2/6] gofmt -l"
 	@files=$$(find . \( -path ./.git -o -path ./bin -o -name vendor -o -name testdata \) -prune \
 		-o -type f -name '*.go' -print0 | xargs -0 -r $(GOFMT) -l); \
 	if [[ -n "$$files" ]]; then \
@@ -44,19 +45,25 @@ fmt-check:
 ## vet: go vet ./...
 vet:
 	@echo
-	@echo "==> [3/5] go vet ./..."
+	@echo "==> [3/6] go vet ./..."
 	$(GO) vet ./...
 
 ## unit: go test -race ./...
 unit:
 	@echo
-	@echo "==> [4/5] go test -race -timeout 12m ./..."
+	@echo "==> [4/6] go test -race -timeout 12m ./..."
 	$(GO) test -race -timeout 12m ./...
+
+## load: full-size load tests without the race detector (which shrinks them)
+load:
+	@echo
+	@echo "==> [5/6] load tests at full size (no -race): go test -run 'MillionKeys' ./internal/command"
+	$(GO) test -count=1 -run 'MillionKeys' ./internal/command
 
 ## fuzz: short fuzz run of the RESP parser
 fuzz:
 	@echo
-	@echo "==> [5/5] fuzz: FuzzParse for $(FUZZTIME) (./internal/resp)"
+	@echo "==> [6/6] fuzz: FuzzParse for $(FUZZTIME) (./internal/resp)"
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/resp
 
 ## build: static, stripped binary in bin/smallredis

@@ -33,7 +33,8 @@ var keyCommands = []*Spec{
 // collector does that for both). A key named twice is deleted once.
 func del(ctx *Ctx) {
 	var n int64
-	ctx.DB().Multi(ctx.Args[1:], ctx.Now, func(es []*store.Entry) {
+	// No access to record: the keys are going away.
+	ctx.DB().MultiNoTouch(ctx.Args[1:], ctx.Now, func(es []*store.Entry) {
 		for _, e := range es {
 			if e.Exists() {
 				e.Delete()
@@ -103,25 +104,32 @@ func renamenx(ctx *Ctx) { renameGeneric(ctx, true) }
 // the selected database, atomically.
 func renameGeneric(ctx *Ctx, nx bool) {
 	src, dst := ctx.Args[1], ctx.Args[2]
-	ctx.DB().Multi(ctx.Args[1:3], ctx.Now, func(es []*store.Entry) {
+	multi := ctx.DB().Multi
+	if ctx.C.NoTouch() {
+		multi = ctx.DB().MultiNoTouch
+	}
+	multi(ctx.Args[1:3], ctx.Now, func(es []*store.Entry) {
 		s, d := es[0], es[1]
 		switch {
 		case !s.Exists():
 			ctx.Err(ErrNoSuchKey)
-			return
 		case string(src) == string(dst):
-			// Redis answers without doing anything, but only once it
-			// knows the key exists.
+			// Nothing to do, but only once the key is known to exist;
+			// RENAMENX reports that nothing was renamed.
+			if nx {
+				ctx.W.Int(0)
+			} else {
+				ctx.W.OK()
+			}
 		case nx && d.Exists():
 			ctx.W.Int(0)
-			return
 		default:
 			moveEntry(s, d)
-		}
-		if nx {
-			ctx.W.Int(boolInt(string(src) != string(dst)))
-		} else {
-			ctx.W.OK()
+			if nx {
+				ctx.W.Int(1)
+			} else {
+				ctx.W.OK()
+			}
 		}
 	})
 }
@@ -168,6 +176,15 @@ func copyCmd(ctx *Ctx) {
 		ctx.Err(ErrSameObject)
 		return
 	}
+	// Redis reads the source as a GET would, counting a keyspace hit or
+	// miss; Keyspace.Copy does not say which, so look first.
+	ctx.DB().Peek(from, ctx.Now, func(e *store.Entry) {
+		if e.Exists() {
+			ctx.Hit()
+		} else {
+			ctx.Miss()
+		}
+	})
 	ctx.W.Int(boolInt(ctx.S.KS.Copy(srcDB, dstDB, from, to, replace, ctx.Now)))
 }
 
@@ -310,19 +327,27 @@ func scan(ctx *Ctx) {
 		count = math.MaxInt32 // a hint only; keeps the store's int arithmetic safe
 	}
 	body := resp.Writer{Proto: ctx.W.Proto}
-	n := 0
+	n, lookups := 0, int64(0)
 	next := ctx.DB().Scan(cursor, int(count), ctx.Now, func(key []byte, t store.Type) {
 		if matchOn && !glob.Match(pat, key, false) {
 			return
 		}
-		// Redis compares type names case-insensitively; an unknown name
-		// is not an error in 7.0, it just matches nothing.
-		if typ != nil && !eqFold(typ, t.String()) {
-			return
+		if typ != nil {
+			// Redis looks each candidate up to learn its type, which
+			// counts as a keyspace hit. It compares type names
+			// case-insensitively; an unknown name is not an error in
+			// 7.0, it just matches nothing.
+			lookups++
+			if !eqFold(typ, t.String()) {
+				return
+			}
 		}
 		body.Bulk(key)
 		n++
 	})
+	if lookups > 0 {
+		ctx.S.Stats.Hits.Add(lookups)
+	}
 	var cur [20]byte
 	ctx.W.Array(2)
 	ctx.W.Bulk(strconv.AppendUint(cur[:0], next, 10))

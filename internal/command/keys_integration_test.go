@@ -422,3 +422,50 @@ func TestInfoKeyspace(t *testing.T) {
 		t.Errorf("INFO keyspace after FLUSHALL = %q", info)
 	}
 }
+
+// keyspace_hits and keyspace_misses count the lookups Redis 7.0 counts:
+// reads of a key (EXISTS, TYPE, TTL family, OBJECT, TOUCH, COPY's source,
+// SCAN … TYPE's candidates), not deletes, renames or expiry changes. The
+// sequence and its totals were run against redis-server 7.0.15.
+func TestKeyspaceHitsMisses(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	ctx := context.Background()
+	r := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 1})
+	defer r.Close()
+	r.Set(ctx, "k", "v", 0)
+	r.ConfigResetStat(ctx)
+	for _, cmd := range [][]any{
+		{"exists", "k", "nokey"},
+		{"type", "k"},
+		{"ttl", "nokey"},
+		{"pttl", "k"},
+		{"expiretime", "k"},
+		{"object", "encoding", "k"},
+		{"touch", "k", "nokey"},
+		{"del", "nokey"},
+		{"rename", "k", "k2"},
+		{"rename", "k2", "k"},
+		{"expire", "k", 100},
+		{"persist", "k"},
+		{"copy", "k", "k3"},
+		{"move", "k3", 1},
+		{"randomkey"},
+		{"keys", "*"},
+		{"scan", 0},
+		{"scan", 0, "type", "string"},
+		{"renamenx", "k", "k4"},
+	} {
+		if err := r.Do(ctx, cmd...).Err(); err != nil {
+			t.Fatalf("%v: %v", cmd, err)
+		}
+	}
+	info, err := r.Info(ctx, "stats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"keyspace_hits:8\r\n", "keyspace_misses:3\r\n"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("INFO stats lacks %q", strings.TrimSpace(want))
+		}
+	}
+}
