@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/smallredis/smallredis/internal/command"
@@ -55,6 +56,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer closeLog()
 	for _, w := range cfg.Warnings() {
 		log.Warn(w)
+	}
+	if path := os.Getenv("SMALLREDIS_CPUPROFILE"); path != "" {
+		// For performance work: profile the whole run, written at shutdown.
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	srv := server.New(cfg, log)
 	sig := make(chan os.Signal, 1)

@@ -21,6 +21,7 @@ type Entry struct {
 	ver   uint32 // shard.ver when slot and loc were found
 	slot  int    // -1 when the key does not exist
 	loc   uint32
+	r     rec // the record at loc, decoded once
 	write bool
 	dirty bool // Obj was handed out for writing: measure it again at the end
 }
@@ -47,10 +48,11 @@ func sizeOf(o any) int64 {
 // begin prepares e for key, deleting it first if it has expired (in write
 // mode; a reader just does not see it) and recording the access.
 func (sh *shard) begin(e *Entry, key []byte, h uint32, now int64, write, touch bool) {
-	*e = Entry{sh: sh, key: key, h: h, now: now, write: write}
-	slot, loc := sh.lookup(h, key)
+	// Field by field: a composite literal is built on the stack and copied,
+	// which stalls on store forwarding.
+	e.sh, e.key, e.h, e.now, e.write, e.dirty = sh, key, h, now, write, false
+	slot, loc, r := sh.lookup(h, key)
 	if slot >= 0 {
-		r := sh.ar.rec(loc)
 		switch {
 		case r.expired(now):
 			if write {
@@ -59,10 +61,10 @@ func (sh *shard) begin(e *Entry, key []byte, h uint32, now int64, write, touch b
 			}
 			slot = -1
 		case touch:
-			touchMeta(r.metaPtr(), now)
+			sh.touch(r.metaPtr(), h, now)
 		}
 	}
-	e.slot, e.loc, e.ver = slot, loc, sh.ver
+	e.slot, e.loc, e.r, e.ver = slot, loc, r, sh.ver
 }
 
 // end re-measures an object changed in place and drops the caller's key.
@@ -76,19 +78,21 @@ func (e *Entry) end() {
 			sl.size = n
 		}
 	}
-	e.key = nil
+	e.key, e.r = nil, rec{} // do not keep the caller's buffer or a chunk alive
 	e.dirty = false
 }
 
 func (e *Entry) resolve() bool {
 	if e.ver != e.sh.ver {
-		e.slot, e.loc = e.sh.lookup(e.h, e.key)
+		e.slot, e.loc, e.r = e.sh.lookup(e.h, e.key)
 		e.ver = e.sh.ver
 	}
 	return e.slot >= 0
 }
 
-func (e *Entry) rec() rec { return e.sh.ar.rec(e.loc) }
+// rec is the key's record; valid after resolve returned true. Methods that
+// rewrite the record keep it current.
+func (e *Entry) rec() *rec { return &e.r }
 
 func (e *Entry) mustWrite() {
 	if !e.write {
@@ -180,7 +184,7 @@ func (e *Entry) SetMeta(m uint32) {
 func (e *Entry) IdleMs(now int64) int64 { return idleSeconds(e.Meta(), now) * 1000 }
 
 // Freq is the key's LFU counter after decay (OBJECT FREQ).
-func (e *Entry) Freq() int { return lfuCount(e.Meta(), e.now) }
+func (e *Entry) Freq() int { return e.sh.db.ks.LFUCount(e.Meta(), e.now) }
 
 // Encoding returns Redis's OBJECT ENCODING: for strings "int", "embstr" or
 // "raw"; for objects whatever their Encoding method says ("" without one).
@@ -195,7 +199,7 @@ func (e *Entry) Encoding() string {
 		}
 		return ""
 	}
-	if r.flags&flagRaw != 0 {
+	if r.flags()&flagRaw != 0 {
 		return "raw"
 	}
 	v := e.Str()
@@ -242,7 +246,7 @@ func (e *Entry) MarkRaw() {
 	if e.resolve() {
 		r := e.rec()
 		if r.typ() == TypeString {
-			r.setFlags(r.flags | flagRaw)
+			r.setFlags(r.flags() | flagRaw)
 		}
 	}
 }
@@ -290,23 +294,23 @@ func (e *Entry) MutableStr(n int) []byte {
 				sl.b, sl.size = nb, int64(cap(nb))
 			}
 		}
-		r.setFlags(r.flags | flagRaw)
+		r.setFlags(r.flags() | flagRaw)
 		return sl.b[:len(sl.b):len(sl.b)]
 	}
 	cur := r.val()
 	switch {
 	case n <= len(cur):
-		r.setFlags(r.flags | flagRaw)
+		r.setFlags(r.flags() | flagRaw)
 		return cur
 	case n > bigValue:
 		nb := make([]byte, n, growCap(n))
 		copy(nb, cur)
 		i := sh.newObj(objSlot{b: nb, size: int64(cap(nb))})
 		var buf [4]byte
-		e.rewrite(&r, r.flags|flagIndirect|flagRaw, objIndexBytes(&buf, i), 4, r.expireAt())
+		e.rewrite(r, r.flags()|flagIndirect|flagRaw, objIndexBytes(&buf, i), 4, r.expireAt())
 		return nb[:n:n]
 	}
-	e.rewrite(&r, r.flags|flagRaw, cur, n, r.expireAt())
+	e.rewrite(r, r.flags()|flagRaw, cur, n, r.expireAt())
 	return e.Str()
 }
 
@@ -344,11 +348,11 @@ func (e *Entry) SetExpireAt(ms int64) {
 	case r.ttl():
 		sh.expires--
 		sh.ttlSum.add(-r.expireAt())
-		e.rewrite(&r, r.flags&^flagTTL, r.val(), r.vlen, 0)
+		e.rewrite(r, r.flags()&^flagTTL, r.val(), r.vlen(), 0)
 	case ms != 0:
 		sh.expires++
 		sh.ttlSum.add(ms)
-		e.rewrite(&r, r.flags|flagTTL, r.val(), r.vlen, ms)
+		e.rewrite(r, r.flags()|flagTTL, r.val(), r.vlen(), ms)
 	}
 }
 
@@ -372,7 +376,7 @@ func (e *Entry) setInline(flags byte, val []byte, vlen int) {
 	if r.indirect() {
 		e.sh.freeObj(r.objIndex())
 	}
-	e.rewrite(&r, flags|r.flags&flagTTL, val, vlen, r.expireAt())
+	e.rewrite(r, flags|r.flags()&flagTTL, val, vlen, r.expireAt())
 }
 
 // setBig stores a string longer than bigValue (v zero-extended to n bytes)
@@ -389,7 +393,7 @@ func (e *Entry) setBig(v []byte, n int, extra byte) {
 				b = b[:n]
 				clear(b[copy(b, v):]) // copy is overlap-safe if v aliases b
 				e.sh.setObj(i, objSlot{b: b, size: int64(cap(b))})
-				r.setFlags(flags | r.flags&flagTTL)
+				r.setFlags(flags | r.flags()&flagTTL)
 				return
 			}
 		}
@@ -410,16 +414,16 @@ func (e *Entry) putSlot(flags byte, sl objSlot) {
 	r := e.rec()
 	if r.indirect() {
 		sh.setObj(r.objIndex(), sl)
-		r.setFlags(flags | r.flags&flagTTL)
+		r.setFlags(flags | r.flags()&flagTTL)
 		return
 	}
-	e.rewrite(&r, flags|r.flags&flagTTL, objIndexBytes(&buf, sh.newObj(sl)), 4, r.expireAt())
+	e.rewrite(r, flags|r.flags()&flagTTL, objIndexBytes(&buf, sh.newObj(sl)), 4, r.expireAt())
 }
 
 func (e *Entry) createWith(flags byte, val []byte, vlen int) {
 	sh := e.sh
-	e.slot, e.loc = sh.create(e.h, e.key, flags, val, vlen, 0, newMeta(e.now))
-	e.ver = sh.ver
+	e.slot, e.loc = sh.create(e.h, e.key, flags, val, vlen, 0, sh.initMeta(e.h, e.now))
+	e.r, e.ver = sh.ar.rec(e.loc), sh.ver
 }
 
 // rewrite replaces e's record r by one with new flags, value (val
@@ -430,22 +434,23 @@ func (e *Entry) createWith(flags byte, val []byte, vlen int) {
 func (e *Entry) rewrite(r *rec, flags byte, val []byte, vlen int, expire int64) {
 	sh := e.sh
 	ttl := flags&flagTTL != 0
-	size := recSize(r.klen, vlen, ttl)
+	size := recSize(r.klen(), vlen, ttl)
 	meta := r.meta()
-	if ttl == r.ttl() && size <= r.size && uvarintLen(vlen) == uvarintLen(r.vlen) {
-		c := r.c
-		c[r.off] = flags
-		binary.PutUvarint(c[r.off+1+uvarintLen(r.klen):], uint64(vlen))
+	if ttl == r.ttl() && size <= r.size() && uvarintLen(vlen) == uvarintLen(r.vlen()) {
+		c := r.b
+		c[0] = flags
+		binary.PutUvarint(c[1+uvarintLen(r.klen()):], uint64(vlen))
 		if ttl {
-			binary.LittleEndian.PutUint64(c[r.keyAt-8:], uint64(expire))
+			binary.LittleEndian.PutUint64(c[r.keyAt()-8:], uint64(expire))
 		}
 		v := c[r.valAt() : r.valAt()+vlen]
 		clear(v[copy(v, val):])
-		atomic.StoreUint32(metaAt(c, r.off+size), meta)
-		if hole := r.size - size; hole > 0 {
-			putFiller(c, r.off+size, hole)
+		atomic.StoreUint32(metaAt(c, size), meta)
+		if hole := r.size() - size; hole > 0 {
+			putFiller(c, size, hole)
 			sh.ar.killIn(int(e.loc>>locOffBits), hole)
 		}
+		e.r = decode(c, 0)
 		return
 	}
 	nloc := sh.ar.reserve(size)
@@ -458,5 +463,5 @@ func (e *Entry) rewrite(r *rec, flags byte, val []byte, vlen int, expire int64) 
 	}
 	sh.tab.slots[e.slot] = s
 	sh.ver++
-	e.loc, e.ver = nloc, sh.ver
+	e.loc, e.r, e.ver = nloc, decode(c, off), sh.ver
 }

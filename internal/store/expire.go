@@ -10,8 +10,12 @@ import "time"
 // had expired. Each step holds one shard's lock for a few microseconds, so
 // other clients barely notice; the budget is checked after every step.
 const (
-	expireSample   = 20  // keys with a TTL examined per step (Redis's ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP)
-	expireMaxSlots = 400 // slots walked per step at most, when TTL keys are sparse
+	expireSample = 20 // keys with a TTL examined per step (Redis's ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP)
+	// expireMaxSlots bounds the slots walked per step when keys with a TTL
+	// are sparse: checking a slot's TTL bit is a sequential read (2048 slots
+	// are 16 KiB, about a microsecond), but a sample much smaller than 20
+	// says little about how many keys are stale.
+	expireMaxSlots = 2048
 )
 
 // ActiveExpireCycle deletes expired keys for up to budget and returns how

@@ -116,3 +116,34 @@ func TestActiveExpireBudget(t *testing.T) {
 		t.Fatal("expired a key that is not due")
 	}
 }
+
+// TestActiveExpireSparse checks that keys with a TTL are found when they are
+// a small minority: the walk skips the others by their slot's TTL bit.
+func TestActiveExpireSparse(t *testing.T) {
+	ks := New(1)
+	db := ks.DB(0)
+	n := 200_000
+	if raceEnabled {
+		n = 20_000
+	}
+	for i := range n {
+		key := fmt.Appendf(nil, "k%d", i)
+		db.Update(key, t0, func(e *Entry) {
+			e.SetStr([]byte("v"))
+			if i%100 == 0 {
+				e.SetExpireAt(t0 + 10)
+			}
+		})
+	}
+	cycles := 0
+	for db.Expires() > 0 {
+		if cycles++; cycles > 20 {
+			t.Fatalf("%d keys with a TTL left after 20 cycles", db.Expires())
+		}
+		ks.ActiveExpireCycle(t0+100, 25*time.Millisecond)
+	}
+	if db.Len() != n-n/100 {
+		t.Fatalf("Len = %d", db.Len())
+	}
+	t.Logf("%d sparse expired keys reclaimed in %d cycles", n/100, cycles)
+}

@@ -47,13 +47,13 @@ func (sh *shard) check() error {
 		}
 		liveRecs[loc] = true
 		r := sh.ar.rec(loc)
-		if r.isFiller() || r.flags&flagDead != 0 {
+		if r.isFiller() || r.dead() {
 			return fmt.Errorf("slot %d points at a dead record", p)
 		}
 		if _, h := hashKey(r.key()); h != slotHash(s) {
 			return fmt.Errorf("slot %d hash mismatch for key %q", p, r.key())
 		}
-		if got, _ := sh.lookup(slotHash(s), r.key()); got != p {
+		if got, _, _ := sh.lookup(slotHash(s), r.key()); got != p {
 			return fmt.Errorf("lookup of %q finds slot %d, it is in %d", r.key(), got, p)
 		}
 		if r.ttl() != (s&slotTTL != 0) {
@@ -107,12 +107,12 @@ func (sh *shard) check() error {
 		for off < int(a.fill[ci]) {
 			r := decode(c, off)
 			loc := uint32(ci)<<locOffBits | uint32(off>>2)
-			if r.size <= 0 || r.size%4 != 0 {
-				return fmt.Errorf("chunk %d offset %d: bad size %d", ci, off, r.size)
+			if r.size() <= 0 || r.size()%4 != 0 {
+				return fmt.Errorf("chunk %d offset %d: bad size %d", ci, off, r.size())
 			}
 			switch {
-			case r.isFiller() || r.flags&flagDead != 0:
-				garbage += r.size
+			case r.isFiller() || r.dead():
+				garbage += r.size()
 				if liveRecs[loc] {
 					return fmt.Errorf("slot points at garbage")
 				}
@@ -122,12 +122,12 @@ func (sh *shard) check() error {
 				if ci != a.evac || off >= a.evacOff {
 					return fmt.Errorf("chunk %d offset %d: live record %q without a slot", ci, off, r.key())
 				}
-				garbage += r.size
+				garbage += r.size()
 			default:
-				live += int64(r.size)
+				live += int64(r.size())
 				delete(liveRecs, loc)
 			}
-			off += r.size
+			off += r.size()
 		}
 		if off != int(a.fill[ci]) {
 			return fmt.Errorf("chunk %d: records end at %d, fill %d", ci, off, a.fill[ci])

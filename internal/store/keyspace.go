@@ -51,6 +51,7 @@ type Keyspace struct {
 	swapMu  sync.Mutex            // serialises SwapDB
 	used    atomic.Int64          // sum of all shards' charged bytes
 	expired atomic.Int64
+	meta    atomic.Pointer[metaHooks] // how accesses update metadata (evict.go); nil = Redis's defaults
 
 	expMu  sync.Mutex // guards expPos; one active expiry cycle at a time
 	expPos int        // db*numShards+shard where the next cycle resumes
@@ -160,9 +161,9 @@ func (ks *Keyspace) Move(src, dst int, key []byte, now int64) (moved bool, srcTy
 	if r.indirect() {
 		// Hand the object or big string over instead of copying it; the
 		// source's slab slot is released by se.Delete below.
-		de.putSlot(r.flags&^flagTTL, a.objs[r.objIndex()])
+		de.putSlot(r.flags()&^flagTTL, a.objs[r.objIndex()])
 	} else {
-		de.setInline(r.flags&^flagTTL, r.val(), r.vlen)
+		de.setInline(r.flags()&^flagTTL, r.val(), r.vlen())
 	}
 	de.SetExpireAt(se.ExpireAt())
 	de.SetMeta(se.Meta())
@@ -205,7 +206,7 @@ func (ks *Keyspace) Copy(src, dst int, from, to []byte, replace bool, now int64)
 	switch t := se.Type(); t {
 	case TypeString:
 		de.SetStr(se.Str())
-		if r := se.rec(); r.flags&flagRaw != 0 {
+		if r := se.rec(); r.flags()&flagRaw != 0 {
 			de.MarkRaw()
 		}
 	default:

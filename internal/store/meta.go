@@ -12,16 +12,17 @@ import (
 //	bits 8..31  LRU clock: unix seconds mod 2^24 at the last access (Redis's
 //	            resolution and wrap-around, 194 days)
 //	bits 0..7   LFU logarithmic counter (Redis's: new keys start at 5, an access
-//	            increments with probability 1/((c-5)*10+1), one point of decay
-//	            per idle minute, measured from the LRU clock)
+//	            increments with probability 1/((c-5)*lfu-log-factor+1), one
+//	            point of decay per lfu-decay-time idle minutes, measured from
+//	            the LRU clock)
 //
-// The eviction package may reinterpret the word; it reaches it through
-// DB.Sample and Entry.Meta.
+// A policy of our own may take the word over (Keyspace.SetMetaPolicy in
+// evict.go); the eviction mechanism reads it through DB.SampleEvict.
 const (
 	lruMask      = 1<<24 - 1
 	lfuInit      = 5
-	lfuLogFactor = 10
-	lfuDecayMins = 1
+	lfuLogFactor = 10 // Redis's default lfu-log-factor
+	lfuDecayMins = 1  // Redis's default lfu-decay-time
 )
 
 func lruClock(now int64) uint32 { return uint32(now/1000) & lruMask }
@@ -33,21 +34,25 @@ func idleSeconds(meta uint32, now int64) int64 {
 	return int64((lruClock(now) - meta>>8) & lruMask)
 }
 
-// lfuCount is the counter after decay for the time idle.
-func lfuCount(meta uint32, now int64) int {
+// lfuCount is the counter after decay for the time idle: one point per
+// decayMins minutes (never with decayMins 0, as Redis's lfu-decay-time 0).
+func lfuCount(meta uint32, now int64, decayMins int) int {
 	c := int(meta & 0xff)
-	if periods := int(idleSeconds(meta, now) / 60 / lfuDecayMins); periods > 0 {
+	if decayMins <= 0 {
+		return c
+	}
+	if periods := int(idleSeconds(meta, now) / 60 / int64(decayMins)); periods > 0 {
 		c = max(0, c-periods)
 	}
 	return c
 }
 
-func lfuIncr(c int) int {
+func lfuIncr(c, logFactor int) int {
 	if c == 255 {
 		return c
 	}
-	base := max(0, c-lfuInit)
-	if rand.Uint32N(uint32(base*lfuLogFactor+1)) == 0 {
+	base := c - lfuInit
+	if base <= 0 || rand.Uint32N(uint32(base*logFactor+1)) == 0 {
 		c++
 	}
 	return c
@@ -56,9 +61,9 @@ func lfuIncr(c int) int {
 // touchMeta records an access. It stores only when the word changes: within a
 // second a warm key's word rarely does, so concurrent readers of a hot key do
 // not keep stealing its cache line from each other.
-func touchMeta(p *uint32, now int64) {
+func touchMeta(p *uint32, now int64, logFactor, decayMins int) {
 	old := atomic.LoadUint32(p)
-	nw := lruClock(now)<<8 | uint32(lfuIncr(lfuCount(old, now)))
+	nw := lruClock(now)<<8 | uint32(lfuIncr(lfuCount(old, now, decayMins), logFactor))
 	if nw != old {
 		atomic.StoreUint32(p, nw)
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"sync/atomic"
 	"unsafe"
 )
@@ -42,29 +43,18 @@ const (
 	bigValue = 8 << 10
 )
 
+// rec is a decoded record header. It is kept to 32 bytes so the compiler
+// passes it in registers: larger structs are copied through the stack in a
+// way that stalls store forwarding, which cost more than the whole lookup.
 type rec struct {
-	c     []byte
-	off   int // start of the record in c
-	flags byte
-	klen  int
-	vlen  int
-	keyAt int // offset of the key in c (the expire field sits just before it)
-	size  int
+	b  []byte // the whole record, capacity-limited; b[0] holds the flags
+	kl uint32
+	vl uint32 // stored value bytes
 }
 
-func uvarintLen(x int) int {
-	n := 1
-	for x >= 0x80 {
-		x >>= 7
-		n++
-	}
-	return n
-}
+func uvarintLen(x int) int { return (bits.Len64(uint64(x)|1) + 6) / 7 }
 
 func readUvarint(c []byte, i int) (int, int) {
-	if b := c[i]; b < 0x80 {
-		return int(b), i + 1
-	}
 	v, n := binary.Uvarint(c[i:])
 	return int(v), i + n
 }
@@ -82,59 +72,80 @@ func recSize(klen, vlen int, ttl bool) int {
 
 // decode parses the record (or filler) starting at c[off].
 func decode(c []byte, off int) rec {
-	r := rec{c: c, off: off, flags: c[off]}
-	if r.flags&flagTypeMask == 0 { // filler
-		r.size, _ = readUvarint(c, off+1)
-		return r
+	f := c[off]
+	if f&flagTypeMask == 0 { // filler
+		n, _ := readUvarint(c, off+1)
+		return rec{b: c[off : off+n : off+n]}
 	}
 	i := off + 1
-	r.klen, i = readUvarint(c, i)
-	r.vlen, i = readUvarint(c, i)
-	if r.flags&flagTTL != 0 {
+	kl := int(c[i])
+	i++
+	if kl >= 0x80 {
+		kl, i = readUvarint(c, i-1)
+	}
+	vl := int(c[i])
+	i++
+	if vl >= 0x80 {
+		vl, i = readUvarint(c, i-1)
+	}
+	if f&flagTTL != 0 {
 		i += 8
 	}
-	r.keyAt = i
-	r.size = align4(i+r.klen+r.vlen-off) + 4
-	return r
+	end := off + align4(i+kl+vl-off) + 4
+	return rec{b: c[off:end:end], kl: uint32(kl), vl: uint32(vl)}
 }
 
-func (r *rec) typ() Type       { return Type(r.flags & flagTypeMask) }
-func (r *rec) ttl() bool       { return r.flags&flagTTL != 0 }
-func (r *rec) indirect() bool  { return r.flags&flagIndirect != 0 }
-func (r *rec) isFiller() bool  { return r.flags&flagTypeMask == 0 }
-func (r *rec) hdrLen() int     { return r.keyAt - r.off }
-func (r *rec) valAt() int      { return r.keyAt + r.klen }
-func (r *rec) objIndex() int   { return int(binary.LittleEndian.Uint32(r.c[r.valAt():])) }
-func (r *rec) setFlags(f byte) { r.c[r.off] = f; r.flags = f }
+// keyAt is the offset of the key in b; the expire field sits just before it.
+func (r *rec) keyAt() int {
+	n := 1 + uvarintLen(int(r.kl)) + uvarintLen(int(r.vl))
+	if r.ttl() {
+		n += 8
+	}
+	return n
+}
+
+func (r *rec) flags() byte     { return r.b[0] }
+func (r *rec) size() int       { return len(r.b) }
+func (r *rec) klen() int       { return int(r.kl) }
+func (r *rec) vlen() int       { return int(r.vl) }
+func (r *rec) typ() Type       { return Type(r.b[0] & flagTypeMask) }
+func (r *rec) ttl() bool       { return r.b[0]&flagTTL != 0 }
+func (r *rec) indirect() bool  { return r.b[0]&flagIndirect != 0 }
+func (r *rec) dead() bool      { return r.b[0]&flagDead != 0 }
+func (r *rec) isFiller() bool  { return r.b[0]&flagTypeMask == 0 }
+func (r *rec) valAt() int      { return r.keyAt() + int(r.kl) }
+func (r *rec) objIndex() int   { return int(binary.LittleEndian.Uint32(r.b[r.valAt():])) }
+func (r *rec) setFlags(f byte) { r.b[0] = f }
 
 func (r *rec) key() []byte {
-	return r.c[r.keyAt : r.keyAt+r.klen : r.keyAt+r.klen]
+	k := r.keyAt()
+	return r.b[k : k+int(r.kl) : k+int(r.kl)]
 }
 
 // val is the stored value bytes; capacity-limited so an append by the caller
 // can never run into the next record.
 func (r *rec) val() []byte {
 	v := r.valAt()
-	return r.c[v : v+r.vlen : v+r.vlen]
+	return r.b[v : v+int(r.vl) : v+int(r.vl)]
 }
 
 func (r *rec) expireAt() int64 {
-	if r.flags&flagTTL == 0 {
+	if !r.ttl() {
 		return 0
 	}
-	return int64(binary.LittleEndian.Uint64(r.c[r.keyAt-8:]))
+	return int64(binary.LittleEndian.Uint64(r.b[r.keyAt()-8:]))
 }
 
 func (r *rec) setExpireAt(ms int64) {
-	binary.LittleEndian.PutUint64(r.c[r.keyAt-8:], uint64(ms))
+	binary.LittleEndian.PutUint64(r.b[r.keyAt()-8:], uint64(ms))
 }
 
 func (r *rec) expired(now int64) bool {
 	// Redis keeps a key alive through its expire millisecond: expired means now > at.
-	return r.flags&flagTTL != 0 && now > r.expireAt()
+	return r.ttl() && now > r.expireAt()
 }
 
-func (r *rec) metaPtr() *uint32 { return metaAt(r.c, r.off+r.size) }
+func (r *rec) metaPtr() *uint32 { return metaAt(r.b, len(r.b)) }
 
 // metaAt points at the meta word of the record ending at c[end].
 func metaAt(c []byte, end int) *uint32 {
@@ -146,7 +157,7 @@ func (r *rec) meta() uint32 { return atomic.LoadUint32(r.metaPtr()) }
 // encode writes a whole record into fresh space at c[off:off+recSize(...)]:
 // the stored value is val followed by zeros up to vlen bytes. key and val may
 // alias other records (fresh space never overlaps a live record).
-func encode(c []byte, off int, flags byte, key, val []byte, vlen int, expire int64, meta uint32) rec {
+func encode(c []byte, off int, flags byte, key, val []byte, vlen int, expire int64, meta uint32) {
 	i := off
 	c[i] = flags
 	i++
@@ -156,13 +167,11 @@ func encode(c []byte, off int, flags byte, key, val []byte, vlen int, expire int
 		binary.LittleEndian.PutUint64(c[i:], uint64(expire))
 		i += 8
 	}
-	r := rec{c: c, off: off, flags: flags, klen: len(key), vlen: vlen, keyAt: i}
-	r.size = align4(i+len(key)+vlen-off) + 4
 	copy(c[i:], key)
 	v := c[i+len(key) : i+len(key)+vlen]
 	clear(v[copy(v, val):])
-	atomic.StoreUint32(r.metaPtr(), meta)
-	return r
+	end := off + align4(i+len(key)+vlen-off) + 4
+	atomic.StoreUint32(metaAt(c, end), meta)
 }
 
 // putFiller marks c[off:off+n] as a hole (n is a positive multiple of 4).

@@ -71,25 +71,25 @@ type shard struct {
 	_ [64]byte // keep neighbouring shards' locks off this cache line
 }
 
-// lookup finds key's slot, or -1.
-func (sh *shard) lookup(h uint32, key []byte) (int, uint32) {
+// lookup finds key's slot (or -1), record location and decoded record.
+func (sh *shard) lookup(h uint32, key []byte) (int, uint32, rec) {
 	t := &sh.tab
 	if len(t.slots) == 0 {
-		return -1, 0
+		return -1, 0, rec{}
 	}
 	p := t.start(h)
 	for d := 0; ; d++ {
 		s := t.slots[p]
 		if s == 0 {
-			return -1, 0
+			return -1, 0, rec{}
 		}
 		if slotHash(s) == h {
 			r := sh.ar.rec(slotLoc(s))
 			if bytes.Equal(r.key(), key) {
-				return p, slotLoc(s)
+				return p, slotLoc(s), r
 			}
 		} else if t.dist(s, p) < d {
-			return -1, 0 // Robin Hood: key would have displaced this entry
+			return -1, 0, rec{} // Robin Hood: key would have displaced this entry
 		}
 		p = t.next(p)
 	}
@@ -146,8 +146,8 @@ func (sh *shard) deleteSlot(p int) {
 
 // killRec marks a record dead; its bytes become garbage.
 func (sh *shard) killRec(r *rec, loc uint32) {
-	r.setFlags(r.flags | flagDead)
-	sh.ar.kill(loc, r.size)
+	r.setFlags(r.flags() | flagDead)
+	sh.ar.kill(loc, r.size())
 }
 
 func (sh *shard) newObj(sl objSlot) int {
@@ -216,9 +216,9 @@ func (sh *shard) evacuate(budget int, now int64) {
 		for a.evacOff < fill && budget > 0 {
 			r := decode(c, a.evacOff)
 			loc := uint32(ci)<<locOffBits | uint32(a.evacOff>>2)
-			a.evacOff += r.size
-			budget -= r.size
-			if r.isFiller() || r.flags&flagDead != 0 {
+			a.evacOff += r.size()
+			budget -= r.size()
+			if r.isFiller() || r.dead() {
 				continue
 			}
 			p := sh.slotOf(&r, loc)
@@ -227,11 +227,11 @@ func (sh *shard) evacuate(budget int, now int64) {
 				sh.expOp++
 				continue
 			}
-			nloc := a.reserve(r.size)
+			nloc := a.reserve(r.size())
 			nc, noff := a.at(nloc)
-			copy(nc[noff:noff+r.size], c[r.off:r.off+r.size])
-			a.live -= int64(r.size)
-			a.garbage[ci] += uint32(r.size)
+			copy(nc[noff:noff+r.size()], r.b)
+			a.live -= int64(r.size())
+			a.garbage[ci] += uint32(r.size())
 			sh.tab.slots[p] = sh.tab.slots[p]&^(1<<32-1) | uint64(nloc)
 			sh.ver++
 		}
@@ -292,7 +292,7 @@ func (sh *shard) claimReader() (*Entry, int) {
 }
 
 func (sh *shard) releaseReader(e *Entry, i int) {
-	e.key = nil
+	e.key, e.r = nil, rec{}
 	if i >= 0 {
 		sh.rbusy.And(^uint32(1 << i))
 	}

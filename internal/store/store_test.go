@@ -285,6 +285,34 @@ func TestBigValues(t *testing.T) {
 	}
 }
 
+func TestTenMegabyteValue(t *testing.T) {
+	ks := New(1)
+	db := ks.DB(0)
+	v := bytes.Repeat([]byte("x"), 10<<20)
+	db.Update([]byte("big"), t0, func(e *Entry) { e.SetStr(v) })
+	if used := ks.UsedMemory(); used < 10<<20 || used > 11<<20 {
+		t.Fatalf("UsedMemory = %d for a 10 MiB value", used)
+	}
+	// APPEND of 1 KiB, 100 times: grows in place, no 10 MiB copy each time.
+	for range 100 {
+		db.Update([]byte("big"), t0, func(e *Entry) {
+			n := len(e.Str())
+			copy(e.MutableStr(n + 1024)[n:], bytes.Repeat([]byte("y"), 1024))
+		})
+	}
+	db.View([]byte("big"), t0, func(e *Entry) {
+		s := e.Str()
+		if len(s) != 10<<20+100*1024 || s[0] != 'x' || s[len(s)-1] != 'y' {
+			t.Fatalf("bad value after appends: len %d", len(s))
+		}
+	})
+	db.Update([]byte("big"), t0, func(e *Entry) { e.Delete() })
+	if m := ks.MemoryStats(); m.External != 0 || m.Records != 0 {
+		t.Fatalf("memory left: %+v", m)
+	}
+	checkInvariants(t, db)
+}
+
 func TestHugeKey(t *testing.T) {
 	db := New(1).DB(0)
 	key := strings.Repeat("k", 100_000) // bigger than a chunk: gets its own

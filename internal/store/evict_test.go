@@ -1,0 +1,211 @@
+package store
+
+import (
+	"fmt"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"testing"
+)
+
+func TestSampleEvictVolatile(t *testing.T) {
+	db := New(1).DB(0)
+	for i := range 2000 {
+		k := []byte("key" + strconv.Itoa(i))
+		db.Update(k, t0, func(e *Entry) {
+			e.SetStr([]byte("v"))
+			if i%100 == 0 {
+				e.SetExpireAt(t0 + 1000)
+			}
+		})
+	}
+	seen := map[string]bool{}
+	for range 300 {
+		n := db.SampleEvict(5, true, func(k []byte, h uint64, meta uint32, exp int64) {
+			if exp != t0+1000 {
+				t.Fatalf("volatile sample %q without TTL", k)
+			}
+			if h != KeyHash(k) {
+				t.Fatalf("hash of %q: %x, KeyHash %x", k, h, KeyHash(k))
+			}
+			seen[string(k)] = true
+		})
+		if n != 5 {
+			t.Fatalf("sampled %d keys", n)
+		}
+	}
+	if len(seen) < 15 {
+		t.Errorf("only %d of 20 volatile keys ever sampled", len(seen))
+	}
+	all := map[string]bool{}
+	for range 300 {
+		db.SampleEvict(5, false, func(k []byte, _ uint64, _ uint32, _ int64) { all[string(k)] = true })
+	}
+	if len(all) < 1000 {
+		t.Errorf("only %d of 2000 keys sampled in 1500 draws", len(all))
+	}
+	if n := New(1).DB(0).SampleEvict(5, false, func([]byte, uint64, uint32, int64) {}); n != 0 {
+		t.Errorf("empty db sampled %d", n)
+	}
+}
+
+func TestEvictKey(t *testing.T) {
+	ks := New(1)
+	db := ks.DB(0)
+	set(db, "plain", "v", t0)
+	db.Update([]byte("ttl"), t0, func(e *Entry) { e.SetStr([]byte("v")); e.SetExpireAt(t0 + 10) })
+	db.Update([]byte("gone"), t0, func(e *Entry) { e.SetStr([]byte("v")); e.SetExpireAt(t0 + 10) })
+	before := ks.UsedMemory()
+
+	if r, _, _ := db.EvictKey([]byte("plain"), true, t0); r != EvictMissing {
+		t.Errorf("volatile eviction of a key without TTL: %v", r)
+	}
+	if r, h, meta := db.EvictKey([]byte("ttl"), true, t0); r != EvictDeleted || h != KeyHash([]byte("ttl")) || meta>>8 != lruClock(t0) {
+		t.Errorf("EvictKey(ttl) = %v %x %x", r, h, meta)
+	}
+	if r, _, _ := db.EvictKey([]byte("gone"), false, t0+11); r != EvictExpired {
+		t.Errorf("expired key: %v", r)
+	}
+	if ks.ExpiredKeys() != 1 {
+		t.Errorf("expired_keys %d", ks.ExpiredKeys())
+	}
+	if r, _, _ := db.EvictKey([]byte("nope"), false, t0); r != EvictMissing {
+		t.Errorf("missing key: %v", r)
+	}
+	if r, _, _ := db.EvictKey([]byte("plain"), false, t0); r != EvictDeleted {
+		t.Errorf("plain: %v", r)
+	}
+	if db.Len() != 0 || ks.UsedMemory() >= before || ks.UsedMemory() != 0 {
+		t.Errorf("after evicting all: %d keys, used %d (was %d)", db.Len(), ks.UsedMemory(), before)
+	}
+	checkInvariants(t, db)
+}
+
+func TestMemoryUsage(t *testing.T) {
+	db := New(1).DB(0)
+	for _, n := range []int{0, 3, 100, 1000, bigValue, bigValue + 1, 100_000} {
+		k := fmt.Sprint("k", n)
+		set(db, k, string(make([]byte, n)), t0)
+		db.Peek([]byte(k), t0, func(e *Entry) {
+			if u := e.MemoryUsage(); u < int64(n+len(k)) || u > int64(n+len(k))+64 {
+				t.Errorf("MemoryUsage of a %d-byte value = %d", n, u)
+			}
+		})
+	}
+	db.Peek([]byte("missing"), t0, func(e *Entry) {
+		if e.MemoryUsage() != 0 {
+			t.Error("missing key has a size")
+		}
+	})
+}
+
+func TestLFUParams(t *testing.T) {
+	ks := New(1)
+	db := ks.DB(0)
+	set(db, "k", "v", t0)
+	ks.SetLFUParams(0, 0) // every access counts; no decay
+	for range 50 {
+		db.View([]byte("k"), t0, func(*Entry) {})
+	}
+	freq := func(now int64) (f int) {
+		db.Peek([]byte("k"), now, func(e *Entry) { f = e.Freq() })
+		return
+	}
+	if f := freq(t0); f != lfuInit+50 {
+		t.Errorf("log factor 0: freq %d after 50 hits, want %d", f, lfuInit+50)
+	}
+	if f := freq(t0 + 3600_000); f != lfuInit+50 {
+		t.Errorf("decay 0: freq %d an hour later", f)
+	}
+	ks.SetLFUParams(10, 2)
+	if f := freq(t0 + 10*60_000); f != lfuInit+50-5 {
+		t.Errorf("decay 2: freq %d after 10 idle minutes, want %d", f, lfuInit+45)
+	}
+}
+
+// countingPolicy records the hashes it is called with.
+type countingPolicy struct{ inserts, accesses atomic.Int64 }
+
+func (p *countingPolicy) Insert(h uint64, now int64) uint32 { p.inserts.Add(1); return uint32(h) | 1 }
+func (p *countingPolicy) Access(h uint64, meta uint32, now int64) uint32 {
+	p.accesses.Add(1)
+	if meta != uint32(h)|1 {
+		panic("policy handed a word it did not write")
+	}
+	return meta
+}
+
+func TestMetaPolicy(t *testing.T) {
+	ks := New(1)
+	db := ks.DB(0)
+	p := &countingPolicy{}
+	ks.SetMetaPolicy(p)
+	ks.SetLFUParams(3, 4) // must keep the policy
+	set(db, "a", "v", t0)
+	db.View([]byte("a"), t0, func(*Entry) {})
+	db.Peek([]byte("a"), t0, func(*Entry) {})
+	db.Update([]byte("a"), t0, func(e *Entry) { e.SetStr([]byte("w")) })
+	db.UpdateNoTouch([]byte("a"), t0, func(e *Entry) { e.SetStr([]byte("x")) })
+	if p.inserts.Load() != 1 || p.accesses.Load() != 2 {
+		t.Errorf("inserts %d accesses %d, want 1 and 2", p.inserts.Load(), p.accesses.Load())
+	}
+	db.SampleEvict(1, false, func(k []byte, h uint64, meta uint32, _ int64) {
+		if meta != uint32(h)|1 {
+			t.Errorf("sampled word %x for hash %x", meta, h)
+		}
+	})
+	ks.SetMetaPolicy(nil)
+	set(db, "b", "v", t0)
+	db.Peek([]byte("b"), t0, func(e *Entry) {
+		if e.Meta() != newMeta(t0) {
+			t.Errorf("Redis metadata not restored: %x", e.Meta())
+		}
+	})
+}
+
+// TestUsedMemoryMatchesHeap loads keys of mixed sizes (with and without TTL,
+// inline and big values) and checks that UsedMemory is within 15 % of how
+// much the Go heap grew to hold them.
+func TestUsedMemoryMatchesHeap(t *testing.T) {
+	n := 500_000
+	if raceEnabled || testing.Short() {
+		n = 100_000
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	h0 := heap()
+	ks := New(16)
+	sizes := []int{0, 8, 16, 32, 64, 100, 200, 500, 1000, 3000, 9000, 20000}
+	var payload int64
+	val := make([]byte, 20000)
+	key := make([]byte, 0, 32)
+	for i := range n {
+		size := sizes[i%len(sizes)]
+		if size > 5000 && i%7 != 0 {
+			size = 50 // keep big values a minority, as in caches
+		}
+		key = strconv.AppendInt(append(key[:0], "user:"...), int64(i), 10)
+		payload += int64(len(key) + size)
+		ks.DB(i%3).Update(key, t0, func(e *Entry) {
+			e.SetStr(val[:size])
+			if i%4 == 0 {
+				e.SetExpireAt(t0 + 3600_000)
+			}
+		})
+	}
+	grew := int64(heap() - h0)
+	used := ks.UsedMemory()
+	ratio := float64(used) / float64(grew)
+	t.Logf("%+v", ks.MemoryStats())
+	t.Logf("%d keys, payload %d B: used_memory %d B (%.1f B/key), heap grew %d B (%.1f B/key), ratio %.3f",
+		n, payload, used, float64(used)/float64(n), grew, float64(grew)/float64(n), ratio)
+	if ratio < 0.85 || ratio > 1.15 {
+		t.Errorf("used_memory / heap growth = %.3f, want within 15 %%", ratio)
+	}
+	runtime.KeepAlive(ks)
+}
