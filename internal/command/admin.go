@@ -13,7 +13,7 @@ var serverCommands = []*Spec{
 	{Name: "flushdb", Arity: -1, Flags: Write, ACL: []string{"keyspace", "write", "slow", "dangerous"}, Handler: flushdb},
 	{Name: "flushall", Arity: -1, Flags: Write, ACL: []string{"keyspace", "write", "slow", "dangerous"}, Handler: flushall},
 	{Name: "time", Arity: 1, Flags: Loading | Stale | Fast, ACL: []string{"fast"}, Handler: timeCmd},
-	{Name: "lastsave", Arity: 1, Flags: Loading | Stale | Fast, ACL: []string{"fast", "dangerous"}, Handler: func(ctx *Ctx) { ctx.W.Int(ctx.S.Start.Unix()) }},
+	{Name: "lastsave", Arity: 1, Flags: Loading | Stale | Fast, ACL: []string{"admin", "fast", "dangerous"}, Handler: func(ctx *Ctx) { ctx.W.Int(ctx.S.Start.Unix()) }},
 	{Name: "monitor", Arity: 1, Flags: Admin | NoScript | Loading | Stale, ACL: []string{"admin", "slow", "dangerous"}, Handler: monitor},
 	{Name: "shutdown", Arity: -1, Flags: Admin | NoScript | Loading | Stale | NoMulti | AllowBusy, ACL: []string{"admin", "slow", "dangerous"}, Handler: shutdown},
 	{Name: "config", Arity: -2, ACL: []string{"slow"}, Subs: []*Spec{
@@ -31,10 +31,10 @@ var serverCommands = []*Spec{
 	}},
 	{Name: "debug", Arity: -2, Flags: Admin | NoScript | Loading | Stale, ACL: []string{"admin", "slow", "dangerous"}, Handler: debug},
 	{Name: "cluster", Arity: -2, ACL: []string{"slow"}, Subs: []*Spec{
-		{Name: "slots", Arity: 2, Flags: NoScript | Loading | Stale, ACL: []string{"slow"}, Handler: clusterDisabled},
-		{Name: "shards", Arity: 2, Flags: NoScript | Loading | Stale, ACL: []string{"slow"}, Handler: clusterDisabled},
-		{Name: "nodes", Arity: 2, Flags: NoScript | Loading | Stale, ACL: []string{"slow"}, Handler: clusterDisabled},
-		{Name: "info", Arity: 2, Flags: NoScript | Loading | Stale, ACL: []string{"slow"}, Handler: clusterDisabled},
+		{Name: "slots", Arity: 2, Flags: Stale, ACL: []string{"slow"}, Handler: clusterDisabled},
+		{Name: "shards", Arity: 2, Flags: Stale, ACL: []string{"slow"}, Handler: clusterDisabled},
+		{Name: "nodes", Arity: 2, Flags: Stale, ACL: []string{"slow"}, Handler: clusterDisabled},
+		{Name: "info", Arity: 2, Flags: Stale, ACL: []string{"slow"}, Handler: clusterDisabled},
 	}},
 }
 

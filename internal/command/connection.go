@@ -10,7 +10,7 @@ import (
 // connectionCommands are the commands that act on the connection itself.
 var connectionCommands = []*Spec{
 	{Name: "ping", Arity: -1, Flags: Fast, ACL: []string{"fast", "connection"}, Handler: ping},
-	{Name: "echo", Arity: 2, Flags: Fast, ACL: []string{"fast", "connection"}, Handler: echo},
+	{Name: "echo", Arity: 2, Flags: Loading | Stale | Fast, ACL: []string{"fast", "connection"}, Handler: echo},
 	{Name: "hello", Arity: -1, Flags: NoScript | Loading | Stale | Fast | NoAuth | AllowBusy, ACL: []string{"fast", "connection"}, Handler: hello},
 	{Name: "auth", Arity: -2, Flags: NoScript | Loading | Stale | Fast | NoAuth | AllowBusy, ACL: []string{"fast", "connection"}, Handler: auth},
 	{Name: "select", Arity: 2, Flags: Loading | Stale | Fast, ACL: []string{"fast", "connection"}, Handler: selectDB},

@@ -31,8 +31,20 @@ func FreePort(t testing.TB) int {
 // directives (e.g. "--requirepass", "x") and stops it when the test ends.
 func Start(t testing.TB, args ...string) (addr string, srv *server.Server) {
 	t.Helper()
+	return start(t, nil, args)
+}
+
+// StartWithFile is Start with a config file (for CONFIG REWRITE tests).
+func StartWithFile(t testing.TB, file string, args ...string) (addr string, srv *server.Server) {
+	t.Helper()
+	return start(t, []string{file}, args)
+}
+
+func start(t testing.TB, pre, args []string) (addr string, srv *server.Server) {
+	t.Helper()
 	port := FreePort(t)
-	cfg, err := config.Parse(append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1"}, args...))
+	all := append(pre, "--port", strconv.Itoa(port), "--bind", "127.0.0.1")
+	cfg, err := config.Parse(append(all, args...))
 	if err != nil {
 		t.Fatal(err)
 	}
