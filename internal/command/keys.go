@@ -45,31 +45,20 @@ func del(ctx *Ctx) {
 	ctx.W.Int(n)
 }
 
-// exists: EXISTS key [key ...]. A key named twice counts twice.
-func exists(ctx *Ctx) {
-	var n int64
-	db := ctx.DB()
-	for _, k := range ctx.Args[1:] {
-		// Redis looks keys up without touching them here.
-		db.Peek(k, ctx.Now, func(e *store.Entry) {
-			if e.Exists() {
-				ctx.Hit()
-				n++
-			} else {
-				ctx.Miss()
-			}
-		})
-	}
-	ctx.W.Int(n)
-}
+// exists: EXISTS key [key ...]. A key named twice counts twice. Redis
+// looks the keys up without touching them.
+func exists(ctx *Ctx) { countExisting(ctx, ctx.DB().Peek) }
 
 // touch: TOUCH key [key ...]. It updates the access time even under
 // CLIENT NO-TOUCH, as Redis 7.2 does: touching is its whole purpose.
-func touch(ctx *Ctx) {
+func touch(ctx *Ctx) { countExisting(ctx, ctx.DB().View) }
+
+// countExisting replies how many of the keys exist, reading each with
+// lookup (Peek or View).
+func countExisting(ctx *Ctx, lookup func(key []byte, now int64, fn func(e *store.Entry))) {
 	var n int64
-	db := ctx.DB()
 	for _, k := range ctx.Args[1:] {
-		db.View(k, ctx.Now, func(e *store.Entry) {
+		lookup(k, ctx.Now, func(e *store.Entry) {
 			if e.Exists() {
 				ctx.Hit()
 				n++
