@@ -171,7 +171,7 @@ func writeDoc(w *resp.Writer, s *Spec) {
 	}
 	if len(d.History) > 0 {
 		w.BulkString("history")
-		w.Array(len(d.History))
+		w.Set(len(d.History))
 		for _, h := range d.History {
 			w.Array(2)
 			w.BulkString(h[0])
