@@ -5,6 +5,8 @@
 #
 # Environment (defaults in brackets):
 #   MAXMEMORY      memory limit given to both servers, redis.conf units [64mb]
+#   MAXMEMORY_OURS a different limit for smallredis, e.g. to compare at equal
+#                  RSS rather than equal used_memory [$MAXMEMORY]
 #   REQUESTS       requests per workload, warm-up included [6000000]
 #   WARMUP         requests left out of the hit ratio [1000000]
 #   WORKLOADS      [zipf scan loop shift]
@@ -36,6 +38,7 @@ CACHE_KEYS=${CACHE_KEYS:-}
 RUN_TIMEOUT=${RUN_TIMEOUT:-150s}
 HITRATIO_FLAGS=${HITRATIO_FLAGS:-}
 MAXBYTES=$(to_bytes "$MAXMEMORY")
+MAXBYTES_OURS=$(to_bytes "${MAXMEMORY_OURS:-$MAXMEMORY}")
 
 (cd "$ROOT" && go build -o "$TMP/hitratio" ./bench/hitratio)
 build_ours
@@ -44,16 +47,16 @@ ROWS=$TMP/rows.tsv         # label, policy, status, values that fit
 : >"$RESULTS"
 : >"$ROWS"
 
-# run_row LABEL BIN POLICY: one server process, all workloads.
+# run_row LABEL BIN POLICY MAXBYTES: one server process, all workloads.
 run_row() {
-	local label=$1 bin=$2 policy=$3 w out cal keys
+	local label=$1 bin=$2 policy=$3 maxbytes=$4 w out cal keys rss
 	log "$label $policy: starting"
 	if [ -z "$bin" ]; then
 		printf '%s\t%s\tn/a: %s\t\n' "$label" "$policy" "$OURS_WHY" >>"$ROWS"
 		return
 	fi
 	if ! start_server "${label%% *}-$policy" "$bin" --save '' --appendonly no \
-		--maxmemory "$MAXBYTES" --maxmemory-policy "$policy"; then
+		--maxmemory "$maxbytes" --maxmemory-policy "$policy"; then
 		printf '%s\t%s\tn/a: did not start (%s)\t\n' "$label" "$policy" "$SERVER_WHY" >>"$ROWS"
 		return
 	fi
@@ -85,7 +88,9 @@ run_row() {
 		log "$label $policy: $w"
 		if out=$("$TMP/hitratio" -addr "$addr" -workload "$w" -json -requests "$REQUESTS" -warmup "$WARMUP" \
 			-cache-keys "$loopkeys" -timeout "$RUN_TIMEOUT" $HITRATIO_FLAGS 2>"$TMP/err"); then
-			jq -c --arg s "$label" --arg p "$policy" '. + {server: $s, policy: $p}' <<<"$out" >>"$RESULTS"
+			rss=$(awk '$1 == "VmRSS:" { print $2 * 1024 }' "/proc/$pid/status" 2>/dev/null || echo -1)
+			jq -c --arg s "$label" --arg p "$policy" --argjson rss "${rss:--1}" \
+				'. + {server: $s, policy: $p, rss: $rss}' <<<"$out" >>"$RESULTS"
 		else
 			jq -nc --arg s "$label" --arg p "$policy" --arg w "$w" --arg e "$(head -c 200 "$TMP/err")" \
 				'{server: $s, policy: $p, workload: $w, error: $e}' >>"$RESULTS"
@@ -106,13 +111,13 @@ wait_quiet
 start=$(date +%s)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 for p in $POLICIES; do
-	run_row "$REDIS_LABEL" "$REDIS_SERVER" "$p"
+	run_row "$REDIS_LABEL" "$REDIS_SERVER" "$p" "$MAXBYTES"
 	if [[ " $POLICIES_OURS " == *" $p "* ]]; then
-		run_row "$OURS_LABEL" "$OURS_BIN" "$p"
+		run_row "$OURS_LABEL" "$OURS_BIN" "$p" "$MAXBYTES_OURS"
 	fi
 done
 for p in $POLICIES_OURS; do
-	[[ " $POLICIES " == *" $p "* ]] || run_row "$OURS_LABEL" "$OURS_BIN" "$p"
+	[[ " $POLICIES " == *" $p "* ]] || run_row "$OURS_LABEL" "$OURS_BIN" "$p" "$MAXBYTES_OURS"
 done
 
 # ---- report ----
@@ -123,20 +128,25 @@ cell() {
 		select(.server == $s and .policy == $p and .workload == $w) |
 		if .error then "error"
 		elif .set_errors > 0 then "n/a (\(.set_errors) SETs refused)"
-		elif .evicted_keys == 0 then "n/a: no eviction"
-		elif .used_memory > $max * 1.1 then "n/a: used_memory \(.used_memory / 1048576 | floor) MiB > maxmemory"
+		elif .used_memory > (if .maxmemory > 0 then .maxmemory else $max end) * 1.1 then
+			"n/a: used_memory \(.used_memory / 1048576 | floor) MiB > maxmemory"
 		else
 			(if .workload == "scan" then "\(.hot_hit_ratio | f1) / \(.hit_ratio | f1)"
 			 else .hit_ratio | f1 end)
+			+ (if .evicted_keys == 0 then " ‡" else "" end)
 			+ (if .timed_out or .bad_values > 0 or .errors > 0 then " (!)" else "" end)
 		end' "$RESULTS"
 }
 
 echo
-echo "### Hit ratio, % (cache-aside GET/SET, maxmemory $MAXMEMORY = $MAXBYTES B, $(jq -r 'select(.value_size) | .value_size' "$RESULTS" | head -1)-byte values)"
+echo "### Hit ratio, % (cache-aside GET/SET, maxmemory $MAXMEMORY = $MAXBYTES B$([ "$MAXBYTES_OURS" = "$MAXBYTES" ] || echo ", smallredis $MAXBYTES_OURS B"), $(jq -r 'select(.value_size) | .value_size' "$RESULTS" | head -1)-byte values)"
 echo
-echo "$(machine_note) (at the end; $LOAD0 at the start), $REQUESTS requests per workload, first $WARMUP excluded; loop over" \
-	"$(jq -r 'select(.workload == "loop") | .loop' "$RESULTS" | head -1 | cut -d' ' -f1) keys ($LOOP_BASIS basis)."
+if [ "$LOOP_BASIS" = each ]; then
+	loopnote="each row's loop covers 1.1 × its own values that fit"
+else
+	loopnote="the loop covers $(jq -r 'select(.workload == "loop") | .loop' "$RESULTS" | head -1 | cut -d' ' -f1) keys in every row"
+fi
+echo "$(machine_note) (at the end; $LOAD0 at the start), $REQUESTS requests per workload, first $WARMUP excluded; $loopnote."
 echo
 header="| server | policy | values that fit |"
 sep="|---|---|---:|"
@@ -163,14 +173,14 @@ while IFS=$'\t' read -r label policy status keys; do
 	echo "$line"
 done <"$ROWS"
 echo
-echo "(!) = timed out, GET errors or wrong values; see the details."
+echo "‡ = nothing was evicted: the workload's keys fit. (!) = timed out, GET errors or wrong values; see the details."
 echo
-echo "<details><summary>Per run: requests/s, DBSIZE, evicted_keys, used_memory at the end</summary>"
+echo "<details><summary>Per run: requests/s, DBSIZE, evicted_keys, used_memory and RSS at the end</summary>"
 echo
-echo "| server | policy | workload | req/s | DBSIZE | evicted_keys | used_memory | problems |"
-echo "|---|---|---|---:|---:|---:|---:|---|"
-jq -r 'if .error then "| \(.server) | \(.policy) | \(.workload) | | | | | error: \(.error) |"
-	else "| \(.server) | \(.policy) | \(.workload) | \(.requests / .seconds | floor) | \(.dbsize) | \(.evicted_keys) | \(.used_memory) | " +
+echo "| server | policy | workload | req/s | DBSIZE | evicted_keys | used_memory | RSS MiB | problems |"
+echo "|---|---|---|---:|---:|---:|---:|---:|---|"
+jq -r 'if .error then "| \(.server) | \(.policy) | \(.workload) | | | | | | error: \(.error) |"
+	else "| \(.server) | \(.policy) | \(.workload) | \(.requests / .seconds | floor) | \(.dbsize) | \(.evicted_keys) | \(.used_memory) | \(if .rss > 0 then .rss / 1048576 | floor else "n/a" end) | " +
 		([if .timed_out then "timed out after \(.requests) requests" else empty end,
 		  if .errors > 0 then "\(.errors) GET errors" else empty end,
 		  if .bad_values > 0 then "\(.bad_values) wrong values" else empty end,

@@ -206,6 +206,8 @@ func drive(o options, seq []uint32, value []byte) (counters, error) {
 	for range o.conns {
 		c, err := dial(o.addr, o.ioTimeout)
 		if err != nil {
+			cancel()
+			wg.Wait()
 			return total, err
 		}
 		wg.Go(func() {
@@ -251,7 +253,7 @@ func worker(ctx context.Context, c *conn, o options, seq []uint32, value []byte,
 				return err
 			}
 			measured := i >= int64(o.warmup)
-			hit := res == getHit || res == getBadValue
+			hit := res == getHit // a wrong value is reported, not counted as a hit
 			switch res {
 			case getMiss:
 				misses = append(misses, id)
