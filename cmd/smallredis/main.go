@@ -11,14 +11,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"syscall"
 
 	"github.com/smallredis/smallredis/internal/command"
 	"github.com/smallredis/smallredis/internal/config"
+	"github.com/smallredis/smallredis/internal/evictor"
 	"github.com/smallredis/smallredis/internal/server"
 )
 
@@ -71,6 +74,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if err := memoryBudget(cfg, log); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
 	srv := server.New(cfg, log)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
@@ -90,6 +97,34 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("smallredis stopped")
 	return 0
+}
+
+// memoryBudget defaults maxmemory to a safe fraction of the container's
+// memory limit when none is configured (maxmemory 0), and ties the Go
+// runtime's memory limit to maxmemory, now and after CONFIG SET.
+func memoryBudget(cfg *config.Config, log *slog.Logger) error {
+	cg := evictor.CgroupMemoryLimit()
+	if cg > 0 && cfg.MaxMemory() == 0 {
+		mm := int64(float64(cg) * evictor.CgroupFraction)
+		if err := cfg.Set([][2]string{{"maxmemory", strconv.FormatInt(mm, 10)}}); err != nil {
+			return err
+		}
+		log.Warn("no maxmemory configured: defaulting to a fraction of the cgroup memory limit "+
+			"(set maxmemory to override; CONFIG SET maxmemory 0 removes the limit)",
+			"cgroup_limit", cg, "fraction", evictor.CgroupFraction, "maxmemory", mm)
+	} else if cg > 0 && cfg.MaxMemory() > int64(float64(cg)*evictor.CgroupFraction) {
+		log.Warn("maxmemory leaves little of the cgroup memory limit for the rest of the process; "+
+			"the kernel may kill it before eviction keeps it in bounds",
+			"maxmemory", cfg.MaxMemory(), "cgroup_limit", cg)
+	}
+	evictor.TieRuntime(cfg, cg, func(goLimit int64) {
+		if goLimit == math.MaxInt64 {
+			log.Info("go runtime memory limit off (no maxmemory, no cgroup limit)")
+			return
+		}
+		log.Info("go runtime memory limit set", "limit", goLimit, "maxmemory", cfg.MaxMemory(), "cgroup_limit", cg)
+	})
+	return nil
 }
 
 // newLogger honours the loglevel and logfile directives.

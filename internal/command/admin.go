@@ -172,6 +172,7 @@ func (s *Server) ResetStats() {
 	st.errMu.Lock()
 	st.errors = nil
 	st.errMu.Unlock()
+	s.ResetMemoryStats()
 	var walk func([]*Spec)
 	walk = func(specs []*Spec) {
 		for _, sp := range specs {

@@ -34,13 +34,21 @@ func (s *Server) Exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 	}
 	ctx.Cmd = spec
 	if !spec.checkArity(len(args)) {
-		ctx.ErrArity()
-		spec.stats.rejected.Add(1)
+		ctx.reject(ctx.arityMsg())
 		return 0
 	}
 	if !c.Authed && spec.Flags&NoAuth == 0 && s.Cfg.RequirePass() != "" {
-		ctx.Err(ErrNoAuth)
-		spec.stats.rejected.Add(1)
+		ctx.reject(ErrNoAuth)
+		return 0
+	}
+	in := incoming(spec, args)
+	oom, held := s.Evict.BeforeCommand(in, ctx.Now)
+	if held {
+		// A large write's bytes stay reserved until it has stored them.
+		defer s.Evict.Release(in)
+	}
+	if oom && spec.Flags&DenyOOM != 0 {
+		ctx.reject(ErrOOM)
 		return 0
 	}
 	if d := s.pause.blocks(spec, time.Now()); d > 0 {
@@ -73,6 +81,20 @@ func (s *Server) Exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 		c.ReplyMode = ReplySkip
 	}
 	return 0
+}
+
+// incoming is how many bytes a command may add to the keyspace, which
+// eviction makes room for before it runs: its arguments for commands that
+// may grow memory (denyoom), nothing for others.
+func incoming(spec *Spec, args [][]byte) int64 {
+	if spec.Flags&DenyOOM == 0 {
+		return 0
+	}
+	n := 0
+	for _, a := range args[1:] {
+		n += len(a)
+	}
+	return int64(n)
 }
 
 // unknownSpec stands in for commands not in the table, so error replies

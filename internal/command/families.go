@@ -11,5 +11,6 @@ func DefaultTable() *Table {
 		bitmapCommands,
 		keyCommands,
 		expireCommands,
+		memoryCommands,
 	)
 }

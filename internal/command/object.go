@@ -22,6 +22,9 @@ const (
 		"Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
 	errLFU = "ERR An LFU maxmemory policy is selected, idle time not tracked. " +
 		"Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+	// Ours, for policies of our own, whose per-key word is not an LRU clock.
+	errOwnPolicy = "ERR The maxmemory policy selected keeps its own access data, idle time not tracked. " +
+		"Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
 )
 
 // sharedIntegers mirrors Redis's OBJ_SHARED_INTEGERS: SET stores integers
@@ -91,9 +94,14 @@ func objectFreq(ctx *Ctx) {
 // objectIdletime: OBJECT IDLETIME key
 func objectIdletime(ctx *Ctx) {
 	lfu := lfuPolicy(ctx)
+	idle := ctx.S.Evict.TracksIdle()
 	objectLookup(ctx, func(e *store.Entry) {
 		if lfu {
 			ctx.Err(errLFU)
+			return
+		}
+		if !idle {
+			ctx.Err(errOwnPolicy)
 			return
 		}
 		ctx.W.Int(e.IdleMs(ctx.Now) / 1000)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/smallredis/smallredis/internal/config"
+	"github.com/smallredis/smallredis/internal/evictor"
 	"github.com/smallredis/smallredis/internal/resp"
 	"github.com/smallredis/smallredis/internal/store"
 )
@@ -71,8 +72,9 @@ type Server struct {
 	// ActiveExpire enables the background expiry cycle (DEBUG
 	// SET-ACTIVE-EXPIRE).
 	ActiveExpire atomic.Bool
-	// Evicted counts keys removed by the memory limit.
-	Evicted atomic.Int64
+	// Evict enforces maxmemory: inline before each command (Exec), and in
+	// the background once the network layer runs Evict.Run.
+	Evict *evictor.Evictor
 
 	peak     atomic.Int64
 	slowlog  slowlog
@@ -90,13 +92,22 @@ func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
 		Cfg:   cfg,
 		Start: time.Now(),
 		RunID: hex.EncodeToString(id[:]),
+		Evict: evictor.New(ks, cfg),
 	}
 	s.ActiveExpire.Store(true)
 	return s
 }
 
 // EvictedKeys is INFO stats evicted_keys.
-func (s *Server) EvictedKeys() int64 { return s.Evicted.Load() }
+func (s *Server) EvictedKeys() int64 { return s.Evict.Evicted() }
+
+// UpdatePeak records the current used memory for used_memory_peak; the
+// server's cron calls it, as Redis's does, and INFO too.
+func (s *Server) UpdatePeak() int64 { return s.notePeak(s.KS.UsedMemory()) }
+
+// ResetMemoryStats is CONFIG RESETSTAT's part for eviction: evicted_keys and
+// the eviction exceeded times. (Redis 7.0 keeps used_memory_peak.)
+func (s *Server) ResetMemoryStats() { s.Evict.ResetStats() }
 
 // notePeak records used as a candidate peak and returns the peak.
 func (s *Server) notePeak(used int64) int64 {
@@ -137,8 +148,10 @@ func (ctx *Ctx) Err(msg string) {
 }
 
 // ErrArity writes Redis's wrong-number-of-arguments error.
-func (ctx *Ctx) ErrArity() {
-	ctx.Err("ERR wrong number of arguments for '" + ctx.Cmd.Name + "' command")
+func (ctx *Ctx) ErrArity() { ctx.Err(ctx.arityMsg()) }
+
+func (ctx *Ctx) arityMsg() string {
+	return "ERR wrong number of arguments for '" + ctx.Cmd.Name + "' command"
 }
 
 // Hit and Miss count keyspace lookups for INFO stats.
@@ -154,7 +167,21 @@ func (ctx *Ctx) View(key []byte, fn func(e *store.Entry)) {
 	ctx.DB().View(key, ctx.Now, fn)
 }
 
-// Update modifies key in the selected database.
+// Update modifies key in the selected database, honouring CLIENT NO-TOUCH
+// as Redis's write lookups do.
 func (ctx *Ctx) Update(key []byte, fn func(e *store.Entry)) {
+	if ctx.C.NoTouch() {
+		ctx.DB().UpdateNoTouch(key, ctx.Now, fn)
+		return
+	}
 	ctx.DB().Update(key, ctx.Now, fn)
+}
+
+// reject refuses the command before it runs (arity, authentication, OOM):
+// an error reply counted in errorstats and as a rejected call, not a failed
+// one, as Redis counts them.
+func (ctx *Ctx) reject(msg string) {
+	ctx.W.Error(msg)
+	ctx.S.Stats.countError(msg)
+	ctx.Cmd.stats.rejected.Add(1)
 }

@@ -116,6 +116,7 @@ func (s *Server) addrs() []string {
 // shutdown.
 func (s *Server) Run() error {
 	go s.cron()
+	go s.st.Evict.Run(s.cronStop)
 	defer close(s.done)
 	defer close(s.cronStop)
 	err := gnet.Rotate(s, s.addrs(),
@@ -182,7 +183,8 @@ func sortClients(cs []*command.Client) {
 }
 
 // cron runs the periodic work Redis does in serverCron: active expiry,
-// instantaneous ops/sec, idle timeouts.
+// instantaneous ops/sec, idle timeouts, the used_memory_peak sample.
+// (Eviction has its own goroutine, command.Server.Evict.Run.)
 func (s *Server) cron() {
 	const tick = 100 * time.Millisecond
 	t := time.NewTicker(tick)
@@ -197,6 +199,7 @@ func (s *Server) cron() {
 		case <-t.C:
 		}
 		now := store.NowMs()
+		s.st.UpdatePeak()
 		if s.st.ActiveExpire.Load() {
 			s.st.KS.ActiveExpireCycle(now, 25*time.Millisecond)
 		}

@@ -38,6 +38,11 @@ type arena struct {
 	alloc   int64    // bytes in chunks
 
 	opGarbage int64 // garbage created by the current operation (sizes compaction work)
+
+	// tight queues chunks for evacuation at a quarter reclaimable instead of
+	// half: the keyspace is near its memory limit, where garbage awaiting
+	// compaction would push the process past its budget (Keyspace.SetMemoryPressure).
+	tight bool
 }
 
 const (
@@ -165,6 +170,17 @@ func (a *arena) reclaimable(ci int) int {
 	return r
 }
 
+// worthEvacuating reports whether evacuating ci gives back enough: half the
+// chunk, or a quarter when memory is tight (each byte reclaimed then costs
+// copying up to three live ones, instead of one).
+func (a *arena) worthEvacuating(ci int) bool {
+	div := 2
+	if a.tight {
+		div = 4
+	}
+	return a.reclaimable(ci)*div >= len(a.chunks[ci])
+}
+
 // settle frees chunks that died during the operation and queues those now
 // worth evacuating.
 func (a *arena) settle() {
@@ -182,7 +198,7 @@ func (a *arena) settle() {
 			a.freeChunk(ci)
 			continue
 		}
-		if ci != a.active && a.state[ci]&chunkQueued == 0 && a.reclaimable(ci)*2 >= len(a.chunks[ci]) {
+		if ci != a.active && a.state[ci]&chunkQueued == 0 && a.worthEvacuating(ci) {
 			a.state[ci] |= chunkQueued
 			a.victims = append(a.victims, uint32(ci))
 		}
@@ -198,7 +214,7 @@ func (a *arena) nextVictim() int {
 		a.victims = a.victims[:len(a.victims)-1]
 		a.state[ci] &^= chunkQueued
 		// The index may have been freed and reused since it was queued.
-		if a.chunks[ci] != nil && ci != a.active && a.reclaimable(ci)*2 >= len(a.chunks[ci]) {
+		if a.chunks[ci] != nil && ci != a.active && a.worthEvacuating(ci) {
 			return ci
 		}
 	}

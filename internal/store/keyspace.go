@@ -51,7 +51,10 @@ type Keyspace struct {
 	swapMu  sync.Mutex            // serialises SwapDB
 	used    atomic.Int64          // sum of all shards' charged bytes
 	expired atomic.Int64
-	meta    atomic.Pointer[metaHooks] // how accesses update metadata (evict.go); nil = Redis's defaults
+
+	// Eviction support (evict.go).
+	meta     atomic.Pointer[metaHooks] // how accesses update metadata; nil = Redis's defaults
+	pressure atomic.Bool               // near the memory limit: compact arenas harder
 
 	expMu  sync.Mutex // guards expPos; one active expiry cycle at a time
 	expPos int        // db*numShards+shard where the next cycle resumes

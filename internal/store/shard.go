@@ -188,11 +188,16 @@ const (
 // keys the operation deleted because they had expired.
 func (sh *shard) maintain(now int64) int {
 	a := &sh.ar
+	a.tight = sh.db.ks.pressure.Load()
 	if len(a.touched) > 0 {
 		a.settle()
 	}
 	if a.evac >= 0 || len(a.victims) > 0 {
-		sh.evacuate(evacBase+evacPerGarbage*int(a.opGarbage), now)
+		per := evacPerGarbage
+		if a.tight {
+			per *= 2 // victims may be only a quarter reclaimable: walk 4 bytes per byte of garbage
+		}
+		sh.evacuate(evacBase+per*int(a.opGarbage), now)
 	}
 	a.opGarbage = 0
 	return sh.publish()
