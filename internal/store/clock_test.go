@@ -6,10 +6,13 @@ import (
 )
 
 func TestNowMs(t *testing.T) {
+	// The cached clock may trail by a tick, more when the machine is
+	// loaded and the ticker goroutine waits for a CPU; it never leads.
+	const maxLag = 250
 	check := func(when string) {
 		t.Helper()
 		got, want := NowMs(), time.Now().UnixMilli()
-		if got < want-20 || got > want+1 {
+		if got < want-maxLag || got > want+1 {
 			t.Fatalf("%s: NowMs %d, time.Now %d", when, got, want)
 		}
 	}
@@ -18,9 +21,12 @@ func TestNowMs(t *testing.T) {
 		time.Sleep(3 * time.Millisecond)
 		check("while ticking")
 	}
-	time.Sleep(time.Duration(clockIdleTicks+50) * time.Millisecond)
-	if clock.running.Load() {
-		t.Error("ticker still running after an idle period")
+	deadline := time.Now().Add(5 * time.Second)
+	for clock.running.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("ticker still running 5s after the last call")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	check("after idling")
 	if !clock.running.Load() {
