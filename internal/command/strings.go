@@ -222,9 +222,10 @@ func setGeneric(ctx *Ctx, key, val []byte, flags setFlags, at int64, reply setRe
 			}
 			return
 		}
-		e.SetStr(val)
 		if flags&setKeepTTL == 0 {
-			e.SetExpireAt(at)
+			e.SetStrExpire(val, at)
+		} else {
+			e.SetStr(val)
 		}
 		if flags&setGet == 0 {
 			if reply == replyInt {
@@ -310,8 +311,7 @@ func getset(ctx *Ctx) {
 			ctx.Miss()
 			ctx.W.Null()
 		}
-		e.SetStr(ctx.Args[2])
-		e.SetExpireAt(0)
+		e.SetStrExpire(ctx.Args[2], 0)
 	})
 }
 
@@ -371,8 +371,7 @@ func mset(ctx *Ctx) {
 	}
 	ctx.DB().Multi(keys, ctx.Now, func(es []*store.Entry) {
 		for i, e := range es {
-			e.SetStr(ctx.Args[2+2*i])
-			e.SetExpireAt(0)
+			e.SetStrExpire(ctx.Args[2+2*i], 0)
 		}
 	})
 	ctx.W.OK()
@@ -392,8 +391,7 @@ func msetnx(ctx *Ctx) {
 			}
 		}
 		for i, e := range es {
-			e.SetStr(ctx.Args[2+2*i])
-			e.SetExpireAt(0)
+			e.SetStrExpire(ctx.Args[2+2*i], 0)
 		}
 		ctx.W.Int(1)
 	})

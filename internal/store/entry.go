@@ -262,6 +262,41 @@ func (e *Entry) SetStr(v []byte) {
 	e.setInline(byte(TypeString), v, len(v))
 }
 
+// SetStrExpire is SetStr followed by SetExpireAt(ms) (0 = no TTL) in one
+// record write: SET … EX would otherwise write the record twice and leave
+// the first copy in the arena as garbage.
+func (e *Entry) SetStrExpire(v []byte, ms int64) {
+	e.mustWrite()
+	if len(v) > bigValue {
+		e.SetStr(v)
+		e.SetExpireAt(ms)
+		return
+	}
+	flags := byte(TypeString)
+	if ms != 0 {
+		flags |= flagTTL
+	}
+	sh := e.sh
+	if !e.resolve() {
+		e.slot, e.loc = sh.create(e.h, e.key, flags, v, len(v), ms, sh.initMeta(e.h, e.now))
+		e.r, e.ver = sh.ar.rec(e.loc), sh.ver
+		return
+	}
+	r := e.rec()
+	if r.indirect() {
+		sh.freeObj(r.objIndex())
+	}
+	if r.ttl() {
+		sh.expires--
+		sh.ttlSum.add(-r.expireAt())
+	}
+	if ms != 0 {
+		sh.expires++
+		sh.ttlSum.add(ms)
+	}
+	e.rewrite(r, flags, v, len(v), ms)
+}
+
 // MutableStr makes the key a string of at least n bytes (zero-extended,
 // created if missing), marks it raw and returns the whole value for changing
 // in place until the callback returns: APPEND, SETRANGE and SETBIT need not

@@ -534,3 +534,35 @@ func TestSample(t *testing.T) {
 		t.Fatalf("Sample is not random: %d distinct keys", len(seen))
 	}
 }
+
+func TestSetStrExpire(t *testing.T) {
+	ks := New(1)
+	db := ks.DB(0)
+	put := func(v string, ms int64) {
+		db.Update([]byte("k"), t0, func(e *Entry) { e.SetStrExpire([]byte(v), ms) })
+	}
+	check := func(v string, ms int64, expires int) {
+		t.Helper()
+		db.Peek([]byte("k"), t0, func(e *Entry) {
+			if !e.Exists() || string(e.Str()) != v || e.ExpireAt() != ms {
+				t.Fatalf("got %q expire %d, want %q %d", e.Str(), e.ExpireAt(), v, ms)
+			}
+		})
+		if db.Expires() != expires || db.Len() != 1 {
+			t.Fatalf("Expires %d Len %d, want %d 1", db.Expires(), db.Len(), expires)
+		}
+	}
+	put("a", t0+5000)
+	check("a", t0+5000, 1)
+	put("bb", t0+9000) // replace value and TTL
+	check("bb", t0+9000, 1)
+	put("c", 0) // drops the TTL
+	check("c", 0, 0)
+	put("a much longer value than before", t0+1000) // grows and gains a TTL
+	check("a much longer value than before", t0+1000, 1)
+	big := string(make([]byte, 100_000))
+	put(big, t0+2000) // slab-backed value
+	check(big, t0+2000, 1)
+	put("d", 0)
+	check("d", 0, 0)
+}
