@@ -175,7 +175,9 @@ func TestCopyMoveSwapDBGoRedis(t *testing.T) {
 }
 
 func TestObjectRandomKeyTouchGoRedis(t *testing.T) {
-	addr, _ := testserver.Start(t)
+	// OBJECT IDLETIME needs an LRU-style policy; the default (allkeys-lrfu)
+	// keeps its own per-key data, and then IDLETIME errors as under LFU.
+	addr, _ := testserver.Start(t, "--maxmemory-policy", "allkeys-lru")
 	bothProtocols(t, addr, func(t *testing.T, r *redis.Client, p string) {
 		ctx := context.Background()
 		r.FlushDB(ctx)

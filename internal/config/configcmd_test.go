@@ -33,7 +33,7 @@ func TestGetMatchesRedisDefaults(t *testing.T) {
 	for _, kv := range Default().Get("*") {
 		ours[kv[0]] = kv[1]
 	}
-	differ := map[string]string{"port": "2345", "maxmemory-policy": "allkeys-lru", "dir": wd}
+	differ := map[string]string{"port": "2345", "maxmemory-policy": "allkeys-lrfu", "dir": wd}
 	for name, want := range redis {
 		got, ok := ours[name]
 		if d, ok := differ[name]; ok {
@@ -69,11 +69,11 @@ func TestGet(t *testing.T) {
 		{[]string{"MAXMEMORY"}, pairs("MAXMEMORY", "0")},
 		{[]string{"MAXMEMORY", "maxmemory"}, pairs("MAXMEMORY", "0")},
 		{[]string{"maxmemory*"}, pairs("maxmemory", "0", "maxmemory-clients", "0",
-			"maxmemory-eviction-tenacity", "10", "maxmemory-policy", "allkeys-lru", "maxmemory-samples", "5")},
+			"maxmemory-eviction-tenacity", "10", "maxmemory-policy", "allkeys-lrfu", "maxmemory-samples", "5")},
 		{[]string{"MAXMEM*"}, pairs("maxmemory", "0", "maxmemory-clients", "0",
-			"maxmemory-eviction-tenacity", "10", "maxmemory-policy", "allkeys-lru", "maxmemory-samples", "5")},
+			"maxmemory-eviction-tenacity", "10", "maxmemory-policy", "allkeys-lrfu", "maxmemory-samples", "5")},
 		{[]string{"port", "maxmemory-p*", "maxmemory*", "port"}, pairs("port", "2345",
-			"maxmemory-policy", "allkeys-lru", "maxmemory", "0", "maxmemory-clients", "0",
+			"maxmemory-policy", "allkeys-lrfu", "maxmemory", "0", "maxmemory-clients", "0",
 			"maxmemory-eviction-tenacity", "10", "maxmemory-samples", "5")},
 		{[]string{"?ort", "[b]ind"}, pairs("port", "2345", "bind", "* -::*")},
 		{[]string{"*slave-pri*"}, pairs("slave-priority", "100")},
@@ -113,7 +113,7 @@ var redisSetErrors = []struct {
 	{[]string{"maxmemory", "1.5mb"}, "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"},
 	{[]string{"maxmemory", "1 mb"}, "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"},
 	{[]string{"slave-priority", "abc"}, "ERR CONFIG SET failed (possibly related to argument 'slave-priority') - argument couldn't be parsed into an integer"},
-	{[]string{"maxmemory-policy", "foo"}, "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"},
+	{[]string{"maxmemory-policy", "foo"}, "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction, allkeys-lrfu, volatile-lrfu"},
 	// Redis 7.0 has no "nothing" level; 7.2 added it.
 	{[]string{"loglevel", "foo"}, "ERR CONFIG SET failed (possibly related to argument 'loglevel') - argument(s) must be one of the following: debug, verbose, notice, warning, nothing"},
 	{[]string{"appendonly", "maybe"}, "ERR CONFIG SET failed (possibly related to argument 'appendonly') - argument must be 'yes' or 'no'"},
@@ -329,7 +329,7 @@ func TestOnChange(t *testing.T) {
 		{[]string{"maxmemory", "1048576"}, 1, 0, 0}, // same value: no change
 		{[]string{"maxmemory", "2mb", "maxclients", "0"}, 1, 0, 0},
 		{[]string{"replica-priority", "5", "slave-priority", "6"}, 1, 1, 0},
-		{[]string{"maxmemory-policy", "allkeys-lru"}, 1, 1, 0},
+		{[]string{"maxmemory-policy", "allkeys-lrfu"}, 1, 1, 0},
 		{[]string{"maxmemory-policy", "noeviction"}, 1, 1, 1},
 	}
 	for _, s := range steps {
@@ -368,7 +368,7 @@ func TestRegisterMaxMemoryPolicy(t *testing.T) {
 	}
 	err = c.Set([][2]string{{"maxmemory-policy", "x"}})
 	want := "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: " +
-		"volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction, allkeys-s3fifo"
+		"volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction, allkeys-lrfu, volatile-lrfu, allkeys-s3fifo"
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v\nwant %s", err, want)
 	}

@@ -47,7 +47,7 @@ func TestParseFileErrors(t *testing.T) {
 		{"maxmemory 1x", 1, "maxmemory 1x", "argument must be a memory value"},
 		{"requirepass \"a\\x41b\\n\"\nloglevel xx\n", 2, "loglevel xx", enumLevels},
 		{"maxmemory-policy bogus", 1, "maxmemory-policy bogus", "argument(s) must be one of the following: " +
-			"volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"},
+			"volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction, allkeys-lrfu, volatile-lrfu"},
 		{"databases 0", 1, "databases 0", "argument must be between 1 and 2147483647 inclusive"},
 		{"appendonly maybe", 1, "appendonly maybe", "argument must be 'yes' or 'no'"},
 		{"save 10", 1, "save 10", "Invalid save parameters"},
@@ -131,7 +131,7 @@ func TestParseDefaults(t *testing.T) {
 		{"LogLevel", c.LogLevel(), "notice"},
 		{"LogFile", c.LogFile(), ""},
 		{"MaxMemory", c.MaxMemory(), int64(0)},
-		{"MaxMemoryPolicy", c.MaxMemoryPolicy(), "allkeys-lru"},
+		{"MaxMemoryPolicy", c.MaxMemoryPolicy(), "allkeys-lrfu"},
 		{"MaxMemorySamples", c.MaxMemorySamples(), 5},
 		{"MaxMemoryEvictionTenacity", c.MaxMemoryEvictionTenacity(), 10},
 		{"LFULogFactor", c.LFULogFactor(), 10},

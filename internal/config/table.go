@@ -13,6 +13,8 @@ var policies = struct {
 }{names: []string{
 	"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
 	"allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction",
+	// Our own policy (package evict): the default, see the README.
+	"allkeys-lrfu", "volatile-lrfu",
 }}
 
 // RegisterMaxMemoryPolicy adds name to the values maxmemory-policy accepts,
@@ -50,7 +52,7 @@ var (
 
 // directives is every parameter Redis 7.0 accepts, in the order CONFIG
 // REWRITE appends them. Defaults are Redis's except port (2345) and
-// maxmemory-policy (allkeys-lru). port and bind are immutable here: the
+// maxmemory-policy (allkeys-lrfu, our own policy: see the README). port and bind are immutable here: the
 // server does not re-listen at run time.
 var directives = []*directive{
 	// Network and clients.
@@ -113,7 +115,7 @@ var directives = []*directive{
 
 	// Memory and eviction.
 	memory("maxmemory", 0, longMax, 0, implemented),
-	&directive{name: "maxmemory-policy", kind: kindEnum, flags: implemented, def: "allkeys-lru", enumFn: policyNames},
+	&directive{name: "maxmemory-policy", kind: kindEnum, flags: implemented, def: "allkeys-lrfu", enumFn: policyNames},
 	integer("maxmemory-samples", 1, intMax, 5, implemented),
 	integer("maxmemory-eviction-tenacity", 0, 100, 10, implemented),
 	integer("lfu-log-factor", 0, intMax, 10, implemented),
