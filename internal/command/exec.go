@@ -51,7 +51,7 @@ func (s *Server) Exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 		ctx.reject(ErrOOM)
 		return 0
 	}
-	if d := s.pause.blocks(spec, time.Now()); d > 0 {
+	if d := s.pause.blocks(spec); d > 0 {
 		return d
 	}
 	if s.monitors.active() && spec.Flags&(SkipMonitor|Admin) == 0 {

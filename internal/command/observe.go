@@ -154,12 +154,12 @@ type pauseState struct {
 }
 
 // blocks reports how long a command must wait because of CLIENT PAUSE.
-func (p *pauseState) blocks(s *Spec, now time.Time) time.Duration {
+func (p *pauseState) blocks(s *Spec) time.Duration {
 	until := p.until.Load()
 	if until == 0 {
 		return 0
 	}
-	left := time.Duration(until - now.UnixNano())
+	left := time.Duration(until - time.Now().UnixNano())
 	if left <= 0 {
 		return 0
 	}

@@ -15,8 +15,10 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,16 +172,8 @@ func (s *Server) Clients() []*command.Client {
 		out = append(out, c.client)
 	}
 	s.mu.Unlock()
-	sortClients(out)
+	slices.SortFunc(out, func(a, b *command.Client) int { return cmp.Compare(a.ID, b.ID) })
 	return out
-}
-
-func sortClients(cs []*command.Client) {
-	for i := 1; i < len(cs); i++ {
-		for j := i; j > 0 && cs[j].ID < cs[j-1].ID; j-- {
-			cs[j], cs[j-1] = cs[j-1], cs[j]
-		}
-	}
 }
 
 // cron runs the periodic work Redis does in serverCron: active expiry,
