@@ -51,8 +51,8 @@ vet:
 ## unit: go test -race ./...
 unit:
 	@echo
-	@echo "==> [4/6] go test -race -timeout 12m ./..."
-	$(GO) test -race -timeout 12m ./...
+	@echo "==> [4/6] go test -race -count=1 -timeout 12m ./..."
+	$(GO) test -race -count=1 -timeout 12m ./...
 
 ## load: full-size load tests without the race detector (which shrinks them)
 load:
