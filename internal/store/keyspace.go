@@ -118,16 +118,12 @@ type MemoryStats struct {
 func (ks *Keyspace) MemoryStats() MemoryStats {
 	var m MemoryStats
 	for _, db := range *ks.dbs.Load() {
-		for i := range db.shards {
-			sh := &db.shards[i]
-			sh.mu.RLock()
-			m.Records += sh.ar.live
-			m.Arena += sh.ar.alloc
-			m.Tables += sh.tab.bytes()
-			m.External += sh.extBytes
-			m.Keys += int64(sh.tab.count)
-			sh.mu.RUnlock()
-		}
+		d := db.MemoryStats()
+		m.Records += d.Records
+		m.Arena += d.Arena
+		m.Tables += d.Tables
+		m.External += d.External
+		m.Keys += d.Keys
 	}
 	return m
 }
