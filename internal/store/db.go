@@ -29,8 +29,9 @@ func newDB(ks *Keyspace, uid uint64) *DB {
 
 // View calls fn with the key under a read lock and records the access in the
 // key's LRU/LFU metadata (with atomics: readers do not exclude each other).
-// An expired key is reported missing; it is reclaimed by the next write or
-// by active expiry.
+// An expired key is reported missing and, as Redis does on every access,
+// deleted right after fn returns (under the write lock, so only reads that
+// meet an expired key pay for it).
 func (db *DB) View(key []byte, now int64, fn func(e *Entry)) { db.view(key, now, fn, true) }
 
 // Peek is View without touching the access metadata (OBJECT, TYPE, TTL,
@@ -40,12 +41,33 @@ func (db *DB) Peek(key []byte, now int64, fn func(e *Entry)) { db.view(key, now,
 func (db *DB) view(key []byte, now int64, fn func(e *Entry), touch bool) {
 	si, h := hashKey(key)
 	sh := &db.shards[si]
+	if sh.read(key, h, now, fn, touch) {
+		sh.reclaim(key, h, now)
+	}
+}
+
+// read runs fn under the read lock and reports whether key was found
+// expired.
+func (sh *shard) read(key []byte, h uint32, now int64, fn func(e *Entry), touch bool) bool {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	e, i := sh.claimReader()
 	defer sh.releaseReader(e, i)
 	sh.begin(e, key, h, now, false, touch)
 	fn(e)
+	return e.stale
+}
+
+// reclaim deletes key if it is still expired (another client may have
+// rewritten it between the read and now).
+func (sh *shard) reclaim(key []byte, h uint32, now int64) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if slot, _, r := sh.lookup(h, key); slot >= 0 && r.expired(now) {
+		sh.deleteSlot(slot)
+		sh.expOp++
+		sh.maintain(now) // publishes the key count, memory and expired_keys
+	}
 }
 
 // Update calls fn exactly once with the key's shard write-locked; fn may

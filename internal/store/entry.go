@@ -24,6 +24,7 @@ type Entry struct {
 	r     rec // the record at loc, decoded once
 	write bool
 	dirty bool // Obj was handed out for writing: measure it again at the end
+	stale bool // a read found the key expired: delete it once unlocked
 }
 
 // Sizer is implemented by values stored with SetObj that can estimate the
@@ -50,7 +51,7 @@ func sizeOf(o any) int64 {
 func (sh *shard) begin(e *Entry, key []byte, h uint32, now int64, write, touch bool) {
 	// Field by field: a composite literal is built on the stack and copied,
 	// which stalls on store forwarding.
-	e.sh, e.key, e.h, e.now, e.write, e.dirty = sh, key, h, now, write, false
+	e.sh, e.key, e.h, e.now, e.write, e.dirty, e.stale = sh, key, h, now, write, false, false
 	slot, loc, r := sh.lookup(h, key)
 	if slot >= 0 {
 		switch {
@@ -58,6 +59,8 @@ func (sh *shard) begin(e *Entry, key []byte, h uint32, now int64, write, touch b
 			if write {
 				sh.deleteSlot(slot)
 				sh.expOp++
+			} else {
+				e.stale = true
 			}
 			slot = -1
 		case touch:

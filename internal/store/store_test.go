@@ -100,14 +100,6 @@ func TestExpiryVisibility(t *testing.T) {
 		t.Fatal("key expired too early")
 	}
 	late := t0 + 101
-	if _, ok := get(db, "gone", late); ok {
-		t.Fatal("View sees an expired key")
-	}
-	db.Peek([]byte("gone"), late, func(e *Entry) {
-		if e.Exists() || e.Type() != TypeNone || e.ExpireAt() != 0 {
-			t.Fatal("Peek sees an expired key")
-		}
-	})
 	var keys []string
 	db.Keys(late, func(k []byte, _ Type) bool { keys = append(keys, string(k)); return true })
 	if !slices.Equal(keys, []string{"stay"}) {
@@ -135,6 +127,15 @@ func TestExpiryVisibility(t *testing.T) {
 	})
 	if db.Len() != 2 || db.Expires() != 1 {
 		t.Fatalf("before reclaiming: Len %d Expires %d", db.Len(), db.Expires())
+	}
+	db.Peek([]byte("gone"), late, func(e *Entry) {
+		if e.Exists() || e.Type() != TypeNone || e.ExpireAt() != 0 {
+			t.Fatal("Peek sees an expired key")
+		}
+	})
+	// The read deleted it, as Redis does on access.
+	if _, ok := get(db, "gone", late); ok {
+		t.Fatal("View sees an expired key")
 	}
 	db.Update([]byte("gone"), late, func(e *Entry) {
 		if e.Exists() {
@@ -565,4 +566,28 @@ func TestSetStrExpire(t *testing.T) {
 	check(big, t0+2000, 1)
 	put("d", 0)
 	check("d", 0, 0)
+}
+
+// A read that meets an expired key deletes it, as Redis does on access.
+func TestReadDeletesExpiredKey(t *testing.T) {
+	ks := New(1)
+	db := ks.DB(0)
+	for _, k := range []string{"a", "b", "c"} {
+		db.Update([]byte(k), t0, func(e *Entry) { e.SetStrExpire([]byte("v"), t0+10) })
+	}
+	later := t0 + 20
+	db.View([]byte("a"), later, func(e *Entry) {
+		if e.Exists() {
+			t.Error("expired key visible to View")
+		}
+	})
+	db.Peek([]byte("b"), later, func(e *Entry) {
+		if e.Exists() {
+			t.Error("expired key visible to Peek")
+		}
+	})
+	if db.Len() != 1 || db.Expires() != 1 || ks.ExpiredKeys() != 2 {
+		t.Fatalf("after reading two expired keys: Len %d Expires %d ExpiredKeys %d, want 1 1 2",
+			db.Len(), db.Expires(), ks.ExpiredKeys())
+	}
 }
