@@ -3,6 +3,7 @@ package server_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -151,5 +152,79 @@ func TestPartialCommandDoesNotBlockOthers(t *testing.T) {
 	l3, _ := r.ReadString('\n')
 	if l1+l2+l3 != "+OK\r\n$5\r\nhello\r\n" {
 		t.Fatalf("slow client got %q", l1+l2+l3)
+	}
+}
+
+// A client whose unexecuted input passes client-query-buffer-limit is
+// closed; others are not affected.
+func TestQueryBufferLimit(t *testing.T) {
+	addr, _ := testserver.Start(t, "--client-query-buffer-limit", "1mb")
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// A 3 MB bulk is within proto-max-bulk-len but cannot be buffered.
+	c.Write([]byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3000000\r\n"))
+	chunk := make([]byte, 64<<10)
+	closed := false
+	for i := 0; i < 40 && !closed; i++ {
+		c.SetWriteDeadline(time.Now().Add(2 * time.Second))
+		if _, err := c.Write(chunk); err != nil {
+			closed = true
+		}
+	}
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	_, err = c.Read(make([]byte, 1))
+	if ne, ok := err.(net.Error); err == nil || ok && ne.Timeout() {
+		t.Fatalf("connection still open past the query buffer limit (read: %v)", err)
+	}
+	if got := raw(t, addr, "PING\r\n"); got != "+PONG\r\n" {
+		t.Fatalf("other client got %q", got)
+	}
+}
+
+func TestResetCommand(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	got := raw(t, addr, "HELLO 3\r\nSELECT 2\r\nCLIENT SETNAME before\r\nCLIENT REPLY SKIP\r\nPING\r\nRESET\r\nCLIENT INFO\r\n")
+	i := strings.Index(got, "+RESET\r\n")
+	if i < 0 {
+		t.Fatalf("no +RESET in %q", got)
+	}
+	info := got[i:]
+	for _, want := range []string{" db=0 ", " name= ", " resp=2"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("CLIENT INFO after RESET lacks %q: %q", want, info)
+		}
+	}
+	if strings.Contains(got, "+PONG") {
+		t.Error("CLIENT REPLY SKIP did not skip PING's reply")
+	}
+}
+
+func TestHelloAuthAndSetname(t *testing.T) {
+	addr, _ := testserver.Start(t, "--requirepass", "pw")
+	got := raw(t, addr, "HELLO 3 AUTH default wrong\r\nHELLO 3 AUTH default pw SETNAME app\r\nCLIENT GETNAME\r\n")
+	if !strings.HasPrefix(got, "-WRONGPASS") {
+		t.Fatalf("wrong password: %q", got)
+	}
+	if !strings.Contains(got, "%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n") || !strings.HasSuffix(got, "$3\r\napp\r\n") {
+		t.Fatalf("HELLO 3 AUTH … SETNAME: %q", got)
+	}
+}
+
+func TestDebugSleepAndTime(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	start := time.Now()
+	if got := raw(t, addr, "DEBUG SLEEP 0.2\r\n"); got != "+OK\r\n" {
+		t.Fatalf("DEBUG SLEEP = %q", got)
+	}
+	if d := time.Since(start); d < 200*time.Millisecond {
+		t.Fatalf("DEBUG SLEEP 0.2 returned after %v", d)
+	}
+	got := raw(t, addr, "TIME\r\n")
+	var sec int64
+	if _, err := fmt.Sscanf(got, "*2\r\n$%d\r\n%d\r\n", new(int), &sec); err != nil || sec < time.Now().Unix()-5 {
+		t.Fatalf("TIME = %q (%v)", got, err)
 	}
 }
