@@ -175,8 +175,7 @@ func TestQueryBufferLimit(t *testing.T) {
 		}
 	}
 	c.SetReadDeadline(time.Now().Add(2 * time.Second))
-	_, err = c.Read(make([]byte, 1))
-	if ne, ok := err.(net.Error); err == nil || ok && ne.Timeout() {
+	if _, err := c.Read(make([]byte, 1)); err == nil || isTimeout(err) {
 		t.Fatalf("connection still open past the query buffer limit (read: %v)", err)
 	}
 	if got := raw(t, addr, "PING\r\n"); got != "+PONG\r\n" {
