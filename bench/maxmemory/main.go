@@ -353,8 +353,15 @@ func run(o options) (*result, error) {
 					key = strconv.AppendInt(append(key[:0], o.prefix...), i, 10)
 					buf = appendCommand(buf, set, key, val)
 				}
-				if _, err := c.w.Write(buf); err == nil {
+				_, err := c.w.Write(buf)
+				if err == nil {
 					err = c.w.Flush()
+				}
+				if err != nil {
+					errMu.Lock()
+					writeErr = err
+					errMu.Unlock()
+					return
 				}
 				for range n {
 					kind, body, err := c.reply()

@@ -59,10 +59,6 @@ func (s *Server) Exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 	}
 	t0 := time.Now()
 	spec.Handler(ctx)
-	if ctx.Block > 0 {
-		w.B = w.B[:start]
-		return ctx.Block
-	}
 	dur := time.Since(t0)
 	spec.stats.calls.Add(1)
 	spec.stats.usec.Add(int64(dur / time.Microsecond))

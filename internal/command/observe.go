@@ -16,13 +16,12 @@ type slowlog struct {
 }
 
 type slowEntry struct {
-	id       int64
-	at       int64 // unix seconds
-	micros   int64
-	args     []string
-	addr     string
-	name     string
-	argCount int
+	id     int64
+	at     int64 // unix seconds
+	micros int64
+	args   []string
+	addr   string
+	name   string
 }
 
 func (l *slowlog) record(s *Server, c *Client, args [][]byte, dur time.Duration) {

@@ -131,10 +131,6 @@ type Ctx struct {
 	S    *Server
 	Now  int64 // unix ms at dispatch
 	Cmd  *Spec
-
-	// Block, when a handler sets it, asks the server to retry the command
-	// after the given time (CLIENT PAUSE); no reply is written.
-	Block time.Duration
 }
 
 // DB is the client's selected database.

@@ -107,9 +107,6 @@ type cmdStats struct {
 	calls, usec, rejected, failed atomic.Int64
 }
 
-// FullName is "container|sub" for subcommands, the name otherwise.
-func (s *Spec) FullName() string { return s.Name }
-
 // shortName is the subcommand's own name ("setname" of "client|setname").
 func (s *Spec) shortName() string {
 	if i := strings.IndexByte(s.Name, '|'); i >= 0 {
