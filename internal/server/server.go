@@ -18,6 +18,7 @@ import (
 	"cmp"
 	"context"
 	"log/slog"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,26 +84,33 @@ func (s *Server) Done() <-chan struct{} { return s.done }
 // Ready is closed once the server listens.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
-// addrs turns the bind directive into gnet listener addresses.
+// addrs turns the bind directive into gnet listener addresses, as Redis
+// reads it: "*" is every IPv4 address, "::*" every IPv6 one (IPv6-only
+// sockets, so both wildcards can share the port), and a leading "-" marks
+// an address that is skipped when it cannot be bound (a host without IPv6).
 func (s *Server) addrs() []string {
 	port := strconv.Itoa(s.cfg.Port())
 	var out []string
 	seen := map[string]bool{}
 	for _, b := range s.cfg.Bind() {
+		optional := strings.HasPrefix(b, "-")
 		b = strings.TrimPrefix(b, "-")
-		var a string
+		var network, host string
 		switch {
-		case b == "*" || b == "0.0.0.0":
-			a = "tcp4://0.0.0.0:" + port
+		case b == "*":
+			network, host = "tcp4", "0.0.0.0"
 		case b == "::*":
-			// The IPv4 wildcard is already bound; a second dual-stack
-			// wildcard socket on the same port would conflict.
-			continue
+			network, host = "tcp6", "[::]"
 		case strings.Contains(b, ":"):
-			a = "tcp6://[" + b + "]:" + port
+			network, host = "tcp6", "["+b+"]"
 		default:
-			a = "tcp4://" + b + ":" + port
+			network, host = "tcp4", b
 		}
+		if optional && !canListen(network, host+":"+port) {
+			s.log.Warn("skipping optional bind address that cannot be bound", "address", b)
+			continue
+		}
+		a := network + "://" + host + ":" + port
 		if !seen[a] {
 			seen[a] = true
 			out = append(out, a)
@@ -112,6 +120,16 @@ func (s *Server) addrs() []string {
 		out = []string{"tcp4://0.0.0.0:" + port}
 	}
 	return out
+}
+
+// canListen probes whether address can be bound right now.
+func canListen(network, address string) bool {
+	l, err := net.Listen(network, address)
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
 }
 
 // Run listens and serves until Shutdown. It returns nil after a graceful

@@ -341,3 +341,20 @@ func isTimeout(err error) bool {
 	ne, ok := err.(net.Error)
 	return ok && ne.Timeout()
 }
+
+// Redis's default bind ("* -::*") serves IPv4 and, where the host has it,
+// IPv6: clients that resolve localhost to ::1 first must connect.
+func TestBindIPv4AndIPv6(t *testing.T) {
+	if l, err := net.Listen("tcp6", "[::1]:0"); err != nil {
+		t.Skip("no IPv6 loopback on this host")
+	} else {
+		l.Close()
+	}
+	addr, _ := testserver.Start(t, "--bind", "127.0.0.1", "-::1")
+	_, port, _ := net.SplitHostPort(addr)
+	for _, host := range []string{"127.0.0.1", "::1"} {
+		if got := raw(t, net.JoinHostPort(host, port), "PING\r\n"); got != "+PONG\r\n" {
+			t.Errorf("PING over %s = %q", host, got)
+		}
+	}
+}
