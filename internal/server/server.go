@@ -158,6 +158,7 @@ func (s *Server) Run() error {
 func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
 	s.eng = eng
 	close(s.ready)
+	s.log.Info("ready to accept connections", "port", s.cfg.Port())
 	return gnet.None
 }
 
