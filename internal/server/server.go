@@ -196,14 +196,16 @@ func (s *Server) Clients() []*command.Client {
 }
 
 // cron runs the periodic work Redis does in serverCron: active expiry,
-// instantaneous ops/sec, idle timeouts, the used_memory_peak sample.
-// (Eviction has its own goroutine, command.Server.Evict.Run.)
+// instantaneous ops/sec, idle timeouts. Active expiry gets Redis's share
+// of the CPU (25 %) but in 2.5 ms slices every 10 ms rather than 25 ms
+// every 100 ms: on two cores one long burst delays connections' event
+// loops by as much.
 func (s *Server) cron() {
-	const tick = 100 * time.Millisecond
-	t := time.NewTicker(tick)
+	const tick, expiryTick = 100 * time.Millisecond, 10 * time.Millisecond
+	t := time.NewTicker(expiryTick)
 	defer t.Stop()
 	var samples [16]int64
-	var idx int
+	var idx, ticks int
 	last := s.st.Stats.Commands.Load()
 	for {
 		select {
@@ -212,10 +214,13 @@ func (s *Server) cron() {
 		case <-t.C:
 		}
 		now := store.NowMs()
-		s.st.UpdatePeak()
 		if s.st.ActiveExpire.Load() {
-			s.st.KS.ActiveExpireCycle(now, 25*time.Millisecond)
+			s.st.KS.ActiveExpireCycle(now, expiryTick/4)
 		}
+		if ticks++; ticks%int(tick/expiryTick) != 0 {
+			continue
+		}
+		s.st.UpdatePeak()
 		cur := s.st.Stats.Commands.Load()
 		samples[idx%len(samples)] = (cur - last) * int64(time.Second/tick)
 		idx++

@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"runtime"
+	"time"
+)
 
 // Active expiry, after Redis's activeExpireCycle: visit shards round-robin
 // across all databases; in each, examine up to expireSample keys with a TTL
@@ -27,7 +30,8 @@ func (ks *Keyspace) ActiveExpireCycle(now int64, budget time.Duration) (expired 
 		return 0
 	}
 	defer ks.expMu.Unlock()
-	deadline := time.Now().Add(budget)
+	start := time.Now()
+	deadline, yield := start.Add(budget), start.Add(time.Millisecond)
 	dbs := *ks.dbs.Load()
 	total := len(dbs) * numShards
 	if total == 0 {
@@ -39,8 +43,15 @@ func (ks *Keyspace) ActiveExpireCycle(now int64, budget time.Duration) (expired 
 		for sh.nexp.Load() > 0 {
 			n, sampled := sh.expireStep(now)
 			expired += n
-			if time.Now().After(deadline) {
+			t := time.Now()
+			if t.After(deadline) {
 				return expired
+			}
+			if t.After(yield) {
+				// On a 2-core machine a 25 ms burst would hold a whole
+				// core; let connections' goroutines run every millisecond.
+				runtime.Gosched()
+				yield = t.Add(time.Millisecond)
 			}
 			if sampled == 0 || n*4 <= sampled {
 				break
