@@ -483,6 +483,7 @@ func incrbyfloat(ctx *Ctx) {
 		}
 		out := appendLongDouble(nil, sum)
 		e.SetStr(out)
+		e.MarkNotInt()
 		ctx.W.Bulk(out)
 	})
 }

@@ -207,7 +207,7 @@ func (e *Entry) Encoding() string {
 	}
 	v := e.Str()
 	switch {
-	case len(v) <= 20 && isInt(v):
+	case len(v) <= 20 && r.flags()&flagNotInt == 0 && isInt(v):
 		return "int"
 	case len(v) <= 44:
 		return "embstr"
@@ -250,6 +250,19 @@ func (e *Entry) MarkRaw() {
 		r := e.rec()
 		if r.typ() == TypeString {
 			r.setFlags(r.flags() | flagRaw)
+		}
+	}
+}
+
+// MarkNotInt records that the string was stored without integer encoding,
+// as Redis stores INCRBYFLOAT's result: OBJECT ENCODING then says embstr
+// (or raw) even for "3000". A later SET clears the mark.
+func (e *Entry) MarkNotInt() {
+	e.mustWrite()
+	if e.resolve() {
+		r := e.rec()
+		if r.typ() == TypeString {
+			r.setFlags(r.flags() | flagNotInt)
 		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 // A record is one key with its value and metadata, stored in an arena chunk
 // at a 4-aligned offset:
 //
-//	flags   1 byte: type (3 bits) | flagTTL | flagRaw | flagIndirect | flagDead
+//	flags   1 byte: type (3 bits) | flagTTL | flagRaw | flagIndirect | flagDead | flagNotInt
 //	klen    uvarint
 //	vlen    uvarint, the stored value bytes (4 when flagIndirect)
 //	expire  8 bytes little-endian unix ms, only with flagTTL
@@ -35,6 +35,7 @@ const (
 	flagRaw      = 0x10
 	flagIndirect = 0x20
 	flagDead     = 0x40
+	flagNotInt   = 0x80 // a string Redis keeps as a string even if it reads as an integer
 
 	// bigValue is the longest string kept inside the arena. Longer strings get
 	// their own []byte in the object slab: they would waste chunk space,
