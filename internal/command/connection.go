@@ -2,7 +2,6 @@ package command
 
 import (
 	"crypto/subtle"
-	"math"
 	"strings"
 	"time"
 )
@@ -164,21 +163,10 @@ func auth(ctx *Ctx) {
 
 // selectDB: SELECT index
 func selectDB(ctx *Ctx) {
-	i, ok := parseInt(ctx.Args[1])
-	if !ok {
-		ctx.Err(ErrNotInt)
-		return
+	if i, ok := parseDBIndex(ctx, ctx.Args[1]); ok {
+		ctx.C.SetDB(i)
+		ctx.W.OK()
 	}
-	if i < math.MinInt32 || i > math.MaxInt32 {
-		ctx.Err("ERR value is out of range, value must between -2147483648 and 2147483647")
-		return
-	}
-	if i < 0 || i >= int64(ctx.S.KS.Databases()) {
-		ctx.Err(ErrInvalidDB)
-		return
-	}
-	ctx.C.SetDB(int(i))
-	ctx.W.OK()
 }
 
 // quit: QUIT
