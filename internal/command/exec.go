@@ -1,6 +1,7 @@
 package command
 
 import (
+	"strings"
 	"time"
 
 	"github.com/smallredis/smallredis/internal/resp"
@@ -27,7 +28,7 @@ func (s *Server) Exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 		sub := spec.LookupSub(args[1])
 		if sub == nil {
 			ctx.Cmd = spec
-			ctx.Err("ERR unknown subcommand '" + truncate(string(args[1]), 128) + "'. Try " + upper(spec.Name) + " HELP.")
+			ctx.Err("ERR unknown subcommand '" + truncate(string(args[1]), 128) + "'. Try " + strings.ToUpper(spec.Name) + " HELP.")
 			return 0
 		}
 		spec = sub
@@ -119,14 +120,4 @@ func truncate(s string, n int) string {
 		return s[:n]
 	}
 	return s
-}
-
-func upper(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'a' <= c && c <= 'z' {
-			b[i] = c - 'a' + 'A'
-		}
-	}
-	return string(b)
 }

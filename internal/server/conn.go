@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -169,21 +170,5 @@ func (s *Server) checkQueryBuf(c *conn) gnet.Action {
 
 func isMonitorSafe(name []byte) bool {
 	n := string(name)
-	return equalFold(n, "quit") || equalFold(n, "reset")
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
+	return strings.EqualFold(n, "quit") || strings.EqualFold(n, "reset")
 }
