@@ -224,7 +224,9 @@ var directives = []*directive{
 	memory("hash-max-listpack-value", 0, longMax, 64, 0).aka("hash-max-ziplist-value"),
 	integer("list-max-listpack-size", intMin, intMax, -2, 0).aka("list-max-ziplist-size"),
 	integer("list-compress-depth", 0, intMax, 0, 0),
-	integer("set-max-intset-entries", 0, longMax, 512, 0),
+	integer("set-max-intset-entries", 0, longMax, 512, implemented),
+	integer("set-max-listpack-entries", 0, longMax, 128, implemented), // Redis 7.2
+	memory("set-max-listpack-value", 0, longMax, 64, implemented),     // Redis 7.2
 	integer("zset-max-listpack-entries", 0, longMax, 128, 0).aka("zset-max-ziplist-entries"),
 	memory("zset-max-listpack-value", 0, longMax, 64, 0).aka("zset-max-ziplist-value"),
 	memory("hll-sparse-max-bytes", 0, longMax, 3000, 0),
