@@ -36,6 +36,14 @@ const (
 	ErrIntRange        = "ERR value is out of range, value must between -2147483648 and 2147483647"
 )
 
+// Sets.
+const (
+	ErrSrandCountRange = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+	ErrNumkeysPositive = "ERR numkeys should be greater than 0"
+	ErrNumkeysTooMany  = "ERR Number of keys can't be greater than number of args"
+	ErrLimitNegative   = "ERR LIMIT can't be negative"
+)
+
 // errPrefix is the error code used for errorstats: the first word.
 func errPrefix(msg string) string {
 	for i := 0; i < len(msg); i++ {
