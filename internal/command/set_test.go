@@ -119,12 +119,14 @@ func TestSinterstoreIntsetResult(t *testing.T) {
 }
 
 // SADD of members already present and SISMEMBER are a set's hot path: no
-// allocation per call in intsets and listpacks.
+// allocation per call, whatever the encoding.
 func TestSaddSismemberDoNotAllocate(t *testing.T) {
 	s := newStrServer(t)
 	s.do("sadd", "ints", "1", "2", "3")
 	s.do("sadd", "strs", "a", "b", "c")
+	s.do(bigSetArgs("big", 1000, "m")...)
 	for _, args := range [][]string{
+		{"sadd", "big", "m500"}, {"sismember", "big", "m999"}, {"sismember", "big", "x"},
 		{"sadd", "ints", "2"}, {"sismember", "ints", "3"}, {"sismember", "ints", "x"},
 		{"sadd", "strs", "b"}, {"sismember", "strs", "c"}, {"sismember", "nokey", "c"},
 		{"srem", "strs", "nope"}, {"scard", "strs"},
