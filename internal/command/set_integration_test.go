@@ -341,3 +341,55 @@ func checkCounts(t *testing.T, what string, counts map[string]int, n, total int)
 		}
 	}
 }
+
+// SMOVE changes two keys at once and SUNION reads them at once, though
+// the keys may live in different shards: a reader never sees a member in
+// both sets or in neither.
+func TestSmoveIsAtomic(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	ctx := context.Background()
+	r := redis.NewClient(&redis.Options{Addr: addr})
+	defer r.Close()
+	const n = 50
+	var args []any
+	for i := range n {
+		args = append(args, "m"+strconv.Itoa(i))
+	}
+	keys := []string{"left", "right"}
+	r.SAdd(ctx, keys[0], args...)
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for w := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := redis.NewClient(&redis.Options{Addr: addr})
+			defer c.Close()
+			for i := 0; !stop.Load(); i++ {
+				m := "m" + strconv.Itoa((i*7+w)%n)
+				if err := c.SMove(ctx, keys[i%2], keys[1-i%2], m).Err(); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for range 300 {
+		u, err := r.SUnion(ctx, keys...).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		card, err := r.SInterCard(ctx, 0, keys...).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(u) != n || card != 0 {
+			t.Fatalf("SUNION has %d members (want %d), SINTERCARD %d (want 0)", len(u), n, card)
+		}
+		if n2, err := r.SUnionStore(ctx, "snapshot", keys...).Result(); err != nil || n2 != n {
+			t.Fatalf("SUNIONSTORE = %d, %v", n2, err)
+		}
+	}
+	stop.Store(true)
+	wg.Wait()
+}
