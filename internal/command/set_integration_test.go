@@ -343,7 +343,7 @@ func checkCounts(t *testing.T, what string, counts map[string]int, n, total int)
 }
 
 // SMOVE changes two keys at once and SUNION reads them at once, though
-// the keys may live in different shards: a reader never sees a member in
+// "left" and "right" hash to different shards: a reader never sees a member in
 // both sets or in neither.
 func TestSmoveIsAtomic(t *testing.T) {
 	addr, _ := testserver.Start(t)
