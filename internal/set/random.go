@@ -96,8 +96,8 @@ func (s *Set) RandomDistinct(count int, fn func(m []byte)) {
 // selectionSample visits the members in order and picks each with
 // probability (still needed)/(still left), which yields count members with
 // every subset equally likely (Knuth's algorithm S; Redis's lpNextRandom
-// does the same on listpacks). pick reports whether it deleted the member
-// (listpack only), so the walk stays on the same position.
+// does the same on listpacks). On a listpack, pick returning true deletes
+// the member it was given (SPOP); elsewhere the result is ignored.
 func (s *Set) selectionSample(count int, pick func(m []byte) (deleted bool)) {
 	left := s.Len()
 	need := count
