@@ -12,5 +12,6 @@ func DefaultTable() *Table {
 		keyCommands,
 		expireCommands,
 		memoryCommands,
+		hashCommands,
 	)
 }
