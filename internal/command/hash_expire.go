@@ -209,4 +209,3 @@ func hpersist(ctx *Ctx) {
 		}
 	})
 }
-
