@@ -7,71 +7,118 @@
 // position is valid until the next change to the listpack; the changing
 // methods return the positions callers need afterwards.
 //
+// Layout: entries back to back, each
+//
+//	[uvarint len][len bytes][backlen]
+//
+// where backlen is len again, written so that it reads from its last byte
+// backwards (7 bits a byte, the high bit set on every byte but the first
+// written). An entry under 128 bytes thus costs its bytes plus 2, as in
+// Redis; Next reads the header and Prev the back-length, both O(1). A
+// position is the entry's byte offset. Entries are kept as strings, never
+// re-encoded as integers, so Get can alias the buffer.
+//
 // A Listpack is not safe for concurrent use. The zero value is empty.
 package listpack
 
+import (
+	"encoding/binary"
+	"unsafe"
+)
+
 // Listpack is a sequence of byte strings.
-//
-// STUB: a slice of copies stands in until the packed encoding lands; the API
-// is the contract.
 type Listpack struct {
-	e     [][]byte
-	bytes int
+	b []byte
+	n int // entries
 }
 
-// Len is the number of entries.
-func (l *Listpack) Len() int { return len(l.e) }
+// structBytes is the Listpack value itself, counted by Bytes.
+const structBytes = int(unsafe.Sizeof(Listpack{}))
 
-// Bytes is the memory the listpack holds, in O(1).
-func (l *Listpack) Bytes() int { return 16 + l.bytes + 24*cap(l.e) }
+// Len is the number of entries.
+func (l *Listpack) Len() int { return l.n }
+
+// Bytes is the memory the listpack holds, in O(1): its buffer's capacity
+// (the allocator's size class) and the Listpack value.
+func (l *Listpack) Bytes() int { return structBytes + cap(l.b) }
 
 // First is the position of the first entry, -1 when empty.
 func (l *Listpack) First() int {
-	if len(l.e) == 0 {
+	if l.n == 0 {
 		return -1
 	}
 	return 0
 }
 
 // Last is the position of the last entry, -1 when empty.
-func (l *Listpack) Last() int { return len(l.e) - 1 }
+func (l *Listpack) Last() int { return l.Prev(len(l.b)) }
 
 // End is the position just past the last entry (Insert there appends).
-func (l *Listpack) End() int { return len(l.e) }
+func (l *Listpack) End() int { return len(l.b) }
 
 // Next is the position after p, -1 past the last entry.
 func (l *Listpack) Next(p int) int {
-	if p+1 >= len(l.e) {
+	q := p + l.size(p)
+	if q >= len(l.b) {
 		return -1
 	}
-	return p + 1
+	return q
 }
 
 // Prev is the position before p, -1 before the first entry.
-func (l *Listpack) Prev(p int) int { return p - 1 }
-
-// Seek is the position of entry i (negative counts from the end, -1 is the
-// last), -1 when out of range.
-func (l *Listpack) Seek(i int) int {
-	if i < 0 {
-		i += len(l.e)
-	}
-	if i < 0 || i >= len(l.e) {
+func (l *Listpack) Prev(p int) int {
+	if p <= 0 {
 		return -1
 	}
-	return i
+	n, w := backlen(l.b[:p])
+	return p - w - n - uvarintLen(n)
+}
+
+// Seek is the position of entry i (negative counts from the end, -1 is the
+// last), -1 when out of range. It walks from the nearer end.
+func (l *Listpack) Seek(i int) int {
+	if i < 0 {
+		i += l.n
+	}
+	if i < 0 || i >= l.n {
+		return -1
+	}
+	if i <= l.n/2 {
+		p := 0
+		for ; i > 0; i-- {
+			p += l.size(p)
+		}
+		return p
+	}
+	p := l.Last()
+	for i = l.n - 1 - i; i > 0; i-- {
+		p = l.Prev(p)
+	}
+	return p
 }
 
 // Get is the entry at p. It aliases the listpack until its next change.
-func (l *Listpack) Get(p int) []byte { return l.e[p] }
+func (l *Listpack) Get(p int) []byte {
+	n, w := binary.Uvarint(l.b[p:])
+	s := p + w
+	e := s + int(n)
+	return l.b[s:e:e]
+}
 
 // Find is the position of the first entry at or after p equal to v,
 // comparing every (skip+1)-th entry (skip 1 looks at the fields of a
 // field/value listpack), -1 when none.
 func (l *Listpack) Find(p int, v []byte, skip int) int {
-	for ; p >= 0 && p < len(l.e); p += skip + 1 {
-		if string(l.e[p]) == string(v) {
+	b := l.b
+	for p >= 0 && p < len(b) {
+		n, w := uvarint(b[p:])
+		s := p + w
+		if n == len(v) && string(b[s:s+n]) == string(v) {
 			return p
+		}
+		p = s + n + w
+		for k := skip; k > 0 && p < len(b); k-- {
+			p += l.size(p)
 		}
 	}
 	return -1
@@ -80,37 +127,55 @@ func (l *Listpack) Find(p int, v []byte, skip int) int {
 // Insert puts vs before position p (End() appends) and returns the
 // position of the first inserted entry.
 func (l *Listpack) Insert(p int, vs ...[]byte) int {
-	for i, v := range vs {
-		c := append([]byte(nil), v...)
-		l.e = append(l.e, nil)
-		copy(l.e[p+i+1:], l.e[p+i:])
-		l.e[p+i] = c
-		l.bytes += len(v)
+	add := 0
+	for _, v := range vs {
+		add += entrySize(len(v))
 	}
+	if add == 0 {
+		return p
+	}
+	l.open(p, 0, add, vs...)
+	q := p
+	for _, v := range vs {
+		q = put(l.b, q, v)
+	}
+	l.n += len(vs)
 	return p
 }
 
 // Append adds vs at the end.
-func (l *Listpack) Append(vs ...[]byte) { l.Insert(len(l.e), vs...) }
+func (l *Listpack) Append(vs ...[]byte) { l.Insert(len(l.b), vs...) }
 
 // Prepend adds vs at the front, in order.
 func (l *Listpack) Prepend(vs ...[]byte) { l.Insert(0, vs...) }
 
 // Replace sets the entry at p to v and returns its (possibly new) position.
 func (l *Listpack) Replace(p int, v []byte) int {
-	l.bytes += len(v) - len(l.e[p])
-	l.e[p] = append([]byte(nil), v...)
+	old := l.size(p)
+	if n, w := uvarint(l.b[p:]); n == len(v) {
+		copy(l.b[p+w:], v) // copy handles v aliasing the entry itself
+		return p
+	}
+	l.open(p, old, entrySize(len(v)), v)
+	put(l.b, p, v)
 	return p
 }
 
 // Delete removes n entries starting at p and returns the position of the
 // entry that now follows them (-1 when none).
 func (l *Listpack) Delete(p, n int) int {
-	for _, v := range l.e[p : p+n] {
-		l.bytes -= len(v)
+	q := p
+	for range n {
+		q += l.size(q)
 	}
-	l.e = append(l.e[:p], l.e[p+n:]...)
-	if p >= len(l.e) {
+	l.b = append(l.b[:p], l.b[q:]...)
+	l.n -= n
+	if cap(l.b) >= 64 && len(l.b) < cap(l.b)/2 {
+		nb := alloc(len(l.b))
+		copy(nb, l.b)
+		l.b = nb
+	}
+	if p >= len(l.b) {
 		return -1
 	}
 	return p
@@ -118,7 +183,119 @@ func (l *Listpack) Delete(p, n int) int {
 
 // Clone is a deep copy.
 func (l *Listpack) Clone() *Listpack {
-	c := &Listpack{}
-	c.Append(l.e...)
+	c := &Listpack{n: l.n}
+	if len(l.b) > 0 {
+		c.b = alloc(len(l.b))
+		copy(c.b, l.b)
+	}
 	return c
+}
+
+// size is the encoded size of the entry at p.
+func (l *Listpack) size(p int) int {
+	n, w := uvarint(l.b[p:])
+	return n + 2*w
+}
+
+// open replaces the old bytes at p by room for add bytes, moving the tail.
+// When the buffer must grow, or one of vs aliases it (and the move could
+// overwrite it before it is copied in), a new buffer is made and the old
+// one left intact until the caller has written vs.
+func (l *Listpack) open(p, old, add int, vs ...[]byte) {
+	b := l.b
+	need := len(b) - old + add
+	if need <= cap(b) && !aliases(b, vs) {
+		l.b = b[:max(need, len(b))]
+		copy(l.b[p+add:], b[p+old:])
+		l.b = l.b[:need]
+		return
+	}
+	want := need
+	if want > 32<<10 {
+		want += want / 8 // past the size classes: amortize page-sized growth
+	}
+	nb := alloc(want)[:need]
+	copy(nb, b[:p])
+	copy(nb[p+add:], b[p+old:])
+	l.b = nb
+}
+
+// aliases reports whether any of vs points into b's backing array.
+func aliases(b []byte, vs [][]byte) bool {
+	if cap(b) == 0 {
+		return false
+	}
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	hi := lo + uintptr(cap(b))
+	for _, v := range vs {
+		if len(v) == 0 {
+			continue
+		}
+		if p := uintptr(unsafe.Pointer(unsafe.SliceData(v))); p >= lo && p < hi {
+			return true
+		}
+	}
+	return false
+}
+
+// put writes the entry v at q and returns the offset after it.
+func put(b []byte, q int, v []byte) int {
+	q += binary.PutUvarint(b[q:], uint64(len(v)))
+	q += copy(b[q:], v)
+	return putBacklen(b, q, len(v))
+}
+
+// putBacklen writes n at q so that it reads backwards from its last byte
+// and returns the offset after it.
+func putBacklen(b []byte, q, n int) int {
+	w := uvarintLen(n)
+	for i := q + w - 1; i >= q; i-- {
+		c := byte(n & 0x7f)
+		n >>= 7
+		if i > q {
+			c |= 0x80
+		}
+		b[i] = c
+	}
+	return q + w
+}
+
+// backlen reads the back-length ending b, returning it and its width.
+func backlen(b []byte) (n, w int) {
+	for i := len(b) - 1; ; i-- {
+		c := b[i]
+		n |= int(c&0x7f) << (7 * w)
+		w++
+		if c&0x80 == 0 {
+			return n, w
+		}
+	}
+}
+
+func uvarint(b []byte) (int, int) {
+	if c := b[0]; c < 0x80 {
+		return int(c), 1
+	}
+	n, w := binary.Uvarint(b)
+	return int(n), w
+}
+
+func uvarintLen(n int) int {
+	w := 1
+	for n >= 0x80 {
+		n >>= 7
+		w++
+	}
+	return w
+}
+
+func entrySize(n int) int { return n + 2*uvarintLen(n) }
+
+// alloc returns n zero bytes with the capacity the allocator gives them
+// anyway: append to a nil slice rounds up to the size class, so that slack
+// is free and Bytes (cap) tells the real size. Growing to the next size
+// class rather than doubling keeps a listpack within one size class of its
+// contents, as Redis's realloc on every insert does.
+func alloc(n int) []byte {
+	return append([]byte(nil), make([]byte, n)...)
 }

@@ -1,0 +1,188 @@
+package intset
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"testing"
+)
+
+// check compares s with the model, a sorted slice.
+func check(t testing.TB, s *Set, model []int64) {
+	t.Helper()
+	if s.Len() != len(model) {
+		t.Fatalf("Len %d, model %d", s.Len(), len(model))
+	}
+	for i, v := range model {
+		if got := s.At(i); got != v {
+			t.Fatalf("At(%d) = %d, model %d", i, got, v)
+		}
+	}
+	if s.Bytes() < structBytes+len(model)*s.Width() {
+		t.Fatalf("Bytes %d below the payload of %d members at width %d", s.Bytes(), len(model), s.Width())
+	}
+}
+
+// value draws from ranges that exercise every width and both ends.
+func value(r *rand.Rand) int64 {
+	switch r.IntN(8) {
+	case 0:
+		return int64(r.Uint64())
+	case 1:
+		return int64(int32(r.Uint32()))
+	case 2:
+		return []int64{math.MinInt64, math.MaxInt64, math.MinInt32, math.MaxInt32, math.MinInt16, math.MaxInt16,
+			math.MinInt16 - 1, math.MaxInt16 + 1, math.MinInt32 - 1, math.MaxInt32 + 1, 0, -1}[r.IntN(12)]
+	}
+	return int64(r.IntN(200) - 100)
+}
+
+// run applies a random sequence of operations decoded from r to a Set and
+// to the model, checking every answer.
+func run(t testing.TB, r *rand.Rand, ops int) {
+	var s Set
+	var model []int64
+	for range ops {
+		v := value(r)
+		i, in := slices.BinarySearch(model, v)
+		switch r.IntN(10) {
+		case 0, 1, 2, 3, 4:
+			if got := s.Add(v); got != !in {
+				t.Fatalf("Add(%d) = %v, model %v", v, got, !in)
+			}
+			if !in {
+				model = slices.Insert(model, i, v)
+			}
+		case 5, 6, 7:
+			if got := s.Remove(v); got != in {
+				t.Fatalf("Remove(%d) = %v, model %v", v, got, in)
+			}
+			if in {
+				model = slices.Delete(model, i, i+1)
+			}
+		case 8:
+			if got := s.Has(v); got != in {
+				t.Fatalf("Has(%d) = %v, model %v", v, got, in)
+			}
+		case 9:
+			c := s.Clone()
+			check(t, c, model)
+			c.Add(12345) // a deep copy: s must not see it
+			c.Remove(model0(model))
+		}
+		check(t, &s, model)
+	}
+	if len(model) > 0 && (s.Min() != model[0] || s.Max() != model[len(model)-1]) {
+		t.Fatalf("Min/Max %d/%d, model %d/%d", s.Min(), s.Max(), model[0], model[len(model)-1])
+	}
+}
+
+func model0(m []int64) int64 {
+	if len(m) == 0 {
+		return 0
+	}
+	return m[0]
+}
+
+func TestModel(t *testing.T) {
+	for seed := range uint64(200) {
+		run(t, rand.New(rand.NewPCG(seed, 1)), 300)
+	}
+}
+
+func TestWidths(t *testing.T) {
+	tests := []struct {
+		add  []int64
+		want int
+	}{
+		{nil, 2},
+		{[]int64{1, -5, math.MaxInt16, math.MinInt16}, 2},
+		{[]int64{1, math.MaxInt16 + 1}, 4},
+		{[]int64{math.MinInt16 - 1, 7}, 4},
+		{[]int64{math.MinInt32, math.MaxInt32}, 4},
+		{[]int64{3, math.MaxInt32 + 1}, 8},
+		{[]int64{math.MinInt64, 0}, 8},
+	}
+	for _, tt := range tests {
+		var s Set
+		for _, v := range tt.add {
+			s.Add(v)
+		}
+		if s.Width() != tt.want {
+			t.Errorf("%v: width %d, want %d", tt.add, s.Width(), tt.want)
+		}
+		if got := s.Bytes() - structBytes; len(tt.add) > 0 && got > 2*len(tt.add)*tt.want+16 {
+			t.Errorf("%v: %d bytes for %d members of %d", tt.add, got, len(tt.add), tt.want)
+		}
+	}
+	// Removing the wide member keeps the width, as Redis.
+	var s Set
+	s.Add(1)
+	s.Add(math.MaxInt64)
+	s.Remove(math.MaxInt64)
+	if s.Width() != 8 || !s.Has(1) || s.Has(math.MaxInt64) {
+		t.Errorf("after removing the wide member: width %d, Has(1) %v", s.Width(), s.Has(1))
+	}
+}
+
+func FuzzSet(f *testing.F) {
+	f.Add(uint64(1), uint16(50))
+	f.Add(uint64(99), uint16(500))
+	f.Fuzz(func(t *testing.T, seed uint64, n uint16) {
+		run(t, rand.New(rand.NewPCG(seed, 2)), int(n%2000))
+	})
+}
+
+// bytesPerMember builds sets of n members 0..n-1 in random order, as SADD
+// loads them.
+func bytesPerMember(n int) float64 {
+	var s Set
+	for _, v := range rand.Perm(n) {
+		s.Add(int64(v))
+	}
+	return float64(s.Bytes()) / float64(n)
+}
+
+// TestBytesPerMember holds the target: a set of 500 small integers costs at
+// most Redis's intset (2 bytes each plus an 8-byte header, rounded up to
+// jemalloc's 1024-byte class: 2.05 B per member).
+func TestBytesPerMember(t *testing.T) {
+	if got := bytesPerMember(500); got > 2.05+float64(structBytes)/500 {
+		t.Errorf("%.2f B per member", got)
+	}
+}
+
+func BenchmarkBytesPerMember(b *testing.B) {
+	for _, n := range []int{500, 512} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			for b.Loop() {
+				b.ReportMetric(bytesPerMember(n), "B/elem")
+			}
+		})
+	}
+}
+
+func BenchmarkHas(b *testing.B) {
+	var s Set
+	for i := range 500 {
+		s.Add(int64(i * 3))
+	}
+	i := 0
+	for b.Loop() {
+		s.Has(int64(i % 1500))
+		i++
+	}
+}
+
+func BenchmarkAdd(b *testing.B) {
+	var s Set
+	i := 0
+	for b.Loop() {
+		if s.Len() >= 512 {
+			s = Set{}
+		}
+		s.Add(int64(i*7919) % 100000)
+		i++
+	}
+}
