@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -363,5 +364,98 @@ func TestDeleteHugeHashDoesNotStall(t *testing.T) {
 	}
 	if used, _ := loader.Info(ctx, "memory").Result(); used == "" {
 		t.Fatal("no INFO memory")
+	}
+}
+
+// Hashes are charged to used_memory as they grow and shrink, so maxmemory
+// eviction sees them.
+func TestHashMemoryAccounting(t *testing.T) {
+	addr, _ := testserver.Start(t, "--maxmemory", "8mb", "--maxmemory-policy", "allkeys-lru")
+	ctx := context.Background()
+	r := redis.NewClient(&redis.Options{Addr: addr})
+	defer r.Close()
+	base := infoInt(t, r, "memory", "used_memory")
+	val := strings.Repeat("v", 100)
+	for i := range 2000 { // one hashtable hash of 2000 × ~110 bytes
+		r.HSet(ctx, "grow", fmt.Sprint("field", i), val)
+	}
+	grown := infoInt(t, r, "memory", "used_memory")
+	if grown-base < 2000*100 {
+		t.Fatalf("used_memory grew %d for 200 KB of fields", grown-base)
+	}
+	if u, _ := r.MemoryUsage(ctx, "grow").Result(); u < 2000*100 || u > 4*2000*110 {
+		t.Fatalf("MEMORY USAGE = %d", u)
+	}
+	r.Del(ctx, "grow")
+	if after := infoInt(t, r, "memory", "used_memory"); after-base > 10_000 {
+		t.Fatalf("used_memory %d above the start after DEL (%d)", after, base)
+	}
+	// 40 MB of small hashes into 8 MB: eviction keeps used_memory near the limit.
+	for i := range 4000 {
+		args := make([]any, 0, 200)
+		for j := range 100 {
+			args = append(args, fmt.Sprint("f", j), val)
+		}
+		if err := r.HSet(ctx, fmt.Sprint("h", i), args...).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	used := infoInt(t, r, "memory", "used_memory")
+	evicted := infoInt(t, r, "stats", "evicted_keys")
+	t.Logf("used_memory %d, evicted %d hashes", used, evicted)
+	if evicted == 0 || used > 9<<20 {
+		t.Fatalf("used_memory %d with maxmemory 8 MB, evicted %d", used, evicted)
+	}
+}
+
+// Active expiry of a large hash's fields proceeds in bounded slices: other
+// clients keep being served while tens of thousands of fields go.
+func TestHashFieldActiveExpiryLarge(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	ctx := context.Background()
+	r := redis.NewClient(&redis.Options{Addr: addr})
+	defer r.Close()
+	n := 100_000
+	if raceEnabled() {
+		n /= 4
+	}
+	for lo := 0; lo < n; lo += 1000 {
+		args := make([]any, 0, 2000)
+		fs := make([]string, 0, 1000)
+		for j := lo; j < lo+1000; j++ {
+			args = append(args, strconv.Itoa(j), "v")
+			fs = append(fs, strconv.Itoa(j))
+		}
+		r.HSet(ctx, "big", args...)
+		r.HPExpire(ctx, "big", 300*time.Millisecond, fs...)
+	}
+	r.HSet(ctx, "big", "stays", "v")
+	allDue := time.Now().Add(300 * time.Millisecond)
+	var lat []time.Duration
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		t0 := time.Now()
+		if err := r.Ping(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+		// Watch from outside: any access to "big" would reclaim what is
+		// due itself.
+		if time.Now().After(deadline) {
+			t.Fatalf("used_memory still %d: the fields were not reclaimed actively", infoInt(t, r, "memory", "used_memory"))
+		}
+		if len(lat)%50 == 0 && time.Now().After(allDue) && infoInt(t, r, "memory", "used_memory") < 1<<20 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if l, _ := r.HLen(ctx, "big").Result(); l != 1 {
+		t.Fatalf("HLEN = %d after the fields expired", l)
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	p99 := lat[len(lat)*99/100]
+	t.Logf("%d PINGs while %d fields expired: p50 %v p99 %v max %v", len(lat), n, lat[len(lat)/2], p99, lat[len(lat)-1])
+	if p99 >= 10*time.Millisecond {
+		t.Errorf("PING p99 %v, want < 10 ms", p99)
 	}
 }
