@@ -557,6 +557,10 @@ func hscan(ctx *Ctx) {
 			}
 		}
 		count = min(count, math.MaxInt32) // a hint; keeps int arithmetic safe
+		if !noValues {
+			// Redis counts the fields and the values it collected.
+			count = max(1, (count+1)/2)
+		}
 		body := resp.Writer{Proto: ctx.W.Proto}
 		n := 0
 		next := h.Scan(cursor, int(count), func(f, v []byte) {
