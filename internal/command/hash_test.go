@@ -44,7 +44,9 @@ func TestHashHotPathAllocations(t *testing.T) {
 
 func BenchmarkHashHandler(b *testing.B) {
 	b.Run("hget-listpack", func(b *testing.B) { benchExec(b, []string{"hset", "h", "field", "value"}, "hget", "h", "field") })
-	b.Run("hset-listpack", func(b *testing.B) { benchExec(b, []string{"hset", "h", "field", "value"}, "hset", "h", "field", "value") })
+	b.Run("hset-listpack", func(b *testing.B) {
+		benchExec(b, []string{"hset", "h", "field", "value"}, "hset", "h", "field", "value")
+	})
 	for _, n := range []int{100, 10000} {
 		b.Run(fmt.Sprintf("hget-hashtable-%d", n), func(b *testing.B) {
 			s := newStrServer(b)
