@@ -390,8 +390,8 @@ func TestHashMemoryAccounting(t *testing.T) {
 	if after := infoInt(t, r, "memory", "used_memory"); after-base > 10_000 {
 		t.Fatalf("used_memory %d above the start after DEL (%d)", after, base)
 	}
-	// 40 MB of small hashes into 8 MB: eviction keeps used_memory near the limit.
-	for i := range 4000 {
+	// 20 MB of small hashes into 8 MB: eviction keeps used_memory near the limit.
+	for i := range 2000 {
 		args := make([]any, 0, 200)
 		for j := range 100 {
 			args = append(args, fmt.Sprint("f", j), val)
