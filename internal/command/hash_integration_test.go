@@ -459,3 +459,63 @@ func TestHashFieldActiveExpiryLarge(t *testing.T) {
 		t.Errorf("PING p99 %v, want < 10 ms", p99)
 	}
 }
+
+// HRANDFIELD's distribution rules, in both encodings: a positive count
+// returns distinct fields (at most the hash), a negative one exactly
+// -count picks with repeats, every field about equally often.
+func TestHRandFieldDistribution(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	ctx := context.Background()
+	r := redis.NewClient(&redis.Options{Addr: addr})
+	defer r.Close()
+	for _, size := range []int{10, 1000} { // listpack, hashtable
+		key := fmt.Sprint("rf", size)
+		for i := range size {
+			r.HSet(ctx, key, fmt.Sprint("f", i), i)
+		}
+		for _, n := range []int{1, size / 3, size / 2, size - 1, size, size + 5} {
+			fs, err := r.HRandField(ctx, key, n).Result()
+			if err != nil || len(fs) != min(n, size) {
+				t.Fatalf("size %d: HRANDFIELD %d returned %d, %v", size, n, len(fs), err)
+			}
+			seen := map[string]bool{}
+			for _, f := range fs {
+				if seen[f] {
+					t.Fatalf("size %d: HRANDFIELD %d repeated %s", size, n, f)
+				}
+				seen[f] = true
+			}
+		}
+		picks := 200 * size
+		fs, err := r.HRandField(ctx, key, -picks).Result()
+		if err != nil || len(fs) != picks {
+			t.Fatalf("HRANDFIELD -%d returned %d, %v", picks, len(fs), err)
+		}
+		counts := map[string]int{}
+		for _, f := range fs {
+			counts[f]++
+		}
+		if len(counts) != size {
+			t.Fatalf("size %d: %d distinct fields in %d picks", size, len(counts), picks)
+		}
+		for f, c := range counts {
+			if c < 100 || c > 300 { // expected 200; far beyond 6 sigma
+				t.Fatalf("size %d: %s picked %d times of %d, expected about 200", size, f, c, picks)
+			}
+		}
+		// Positive counts are uniform too: each field's share over many draws.
+		counts = map[string]int{}
+		for range 2000 {
+			fs, _ := r.HRandField(ctx, key, 3).Result()
+			for _, f := range fs {
+				counts[f]++
+			}
+		}
+		want := 2000 * 3 / size
+		for f, c := range counts {
+			if size == 10 && (c < want/2 || c > want*3/2) {
+				t.Fatalf("size %d: %s drawn %d times, expected about %d", size, f, c, want)
+			}
+		}
+	}
+}

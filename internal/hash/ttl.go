@@ -36,9 +36,8 @@ func (d *deadlineHeap) Pop() any {
 	return x
 }
 
-// perTTL is the memory one field's expire time costs: the map entry and a
-// heap entry (field bytes counted twice, once per string header's target
-// being shared is not guaranteed).
+// perTTL estimates what one field's expire time costs beyond the field's
+// bytes (a copy of which the map keeps): its map entry and heap entry.
 const perTTL = 64
 
 func (t *fieldTTLs) set(f []byte, at int64) {
