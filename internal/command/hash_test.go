@@ -86,7 +86,11 @@ func TestHashFieldExpiryErrors(t *testing.T) {
 	s := newStrServer(t)
 	s.do("hset", "h", "f", "v", "g", "w")
 	s.do("set", "str", "x")
-	far := strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10)
+	now := time.Now().UnixMilli()
+	far := strconv.FormatInt(now+3_600_000, 10)
+	// Expire times an hour or more away; t0s is t0 in seconds, rounded up.
+	t0, t1, t2 := strconv.FormatInt(now+3_600_500, 10), strconv.FormatInt(now+7_200_000, 10), strconv.FormatInt(now+9_000_000, 10)
+	t0s := strconv.FormatInt((now+3_600_500+999)/1000, 10)
 	tests := []struct {
 		args []string
 		want string
@@ -123,17 +127,19 @@ func TestHashFieldExpiryErrors(t *testing.T) {
 		{[]string{"hpersist", "h", "FIELDS", "3", "f", "g", "nofield"}, "*3\r\n:1\r\n:1\r\n:-2\r\n"},
 		{[]string{"hpersist", "h", "FIELDS", "1", "f"}, "*1\r\n:-1\r\n"},
 		{[]string{"httl", "h", "FIELDS", "1", "f"}, "*1\r\n:-1\r\n"},
-		// Conditions: a field without a TTL counts as never expiring.
-		{[]string{"hexpire", "h", "100", "XX", "FIELDS", "1", "f"}, "*1\r\n:0\r\n"},
-		{[]string{"hexpire", "h", "100", "GT", "FIELDS", "1", "f"}, "*1\r\n:0\r\n"},
-		{[]string{"hexpire", "h", "100", "LT", "FIELDS", "1", "f"}, "*1\r\n:1\r\n"},
-		{[]string{"hexpire", "h", "100", "NX", "FIELDS", "2", "f", "g"}, "*2\r\n:0\r\n:1\r\n"},
-		{[]string{"hexpire", "h", "100", "GT", "FIELDS", "1", "f"}, "*1\r\n:0\r\n"},
-		{[]string{"hexpire", "h", "200", "gt", "FIELDS", "1", "f"}, "*1\r\n:1\r\n"},
-		{[]string{"hexpire", "h", "200", "LT", "FIELDS", "1", "f"}, "*1\r\n:0\r\n"},
-		{[]string{"hexpire", "h", "50", "lt", "FIELDS", "1", "f"}, "*1\r\n:1\r\n"},
-		{[]string{"hexpire", "h", "60", "XX", "FIELDS", "1", "f"}, "*1\r\n:1\r\n"},
-		{[]string{"httl", "h", "FIELDS", "2", "f", "g"}, "*2\r\n:60\r\n:100\r\n"},
+		// Conditions (absolute times, so the test does not depend on the
+		// clock): a field without a TTL counts as never expiring.
+		{[]string{"hpexpireat", "h", t1, "XX", "FIELDS", "1", "f"}, "*1\r\n:0\r\n"},
+		{[]string{"hpexpireat", "h", t1, "GT", "FIELDS", "1", "f"}, "*1\r\n:0\r\n"},
+		{[]string{"hpexpireat", "h", t1, "LT", "FIELDS", "1", "f"}, "*1\r\n:1\r\n"},
+		{[]string{"hpexpireat", "h", t1, "NX", "FIELDS", "2", "f", "g"}, "*2\r\n:0\r\n:1\r\n"},
+		{[]string{"hpexpireat", "h", t1, "GT", "FIELDS", "1", "f"}, "*1\r\n:0\r\n"},
+		{[]string{"hpexpireat", "h", t2, "gt", "FIELDS", "1", "f"}, "*1\r\n:1\r\n"},
+		{[]string{"hpexpireat", "h", t2, "LT", "FIELDS", "1", "f"}, "*1\r\n:0\r\n"},
+		{[]string{"hpexpireat", "h", t0, "lt", "FIELDS", "1", "f"}, "*1\r\n:1\r\n"},
+		{[]string{"hpexpireat", "h", t0, "XX", "FIELDS", "1", "f"}, "*1\r\n:1\r\n"},
+		{[]string{"hpexpiretime", "h", "FIELDS", "2", "f", "g"}, "*2\r\n:" + t0 + "\r\n:" + t1 + "\r\n"},
+		{[]string{"hexpiretime", "h", "FIELDS", "1", "f"}, "*1\r\n:" + t0s + "\r\n"},
 		// HINCRBY keeps the TTL, HSET drops it.
 		{[]string{"hset", "h", "n", "1"}, ":1\r\n"},
 		{[]string{"hexpire", "h", "100", "FIELDS", "1", "n"}, "*1\r\n:1\r\n"},

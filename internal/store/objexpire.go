@@ -93,7 +93,7 @@ func (sh *shard) objDue(r *rec, now int64) bool {
 	return d != 0 && now > d
 }
 
-// expireObj lets the object in slot (record r at loc) drop up to max due
+// expireObj lets the object of the key in slot (record r) drop up to max due
 // things, re-measures it, and deletes the key if it emptied. It reports how
 // many things were dropped and whether the key was deleted. The caller holds
 // the write lock.
