@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 )
@@ -144,3 +145,66 @@ func TestObjectDeadlinesMoveCopyFlush(t *testing.T) {
 		t.Fatal("deleted but indexed")
 	}
 }
+
+// Readers, writers and the active cycle on objects with deadlines at once:
+// reads that meet something due upgrade to the write lock, so no object is
+// changed under a read lock (the race detector checks that).
+func TestObjectDeadlinesConcurrent(t *testing.T) {
+	ks := New(1)
+	db := ks.DB(0)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	clock := func() int64 { return t0 + time.Since(start0).Milliseconds() }
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				key := []byte(fmt.Sprint("k", (i*7+w)%50))
+				now := clock()
+				switch i % 4 {
+				case 0:
+					putDL(db, string(key), now, now+int64(i%5), now+3, 0)
+				case 1:
+					db.View(key, now, func(e *Entry) {
+						if e.Exists() {
+							_ = e.Obj().(*dlObj).NextDeadline()
+						}
+					})
+				case 2:
+					db.Peek(key, now, func(e *Entry) { _ = e.Exists() })
+				default:
+					db.Update(key, now, func(e *Entry) {
+						if e.Exists() {
+							o := e.Obj().(*dlObj)
+							o.at = append(o.at, now+2)
+						}
+					})
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			ks.ActiveExpireCycle(clock(), time.Millisecond)
+		}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	checkInvariants(t, db)
+}
+
+var start0 = time.Now()
