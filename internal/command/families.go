@@ -13,5 +13,6 @@ func DefaultTable() *Table {
 		expireCommands,
 		memoryCommands,
 		setCommands,
+		hashCommands,
 	)
 }

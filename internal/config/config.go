@@ -160,6 +160,8 @@ var (
 	idNotify           = mustLookup("notify-keyspace-events")
 	idSave             = mustLookup("save")
 	idProtectedConfigs = mustLookup("enable-protected-configs")
+	idHashMaxEntries   = mustLookup("hash-max-listpack-entries")
+	idHashMaxValue     = mustLookup("hash-max-listpack-value")
 )
 
 func (c *Config) num(id int) int64  { return c.cur.Load().num[id] }
@@ -235,6 +237,14 @@ func (c *Config) SlowlogMaxLen() int { return int(c.num(idSlowlogMaxLen)) }
 
 // Hz is the background task frequency, already clamped to 1…500 as Redis does.
 func (c *Config) Hz() int { return int(c.num(idHz)) }
+
+// HashMaxListpack is hash-max-listpack-entries and hash-max-listpack-value:
+// the most fields, and the longest field or value, a hash may have in the
+// listpack encoding.
+func (c *Config) HashMaxListpack() (entries, value int64) {
+	v := c.cur.Load()
+	return v.num[idHashMaxEntries], v.num[idHashMaxValue]
+}
 
 // Dir is the absolute working directory for persistence files.
 func (c *Config) Dir() string { return c.str(idDir) }

@@ -220,8 +220,8 @@ var directives = []*directive{
 	memory("cluster-link-sendbuf-limit", 0, longMax, 0, 0),
 
 	// Data structure encodings.
-	integer("hash-max-listpack-entries", 0, longMax, 512, 0).aka("hash-max-ziplist-entries"),
-	memory("hash-max-listpack-value", 0, longMax, 64, 0).aka("hash-max-ziplist-value"),
+	integer("hash-max-listpack-entries", 0, longMax, 512, implemented).aka("hash-max-ziplist-entries"),
+	memory("hash-max-listpack-value", 0, longMax, 64, implemented).aka("hash-max-ziplist-value"),
 	integer("list-max-listpack-size", intMin, intMax, -2, 0).aka("list-max-ziplist-size"),
 	integer("list-compress-depth", 0, intMax, 0, 0),
 	integer("set-max-intset-entries", 0, longMax, 512, implemented),

@@ -41,21 +41,41 @@ func (db *DB) Peek(key []byte, now int64, fn func(e *Entry)) { db.view(key, now,
 func (db *DB) view(key []byte, now int64, fn func(e *Entry), touch bool) {
 	si, h := hashKey(key)
 	sh := &db.shards[si]
-	if sh.read(key, h, now, fn, touch) {
+	stale, due := sh.read(key, h, now, fn, touch)
+	switch {
+	case due:
+		sh.readDue(key, h, now, fn, touch)
+	case stale:
 		sh.reclaim(key, h, now)
 	}
 }
 
 // read runs fn under the read lock and reports whether key was found
-// expired.
-func (sh *shard) read(key []byte, h uint32, now int64, fn func(e *Entry), touch bool) bool {
+// expired. When its object has something due (objexpire.go) it does not
+// run fn and reports due instead.
+func (sh *shard) read(key []byte, h uint32, now int64, fn func(e *Entry), touch bool) (stale, due bool) {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	e, i := sh.claimReader()
 	defer sh.releaseReader(e, i)
 	sh.begin(e, key, h, now, false, touch)
+	if e.due {
+		return false, true
+	}
 	fn(e)
-	return e.stale
+	return e.stale, false
+}
+
+// readDue is read for a key whose object has something due: under the
+// write lock, the object drops it first (the key goes if nothing is left),
+// then fn runs with a read-only Entry.
+func (sh *shard) readDue(key []byte, h uint32, now int64, fn func(e *Entry), touch bool) {
+	sh.mu.Lock()
+	e := &sh.wentry
+	defer sh.endUpdate(e, now)
+	sh.begin(e, key, h, now, true, touch)
+	e.write = false
+	fn(e)
 }
 
 // reclaim deletes key if it is still expired (another client may have

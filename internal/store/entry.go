@@ -25,6 +25,7 @@ type Entry struct {
 	write bool
 	dirty bool // Obj was handed out for writing: measure it again at the end
 	stale bool // a read found the key expired: delete it once unlocked
+	due   bool // a read found the object has something due: redo under the write lock
 }
 
 // Sizer is implemented by values stored with SetObj that can estimate the
@@ -51,7 +52,7 @@ func sizeOf(o any) int64 {
 func (sh *shard) begin(e *Entry, key []byte, h uint32, now int64, write, touch bool) {
 	// Field by field: a composite literal is built on the stack and copied,
 	// which stalls on store forwarding.
-	e.sh, e.key, e.h, e.now, e.write, e.dirty, e.stale = sh, key, h, now, write, false, false
+	e.sh, e.key, e.h, e.now, e.write, e.dirty, e.stale, e.due = sh, key, h, now, write, false, false, false
 	slot, loc, r := sh.lookup(h, key)
 	if slot >= 0 {
 		switch {
@@ -63,6 +64,18 @@ func (sh *shard) begin(e *Entry, key []byte, h uint32, now int64, write, touch b
 				e.stale = true
 			}
 			slot = -1
+		case len(sh.dl.ents) > 0 && sh.objDue(&r, now):
+			if !write {
+				e.due = true
+				break
+			}
+			if _, deleted := sh.expireObj(slot, &r, now, 0); deleted {
+				slot = -1
+				break
+			}
+			if touch {
+				sh.touch(r.metaPtr(), h, now)
+			}
 		case touch:
 			sh.touch(r.metaPtr(), h, now)
 		}
@@ -79,6 +92,7 @@ func (e *Entry) end() {
 			n := sizeOf(sl.v)
 			e.sh.extBytes += n - sl.size
 			sl.size = n
+			e.sh.noteObj(i, r.key())
 		}
 	}
 	e.key, e.r = nil, rec{} // do not keep the caller's buffer or a chunk alive
@@ -381,6 +395,15 @@ func (e *Entry) SetObj(t Type, o any) {
 		panic("store: SetObj with type " + t.String())
 	}
 	e.putSlot(byte(t)|flagIndirect, objSlot{v: o, size: sizeOf(o)})
+	e.noteObj()
+}
+
+// noteObj indexes the key's object if it has deadlines of its own.
+func (e *Entry) noteObj() {
+	if e.resolve() {
+		r := e.rec()
+		e.sh.noteObj(r.objIndex(), r.key())
+	}
 }
 
 // SetExpireAt sets the expire time in unix ms; 0 removes the TTL.

@@ -40,18 +40,22 @@ func (ks *Keyspace) ActiveExpireCycle(now int64, budget time.Duration) (expired 
 	for range total {
 		pos := ks.expPos % total
 		sh := &dbs[pos/numShards].shards[pos%numShards]
+		// Objects with deadlines of their own first (hash fields), as
+		// Redis 7.4's activeExpireCycle does.
+		for sh.ndl.Load() > 0 {
+			sampled, due := sh.objExpireStep(now)
+			if !pace(deadline, &yield) {
+				return expired
+			}
+			if sampled == 0 || due*4 <= sampled {
+				break
+			}
+		}
 		for sh.nexp.Load() > 0 {
 			n, sampled := sh.expireStep(now)
 			expired += n
-			t := time.Now()
-			if t.After(deadline) {
+			if !pace(deadline, &yield) {
 				return expired
-			}
-			if t.After(yield) {
-				// On a 2-core machine a 25 ms burst would hold a whole
-				// core; let connections' goroutines run every millisecond.
-				runtime.Gosched()
-				yield = t.Add(time.Millisecond)
 			}
 			if sampled == 0 || n*4 <= sampled {
 				break
@@ -60,6 +64,20 @@ func (ks *Keyspace) ActiveExpireCycle(now int64, budget time.Duration) (expired 
 		ks.expPos = pos + 1
 	}
 	return expired
+}
+
+// pace reports whether the cycle may go on, yielding the processor every
+// millisecond: on a 2-core machine a 25 ms burst would hold a whole core.
+func pace(deadline time.Time, yield *time.Time) bool {
+	t := time.Now()
+	if t.After(deadline) {
+		return false
+	}
+	if t.After(*yield) {
+		runtime.Gosched()
+		*yield = t.Add(time.Millisecond)
+	}
+	return true
 }
 
 // expireStep examines one sample of the shard's keys with a TTL and deletes

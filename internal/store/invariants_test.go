@@ -95,6 +95,25 @@ func (sh *shard) check() error {
 	if ext != sh.extBytes {
 		return fmt.Errorf("extBytes %d, counted %d", sh.extBytes, ext)
 	}
+	// The deadline index holds exactly the used objects with a deadline.
+	withDeadline := 0
+	for i, sl := range sh.objs {
+		if d, ok := sl.v.(Deadliner); ok && usedObjs[i] && d.NextDeadline() != 0 {
+			withDeadline++
+			p, in := sh.dl.pos[uint32(i)]
+			if !in || sh.dl.ents[p].obj != uint32(i) {
+				return fmt.Errorf("object %d has a deadline but is not indexed", i)
+			}
+			if _, h := hashKey(sh.dl.ents[p].key); true {
+				if slot, _, r := sh.lookup(h, sh.dl.ents[p].key); slot < 0 || r.objIndex() != i {
+					return fmt.Errorf("object %d indexed under key %q that does not hold it", i, sh.dl.ents[p].key)
+				}
+			}
+		}
+	}
+	if withDeadline != len(sh.dl.ents) || len(sh.dl.pos) != len(sh.dl.ents) {
+		return fmt.Errorf("deadline index: %d entries, %d positions, %d objects with deadlines", len(sh.dl.ents), len(sh.dl.pos), withDeadline)
+	}
 	a := &sh.ar
 	var live, alloc int64
 	for ci, c := range a.chunks {

@@ -161,6 +161,9 @@ func (ks *Keyspace) Move(src, dst int, key []byte, now int64) (moved bool, srcTy
 		// Hand the object or big string over instead of copying it; the
 		// source's slab slot is released by se.Delete below.
 		de.putSlot(r.flags()&^flagTTL, a.objs[r.objIndex()])
+		if r.typ() != TypeString {
+			de.noteObj()
+		}
 	} else {
 		de.setInline(r.flags()&^flagTTL, r.val(), r.vlen())
 	}

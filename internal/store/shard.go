@@ -58,11 +58,13 @@ type shard struct {
 	expOp    int   // keys lazily expired during the current operation
 	idx      uint8
 	db       *DB
+	dl       deadlineIndex // objects with deadlines of their own (objexpire.go)
 
 	// Published at the end of each operation for lock-free readers.
 	keys atomic.Int64
 	nexp atomic.Int64
 	used atomic.Int64
+	ndl  atomic.Int64 // len(dl.ents)
 
 	wentry Entry // the Entry of Update: the write lock makes it exclusive
 	rbusy  atomic.Uint32
@@ -163,11 +165,13 @@ func (sh *shard) newObj(sl objSlot) int {
 }
 
 func (sh *shard) setObj(i int, sl objSlot) {
+	sh.dropObj(i) // the new value is noted again by the caller if it has deadlines
 	sh.extBytes += sl.size - sh.objs[i].size
 	sh.objs[i] = sl
 }
 
 func (sh *shard) freeObj(i int) {
+	sh.dropObj(i)
 	sh.extBytes -= sh.objs[i].size
 	sh.objs[i] = objSlot{}
 	sh.freeObjs = append(sh.freeObjs, uint32(i))
@@ -262,6 +266,7 @@ func (sh *shard) publish() int {
 	if n := int64(sh.expires); n != sh.nexp.Load() {
 		sh.nexp.Store(n)
 	}
+	sh.publishDeadlines()
 	n := sh.expOp
 	if n > 0 {
 		sh.db.ks.expired.Add(int64(n))
@@ -275,6 +280,7 @@ func (sh *shard) reset() {
 	sh.tab = table{}
 	sh.ar.reset()
 	sh.objs, sh.freeObjs, sh.extBytes = nil, nil, 0
+	sh.dl = deadlineIndex{}
 	sh.expires, sh.ttlSum, sh.expPos = 0, i128{}, 0
 	sh.ver++
 	sh.publish()

@@ -1,0 +1,242 @@
+// Package hash is the hash value type: fields mapped to values, in one of
+// Redis's two encodings, with optional per-field expire times (Redis 7.4's
+// hash-field expiry). Small hashes are one listpack of field, value pairs
+// (encoding "listpack", "listpackex" once field TTLs were used on it); past
+// hash-max-listpack-entries fields, or when a field or value is longer than
+// hash-max-listpack-value, the hash converts to a bytemap ("hashtable") and
+// never converts back, as in Redis.
+//
+// It knows nothing of RESP, commands or the store: the store sees it through
+// the small interfaces it implements (MemoryUsage, Clone, Encoding,
+// NextDeadline, ExpireDue).
+//
+// A Hash is not safe for concurrent use; readers may share it as long as no
+// method that changes it runs.
+package hash
+
+import (
+	"math/rand/v2"
+
+	"github.com/smallredis/smallredis/internal/bytemap"
+	"github.com/smallredis/smallredis/internal/listpack"
+)
+
+// Limits are the conversion thresholds (hash-max-listpack-entries and
+// hash-max-listpack-value), passed to every write so CONFIG SET applies to
+// the next write, as in Redis.
+type Limits struct {
+	Entries int
+	Value   int
+}
+
+// DefaultLimits are Redis's defaults.
+var DefaultLimits = Limits{Entries: 512, Value: 64}
+
+// Hash is a hash value. The zero value is not usable; call New.
+type Hash struct {
+	lp  *listpack.Listpack // field, value pairs; nil once converted
+	m   *bytemap.Map       // the hashtable encoding; nil while lp is used
+	ttl *fieldTTLs         // nil when no field has an expire time
+	ex  bool               // field-expiry commands touched it: "listpackex"
+}
+
+// structBytes is what a Hash costs beyond its encoding.
+const structBytes = 48
+
+// New returns an empty hash in the listpack encoding.
+func New() *Hash { return &Hash{lp: &listpack.Listpack{}} }
+
+// Len is the number of fields, counting expired fields not yet reclaimed
+// (see ExpireDue).
+func (h *Hash) Len() int {
+	if h.lp != nil {
+		return h.lp.Len() / 2
+	}
+	return h.m.Len()
+}
+
+// Encoding is Redis's OBJECT ENCODING name.
+func (h *Hash) Encoding() string {
+	switch {
+	case h.lp == nil:
+		return "hashtable"
+	case h.ex:
+		return "listpackex"
+	}
+	return "listpack"
+}
+
+// MemoryUsage is the memory the hash holds, in O(1) (store.Sizer).
+func (h *Hash) MemoryUsage() int {
+	n := structBytes
+	if h.lp != nil {
+		n += h.lp.Bytes()
+	} else {
+		n += h.m.Bytes()
+	}
+	if h.ttl != nil {
+		n += h.ttl.bytes
+	}
+	return n
+}
+
+// Clone is a deep copy, field expire times included (store.Cloner).
+func (h *Hash) Clone() any {
+	c := &Hash{ex: h.ex}
+	if h.lp != nil {
+		c.lp = h.lp.Clone()
+	} else {
+		c.m = h.m.Clone()
+	}
+	if h.ttl != nil {
+		c.ttl = h.ttl.clone()
+	}
+	return c
+}
+
+// find is the listpack position of field f, -1 when absent.
+func (h *Hash) find(f []byte) int {
+	p := h.lp.First()
+	if p < 0 {
+		return -1
+	}
+	return h.lp.Find(p, f, 1)
+}
+
+// Get returns f's value. It aliases the hash until its next change.
+func (h *Hash) Get(f []byte) ([]byte, bool) {
+	if h.lp != nil {
+		p := h.find(f)
+		if p < 0 {
+			return nil, false
+		}
+		return h.lp.Get(h.lp.Next(p)), true
+	}
+	return h.m.Get(f)
+}
+
+// Has reports whether f is present.
+func (h *Hash) Has(f []byte) bool {
+	if h.lp != nil {
+		return h.find(f) >= 0
+	}
+	return h.m.Has(f)
+}
+
+// Prepare converts a listpack hash to a hashtable when any of args (the
+// fields and values a command is about to write) is longer than lim.Value:
+// Redis's hashTypeTryConversion, which HSET runs over all its arguments
+// before writing any.
+func (h *Hash) Prepare(lim Limits, args ...[]byte) {
+	if h.lp == nil {
+		return
+	}
+	for _, a := range args {
+		if len(a) > lim.Value {
+			h.convert()
+			return
+		}
+	}
+}
+
+// Set stores f → v, removing any expire time f had (HSET), and reports
+// whether f is new.
+func (h *Hash) Set(f, v []byte, lim Limits) bool {
+	if h.ttl != nil {
+		h.ttl.remove(f)
+		h.dropEmptyTTLs()
+	}
+	return h.set(f, v, lim)
+}
+
+// SetKeepTTL stores f → v keeping f's expire time (HINCRBY, HINCRBYFLOAT)
+// and reports whether f is new.
+func (h *Hash) SetKeepTTL(f, v []byte, lim Limits) bool { return h.set(f, v, lim) }
+
+func (h *Hash) set(f, v []byte, lim Limits) bool {
+	if h.lp != nil && (len(f) > lim.Value || len(v) > lim.Value) {
+		h.convert()
+	}
+	if h.lp == nil {
+		return h.m.Set(f, v)
+	}
+	if p := h.find(f); p >= 0 {
+		h.lp.Replace(h.lp.Next(p), v)
+		return false
+	}
+	h.lp.Append(f, v)
+	if h.Len() > lim.Entries {
+		h.convert()
+	}
+	return true
+}
+
+// convert moves a listpack hash to the hashtable encoding.
+func (h *Hash) convert() {
+	m := bytemap.New(h.lp.Len() / 2)
+	for p := h.lp.First(); p >= 0; p = h.lp.Next(h.lp.Next(p)) {
+		m.Set(h.lp.Get(p), h.lp.Get(h.lp.Next(p)))
+	}
+	h.lp, h.m = nil, m
+}
+
+// Delete removes f and its expire time, and reports whether it was present.
+func (h *Hash) Delete(f []byte) bool {
+	var ok bool
+	if h.lp != nil {
+		if p := h.find(f); p >= 0 {
+			h.lp.Delete(p, 2)
+			ok = true
+		}
+	} else {
+		ok = h.m.Delete(f)
+	}
+	if ok && h.ttl != nil {
+		h.ttl.remove(f)
+		h.dropEmptyTTLs()
+	}
+	return ok
+}
+
+// Range calls fn for every field and value until it returns false, in
+// listpack order for small hashes. fn must not change the hash.
+func (h *Hash) Range(fn func(f, v []byte) bool) {
+	if h.lp != nil {
+		for p := h.lp.First(); p >= 0; {
+			vp := h.lp.Next(p)
+			if !fn(h.lp.Get(p), h.lp.Get(vp)) {
+				return
+			}
+			p = h.lp.Next(vp)
+		}
+		return
+	}
+	h.m.Range(fn)
+}
+
+// Scan is HSCAN's iteration: from cursor, about count entries, returning
+// the next cursor (0 when done). A listpack hash is returned whole in one
+// call with cursor 0, as Redis does; a hashtable guarantees that a field
+// present for the whole scan is returned at least once however the hash
+// grows, shrinks or converts between calls. fn must not change the hash.
+func (h *Hash) Scan(cursor uint64, count int, fn func(f, v []byte)) uint64 {
+	if h.lp != nil {
+		h.Range(func(f, v []byte) bool { fn(f, v); return true })
+		return 0
+	}
+	return h.m.Scan(cursor, count, fn)
+}
+
+// IsPacked reports whether the hash is in the listpack encoding (HSCAN
+// returns it whole; HRANDFIELD picks by index).
+func (h *Hash) IsPacked() bool { return h.lp != nil }
+
+// Random returns a field and its value chosen uniformly at random; the hash
+// must not be empty. The slices alias the hash until its next change.
+func (h *Hash) Random() (f, v []byte) {
+	if h.lp != nil {
+		p := h.lp.Seek(2 * rand.IntN(h.Len()))
+		return h.lp.Get(p), h.lp.Get(h.lp.Next(p))
+	}
+	return h.m.Random()
+}
