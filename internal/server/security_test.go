@@ -3,8 +3,6 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -29,11 +27,12 @@ const debugRefused = `ERR DEBUG command not allowed. If the enable-debug-command
 // interface, hence usable in a test) stands in for a remote peer.
 var remote = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}
 
-// session sends in from src and reads until the server closes the
-// connection or goes quiet for wait; closed says which.
-func session(t *testing.T, src *net.TCPAddr, addr, in string, wait time.Duration) (out string, closed bool) {
+// session sends in from src and reads until it has as many bytes as want
+// (the reply the caller expects), the server closes, or 5 s pass; closed
+// reports whether the server closed the connection right after.
+func session(t *testing.T, src *net.TCPAddr, addr, in, want string) (out string, closed bool) {
 	t.Helper()
-	d := net.Dialer{LocalAddr: src, Timeout: 2 * time.Second}
+	d := net.Dialer{LocalAddr: src, Timeout: 5 * time.Second}
 	c, err := d.Dial("tcp", addr)
 	if err != nil {
 		if src != nil {
@@ -45,12 +44,21 @@ func session(t *testing.T, src *net.TCPAddr, addr, in string, wait time.Duration
 	if in != "" {
 		_, _ = c.Write([]byte(in))
 	}
-	_ = c.SetReadDeadline(time.Now().Add(wait))
-	var buf bytes.Buffer
-	_, err = io.Copy(&buf, c)
-	var ne net.Error
-	timedOut := errors.As(err, &ne) && ne.Timeout()
-	return buf.String(), !timedOut
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var got []byte
+	buf := make([]byte, 4096)
+	for len(got) < len(want) {
+		n, err := c.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil {
+			return string(got), !isTimeout(err)
+		}
+	}
+	// The server closes (if it does) as it writes the last reply.
+	_ = c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	n, err := c.Read(buf)
+	got = append(got, buf[:n]...)
+	return string(got), err != nil && !isTimeout(err)
 }
 
 func infoField(t *testing.T, c *redis.Client, field string) string {
@@ -80,12 +88,12 @@ func TestProtectedModeDeniesNonLocalClients(t *testing.T) {
 	}
 	received := infoField(t, local, "total_connections_received")
 
-	out, closed := session(t, remote, addr, "", 2*time.Second)
+	out, closed := session(t, remote, addr, "", denied)
 	if out != denied || !closed {
 		t.Fatalf("non-local client got %q (closed %v), want DENIED and close", out, closed)
 	}
 	// Whatever it sends is never run.
-	session(t, remote, addr, "SET intruder 1\r\nCONFIG SET maxmemory 1\r\n", time.Second)
+	session(t, remote, addr, "SET intruder 1\r\nCONFIG SET maxmemory 1\r\n", denied)
 	if n, err := local.Exists(ctx, "intruder").Result(); err != nil || n != 0 {
 		t.Fatalf("EXISTS intruder = %d, %v: a denied client's SET ran", n, err)
 	}
@@ -97,7 +105,7 @@ func TestProtectedModeDeniesNonLocalClients(t *testing.T) {
 	}
 
 	// 127.0.0.1 is served.
-	if out, _ := session(t, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, addr, "PING\r\n", 300*time.Millisecond); out != "+PONG\r\n" {
+	if out, _ := session(t, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, addr, "PING\r\n", "+PONG\r\n"); out != "+PONG\r\n" {
 		t.Fatalf("127.0.0.1 got %q", out)
 	}
 
@@ -105,13 +113,13 @@ func TestProtectedModeDeniesNonLocalClients(t *testing.T) {
 	if err := local.ConfigSet(ctx, "protected-mode", "no").Err(); err != nil {
 		t.Fatal(err)
 	}
-	if out, closed := session(t, remote, addr, "PING\r\n", 300*time.Millisecond); out != "+PONG\r\n" || closed {
+	if out, closed := session(t, remote, addr, "PING\r\n", "+PONG\r\n"); out != "+PONG\r\n" || closed {
 		t.Fatalf("with protected-mode no, non-local client got %q (closed %v)", out, closed)
 	}
 	if err := local.ConfigSet(ctx, "protected-mode", "yes").Err(); err != nil {
 		t.Fatal(err)
 	}
-	if out, _ := session(t, remote, addr, "", 2*time.Second); out != denied {
+	if out, _ := session(t, remote, addr, "", denied); out != denied {
 		t.Fatalf("protected-mode yes again: got %q", out)
 	}
 
@@ -119,8 +127,8 @@ func TestProtectedModeDeniesNonLocalClients(t *testing.T) {
 	if err := local.ConfigSet(ctx, "requirepass", "pw").Err(); err != nil {
 		t.Fatal(err)
 	}
-	out, _ = session(t, remote, addr, "PING\r\nAUTH pw\r\nPING\r\n", 300*time.Millisecond)
-	if want := "-NOAUTH Authentication required.\r\n+OK\r\n+PONG\r\n"; out != want {
+	want := "-NOAUTH Authentication required.\r\n+OK\r\n+PONG\r\n"
+	if out, _ = session(t, remote, addr, "PING\r\nAUTH pw\r\nPING\r\n", want); out != want {
 		t.Fatalf("with requirepass, non-local client got %q, want %q", out, want)
 	}
 }
@@ -129,8 +137,8 @@ func TestProtectedModeDeniesNonLocalClients(t *testing.T) {
 func TestProtectedModeMatchesRedis(t *testing.T) {
 	redisAddr := testserver.StartRedis(t)
 	oursAddr, _ := testserver.Start(t)
-	theirs, closedTheirs := session(t, remote, redisAddr, "", 2*time.Second)
-	ours, closedOurs := session(t, remote, oursAddr, "", 2*time.Second)
+	theirs, closedTheirs := session(t, remote, redisAddr, "", denied)
+	ours, closedOurs := session(t, remote, oursAddr, "", denied)
 	if theirs != denied || !closedTheirs {
 		t.Fatalf("redis-server sent %q (closed %v): the expected text is stale", theirs, closedTheirs)
 	}
@@ -153,10 +161,10 @@ func TestEnableDebugCommand(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.setting, func(t *testing.T) {
 			addr, _ := testserver.Start(t, "--enable-debug-command", tt.setting, "--protected-mode", "no")
-			if out, _ := session(t, local, addr, "DEBUG SLEEP 0\r\n", 300*time.Millisecond); out != tt.local {
+			if out, _ := session(t, local, addr, "DEBUG SLEEP 0\r\n", tt.local); out != tt.local {
 				t.Errorf("local DEBUG SLEEP 0 = %q, want %q", out, tt.local)
 			}
-			if out, _ := session(t, remote, addr, "DEBUG SLEEP 0\r\n", 300*time.Millisecond); out != tt.remote {
+			if out, _ := session(t, remote, addr, "DEBUG SLEEP 0\r\n", tt.remote); out != tt.remote {
 				t.Errorf("non-local DEBUG SLEEP 0 = %q, want %q", out, tt.remote)
 			}
 		})
@@ -164,9 +172,8 @@ func TestEnableDebugCommand(t *testing.T) {
 
 	// Redis's default is "no"; arity is checked first, authentication after.
 	addr, _ := testserver.Start(t, "--enable-debug-command", "no", "--requirepass", "pw")
-	out, _ := session(t, local, addr, "DEBUG\r\nDEBUG HELP\r\nAUTH pw\r\nDEBUG SET-ACTIVE-EXPIRE 0\r\n", 300*time.Millisecond)
 	want := "-ERR wrong number of arguments for 'debug' command\r\n" + refused + "+OK\r\n" + refused
-	if out != want {
+	if out, _ := session(t, local, addr, "DEBUG\r\nDEBUG HELP\r\nAUTH pw\r\nDEBUG SET-ACTIVE-EXPIRE 0\r\n", want); out != want {
 		t.Errorf("got %q, want %q", out, want)
 	}
 	c := redis.NewClient(&redis.Options{Addr: addr, Password: "pw"})
@@ -185,14 +192,14 @@ func TestEnableProtectedConfigsLocal(t *testing.T) {
 	const refused = "-ERR CONFIG SET failed (possibly related to argument 'dbfilename') - can't set protected config\r\n"
 	set := "CONFIG SET dbfilename other.rdb\r\n"
 	addr, _ := testserver.Start(t, "--enable-protected-configs", "local", "--protected-mode", "no")
-	if out, _ := session(t, remote, addr, set, 300*time.Millisecond); out != refused {
+	if out, _ := session(t, remote, addr, set, refused); out != refused {
 		t.Errorf("non-local CONFIG SET dbfilename = %q, want %q", out, refused)
 	}
-	if out, _ := session(t, local, addr, set, 300*time.Millisecond); out != "+OK\r\n" {
+	if out, _ := session(t, local, addr, set, "+OK\r\n"); out != "+OK\r\n" {
 		t.Errorf("local CONFIG SET dbfilename = %q", out)
 	}
 	addr, _ = testserver.Start(t)
-	if out, _ := session(t, local, addr, set, 300*time.Millisecond); out != refused {
+	if out, _ := session(t, local, addr, set, refused); out != refused {
 		t.Errorf("by default, local CONFIG SET dbfilename = %q, want %q", out, refused)
 	}
 }
