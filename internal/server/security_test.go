@@ -133,7 +133,9 @@ func TestProtectedModeDeniesNonLocalClients(t *testing.T) {
 	}
 }
 
-// The same non-local connection gets the same bytes from redis-server.
+// The same non-local connection gets the same bytes from redis-server,
+// which, like ours, was started with an explicit --bind 127.0.0.1: in Redis
+// 7.0 bind does not switch protected mode off.
 func TestProtectedModeMatchesRedis(t *testing.T) {
 	redisAddr := testserver.StartRedis(t)
 	oursAddr, _ := testserver.Start(t)
