@@ -30,6 +30,10 @@ type Client struct {
 	Proto int
 	// Authed is false until AUTH succeeds when requirepass is set.
 	Authed bool
+	// Local is set by the server for a client on the loopback address or
+	// a unix socket: the clients enable-debug-command and
+	// enable-protected-configs "local" trust.
+	Local bool
 	// CloseAfterReply asks the server to close once the reply is written.
 	CloseAfterReply bool
 	// ReplyMode is CLIENT REPLY's mode.

@@ -125,7 +125,7 @@ func hello(ctx *Ctx) {
 func (ctx *Ctx) checkPassword(user, pass string) bool {
 	want := ctx.S.Cfg.RequirePass()
 	if user != "default" {
-		ctx.Err(ErrWrongPass)
+		ctx.authFailed(user)
 		return false
 	}
 	if want == "" {
@@ -134,7 +134,7 @@ func (ctx *Ctx) checkPassword(user, pass string) bool {
 		return true
 	}
 	if subtle.ConstantTimeCompare([]byte(pass), []byte(want)) != 1 {
-		ctx.Err(ErrWrongPass)
+		ctx.authFailed(user)
 		return false
 	}
 	ctx.C.Authed = true

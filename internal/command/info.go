@@ -220,6 +220,11 @@ func infoStats(s *Server, b *strings.Builder) {
 	kv(b, "total_error_replies", st.ErrorReplies.Load())
 	kv(b, "total_reads_processed", st.Commands.Load())
 	kv(b, "total_writes_processed", st.Commands.Load())
+	// Redis 7.2's ACL counters; without ACL rules only authentication fails.
+	kv(b, "acl_access_denied_auth", st.AuthDenied.Load())
+	kv(b, "acl_access_denied_cmd", 0)
+	kv(b, "acl_access_denied_key", 0)
+	kv(b, "acl_access_denied_channel", 0)
 }
 
 func infoReplication(s *Server, b *strings.Builder) {

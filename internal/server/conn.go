@@ -32,12 +32,13 @@ type conn struct {
 // pin memory for the connection's lifetime.
 const keepBuf = 1 << 20
 
-// OnOpen registers a client or rejects it past maxclients.
+// OnOpen registers a client or rejects it: past maxclients, or in
+// protected mode (see protected.go). As in Redis, a rejected connection
+// counts in rejected_connections, not total_connections_received.
 func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if s.stopping.Load() {
 		return nil, gnet.Close
 	}
-	s.st.Stats.Connections.Add(1)
 	s.mu.Lock()
 	n := len(s.conns)
 	s.mu.Unlock()
@@ -45,6 +46,12 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		s.st.Stats.Rejected.Add(1)
 		return []byte("-" + command.ErrMaxClients + "\r\n"), gnet.Close
 	}
+	if s.protectedModeRefuses(gc) {
+		s.st.Stats.Rejected.Add(1)
+		s.log.Debug("protected mode: refused a non-local client", "client", gc.RemoteAddr().String())
+		return deniedReply, gnet.Close
+	}
+	s.st.Stats.Connections.Add(1)
 	if ka := s.cfg.TCPKeepAlive(); ka > 0 {
 		_ = gc.SetKeepAlivePeriod(ka)
 	}
@@ -52,6 +59,7 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	c := &conn{gc: gc}
 	c.client = command.NewClient(id, gc.RemoteAddr().String(), gc.LocalAddr().String(), gc.Fd())
 	c.client.Authed = s.cfg.RequirePass() == ""
+	c.client.Local = isLocal(gc.RemoteAddr())
 	c.client.Kill = func() { _ = gc.Close() }
 	c.client.Send = func(b []byte) { _ = gc.AsyncWrite(b, nil) }
 	c.client.QueryBuf = func() int { return int(c.qbuf.Load()) }

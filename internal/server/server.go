@@ -1,7 +1,7 @@
 // Package server owns the network side: listening sockets, connections,
 // the event loops that read requests and write replies, pipelining,
-// idle timeouts, maxclients, the periodic cron (active expiry, ops/sec) and
-// graceful shutdown. It parses with package resp and executes through
+// idle timeouts, maxclients, protected mode, the periodic cron (active
+// expiry, ops/sec) and graceful shutdown. It parses with package resp and executes through
 // package command; it knows nothing of individual commands.
 //
 // Connection model: gnet's epoll event loops, one per core. A loop reads
@@ -72,6 +72,7 @@ func New(cfg *config.Config, log *slog.Logger) *Server {
 		done:     make(chan struct{}),
 	}
 	s.st.Host = s
+	s.st.Log = log
 	return s
 }
 
