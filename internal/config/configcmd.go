@@ -123,6 +123,11 @@ func (c *Config) Set(pairs [][2]string) error {
 		}
 	}
 	c.cur.Store(next)
+	if name, err := c.apply(pairs, changed); err != nil {
+		c.cur.Store(old)
+		c.mu.Unlock()
+		return fmt.Errorf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", name, err)
+	}
 	c.mu.Unlock()
 	for _, fn := range run {
 		fn()
