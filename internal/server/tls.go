@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -47,7 +48,7 @@ type tlsListener struct {
 func (s *Server) listenTLS() (*tlsListener, error) {
 	ctx, warns, err := buildTLS(s.cfg.TLS())
 	if err != nil {
-		return nil, errors.New(err.Error() + " (Failed to configure TLS)")
+		return nil, errors.New("Failed to configure TLS: " + err.Error())
 	}
 	for _, w := range warns {
 		s.log.Warn(w)
@@ -59,7 +60,7 @@ func (s *Server) listenTLS() (*tlsListener, error) {
 		ln, err := net.Listen(network, addr)
 		if err != nil {
 			l.stop()
-			return nil, err
+			return nil, fmt.Errorf("tls-port: %w", err)
 		}
 		l.ls = append(l.ls, ln)
 	}
