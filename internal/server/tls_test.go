@@ -18,6 +18,7 @@ import (
 
 	"github.com/smallredis/smallredis/internal/config"
 	"github.com/smallredis/smallredis/internal/server"
+	"github.com/smallredis/smallredis/internal/testcerts"
 	"github.com/smallredis/smallredis/internal/testserver"
 )
 
@@ -31,7 +32,7 @@ func tlsClient(t *testing.T, addr string, cfg *tls.Config, proto int) *redis.Cli
 // go-redis over TLS with a client certificate (tls-auth-clients yes, the
 // default), RESP3 and RESP2, next to a plain port that keeps working.
 func TestTLSGoRedis(t *testing.T) {
-	certs := testserver.MakeCerts(t)
+	certs := testcerts.Make(t)
 	tlsAddr, plainAddr, _ := testserver.StartTLS(t, true, certs.ServerArgs()...)
 	ctx := context.Background()
 	for _, proto := range []int{3, 2} {
@@ -105,7 +106,7 @@ func TestTLSGoRedis(t *testing.T) {
 // tls-auth-clients: yes requires a certificate from the CA, optional checks
 // one only when given, no never asks.
 func TestTLSClientAuth(t *testing.T) {
-	certs := testserver.MakeCerts(t)
+	certs := testcerts.Make(t)
 	rogue, err := tls.LoadX509KeyPair(certs.RogueClientCert, certs.RogueClient)
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +147,7 @@ func TestTLSClientAuth(t *testing.T) {
 
 // A client speaking plaintext to the TLS port is closed, never served.
 func TestTLSPortRefusesPlaintext(t *testing.T) {
-	certs := testserver.MakeCerts(t)
+	certs := testcerts.Make(t)
 	addr, _, _ := testserver.StartTLS(t, false, append(certs.ServerArgs(), "--tls-auth-clients", "no")...)
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -169,7 +170,7 @@ func TestTLSRedisCLI(t *testing.T) {
 	if help, _ := exec.Command(cli, "--help").CombinedOutput(); !strings.Contains(string(help), "--tls") {
 		t.Skip("this redis-cli is built without TLS (no --tls in redis-cli --help)")
 	}
-	certs := testserver.MakeCerts(t)
+	certs := testcerts.Make(t)
 	addr, _, _ := testserver.StartTLS(t, false, certs.ServerArgs()...)
 	_, port, _ := net.SplitHostPort(addr)
 	run := func(args ...string) string {
@@ -198,7 +199,7 @@ func TestTLSRedisCLI(t *testing.T) {
 // CLIENT KILL, MONITOR, CLIENT PAUSE and QUIT work on TLS connections as
 // on plain ones: they share the connection code.
 func TestTLSClientFeatures(t *testing.T) {
-	certs := testserver.MakeCerts(t)
+	certs := testcerts.Make(t)
 	tlsAddr, plainAddr, _ := testserver.StartTLS(t, true, append(certs.ServerArgs(), "--tls-auth-clients", "no")...)
 	ctx := context.Background()
 	plain := redis.NewClient(&redis.Options{Addr: plainAddr})
@@ -278,7 +279,7 @@ func TestTLSClientFeatures(t *testing.T) {
 
 // The TLS client counts against maxclients like any other.
 func TestTLSMaxClients(t *testing.T) {
-	certs := testserver.MakeCerts(t)
+	certs := testcerts.Make(t)
 	tlsAddr, _, _ := testserver.StartTLS(t, false, append(certs.ServerArgs(), "--tls-auth-clients", "no", "--maxclients", "1")...)
 	first := tlsClient(t, tlsAddr, certs.ClientConfig(t, false), 2)
 	if err := first.Ping(context.Background()).Err(); err != nil {
@@ -300,7 +301,7 @@ func TestTLSMaxClients(t *testing.T) {
 // cannot be honoured (as Redis does) and applying the rest to new
 // connections.
 func TestTLSConfigSet(t *testing.T) {
-	certs := testserver.MakeCerts(t)
+	certs := testcerts.Make(t)
 	tlsAddr, plainAddr, _ := testserver.StartTLS(t, true, certs.ServerArgs()...)
 	ctx := context.Background()
 	c := redis.NewClient(&redis.Options{Addr: plainAddr, Protocol: 2})
@@ -342,7 +343,7 @@ func TestTLSConfigSet(t *testing.T) {
 
 // tls-session-caching and tls-session-cache-timeout govern resumption.
 func TestTLSSessionResumption(t *testing.T) {
-	certs := testserver.MakeCerts(t)
+	certs := testcerts.Make(t)
 	for _, tc := range []struct {
 		args   []string
 		resume bool
@@ -380,7 +381,7 @@ func TestTLSSessionResumption(t *testing.T) {
 // A TLS directive that cannot be honoured stops Run before anything
 // listens; it never falls back to plaintext.
 func TestTLSStartupErrors(t *testing.T) {
-	certs := testserver.MakeCerts(t)
+	certs := testcerts.Make(t)
 	for _, tc := range []struct {
 		name string
 		args []string

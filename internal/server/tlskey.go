@@ -40,12 +40,13 @@ func decryptKey(keyPEM []byte, pass string) ([]byte, error) {
 			}
 			blk = &pem.Block{Type: "PRIVATE KEY", Bytes: der}
 			found = true
-		//lint:ignore SA1019 the legacy format is insecure but is what older OpenSSL writes
-		case x509.IsEncryptedPEMBlock(blk): //nolint:staticcheck
+		// Deprecated in Go for its weak key derivation, but it is what
+		// `openssl genrsa -aes256` wrote before OpenSSL 3.
+		case x509.IsEncryptedPEMBlock(blk):
 			if pass == "" {
 				return nil, errors.New("the key is encrypted and tls-key-file-pass is not set")
 			}
-			der, err := x509.DecryptPEMBlock(blk, []byte(pass)) //nolint:staticcheck
+			der, err := x509.DecryptPEMBlock(blk, []byte(pass))
 			if err != nil {
 				return nil, errors.New("bad tls-key-file-pass or corrupt key")
 			}
