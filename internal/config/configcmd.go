@@ -67,8 +67,9 @@ func (c *Config) Get(patterns ...string) [][2]string {
 // string; parameters that take a list (save, bind, …) split it on single
 // spaces. dir and dbfilename are protected: refused unless
 // enable-protected-configs is "yes" (this package cannot tell a local
-// client, so "local" refuses too). OnChange hooks of the parameters whose
-// value changed run before Set returns.
+// client, so "local" refuses too). OnApply functions vet the new values
+// (see there); OnChange hooks of the parameters whose value changed run
+// before Set returns.
 func (c *Config) Set(pairs [][2]string) error {
 	c.mu.Lock()
 	old := c.cur.Load()

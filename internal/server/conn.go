@@ -12,7 +12,7 @@ import (
 )
 
 // conn is one client connection. Everything but woken is touched only by
-// the connection's event loop.
+// the connection's event loop (for the TLS port, its goroutine).
 type conn struct {
 	gc     transport // a gnet.Conn, or a *tlsConn for the TLS port
 	client *command.Client
