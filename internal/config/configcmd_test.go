@@ -2,7 +2,6 @@ package config
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -427,35 +426,4 @@ func TestConcurrentSet(t *testing.T) {
 	writers.Wait()
 	close(stop)
 	readers.Wait()
-}
-
-// OnApply vets a Set: once per Set, seeing the new values; a failure
-// restores every value of the Set and blames the first changed parameter.
-func TestOnApply(t *testing.T) {
-	c := Default()
-	calls := 0
-	var seen string
-	c.OnApply(func() error {
-		calls++
-		seen = c.TLS().CertFile
-		if c.TLS().Protocols == "bad" {
-			return errors.New("Unable to update TLS configuration. Check server logs.")
-		}
-		return nil
-	}, TLSContextParams...)
-	if err := c.Set([][2]string{{"tls-cert-file", "a.crt"}, {"tls-key-file", "a.key"}}); err != nil || calls != 1 || seen != "a.crt" {
-		t.Fatalf("Set = %v, calls=%d, seen %q", err, calls, seen)
-	}
-	err := c.Set([][2]string{{"maxmemory", "1mb"}, {"TLS-PROTOCOLS", "bad"}, {"tls-cert-file", "b.crt"}})
-	want := "ERR CONFIG SET failed (possibly related to argument 'tls-protocols') - Unable to update TLS configuration. Check server logs."
-	if err == nil || err.Error() != want {
-		t.Fatalf("failing apply: %v, want %q", err, want)
-	}
-	if v, _ := c.Value("tls-cert-file"); v != "a.crt" || c.MaxMemory() != 0 || c.TLS().Protocols != "" {
-		t.Fatalf("values not restored: tls-cert-file=%q maxmemory=%d tls-protocols=%q", v, c.MaxMemory(), c.TLS().Protocols)
-	}
-	calls = 0
-	if err := c.Set([][2]string{{"maxmemory", "1mb"}, {"tls-cert-file", "a.crt"}}); err != nil || calls != 0 {
-		t.Fatalf("unchanged tls values ran the applier: %v, calls=%d", err, calls)
-	}
 }

@@ -236,7 +236,8 @@ type tlsConn struct {
 	done chan struct{} // closed by Close
 	once sync.Once
 
-	wmu sync.Mutex // serializes writes to tc
+	wmu      sync.Mutex   // serializes writes to tc
+	inflight atomic.Int64 // bytes of the write in progress
 
 	mu       sync.Mutex // guards queue, busy, flushing
 	queue    []byte     // AsyncWrite data not yet written
@@ -247,7 +248,19 @@ type tlsConn struct {
 func (t *tlsConn) Write(b []byte) (int, error) {
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
+	t.inflight.Store(int64(len(b)))
+	defer t.inflight.Store(0)
 	return t.tc.Write(b)
+}
+
+// OutboundBuffered counts queued AsyncWrite bytes and the write in
+// progress (a blocked Write holds the peer's unread reply). Safe from any
+// goroutine.
+func (t *tlsConn) OutboundBuffered() int {
+	t.mu.Lock()
+	n := len(t.queue)
+	t.mu.Unlock()
+	return n + int(t.inflight.Load())
 }
 
 // AsyncWrite queues b. Callbacks are not supported: cb must be nil (the

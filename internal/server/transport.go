@@ -18,6 +18,9 @@ type transport interface {
 	// Wake makes the connection run its pending input (after a wait).
 	Wake(cb gnet.AsyncCallback) error
 	Close() error
+	// OutboundBuffered is how many reply bytes wait to reach the socket
+	// (for output buffer limits and CLIENT LIST omem).
+	OutboundBuffered() int
 	RemoteAddr() net.Addr
 	LocalAddr() net.Addr
 }
