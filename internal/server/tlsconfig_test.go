@@ -150,3 +150,39 @@ func TestClientCAsNeverNil(t *testing.T) {
 		t.Error("tls-auth-clients modes map to the wrong crypto/tls policies")
 	}
 }
+
+// tls-ca-cert-dir trusts every PEM certificate in the directory, and
+// nothing else.
+func TestCACertDir(t *testing.T) {
+	certs := testcerts.Make(t)
+	dir := t.TempDir()
+	ca, _ := os.ReadFile(certs.CA)
+	os.WriteFile(filepath.Join(dir, "5f1a2b3c.0"), ca, 0o600) // c_rehash naming
+	os.WriteFile(filepath.Join(dir, "README"), []byte("not a certificate"), 0o600)
+	ctx, _, err := buildTLS(config.TLS{CertFile: certs.ServerCert, KeyFile: certs.ServerKey, CACertDir: dir, AuthClients: "yes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := ctx.forAuth("yes").ClientCAs
+	verify := func(file string) error {
+		b, _ := os.ReadFile(file)
+		blk, _ := pem.Decode(b)
+		cert, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = cert.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+		return err
+	}
+	if err := verify(certs.ClientCert); err != nil {
+		t.Errorf("client certificate of the CA in tls-ca-cert-dir: %v", err)
+	}
+	if err := verify(certs.RogueClientCert); err == nil {
+		t.Error("a certificate of another CA verified")
+	}
+	empty := t.TempDir()
+	if _, _, err := buildTLS(config.TLS{CertFile: certs.ServerCert, KeyFile: certs.ServerKey, CACertDir: empty, AuthClients: "yes"}); err == nil ||
+		!strings.Contains(err.Error(), "Failed to configure CA certificate(s) file/directory") {
+		t.Errorf("empty tls-ca-cert-dir: %v", err)
+	}
+}
