@@ -33,8 +33,9 @@ type Config struct {
 	file     string   // absolute path of the config file; "" when started without one
 	warnings []string // set by Parse, read-only afterwards
 
-	mu    sync.Mutex       // serializes Set and Rewrite; guards hooks
-	hooks map[int][]func() // directive id → functions to run after it changes
+	mu       sync.Mutex       // serializes Set and Rewrite; guards hooks, appliers
+	hooks    map[int][]func() // directive id → functions to run after it changes
+	appliers []*applier       // vet a Set before it succeeds (OnApply)
 }
 
 // state is one snapshot of every directive's value, indexed by directive id.

@@ -67,8 +67,8 @@ func (c *Config) Get(patterns ...string) [][2]string {
 // string; parameters that take a list (save, bind, …) split it on single
 // spaces. dir and dbfilename are protected: refused unless
 // enable-protected-configs is "yes" (Set is SetFrom for a client that is
-// not local). OnChange hooks of the parameters whose value changed run
-// before Set returns.
+// not local). OnApply functions vet the new values (see there); OnChange
+// hooks of the parameters whose value changed run before Set returns.
 func (c *Config) Set(pairs [][2]string) error { return c.SetFrom(pairs, false) }
 
 // SetFrom is Set for a client that local says is or is not on a loopback
@@ -128,6 +128,11 @@ func (c *Config) SetFrom(pairs [][2]string, local bool) error {
 		}
 	}
 	c.cur.Store(next)
+	if name, err := c.apply(pairs, changed); err != nil {
+		c.cur.Store(old)
+		c.mu.Unlock()
+		return fmt.Errorf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", name, err)
+	}
 	c.mu.Unlock()
 	for _, fn := range run {
 		fn()

@@ -233,27 +233,31 @@ var directives = []*directive{
 	memory("stream-node-max-bytes", 0, longMax, 4096, 0),
 	integer("stream-node-max-entries", 0, longMax, 100, 0),
 
-	// TLS.
-	integer("tls-port", 0, 65535, 0, 0),
-	str("tls-cert-file", "", emptyIsUnset),
-	str("tls-key-file", "", emptyIsUnset),
-	str("tls-key-file-pass", "", emptyIsUnset),
-	str("tls-client-cert-file", "", emptyIsUnset),
-	str("tls-client-key-file", "", emptyIsUnset),
-	str("tls-client-key-file-pass", "", emptyIsUnset),
-	str("tls-dh-params-file", "", emptyIsUnset),
-	str("tls-ca-cert-file", "", emptyIsUnset),
-	str("tls-ca-cert-dir", "", emptyIsUnset),
-	enum("tls-auth-clients", "yes", []string{"no", "yes", "optional"}, 0),
-	boolean("tls-replication", false, 0),
-	boolean("tls-cluster", false, 0),
-	str("tls-protocols", "", emptyIsUnset),
-	str("tls-ciphers", "", emptyIsUnset),
-	str("tls-ciphersuites", "", emptyIsUnset),
-	boolean("tls-prefer-server-ciphers", false, 0),
-	boolean("tls-session-caching", true, 0),
-	integer("tls-session-cache-size", 0, intMax, 20*1024, 0),
-	integer("tls-session-cache-timeout", 0, intMax, 300, 0),
+	// TLS: read by the server's TLS listener (see Config.TLS). tls-port is
+	// immutable like port; the rest may change at run time: OnApply hooks
+	// rebuild the TLS context, and a change that cannot be honoured is
+	// refused. tls-replication, tls-cluster and the tls-client-* files are
+	// for outgoing links, which smallredis does not make: validated, unused.
+	integer("tls-port", 0, 65535, 0, implemented|immutable),
+	str("tls-cert-file", "", implemented|emptyIsUnset),
+	str("tls-key-file", "", implemented|emptyIsUnset),
+	str("tls-key-file-pass", "", implemented|sensitive|emptyIsUnset),
+	str("tls-client-cert-file", "", implemented|emptyIsUnset),
+	str("tls-client-key-file", "", implemented|emptyIsUnset),
+	str("tls-client-key-file-pass", "", implemented|sensitive|emptyIsUnset),
+	str("tls-dh-params-file", "", implemented|emptyIsUnset),
+	str("tls-ca-cert-file", "", implemented|emptyIsUnset),
+	str("tls-ca-cert-dir", "", implemented|emptyIsUnset),
+	enum("tls-auth-clients", "yes", []string{"no", "yes", "optional"}, implemented),
+	boolean("tls-replication", false, implemented),
+	boolean("tls-cluster", false, implemented),
+	str("tls-protocols", "", implemented|emptyIsUnset),
+	str("tls-ciphers", "", implemented|emptyIsUnset),
+	str("tls-ciphersuites", "", implemented|emptyIsUnset),
+	boolean("tls-prefer-server-ciphers", false, implemented),
+	boolean("tls-session-caching", true, implemented),
+	integer("tls-session-cache-size", 0, intMax, 20*1024, implemented),
+	integer("tls-session-cache-timeout", 0, intMax, 300, implemented),
 }
 
 // byName maps every lower-case name and alias to its directive.

@@ -12,9 +12,9 @@ import (
 )
 
 // conn is one client connection. Everything but woken is touched only by
-// the connection's event loop.
+// the connection's event loop (for the TLS port, its goroutine).
 type conn struct {
-	gc     gnet.Conn
+	gc     transport // a gnet.Conn, or a *tlsConn for the TLS port
 	client *command.Client
 	parser resp.Parser
 	w      resp.Writer
@@ -36,55 +36,68 @@ const keepBuf = 1 << 20
 // protected mode (see protected.go). As in Redis, a rejected connection
 // counts in rejected_connections, not total_connections_received.
 func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
+	c, reject := s.open(gc, gc.Fd())
+	if c == nil {
+		return reject, gnet.Close
+	}
+	if ka := s.cfg.TCPKeepAlive(); ka > 0 {
+		_ = gc.SetKeepAlivePeriod(ka)
+	}
+	gc.SetContext(c)
+	return nil, gnet.None
+}
+
+// open registers a client on any transport (gnet or TLS). A nil conn means
+// refused, with the bytes to send before closing (nil: just close).
+func (s *Server) open(t transport, fd int) (*conn, []byte) {
 	if s.stopping.Load() {
-		return nil, gnet.Close
+		return nil, nil
 	}
 	s.mu.Lock()
 	n := len(s.conns)
 	s.mu.Unlock()
 	if n >= s.cfg.MaxClients() {
 		s.st.Stats.Rejected.Add(1)
-		return []byte("-" + command.ErrMaxClients + "\r\n"), gnet.Close
+		return nil, []byte("-" + command.ErrMaxClients + "\r\n")
 	}
-	if s.protectedModeRefuses(gc) {
+	if s.protectedModeRefuses(t) {
 		s.st.Stats.Rejected.Add(1)
-		s.log.Debug("protected mode: refused a non-local client", "client", gc.RemoteAddr().String())
-		return deniedReply, gnet.Close
+		s.log.Debug("protected mode: refused a non-local client", "client", t.RemoteAddr().String())
+		return nil, deniedReply
 	}
 	s.st.Stats.Connections.Add(1)
-	if ka := s.cfg.TCPKeepAlive(); ka > 0 {
-		_ = gc.SetKeepAlivePeriod(ka)
-	}
 	id := s.nextID.Add(1)
-	c := &conn{gc: gc}
-	c.client = command.NewClient(id, gc.RemoteAddr().String(), gc.LocalAddr().String(), gc.Fd())
+	c := &conn{gc: t}
+	c.client = command.NewClient(id, t.RemoteAddr().String(), t.LocalAddr().String(), fd)
 	c.client.Authed = s.cfg.RequirePass() == ""
-	c.client.Local = isLocal(gc.RemoteAddr())
-	c.client.Kill = func() { _ = gc.Close() }
-	c.client.Send = func(b []byte) { _ = gc.AsyncWrite(b, nil) }
+	c.client.Local = isLocal(t.RemoteAddr())
+	c.client.Kill = func() { _ = t.Close() }
+	c.client.Send = func(b []byte) { _ = t.AsyncWrite(b, nil) }
 	c.client.QueryBuf = func() int { return int(c.qbuf.Load()) }
 	c.w.Proto = 2
 	c.parser.MaxBulkLen = s.cfg.ProtoMaxBulkLen()
-	gc.SetContext(c)
 	s.mu.Lock()
 	s.conns[id] = c
 	s.mu.Unlock()
-	return nil, gnet.None
+	return c, nil
 }
 
 // OnClose unregisters the client.
 func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
-	c, ok := gc.Context().(*conn)
-	if !ok {
-		return gnet.None
+	if c, ok := gc.Context().(*conn); ok {
+		s.closed(c)
 	}
+	return gnet.None
+}
+
+// closed unregisters a client once its connection is closed.
+func (s *Server) closed(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c.client.ID)
 	s.mu.Unlock()
 	if c.client.Monitor {
 		s.st.RemoveClient(c.client)
 	}
-	return gnet.None
 }
 
 // OnTraffic runs every complete command the connection has sent and
@@ -92,6 +105,12 @@ func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
 func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 	c := gc.Context().(*conn)
 	data, _ := gc.Next(-1)
+	return s.traffic(c, data)
+}
+
+// traffic is OnTraffic on any transport: data is what arrived (nil when
+// woken from a wait).
+func (s *Server) traffic(c *conn, data []byte) gnet.Action {
 	s.st.Stats.NetInput.Add(int64(len(data)))
 	if c.blocked && !c.woken.Swap(false) {
 		c.pending = append(c.pending, data...)
@@ -106,7 +125,7 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 	action := s.run(c, buf, pooled)
 	if len(c.w.B) > 0 {
 		s.st.Stats.NetOutput.Add(int64(len(c.w.B)))
-		_, _ = gc.Write(c.w.B)
+		_, _ = c.gc.Write(c.w.B)
 		c.w.Reset()
 		if cap(c.w.B) > keepBuf {
 			c.w.B = nil

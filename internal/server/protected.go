@@ -3,8 +3,6 @@ package server
 import (
 	"net"
 
-	"github.com/panjf2000/gnet/v2"
-
 	"github.com/smallredis/smallredis/internal/command"
 )
 
@@ -30,6 +28,6 @@ func isLocal(a net.Addr) bool {
 // connection away. As in Redis 7.0 it applies whatever bind says, while
 // protected-mode is yes and the default user has no password; both are
 // read per connection, so CONFIG SET takes effect for the next one.
-func (s *Server) protectedModeRefuses(gc gnet.Conn) bool {
-	return s.cfg.ProtectedMode() && s.cfg.RequirePass() == "" && !isLocal(gc.RemoteAddr())
+func (s *Server) protectedModeRefuses(t transport) bool {
+	return s.cfg.ProtectedMode() && s.cfg.RequirePass() == "" && !isLocal(t.RemoteAddr())
 }
