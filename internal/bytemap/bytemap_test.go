@@ -148,7 +148,11 @@ func run(t testing.TB, r *rand.Rand, ops, space int) {
 }
 
 func TestModel(t *testing.T) {
-	for seed := range uint64(20) {
+	seeds := uint64(20)
+	if raceEnabled || testing.Short() { // one goroutine: the race detector adds nothing
+		seeds = 6
+	}
+	for seed := range seeds {
 		run(t, rand.New(rand.NewPCG(seed, 1)), 2000, 50+int(seed)*40)
 	}
 }
