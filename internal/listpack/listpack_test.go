@@ -278,3 +278,27 @@ func BenchmarkAppendDelete(b *testing.B) {
 		l.Delete(l.Seek(-2), 2)
 	}
 }
+
+// BenchmarkBytesPerEntry1M appends a million 16-byte entries (a long list's
+// worth; hashes and sets convert to bytemap long before): 18 bytes each
+// plus the growth slack past the allocator's size classes.
+func BenchmarkBytesPerEntry1M(b *testing.B) {
+	v := []byte("0123456789abcdef")
+	for b.Loop() {
+		var l Listpack
+		for range 1_000_000 {
+			l.Append(v)
+		}
+		b.ReportMetric(float64(l.Bytes())/1e6, "B/elem")
+	}
+}
+
+func BenchmarkGet(b *testing.B) {
+	l := hash(100)
+	p := l.Seek(77)
+	for b.Loop() {
+		sinkLen += len(l.Get(p))
+	}
+}
+
+var sinkLen int
