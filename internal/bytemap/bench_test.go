@@ -159,3 +159,17 @@ func BenchmarkDeleteInsert(b *testing.B) {
 		i += 7919
 	}
 }
+
+// TestSmallMap: a map of a few short entries stays within a few hundred
+// bytes (Redis 7.0 keeps every set of strings in a dict: about 224 bytes for
+// three 10-byte members).
+func TestSmallMap(t *testing.T) {
+	m := New(0)
+	for _, k := range []string{"member:001", "member:002", "member:003"} {
+		m.Set([]byte(k), nil)
+	}
+	if got := m.Bytes(); got > 400 {
+		t.Errorf("3 members: %d bytes", got)
+	}
+	t.Logf("3 members: %d bytes (Map value %d)", m.Bytes(), structBytes)
+}

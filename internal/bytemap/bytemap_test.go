@@ -43,9 +43,9 @@ func invariants(t testing.TB, m *Map) {
 		if c == nil {
 			continue
 		}
-		dead += int(m.ar.garbage[ci])
-		if ci != m.ar.active && int(m.ar.garbage[ci])*2 >= len(c) {
-			t.Fatalf("chunk %d of %d bytes holds %d of garbage", ci, len(c), m.ar.garbage[ci])
+		dead += int(m.ar.meta[ci].garbage)
+		if ci != m.ar.active && int(m.ar.meta[ci].garbage)*2 >= len(c) {
+			t.Fatalf("chunk %d of %d bytes holds %d of garbage", ci, len(c), m.ar.meta[ci].garbage)
 		}
 	}
 	if dead != m.ar.dead {
