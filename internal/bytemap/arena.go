@@ -27,15 +27,15 @@ import (
 // active chunk and the chunk is freed. Garbage therefore stays under half of every chunk but the
 // active one, and each byte copied was paid for by a byte of garbage.
 type arena struct {
-	chunks  [][]byte // nil for a free index
+	chunks  [][]byte    // nil for a free index
 	meta    []chunkMeta // per chunk index
-	freeIdx []uint32 // free chunk indices
-	spare   []byte   // one emptied maxChunk chunk kept for reuse
-	active  int      // chunk receiving appends, -1 if none
-	victims []uint32 // chunks to evacuate or free at the end of the operation
-	live    int      // bytes of live records
-	dead    int      // bytes of garbage
-	alloc   int      // bytes in chunks
+	freeIdx []uint32    // free chunk indices
+	spare   []byte      // one emptied maxChunk chunk kept for reuse
+	active  int         // chunk receiving appends, -1 if none
+	victims []uint32    // chunks to evacuate or free at the end of the operation
+	live    int         // bytes of live records
+	dead    int         // bytes of garbage
+	alloc   int         // bytes in chunks
 }
 
 type chunkMeta struct {
