@@ -24,8 +24,9 @@ import (
 // one). A chunk holding nothing live is freed (the active one rewound); one
 // at least half garbage is evacuated by the map (see Map.settle) at the end
 // of the operation that made it so: its live records are copied to the
-// active chunk and the chunk is freed. Garbage therefore stays under half of every chunk but the
-// active one, and each byte copied was paid for by a byte of garbage.
+// active chunk and the chunk is freed. Garbage therefore stays under half of
+// every chunk but the active one, and each byte copied was paid for by a
+// byte of garbage.
 type arena struct {
 	chunks  [][]byte    // nil for a free index
 	meta    []chunkMeta // per chunk index
