@@ -169,6 +169,7 @@ func (s *Server) ResetStats() {
 	st.ErrorReplies.Store(0)
 	st.NetInput.Store(0)
 	st.NetOutput.Store(0)
+	st.OutputLimitDisconnections.Store(0)
 	st.errMu.Lock()
 	st.errors = nil
 	st.errMu.Unlock()

@@ -11,8 +11,8 @@ import (
 	"github.com/smallredis/smallredis/internal/resp"
 )
 
-// conn is one client connection. Everything but woken is touched only by
-// the connection's event loop.
+// conn is one client connection. Everything but woken (and what output.go
+// says of out) is touched only by the connection's event loop.
 type conn struct {
 	gc     gnet.Conn
 	client *command.Client
@@ -26,6 +26,8 @@ type conn struct {
 	qbuf    atomic.Int64 // len(pending), for other clients' CLIENT LIST
 	blocked bool
 	woken   atomic.Bool
+
+	out output // replies not yet sent, limits, accounting (output.go)
 }
 
 // Buffers larger than this are dropped after use so one big value does not
@@ -53,11 +55,13 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	c.client = command.NewClient(id, gc.RemoteAddr().String(), gc.LocalAddr().String(), gc.Fd())
 	c.client.Authed = s.cfg.RequirePass() == ""
 	c.client.Kill = func() { _ = gc.Close() }
-	c.client.Send = func(b []byte) { _ = gc.AsyncWrite(b, nil) }
+	c.client.Send = func(b []byte) { c.out.inbox.post(c, b) }
 	c.client.QueryBuf = func() int { return int(c.qbuf.Load()) }
 	c.w.Proto = 2
 	c.parser.MaxBulkLen = s.cfg.ProtoMaxBulkLen()
 	gc.SetContext(c)
+	s.setCheckAt(c)
+	s.account(c)
 	s.mu.Lock()
 	s.conns[id] = c
 	s.mu.Unlock()
@@ -76,18 +80,21 @@ func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
 	if c.client.Monitor {
 		s.st.RemoveClient(c.client)
 	}
+	s.release(c)
 	return gnet.None
 }
 
 // OnTraffic runs every complete command the connection has sent and
-// writes all their replies at once.
+// writes all their replies at once (flush, in output.go). It also runs when
+// the connection is woken: to resume after CLIENT PAUSE or a batch that
+// yielded, or to write output.
 func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 	c := gc.Context().(*conn)
 	data, _ := gc.Next(-1)
 	s.st.Stats.NetInput.Add(int64(len(data)))
 	if c.blocked && !c.woken.Swap(false) {
 		c.pending = append(c.pending, data...)
-		return s.checkQueryBuf(c)
+		return s.flush(c, s.checkQueryBuf(c))
 	}
 	c.blocked = false
 	buf, pooled := data, false
@@ -95,16 +102,7 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 		c.pending = append(c.pending, data...)
 		buf, pooled = c.pending, true
 	}
-	action := s.run(c, buf, pooled)
-	if len(c.w.B) > 0 {
-		s.st.Stats.NetOutput.Add(int64(len(c.w.B)))
-		_, _ = gc.Write(c.w.B)
-		c.w.Reset()
-		if cap(c.w.B) > keepBuf {
-			c.w.B = nil
-		}
-	}
-	return action
+	return s.flush(c, s.run(c, buf, pooled))
 }
 
 // run executes the commands in buf. inPending says buf is c.pending (so
@@ -143,6 +141,9 @@ func (s *Server) run(c *conn, buf []byte, inPending bool) gnet.Action {
 		c.w.Proto = c.client.Proto
 		if c.client.CloseAfterReply || c.client.Killed() {
 			return gnet.Close
+		}
+		if len(c.w.B) >= c.out.checkAt && s.checkOutput(c) {
+			break // over the output limit, or time to let other clients run
 		}
 	}
 	// Keep what was not executed.

@@ -51,6 +51,10 @@ type Server struct {
 	mu     sync.Mutex // guards clients
 	conns  map[int64]*conn
 
+	limits atomic.Pointer[limits] // client-output-buffer-limit
+	waiter writeWaiter
+	mem    clientMemory
+
 	cronStop chan struct{}
 	done     chan struct{}
 }
@@ -72,6 +76,8 @@ func New(cfg *config.Config, log *slog.Logger) *Server {
 		done:     make(chan struct{}),
 	}
 	s.st.Host = s
+	s.loadLimits()
+	cfg.OnChange("client-output-buffer-limit", s.loadLimits)
 	return s
 }
 
@@ -139,6 +145,7 @@ func (s *Server) Run() error {
 	go s.st.Evict.Run(s.cronStop)
 	defer close(s.done)
 	defer close(s.cronStop)
+	defer s.waiter.close()
 	err := gnet.Rotate(s, s.addrs(),
 		gnet.WithMulticore(true),
 		gnet.WithLoadBalancing(gnet.LeastConnections),
@@ -221,6 +228,7 @@ func (s *Server) cron() {
 			continue
 		}
 		s.st.UpdatePeak()
+		s.clientsCron(now, now/1000, ticks%100 == 0)
 		cur := s.st.Stats.Commands.Load()
 		samples[idx%len(samples)] = (cur - last) * int64(time.Second/tick)
 		idx++
