@@ -29,7 +29,10 @@ const (
 	releaseQuiet = 500
 )
 
-// noteFreed records that n bytes of client buffers became garbage.
+// noteFreed records that n bytes of queued output became garbage. Only
+// output queued for a slow socket counts: the buffers every busy client
+// grows and drops would have the cron release memory after each burst of
+// traffic, and a release is a full collection.
 func (s *Server) noteFreed(n int64) {
 	if n > 0 {
 		s.mem.freed.Add(n)

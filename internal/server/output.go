@@ -69,6 +69,7 @@ type output struct {
 	polled    bool  // the fd is in the write waiter's epoll set
 
 	charged int64           // bytes charged with ChargeClients
+	freed   int64           // bytes of queued chunks dropped since account last reported them
 	pub     command.Buffers // what was last published with SetBuffers
 
 	writable atomic.Bool // set by the write waiter before it wakes the connection
@@ -200,6 +201,7 @@ func (s *Server) overLimit(c *conn) bool {
 	}
 	o.closing = true
 	s.st.Stats.OutputLimitDisconnections.Add(1)
+	s.account(c) // the line shows what the client holds now
 	s.log.Warn("Client " + c.client.Info(time.Now()) + " scheduled to be closed ASAP for overcoming of output buffer limits.")
 	return true
 }
@@ -354,6 +356,7 @@ func (o *output) consume(n int) {
 			return
 		}
 		n -= rest
+		o.freed += int64(cap(o.queue[0]))
 		o.held -= int64(cap(o.queue[0]))
 		o.queue[0] = nil
 		o.queue = o.queue[1:]
@@ -400,6 +403,7 @@ func writev(c *conn, v [][]byte) (int, error) {
 // limit gets nothing more, as in Redis).
 func (s *Server) dropOutput(c *conn) {
 	o := &c.out
+	o.freed += o.held
 	o.queue, o.off, o.queued, o.held = nil, 0, 0, 0
 	c.w.B = nil
 	o.inbox.close()
@@ -412,15 +416,16 @@ func (s *Server) account(c *conn) {
 	total := connOverhead + int64(cap(c.w.B)) + int64(cap(c.pending)) + o.held
 	if total != o.charged {
 		s.st.KS.ChargeClients(total - o.charged)
-		if total < o.charged {
-			s.noteFreed(o.charged - total)
-		}
 		o.charged = total
+	}
+	if o.freed > 0 {
+		s.noteFreed(o.freed)
+		o.freed = 0
 	}
 	b := command.Buffers{
 		QueryFree: int64(cap(c.pending) - len(c.pending)),
 		Oll:       int64(len(o.queue)),
-		Omem:      o.queued,
+		Omem:      o.queued + int64(len(c.w.B)), // the batch's replies, when it is cut short
 		Total:     total,
 	}
 	if b != o.pub {
@@ -434,6 +439,6 @@ func (s *Server) release(c *conn) {
 	s.dropOutput(c)
 	s.waiter.forget(c)
 	s.st.KS.ChargeClients(-c.out.charged)
-	s.noteFreed(c.out.charged)
 	c.out.charged = 0
+	s.noteFreed(c.out.freed)
 }
