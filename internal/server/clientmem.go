@@ -25,7 +25,7 @@ const (
 	// without more, the cron returns the memory to the OS: with nothing
 	// else allocating, no collection would run and the process would keep
 	// its peak (a client that took 2 GB of replies) indefinitely.
-	releaseAfter = 64 << 20
+	releaseAfter = 32 << 20
 	releaseQuiet = 500
 )
 

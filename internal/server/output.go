@@ -403,7 +403,7 @@ func writev(c *conn, v [][]byte) (int, error) {
 // limit gets nothing more, as in Redis).
 func (s *Server) dropOutput(c *conn) {
 	o := &c.out
-	o.freed += o.held
+	o.freed += o.held + int64(cap(c.w.B))
 	o.queue, o.off, o.queued, o.held = nil, 0, 0, 0
 	c.w.B = nil
 	o.inbox.close()
