@@ -53,7 +53,8 @@ type Client struct {
 	// Kill closes the connection from any goroutine (set by the server).
 	Kill func()
 	// Send writes bytes to the connection from any goroutine (MONITOR
-	// feed, later pub/sub); set by the server.
+	// feed, later pub/sub), after what it has queued, under its output
+	// limit; set by the server. b must not change afterwards.
 	Send func(b []byte)
 	// QueryBuf reports the unparsed input buffered (CLIENT LIST qbuf).
 	QueryBuf func() int

@@ -212,7 +212,18 @@ func (s *Server) overLimit(c *conn) bool {
 // the batch decided; flush returns the action for gnet.
 func (s *Server) flush(c *conn, action gnet.Action) gnet.Action {
 	o := &c.out
-	o.inbox.drain(c)
+	if o.inbox.n.Load() != 0 {
+		// What other goroutines sent goes after this batch's replies: a
+		// MONITOR feed line after MONITOR's +OK.
+		if len(c.w.B) > 0 {
+			if o.push(c.w.B, true) {
+				c.w.B = nil
+			} else {
+				c.w.Reset()
+			}
+		}
+		o.inbox.drain(c)
+	}
 	if o.closing || (len(c.w.B) > 0 || o.queued > 0) && s.overLimit(c) {
 		s.dropOutput(c)
 		s.account(c)

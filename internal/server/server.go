@@ -11,7 +11,10 @@
 // request) by ~30 % at -P 1 and ~40 % at -P 16. Work that must wait
 // (CLIENT PAUSE, later blocking commands) parks the connection and resumes
 // it through gnet's Wake; other goroutines write to a connection only
-// through AsyncWrite (MONITOR, later pub/sub).
+// through its Client.Send, which hands the bytes to the connection's loop
+// (MONITOR, later pub/sub). Replies reach the socket through the
+// connection's own queue, not gnet's outbound buffer: output.go says why,
+// and how client-output-buffer-limit and client memory accounting work.
 package server
 
 import (
