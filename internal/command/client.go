@@ -201,7 +201,11 @@ func (c *Client) info(now time.Time, self *Ctx) string {
 	b.WriteString(" oll=" + strconv.FormatInt(bufs.Oll, 10))
 	b.WriteString(" omem=" + strconv.FormatInt(bufs.Omem, 10))
 	b.WriteString(" tot-mem=" + strconv.FormatInt(bufs.Total+argv, 10))
-	b.WriteString(" events=r cmd=" + cmd)
+	events := "r"
+	if bufs.Omem > 0 {
+		events = "rw" // waiting for the socket to take its replies
+	}
+	b.WriteString(" events=" + events + " cmd=" + cmd)
 	b.WriteString(" user=default redir=-1")
 	b.WriteString(" resp=" + strconv.Itoa(int(c.proto.Load())))
 	b.WriteString(" lib-name=" + lib + " lib-ver=" + ver)

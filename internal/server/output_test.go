@@ -124,7 +124,7 @@ func TestPendingOutputIsVisibleAndCounted(t *testing.T) {
 		return strings.Contains(line, "cmd=get") && field(t, line, "omem") > 15<<20
 	})
 	omem, tot := field(t, line, "omem"), field(t, line, "tot-mem")
-	if field(t, line, "oll") == 0 || tot < omem {
+	if field(t, line, "oll") == 0 || tot < omem || !strings.Contains(line, " events=rw ") {
 		t.Errorf("greedy client: %s", line)
 	}
 	if n := info(t, r, "memory", "mem_clients_normal"); n < omem {
