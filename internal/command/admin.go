@@ -187,6 +187,7 @@ func (s *Server) ResetStats() {
 	st.AuthDenied.Store(0)
 	st.NetInput.Store(0)
 	st.NetOutput.Store(0)
+	st.OutputLimitDisconnections.Store(0)
 	st.errMu.Lock()
 	st.errors = nil
 	st.errMu.Unlock()

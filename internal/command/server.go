@@ -45,6 +45,13 @@ type Stats struct {
 	NetOutput        atomic.Int64
 	InstantaneousOps atomic.Int64
 
+	// Kept by the network layer: clients closed for client-output-buffer-limit,
+	// and the largest client input and output buffers of the last seconds
+	// (INFO clients client_recent_max_*_buffer).
+	OutputLimitDisconnections atomic.Int64
+	RecentMaxInput            atomic.Int64
+	RecentMaxOutput           atomic.Int64
+
 	errMu  sync.Mutex // guards errors
 	errors map[string]int64
 }

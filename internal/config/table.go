@@ -70,7 +70,7 @@ var directives = []*directive{
 	memory("client-query-buffer-limit", 1<<20, longMax, 1<<30, implemented),
 	memory("proto-max-bulk-len", 1<<20, longMax, 512<<20, implemented),
 	special("client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
-		multiArg, parseOutputBufferLimit, rewriteOutputBufferLimit),
+		implemented|multiArg, parseOutputBufferLimit, rewriteOutputBufferLimit),
 	integer("io-threads", 1, 128, 1, immutable),
 	boolean("io-threads-do-reads", false, immutable),
 	integer("tracking-table-max-keys", 0, longMax, 1000000, 0),

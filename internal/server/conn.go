@@ -11,10 +11,14 @@ import (
 	"github.com/smallredis/smallredis/internal/resp"
 )
 
-// conn is one client connection. Everything but woken is touched only by
-// the connection's event loop (for the TLS port, its goroutine).
+// conn is one client connection. Everything but woken (and what output.go
+// says of out) is touched only by the connection's event loop (for the TLS
+// port, its goroutine).
 type conn struct {
 	gc     transport // a gnet.Conn, or a *tlsConn for the TLS port
+	// sock is the socket output.go writes replies to directly, -1 for a
+	// TLS connection, whose replies must go through its transport.
+	sock int
 	client *command.Client
 	parser resp.Parser
 	w      resp.Writer
@@ -26,6 +30,8 @@ type conn struct {
 	qbuf    atomic.Int64 // len(pending), for other clients' CLIENT LIST
 	blocked bool
 	woken   atomic.Bool
+
+	out output // replies not yet sent, limits, accounting (output.go)
 }
 
 // Buffers larger than this are dropped after use so one big value does not
@@ -43,6 +49,8 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if ka := s.cfg.TCPKeepAlive(); ka > 0 {
 		_ = gc.SetKeepAlivePeriod(ka)
 	}
+	c.sock = gc.Fd()
+	c.client.Send = func(b []byte) { c.out.inbox.post(c, b) }
 	gc.SetContext(c)
 	return nil, gnet.None
 }
@@ -67,15 +75,19 @@ func (s *Server) open(t transport, fd int) (*conn, []byte) {
 	}
 	s.st.Stats.Connections.Add(1)
 	id := s.nextID.Add(1)
-	c := &conn{gc: t}
+	c := &conn{gc: t, sock: -1}
 	c.client = command.NewClient(id, t.RemoteAddr().String(), t.LocalAddr().String(), fd)
 	c.client.Authed = s.cfg.RequirePass() == ""
 	c.client.Local = isLocal(t.RemoteAddr())
 	c.client.Kill = func() { _ = t.Close() }
+	// A TLS connection queues other goroutines' output itself; OnOpen gives
+	// gnet connections the output queue's inbox instead.
 	c.client.Send = func(b []byte) { _ = t.AsyncWrite(b, nil) }
 	c.client.QueryBuf = func() int { return int(c.qbuf.Load()) }
 	c.w.Proto = 2
 	c.parser.MaxBulkLen = s.cfg.ProtoMaxBulkLen()
+	s.setCheckAt(c)
+	s.account(c)
 	s.mu.Lock()
 	s.conns[id] = c
 	s.mu.Unlock()
@@ -98,10 +110,13 @@ func (s *Server) closed(c *conn) {
 	if c.client.Monitor {
 		s.st.RemoveClient(c.client)
 	}
+	s.release(c)
 }
 
 // OnTraffic runs every complete command the connection has sent and
-// writes all their replies at once.
+// writes all their replies at once (flush, in output.go). It also runs when
+// the connection is woken: to resume after CLIENT PAUSE or a batch that
+// yielded, or to write output.
 func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 	c := gc.Context().(*conn)
 	data, _ := gc.Next(-1)
@@ -114,7 +129,7 @@ func (s *Server) traffic(c *conn, data []byte) gnet.Action {
 	s.st.Stats.NetInput.Add(int64(len(data)))
 	if c.blocked && !c.woken.Swap(false) {
 		c.pending = append(c.pending, data...)
-		return s.checkQueryBuf(c)
+		return s.flush(c, s.checkQueryBuf(c))
 	}
 	c.blocked = false
 	buf, pooled := data, false
@@ -122,16 +137,7 @@ func (s *Server) traffic(c *conn, data []byte) gnet.Action {
 		c.pending = append(c.pending, data...)
 		buf, pooled = c.pending, true
 	}
-	action := s.run(c, buf, pooled)
-	if len(c.w.B) > 0 {
-		s.st.Stats.NetOutput.Add(int64(len(c.w.B)))
-		_, _ = c.gc.Write(c.w.B)
-		c.w.Reset()
-		if cap(c.w.B) > keepBuf {
-			c.w.B = nil
-		}
-	}
-	return action
+	return s.flush(c, s.run(c, buf, pooled))
 }
 
 // run executes the commands in buf. inPending says buf is c.pending (so
@@ -170,6 +176,9 @@ func (s *Server) run(c *conn, buf []byte, inPending bool) gnet.Action {
 		c.w.Proto = c.client.Proto
 		if c.client.CloseAfterReply || c.client.Killed() {
 			return gnet.Close
+		}
+		if len(c.w.B) >= c.out.checkAt && s.checkOutput(c) {
+			break // over the output limit, or time to let other clients run
 		}
 	}
 	// Keep what was not executed.

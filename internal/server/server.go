@@ -11,11 +11,15 @@
 // request) by ~30 % at -P 1 and ~40 % at -P 16. Work that must wait
 // (CLIENT PAUSE, later blocking commands) parks the connection and resumes
 // it through gnet's Wake; other goroutines write to a connection only
-// through AsyncWrite (MONITOR, later pub/sub).
+// through its Client.Send, which hands the bytes to the connection's loop
+// (MONITOR, later pub/sub). Replies reach the socket through the
+// connection's own queue, not gnet's outbound buffer: output.go says why,
+// and how client-output-buffer-limit and client memory accounting work.
 //
 // The TLS port (tls-port) is the exception: gnet cannot carry TLS, so it is
 // served by a goroutine per connection on crypto/tls (tls.go), running the
-// same connection code through the small transport interface.
+// same connection code through the small transport interface; its replies
+// are written through the TLS connection, which blocks its own goroutine.
 package server
 
 import (
@@ -59,6 +63,10 @@ type Server struct {
 	tls    *tlsListener  // nil without tls-port
 	stopCh chan struct{} // closed by Shutdown
 
+	limits atomic.Pointer[limits] // client-output-buffer-limit
+	waiter writeWaiter
+	mem    clientMemory
+
 	cronStop chan struct{}
 	done     chan struct{}
 }
@@ -82,6 +90,8 @@ func New(cfg *config.Config, log *slog.Logger) *Server {
 	}
 	s.st.Host = s
 	s.st.Log = log
+	s.loadLimits()
+	cfg.OnChange("client-output-buffer-limit", s.loadLimits)
 	return s
 }
 
@@ -161,6 +171,7 @@ func (s *Server) Run() error {
 	go s.st.Evict.Run(s.cronStop)
 	defer close(s.done)
 	defer close(s.cronStop)
+	defer s.waiter.close()
 	if s.tls != nil {
 		defer s.tls.stop()
 		s.tls.serve()
@@ -257,6 +268,7 @@ func (s *Server) cron() {
 			continue
 		}
 		s.st.UpdatePeak()
+		s.clientsCron(now, now/1000, ticks%100 == 0)
 		cur := s.st.Stats.Commands.Load()
 		samples[idx%len(samples)] = (cur - last) * int64(time.Second/tick)
 		idx++
