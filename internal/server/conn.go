@@ -15,10 +15,10 @@ import (
 // says of out) is touched only by the connection's event loop (for the TLS
 // port, its goroutine).
 type conn struct {
-	gc     transport // a gnet.Conn, or a *tlsConn for the TLS port
+	gc transport // a gnet.Conn, or a *tlsConn for the TLS port
 	// sock is the socket output.go writes replies to directly, -1 for a
 	// TLS connection, whose replies must go through its transport.
-	sock int
+	sock   int
 	client *command.Client
 	parser resp.Parser
 	w      resp.Writer
