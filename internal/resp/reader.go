@@ -124,7 +124,7 @@ type Parser struct {
 const (
 	keepOwn  = 64 * 1024
 	keepLine = 4 * 1024
-	keepArgs = 4 * 1024
+	keepArgs = 16 * 1024 // a 64 KB read holds at most ~11 k arguments
 )
 
 // Parse consumes bytes from the front of buf. When they complete a command
@@ -406,7 +406,6 @@ func (p *Parser) flush() {
 		p.own = append(p.own, a...)
 	}
 	p.kept += len(p.args)
-	clear(p.args)
 	p.args = p.args[:0]
 }
 
@@ -445,14 +444,15 @@ func (p *Parser) Buffered() int { return p.held }
 // release drops the previous request's memory before the next one: the
 // references to its arguments, and buffers only a huge request needed.
 func (p *Parser) release() {
-	clear(p.args)
+	// Stale entries of args alias callers' buffers, which outlive the
+	// parser's use of them anyway; entries of cmd may hold big bulks or
+	// an own that is being dropped, so cmd is dropped with them.
 	p.args = p.args[:0]
 	if cap(p.args) > keepArgs {
 		p.args = nil
 	}
-	clear(p.cmd)
 	p.cmd = p.cmd[:0]
-	if cap(p.cmd) > keepArgs {
+	if cap(p.cmd) > keepArgs || len(p.bigs) > 0 || cap(p.own) > keepOwn {
 		p.cmd = nil
 	}
 	clear(p.bigs)
