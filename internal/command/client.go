@@ -57,6 +57,10 @@ type Client struct {
 	Send func(b []byte)
 	// QueryBuf reports the unparsed input buffered (CLIENT LIST qbuf).
 	QueryBuf func() int
+	// ArgOwned reports whether an argument of the running command is a
+	// buffer of its own that may be kept instead of copied (a large value
+	// received across reads); set by the server, nil means never.
+	ArgOwned func(arg []byte) bool
 }
 
 // NewClient makes a client with Redis's defaults (RESP2, db 0).

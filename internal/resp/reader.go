@@ -437,6 +437,18 @@ func (p *Parser) fail(err error) ([][]byte, int, error) {
 	return nil, 0, err
 }
 
+// Owned reports whether arg, an argument of the command Parse last
+// returned, is a big bulk received into a buffer of its own, which the
+// parser never touches again: the caller may keep it rather than copy it.
+func (p *Parser) Owned(arg []byte) bool {
+	for _, b := range p.bigs {
+		if len(arg) > 0 && len(b) == len(arg) && &b[0] == &arg[0] {
+			return true
+		}
+	}
+	return false
+}
+
 // Buffered is how many input bytes of an unfinished request the parser
 // holds: with the caller's unparsed input, the client's query buffer.
 func (p *Parser) Buffered() int { return p.held }

@@ -63,6 +63,7 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	c.client.Kill = func() { _ = gc.Close() }
 	c.client.Send = func(b []byte) { _ = gc.AsyncWrite(b, nil) }
 	c.client.QueryBuf = func() int { return int(c.qbuf.Load()) }
+	c.client.ArgOwned = c.parser.Owned
 	c.w.Proto = 2
 	c.parser.MaxBulkLen = s.cfg.ProtoMaxBulkLen()
 	gc.SetContext(c)
