@@ -62,6 +62,10 @@ type Client struct {
 	Send func(b []byte)
 	// QueryBuf reports the unparsed input buffered (CLIENT LIST qbuf).
 	QueryBuf func() int
+	// ArgOwned reports whether an argument of the running command is a
+	// buffer of its own that may be kept instead of copied (a large value
+	// received across reads); set by the server, nil means never.
+	ArgOwned func(arg []byte) bool
 
 	bufs struct{ qfree, oll, omem, tot atomic.Int64 } // published by the server: CLIENT LIST
 }

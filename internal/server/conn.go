@@ -14,20 +14,28 @@ import (
 // conn is one client connection. Everything but woken (and what output.go
 // says of out) is touched only by the connection's event loop (for the TLS
 // port, its goroutine).
+//
+// Input path: gnet's inbound buffer (gc.Next) is valid only during
+// OnTraffic, so the commands in it are parsed and run there, their
+// arguments aliasing it. A request the buffer ends in the middle of is
+// kept by the parser, which copies what it needs once and continues from
+// there on the next read: nothing is re-parsed or re-copied per read.
 type conn struct {
 	gc transport // a gnet.Conn, or a *tlsConn for the TLS port
 	// sock is the socket output.go writes replies to directly, -1 for a
 	// TLS connection, whose replies must go through its transport.
 	sock   int
 	client *command.Client
-	parser resp.Parser
+	parser resp.Parser // holds a partial request between reads
 	w      resp.Writer
 	ctx    command.Ctx
 
-	// pending holds input not yet executed: a partial command, or the
-	// rest of a batch while the connection waits (CLIENT PAUSE).
+	// While the connection waits (CLIENT PAUSE), held is the parsed command
+	// that must wait, detached from the read buffer, and pending the input
+	// after it, not yet parsed.
+	held    [][]byte
 	pending []byte
-	qbuf    atomic.Int64 // len(pending), for other clients' CLIENT LIST
+	qbuf    atomic.Int64 // len(pending) + parser.Buffered(), for CLIENT LIST
 	blocked bool
 	woken   atomic.Bool
 
@@ -84,6 +92,7 @@ func (s *Server) open(t transport, fd int) (*conn, []byte) {
 	// gnet connections the output queue's inbox instead.
 	c.client.Send = func(b []byte) { _ = t.AsyncWrite(b, nil) }
 	c.client.QueryBuf = func() int { return int(c.qbuf.Load()) }
+	c.client.ArgOwned = c.parser.Owned
 	c.w.Proto = 2
 	c.parser.MaxBulkLen = s.cfg.ProtoMaxBulkLen()
 	s.setCheckAt(c)
@@ -140,31 +149,45 @@ func (s *Server) traffic(c *conn, data []byte) gnet.Action {
 	return s.flush(c, s.run(c, buf, pooled))
 }
 
-// run executes the commands in buf. inPending says buf is c.pending (so
-// what is left is moved to its front rather than copied in).
+// run executes the held command, if any, then the commands in buf.
+// inPending says buf is c.pending (so what is left is moved to its front
+// rather than copied in).
 func (s *Server) run(c *conn, buf []byte, inPending bool) gnet.Action {
 	c.parser.MaxBulkLen = s.cfg.ProtoMaxBulkLen()
-	for len(buf) > 0 {
-		args, n, err := c.parser.Parse(buf)
-		if err != nil {
-			c.w.Error(err.Error())
-			s.log.Debug("protocol error", "client", c.client.Addr, "err", err)
-			return gnet.Close
-		}
-		if n == 0 {
-			break // a partial command: wait for the rest
-		}
-		if len(args) == 0 {
+	args, detached := c.held, c.held != nil
+	c.held = nil
+	for {
+		if args == nil {
+			if len(buf) == 0 {
+				break
+			}
+			// Redis's limits before AUTH; AUTH lifts them for what follows.
+			c.parser.AuthRequired = !c.client.Authed && s.cfg.RequirePass() != ""
+			var n int
+			var err error
+			args, n, err = c.parser.Parse(buf)
+			if err != nil {
+				c.w.Error(err.Error())
+				s.log.Debug("protocol error", "client", c.client.Addr, "err", err)
+				return gnet.Close
+			}
 			buf = buf[n:]
-			continue
+			if len(args) == 0 {
+				break // buf ended inside a request: the parser keeps it
+			}
+			detached = false
 		}
 		if c.client.Monitor && !isMonitorSafe(args[0]) {
 			// A MONITOR connection only streams; as in Redis, its input
 			// is ignored except QUIT and RESET.
-			buf = buf[n:]
+			args = nil
 			continue
 		}
 		if wait := s.st.Exec(c.client, &c.ctx, args, &c.w); wait > 0 {
+			if !detached {
+				resp.Detach(args) // it runs after this read's buffer is gone
+			}
+			c.held = args
 			c.blocked = true
 			time.AfterFunc(wait, func() {
 				c.woken.Store(true)
@@ -172,7 +195,7 @@ func (s *Server) run(c *conn, buf []byte, inPending bool) gnet.Action {
 			})
 			break
 		}
-		buf = buf[n:]
+		args = nil
 		c.w.Proto = c.client.Proto
 		if c.client.CloseAfterReply || c.client.Killed() {
 			return gnet.Close
@@ -181,7 +204,7 @@ func (s *Server) run(c *conn, buf []byte, inPending bool) gnet.Action {
 			break // over the output limit, or time to let other clients run
 		}
 	}
-	// Keep what was not executed.
+	// Keep what was not parsed (the connection is waiting).
 	if inPending {
 		c.pending = c.pending[:copy(c.pending, buf)]
 	} else {
@@ -193,12 +216,14 @@ func (s *Server) run(c *conn, buf []byte, inPending bool) gnet.Action {
 	return s.checkQueryBuf(c)
 }
 
-// checkQueryBuf enforces client-query-buffer-limit on unexecuted input.
+// checkQueryBuf enforces client-query-buffer-limit on unexecuted input:
+// the unparsed input and the partial request the parser holds.
 func (s *Server) checkQueryBuf(c *conn) gnet.Action {
-	c.qbuf.Store(int64(len(c.pending)))
-	if int64(len(c.pending)) > s.cfg.QueryBufferLimit() {
+	qbuf := int64(len(c.pending) + c.parser.Buffered())
+	c.qbuf.Store(qbuf)
+	if qbuf > s.cfg.QueryBufferLimit() {
 		s.log.Warn("closing client that reached the query buffer limit",
-			"client", c.client.Addr, "qbuf", len(c.pending))
+			"client", c.client.Addr, "qbuf", qbuf)
 		return gnet.Close
 	}
 	return gnet.None
