@@ -122,7 +122,9 @@ func (s *Server) addrs() []string {
 	return out
 }
 
-// canListen probes whether address can be bound right now.
+// canListen probes whether address can be bound right now. The probe
+// binds with SO_REUSEADDR (Go's default) and never accepts, so it leaves
+// nothing in TIME_WAIT and does not delay the real listener.
 func canListen(network, address string) bool {
 	l, err := net.Listen(network, address)
 	if err != nil {
@@ -142,6 +144,11 @@ func (s *Server) Run() error {
 	err := gnet.Rotate(s, s.addrs(),
 		gnet.WithMulticore(true),
 		gnet.WithLoadBalancing(gnet.LeastConnections),
+		// SO_REUSEADDR, as Redis: a restart binds at once although the
+		// connections the last run closed hold the port in TIME_WAIT.
+		// Not SO_REUSEPORT: a second server on the port must fail to
+		// bind, not silently share it.
+		gnet.WithReuseAddr(true),
 		gnet.WithReusePort(false),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithLogger(gnetLogger{s.log}),
