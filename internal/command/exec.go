@@ -1,6 +1,8 @@
 package command
 
 import (
+	"fmt"
+	rtdebug "runtime/debug"
 	"strings"
 	"time"
 
@@ -18,6 +20,7 @@ func (s *Server) Exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 	}
 	start := len(w.B)
 	*ctx = Ctx{Args: args, W: w, C: c, S: s, Now: store.NowMs()}
+	defer s.recoverCommand(ctx, start)
 	spec := s.Table.Lookup(args[0])
 	if spec == nil {
 		ctx.Cmd = &unknownSpec
@@ -78,6 +81,29 @@ func (s *Server) Exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 		c.ReplyMode = ReplySkip
 	}
 	return 0
+}
+
+// recoverCommand is the last line of defence against a bug in a command:
+// a panic is logged with the command and its stack, counted (Stats.Panics
+// and INFO errorstats), answered with an error instead of whatever part of
+// a reply was written, and the connection is closed, since its state may
+// be half-updated; every other client is unaffected. The store releases its
+// locks on the way out (its callbacks unlock by defer). Redis would crash
+// instead.
+func (s *Server) recoverCommand(ctx *Ctx, start int) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	s.Stats.Panics.Add(1)
+	if ctx.Cmd == nil {
+		ctx.Cmd = &unknownSpec
+	}
+	s.logger().Error("recovered a panic in a command; closing its connection",
+		"command", ctx.Cmd.Name, "client", ctx.C.Addr, "id", ctx.C.ID, "panic", fmt.Sprint(r), "stack", string(rtdebug.Stack()))
+	ctx.W.B = ctx.W.B[:start]
+	ctx.Err("ERR internal error while executing '" + ctx.Cmd.Name + "' (the server logged it)")
+	ctx.C.CloseAfterReply = true
 }
 
 // incoming is how many bytes a command may add to the keyspace, which

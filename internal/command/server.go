@@ -3,6 +3,7 @@ package command
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,6 +43,8 @@ type Stats struct {
 	NetInput         atomic.Int64
 	NetOutput        atomic.Int64
 	InstantaneousOps atomic.Int64
+	// Panics counts panics recovered in commands (see recoverCommand).
+	Panics atomic.Int64
 
 	errMu  sync.Mutex // guards errors
 	errors map[string]int64
@@ -68,6 +71,9 @@ type Server struct {
 	Stats Stats
 	Start time.Time
 	RunID string
+	// Log receives what commands have to report (recovered panics); nil
+	// means slog.Default.
+	Log *slog.Logger
 
 	// ActiveExpire enables the background expiry cycle (DEBUG
 	// SET-ACTIVE-EXPIRE).
@@ -96,6 +102,13 @@ func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
 	}
 	s.ActiveExpire.Store(true)
 	return s
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
 }
 
 // EvictedKeys is INFO stats evicted_keys.

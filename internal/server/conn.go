@@ -1,6 +1,8 @@
 package server
 
 import (
+	"fmt"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -82,6 +84,7 @@ func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
 // OnTraffic runs every complete command the connection has sent and
 // writes all their replies at once.
 func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
+	defer s.recoverTraffic(gc)
 	c := gc.Context().(*conn)
 	data, _ := gc.Next(-1)
 	s.st.Stats.NetInput.Add(int64(len(data)))
@@ -105,6 +108,18 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 		}
 	}
 	return action
+}
+
+// recoverTraffic is the last resort behind Exec's own recovery: a panic
+// elsewhere in the connection's input path closes that connection instead
+// of the whole server.
+func (s *Server) recoverTraffic(gc gnet.Conn) {
+	if r := recover(); r != nil {
+		s.st.Stats.Panics.Add(1)
+		s.log.Error("recovered a panic in a connection's event handler; closing it",
+			"client", gc.RemoteAddr().String(), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		_ = gc.Close()
+	}
 }
 
 // run executes the commands in buf. inPending says buf is c.pending (so

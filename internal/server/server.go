@@ -72,6 +72,7 @@ func New(cfg *config.Config, log *slog.Logger) *Server {
 		done:     make(chan struct{}),
 	}
 	s.st.Host = s
+	s.st.Log = log
 	return s
 }
 
