@@ -5,7 +5,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -75,9 +74,7 @@ func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
 	s.mu.Lock()
 	delete(s.conns, c.client.ID)
 	s.mu.Unlock()
-	if c.client.Monitor {
-		s.st.RemoveClient(c.client)
-	}
+	s.st.RemoveClient(c.client)
 	return gnet.None
 }
 
@@ -148,7 +145,7 @@ func (s *Server) run(c *conn, buf []byte, inPending bool) gnet.Action {
 		}
 		if wait := s.st.Exec(c.client, &c.ctx, args, &c.w); wait > 0 {
 			c.blocked = true
-			time.AfterFunc(wait, func() {
+			s.st.WhenUnpaused(c.client, func() {
 				c.woken.Store(true)
 				_ = c.gc.Wake(nil)
 			})
