@@ -207,13 +207,18 @@ func (s *Server) Clients() []*command.Client {
 // instantaneous ops/sec, idle timeouts. Active expiry gets Redis's share
 // of the CPU (25 %) but in 2.5 ms slices every 10 ms rather than 25 ms
 // every 100 ms: on two cores one long burst delays connections' event
-// loops by as much.
+// loops by as much. While no key has a TTL the cron wakes only every
+// 100 ms, and it reads the clock directly rather than through
+// store.NowMs, whose millisecond ticker would otherwise never stop: an
+// idle server costs next to no CPU.
 func (s *Server) cron() {
 	const tick, expiryTick = 100 * time.Millisecond, 10 * time.Millisecond
-	t := time.NewTicker(expiryTick)
+	t := time.NewTicker(tick)
 	defer t.Stop()
+	fast := false
 	var samples [16]int64
-	var idx, ticks int
+	var idx int
+	next := time.Now().Add(tick)
 	last := s.st.Stats.Commands.Load()
 	for {
 		select {
@@ -221,12 +226,25 @@ func (s *Server) cron() {
 			return
 		case <-t.C:
 		}
-		now := store.NowMs()
-		if s.st.ActiveExpire.Load() {
+		wall := time.Now()
+		now := wall.UnixMilli()
+		expiring := s.st.ActiveExpire.Load() && s.st.KS.HasExpires()
+		if expiring {
 			s.st.KS.ActiveExpireCycle(now, expiryTick/4)
 		}
-		if ticks++; ticks%int(tick/expiryTick) != 0 {
+		if expiring != fast {
+			fast = expiring
+			if fast {
+				t.Reset(expiryTick)
+			} else {
+				t.Reset(tick)
+			}
+		}
+		if wall.Before(next.Add(-expiryTick / 2)) {
 			continue
+		}
+		if next = next.Add(tick); next.Before(wall) {
+			next = wall.Add(tick) // fell behind: do not catch up in a burst
 		}
 		s.st.UpdatePeak()
 		cur := s.st.Stats.Commands.Load()

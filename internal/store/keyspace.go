@@ -102,6 +102,20 @@ func (ks *Keyspace) FlushAll() {
 // MemoryStats reports the arena as allocated. It is one atomic load.
 func (ks *Keyspace) UsedMemory() int64 { return ks.used.Load() }
 
+// HasExpires reports whether any database holds a key with a TTL (expired
+// ones not yet reclaimed included): when none does, active expiry has
+// nothing to do.
+func (ks *Keyspace) HasExpires() bool {
+	for _, db := range *ks.dbs.Load() {
+		for i := range db.shards {
+			if db.shards[i].nexp.Load() > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // ExpiredKeys counts keys deleted because they expired, lazily or actively.
 func (ks *Keyspace) ExpiredKeys() int64 { return ks.expired.Load() }
 
