@@ -60,11 +60,12 @@ load:
 	@echo "==> [5/6] load tests at full size (no -race): go test -run 'MillionKeys' ./internal/command"
 	$(GO) test -count=1 -run 'MillionKeys' ./internal/command
 
-## fuzz: short fuzz run of the RESP parser
+## fuzz: short fuzz runs of the RESP parser and of every command (FUZZTIME each)
 fuzz:
 	@echo
-	@echo "==> [6/6] fuzz: FuzzParse for $(FUZZTIME) (./internal/resp)"
+	@echo "==> [6/6] fuzz: FuzzParse (./internal/resp) and FuzzCommands (./internal/command), $(FUZZTIME) each"
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/resp
+	$(GO) test -run '^$$' -fuzz '^FuzzCommands$$' -fuzztime $(FUZZTIME) ./internal/command
 
 ## build: static, stripped binary in bin/smallredis
 build:
