@@ -11,9 +11,9 @@ import (
 )
 
 // Exec runs one command for client c, appending its reply to w. It returns
-// a non-zero duration when the command could not run yet (CLIENT PAUSE):
-// the caller keeps the command and retries it after that long, writing
-// nothing now.
+// a non-zero duration (at most how long it may wait) when the command could
+// not run yet (CLIENT PAUSE): nothing is written, and the caller keeps the
+// command and retries it once the function it gives WhenUnpaused is called.
 func (s *Server) Exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.Duration {
 	if len(args) == 0 {
 		return 0
