@@ -17,8 +17,10 @@ package server
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -138,8 +140,8 @@ func canListen(network, address string) bool {
 // Run listens and serves until Shutdown. It returns nil after a graceful
 // shutdown.
 func (s *Server) Run() error {
-	go s.cron()
-	go s.st.Evict.Run(s.cronStop)
+	go s.keepRunning("cron", s.cron)
+	go s.keepRunning("background evictor", func() { s.st.Evict.Run(s.cronStop) })
 	defer close(s.done)
 	defer close(s.cronStop)
 	err := gnet.Rotate(s, s.addrs(),
@@ -160,6 +162,37 @@ func (s *Server) Run() error {
 		return nil
 	}
 	return err
+}
+
+// keepRunning runs a background task, and runs it again if it panics
+// (after logging it with its stack), so a bug in one cycle of active
+// expiry or eviction does not take the server down. It returns when fn
+// returns normally.
+func (s *Server) keepRunning(name string, fn func()) {
+	for {
+		if !s.recovered(name, fn) {
+			return
+		}
+		select {
+		case <-s.cronStop:
+			return
+		case <-time.After(100 * time.Millisecond): // no hot loop if it panics every time
+		}
+	}
+}
+
+// recovered runs fn and reports whether it panicked.
+func (s *Server) recovered(name string, fn func()) (panicked bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			panicked = true
+			s.st.Stats.Panics.Add(1)
+			s.log.Error("recovered a panic in a background task; restarting it",
+				"task", name, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+	}()
+	fn()
+	return false
 }
 
 // OnBoot records the engine so Shutdown can stop it.
