@@ -65,11 +65,12 @@ load:
 	$(GO) test -count=1 -timeout 5m -run 'MillionKeys' ./internal/command
 	$(GO) test -count=1 -timeout 5m -run '$(MEMORY_TESTS)' $(MEMORY_PKGS)
 
-## fuzz: short fuzz run of the RESP parser
+## fuzz: short fuzz runs of the RESP parser and of every command (FUZZTIME each)
 fuzz:
 	@echo
-	@echo "==> [6/6] fuzz: FuzzParse for $(FUZZTIME) (./internal/resp)"
+	@echo "==> [6/6] fuzz: FuzzParse (./internal/resp) and FuzzCommands (./internal/command), $(FUZZTIME) each"
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/resp
+	$(GO) test -run '^$$' -fuzz '^FuzzCommands$$' -fuzztime $(FUZZTIME) ./internal/command
 
 ## build: static, stripped binary in bin/smallredis
 build:

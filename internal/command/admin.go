@@ -295,8 +295,12 @@ func debug(ctx *Ctx) {
 		}
 		ctx.S.ActiveExpire.Store(v != 0)
 		ctx.W.OK()
+	case sub == "panic" && len(ctx.Args) == 2:
+		// Redis crashes here; we exercise the recovery in Exec instead.
+		panic("DEBUG PANIC")
 	case sub == "help":
 		writeHelp(ctx, "DEBUG", []string{
+			"PANIC", "    Panic inside the command: the server logs it, answers an error and closes the connection.",
 			"SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
 			"SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not accessed.",
 		})

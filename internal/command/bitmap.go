@@ -27,8 +27,9 @@ var (
 )
 
 // parseBitOffset parses a bit offset as Redis's getBitOffsetFromArgument:
-// a non-negative integer whose byte lies within proto-max-bulk-len. With
-// width > 0 (BITFIELD), "#N" means N*width.
+// a non-negative integer whose byte lies within proto-max-bulk-len (and,
+// unlike Redis, within the memory a string can have: see
+// checkStringLength). With width > 0 (BITFIELD), "#N" means N*width.
 func parseBitOffset(ctx *Ctx, arg []byte, width int) (uint64, bool) {
 	hash := width > 0 && len(arg) > 0 && arg[0] == '#'
 	if hash {
@@ -38,7 +39,7 @@ func parseBitOffset(ctx *Ctx, arg []byte, width int) (uint64, bool) {
 	if hash {
 		off *= int64(width) // wraps like Redis's C arithmetic
 	}
-	if !ok || off < 0 || off>>3 >= ctx.S.Cfg.ProtoMaxBulkLen() {
+	if !ok || off < 0 || off>>3 >= min(ctx.S.Cfg.ProtoMaxBulkLen(), memCeiling()) {
 		ctx.Err(ErrBitOffset)
 		return 0, false
 	}

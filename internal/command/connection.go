@@ -2,6 +2,7 @@ package command
 
 import (
 	"crypto/subtle"
+	"math"
 	"strings"
 	"time"
 )
@@ -435,8 +436,12 @@ const skipNext = -1
 // clientPause: CLIENT PAUSE timeout [WRITE|ALL]
 func clientPause(ctx *Ctx) {
 	ms, ok := parseInt(ctx.Args[2])
-	if !ok || ms < 0 {
+	if !ok {
 		ctx.Err(ErrTimeout)
+		return
+	}
+	if ms < 0 {
+		ctx.Err("ERR timeout is negative")
 		return
 	}
 	write := false
@@ -453,23 +458,19 @@ func clientPause(ctx *Ctx) {
 		ctx.Err(ErrSyntax)
 		return
 	}
-	p := &ctx.S.pause
-	until := time.Now().Add(time.Duration(ms) * time.Millisecond).UnixNano()
-	// As Redis: a pause never shortens an earlier one; ALL wins over WRITE.
-	if cur := p.until.Load(); cur > until && time.Now().UnixNano() < cur {
-		until = cur
+	// Redis adds the timeout to its clock in ms; an end past int64 is out
+	// of range (Redis 7.0 let it wrap into the past and did not pause).
+	now := time.Now().UnixMilli()
+	if ms > math.MaxInt64-now {
+		ctx.Err("ERR timeout is out of range")
+		return
 	}
-	if !write || p.until.Load() == 0 || time.Now().UnixNano() >= p.until.Load() {
-		p.writeOnl.Store(write)
-	} else if !write {
-		p.writeOnl.Store(false)
-	}
-	p.until.Store(until)
+	ctx.S.pause.pause(now+ms, write)
 	ctx.W.OK()
 }
 
 func clientUnpause(ctx *Ctx) {
-	ctx.S.pause.until.Store(0)
+	ctx.S.pause.unpause()
 	ctx.W.OK()
 }
 

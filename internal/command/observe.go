@@ -1,6 +1,7 @@
 package command
 
 import (
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -74,8 +75,12 @@ func (m *monitors) add(c *Client) {
 	m.mu.Unlock()
 }
 
-// Remove drops a client from the MONITOR list when it disconnects.
+// RemoveClient forgets a client that disconnected: its MONITOR stream and
+// any CLIENT PAUSE wake-up it registered.
 func (s *Server) RemoveClient(c *Client) {
+	s.pause.mu.Lock()
+	delete(s.pause.waiters, c)
+	s.pause.mu.Unlock()
 	m := &s.monitors
 	m.mu.Lock()
 	for i, x := range m.l {
@@ -146,19 +151,30 @@ func appendRepr(b, s []byte) []byte {
 	return append(b, '"')
 }
 
-// pauseState implements CLIENT PAUSE / UNPAUSE.
+// pauseState implements CLIENT PAUSE / UNPAUSE. A command that must wait
+// is parked by its connection (Exec returns non-zero) and woken by the
+// function it registered with WhenUnpaused: on UNPAUSE, or by one timer
+// when the pause ends. Nothing polls, so paused clients cost no CPU.
 type pauseState struct {
-	until    atomic.Int64 // unix nanoseconds; 0 = not paused
+	until    atomic.Int64 // unix ms; 0 = not paused
 	writeOnl atomic.Bool  // WRITE mode: only writes wait
+
+	mu      sync.Mutex // guards waiters, timer and the writes of until/writeOnl
+	waiters map[*Client]func()
+	timer   *time.Timer
 }
 
-// blocks reports how long a command must wait because of CLIENT PAUSE.
+// maxWait is the longest time.Duration in whole milliseconds.
+const maxWait = time.Duration(math.MaxInt64/int64(time.Millisecond)) * time.Millisecond
+
+// blocks reports how long (at most) a command must wait because of CLIENT
+// PAUSE; 0 means it runs now.
 func (p *pauseState) blocks(s *Spec) time.Duration {
 	until := p.until.Load()
 	if until == 0 {
 		return 0
 	}
-	left := time.Duration(until - time.Now().UnixNano())
+	left := until - time.Now().UnixMilli()
 	if left <= 0 {
 		return 0
 	}
@@ -169,8 +185,78 @@ func (p *pauseState) blocks(s *Spec) time.Duration {
 	if p.writeOnl.Load() && s.Flags&(Write|MayReplicate) == 0 {
 		return 0
 	}
-	if left > 10*time.Millisecond {
-		left = 10 * time.Millisecond // re-check soon: UNPAUSE may come first
+	return min(time.Duration(left), maxWait/time.Millisecond) * time.Millisecond
+}
+
+// pause pauses clients until unix ms until (in WRITE mode or not). As
+// Redis: a pause never shortens an earlier one; ALL wins over WRITE.
+func (p *pauseState) pause(until int64, write bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now().UnixMilli()
+	cur := p.until.Load()
+	active := cur != 0 && now < cur
+	if active && cur > until {
+		until = cur
 	}
-	return left
+	if !active || !write {
+		p.writeOnl.Store(write)
+	}
+	p.until.Store(until)
+	d := min(time.Duration(until-now), maxWait/time.Millisecond) * time.Millisecond
+	if p.timer == nil {
+		p.timer = time.AfterFunc(d, p.expire)
+	} else {
+		p.timer.Reset(d)
+	}
+}
+
+// unpause lifts the pause and wakes every waiter.
+func (p *pauseState) unpause() {
+	p.mu.Lock()
+	p.until.Store(0)
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+	p.mu.Unlock()
+	p.wakeAll()
+}
+
+// expire runs when the pause's time is up; a waiter woken early (the pause
+// was extended meanwhile) just parks again.
+func (p *pauseState) expire() { p.wakeAll() }
+
+func (p *pauseState) wakeAll() {
+	p.mu.Lock()
+	w := p.waiters
+	p.waiters = nil
+	p.mu.Unlock()
+	for _, wake := range w {
+		wake()
+	}
+}
+
+// WhenUnpaused registers wake to be called once when the pause that made
+// c's command wait ends (at once if it already has). A later registration
+// for the same client replaces an earlier one.
+func (s *Server) WhenUnpaused(c *Client, wake func()) {
+	p := &s.pause
+	p.mu.Lock()
+	if until := p.until.Load(); until == 0 || time.Now().UnixMilli() >= until {
+		p.mu.Unlock()
+		wake()
+		return
+	}
+	if p.waiters == nil {
+		p.waiters = map[*Client]func(){}
+	}
+	p.waiters[c] = wake
+	p.mu.Unlock()
+}
+
+// PausedClients is how many clients wait for CLIENT PAUSE to end.
+func (s *Server) PausedClients() int {
+	s.pause.mu.Lock()
+	defer s.pause.mu.Unlock()
+	return len(s.pause.waiters)
 }

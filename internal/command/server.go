@@ -44,6 +44,8 @@ type Stats struct {
 	NetInput         atomic.Int64
 	NetOutput        atomic.Int64
 	InstantaneousOps atomic.Int64
+	// Panics counts panics recovered in commands (see recoverCommand).
+	Panics atomic.Int64
 
 	// Kept by the network layer: clients closed for client-output-buffer-limit,
 	// and the largest client input and output buffers of the last seconds
@@ -77,8 +79,8 @@ type Server struct {
 	Stats Stats
 	Start time.Time
 	RunID string
-	// Log is the server's logger (failed authentications); NewServer
-	// sets slog.Default().
+	// Log is the server's logger (failed authentications, recovered
+	// panics); nil means slog.Default.
 	Log *slog.Logger
 
 	// ActiveExpire enables the background expiry cycle (DEBUG
@@ -110,6 +112,13 @@ func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
 	}
 	s.ActiveExpire.Store(true)
 	return s
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
 }
 
 // EvictedKeys is INFO stats evicted_keys.

@@ -509,8 +509,7 @@ func appendCmd(ctx *Ctx) {
 			return
 		}
 		n := len(e.Str())
-		if int64(n)+int64(len(add)) > ctx.S.Cfg.ProtoMaxBulkLen() {
-			ctx.Err(ErrStringTooLong)
+		if !ctx.checkStringLength(int64(n), int64(len(add))) {
 			return
 		}
 		v := e.MutableStr(n + len(add))
@@ -608,8 +607,7 @@ func setrange(ctx *Ctx) {
 			ctx.W.Int(int64(len(e.Str())))
 			return
 		}
-		if off > ctx.S.Cfg.ProtoMaxBulkLen()-int64(len(val)) {
-			ctx.Err(ErrStringTooLong)
+		if !ctx.checkStringLength(off, int64(len(val))) {
 			return
 		}
 		v := e.MutableStr(int(off) + len(val))

@@ -1,9 +1,10 @@
 package server
 
 import (
+	"fmt"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -116,9 +117,7 @@ func (s *Server) closed(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c.client.ID)
 	s.mu.Unlock()
-	if c.client.Monitor {
-		s.st.RemoveClient(c.client)
-	}
+	s.st.RemoveClient(c.client)
 	s.release(c)
 }
 
@@ -127,6 +126,7 @@ func (s *Server) closed(c *conn) {
 // the connection is woken: to resume after CLIENT PAUSE or a batch that
 // yielded, or to write output.
 func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
+	defer s.recoverTraffic(gc)
 	c := gc.Context().(*conn)
 	data, _ := gc.Next(-1)
 	return s.traffic(c, data)
@@ -147,6 +147,24 @@ func (s *Server) traffic(c *conn, data []byte) gnet.Action {
 		buf, pooled = c.pending, true
 	}
 	return s.flush(c, s.run(c, buf, pooled))
+}
+
+// recoverTraffic is the last resort behind Exec's own recovery: a panic
+// elsewhere in the connection's input path closes that connection instead
+// of the whole server.
+func (s *Server) recoverTraffic(gc gnet.Conn) {
+	if r := recover(); r != nil {
+		s.trafficPanicked(r, gc)
+	}
+}
+
+// trafficPanicked logs and counts a panic recovered in a connection's
+// input path (gnet's or a TLS connection's goroutine) and closes it.
+func (s *Server) trafficPanicked(r any, t transport) {
+	s.st.Stats.Panics.Add(1)
+	s.log.Error("recovered a panic in a connection's event handler; closing it",
+		"client", t.RemoteAddr().String(), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	_ = t.Close()
 }
 
 // run executes the held command, if any, then the commands in buf.
@@ -189,7 +207,7 @@ func (s *Server) run(c *conn, buf []byte, inPending bool) gnet.Action {
 			}
 			c.held = args
 			c.blocked = true
-			time.AfterFunc(wait, func() {
+			s.st.WhenUnpaused(c.client, func() {
 				c.woken.Store(true)
 				_ = c.gc.Wake(nil)
 			})

@@ -26,8 +26,10 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -143,7 +145,9 @@ func (s *Server) addrs(p int) []string {
 	return out
 }
 
-// canListen probes whether address can be bound right now.
+// canListen probes whether address can be bound right now. The probe
+// binds with SO_REUSEADDR (Go's default) and never accepts, so it leaves
+// nothing in TIME_WAIT and does not delay the real listener.
 func canListen(network, address string) bool {
 	l, err := net.Listen(network, address)
 	if err != nil {
@@ -167,8 +171,8 @@ func (s *Server) Run() error {
 	} else if s.cfg.Port() == 0 {
 		return errors.New("Configured to not listen anywhere, exiting.")
 	}
-	go s.cron()
-	go s.st.Evict.Run(s.cronStop)
+	go s.keepRunning("cron", s.cron)
+	go s.keepRunning("background evictor", func() { s.st.Evict.Run(s.cronStop) })
 	defer close(s.done)
 	defer close(s.cronStop)
 	defer s.waiter.close()
@@ -185,6 +189,11 @@ func (s *Server) Run() error {
 	err := gnet.Rotate(s, s.addrs(s.cfg.Port()),
 		gnet.WithMulticore(true),
 		gnet.WithLoadBalancing(gnet.LeastConnections),
+		// SO_REUSEADDR, as Redis: a restart binds at once although the
+		// connections the last run closed hold the port in TIME_WAIT.
+		// Not SO_REUSEPORT: a second server on the port must fail to
+		// bind, not silently share it.
+		gnet.WithReuseAddr(true),
 		gnet.WithReusePort(false),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithLogger(gnetLogger{s.log}),
@@ -195,6 +204,37 @@ func (s *Server) Run() error {
 		return nil
 	}
 	return err
+}
+
+// keepRunning runs a background task, and runs it again if it panics
+// (after logging it with its stack), so a bug in one cycle of active
+// expiry or eviction does not take the server down. It returns when fn
+// returns normally.
+func (s *Server) keepRunning(name string, fn func()) {
+	for {
+		if !s.recovered(name, fn) {
+			return
+		}
+		select {
+		case <-s.cronStop:
+			return
+		case <-time.After(100 * time.Millisecond): // no hot loop if it panics every time
+		}
+	}
+}
+
+// recovered runs fn and reports whether it panicked.
+func (s *Server) recovered(name string, fn func()) (panicked bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			panicked = true
+			s.st.Stats.Panics.Add(1)
+			s.log.Error("recovered a panic in a background task; restarting it",
+				"task", name, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+	}()
+	fn()
+	return false
 }
 
 // OnBoot records the engine so Shutdown can stop it.
@@ -246,13 +286,18 @@ func (s *Server) Clients() []*command.Client {
 // instantaneous ops/sec, idle timeouts. Active expiry gets Redis's share
 // of the CPU (25 %) but in 2.5 ms slices every 10 ms rather than 25 ms
 // every 100 ms: on two cores one long burst delays connections' event
-// loops by as much.
+// loops by as much. While no key has a TTL the cron wakes only every
+// 100 ms, and it reads the clock directly rather than through
+// store.NowMs, whose millisecond ticker would otherwise never stop: an
+// idle server costs next to no CPU.
 func (s *Server) cron() {
 	const tick, expiryTick = 100 * time.Millisecond, 10 * time.Millisecond
-	t := time.NewTicker(expiryTick)
+	t := time.NewTicker(tick)
 	defer t.Stop()
+	fast := false
 	var samples [16]int64
-	var idx, ticks int
+	var idx int
+	next := time.Now().Add(tick)
 	last := s.st.Stats.Commands.Load()
 	for {
 		select {
@@ -260,15 +305,28 @@ func (s *Server) cron() {
 			return
 		case <-t.C:
 		}
-		now := store.NowMs()
-		if s.st.ActiveExpire.Load() {
+		wall := time.Now()
+		now := wall.UnixMilli()
+		expiring := s.st.ActiveExpire.Load() && s.st.KS.HasExpires()
+		if expiring {
 			s.st.KS.ActiveExpireCycle(now, expiryTick/4)
 		}
-		if ticks++; ticks%int(tick/expiryTick) != 0 {
+		if expiring != fast {
+			fast = expiring
+			if fast {
+				t.Reset(expiryTick)
+			} else {
+				t.Reset(tick)
+			}
+		}
+		if wall.Before(next.Add(-expiryTick / 2)) {
 			continue
 		}
+		if next = next.Add(tick); next.Before(wall) {
+			next = wall.Add(tick) // fell behind: do not catch up in a burst
+		}
 		s.st.UpdatePeak()
-		s.clientsCron(now, now/1000, ticks%100 == 0)
+		s.clientsCron(now, now/1000, idx%10 == 0) // this part runs every 100 ms
 		cur := s.st.Stats.Commands.Load()
 		samples[idx%len(samples)] = (cur - last) * int64(time.Second/tick)
 		idx++

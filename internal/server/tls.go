@@ -176,6 +176,11 @@ func (l *tlsListener) handle(nc net.Conn) {
 		return
 	}
 	defer s.closed(c)
+	defer func() {
+		if r := recover(); r != nil {
+			s.trafficPanicked(r, t)
+		}
+	}()
 	buf := make([]byte, 16<<10) // a TLS record carries at most 16 KiB
 	for {
 		n, err := tc.Read(buf)

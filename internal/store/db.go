@@ -111,10 +111,13 @@ func (db *DB) update(key []byte, now int64, fn func(e *Entry), touch bool) {
 	fn(e)
 }
 
+// endUpdate runs deferred, so a panic in the callback still unlocks the
+// shard; its own defer unlocks it even if finishing the half-done change
+// panics too.
 func (sh *shard) endUpdate(e *Entry, now int64) {
+	defer sh.mu.Unlock()
 	e.end()
 	sh.maintain(now)
-	sh.mu.Unlock()
 }
 
 // multiScratch is reused between Multi calls so they do not allocate.
@@ -171,20 +174,27 @@ func (db *DB) multi(keys [][]byte, now int64, fn func(es []*Entry), touch bool) 
 	fn(ptrs)
 }
 
+// endMulti runs deferred, like endUpdate: the shards are unlocked even
+// if the callback or the bookkeeping after it panics.
 func (db *DB) endMulti(ms *multiScratch, n int, locked uint64, now int64) {
+	defer db.unlockShards(locked)
 	for i := range n {
 		if ms.ptrs[i] == &ms.ents[i] {
 			ms.ents[i].end()
 		}
 	}
 	for m := locked; m != 0; m &= m - 1 {
-		sh := &db.shards[bits.TrailingZeros64(m)]
-		sh.maintain(now)
-		sh.mu.Unlock()
+		db.shards[bits.TrailingZeros64(m)].maintain(now)
 	}
 	clear(ms.ents[:n])
 	clear(ms.ptrs[:n])
 	multiPool.Put(ms)
+}
+
+func (db *DB) unlockShards(locked uint64) {
+	for m := locked; m != 0; m &= m - 1 {
+		db.shards[bits.TrailingZeros64(m)].mu.Unlock()
+	}
 }
 
 // dedupInit prepares dedup for n keys: a linear search for a few keys, a
@@ -341,24 +351,33 @@ func (db *DB) Sample(n int, now int64, fn func(key []byte, meta uint32, expireAt
 		return
 	}
 	for k := 0; k < numShards && n > 0; k++ {
-		sh := &db.shards[(si+k)%numShards]
-		sh.mu.RLock()
-		t := &sh.tab
-		if size := len(t.slots); size > 0 {
-			p := rand.IntN(size)
-			for range size {
-				if s := t.slots[p]; s != 0 {
-					r := sh.ar.rec(slotLoc(s))
-					if !r.expired(now) {
-						fn(r.key(), r.meta(), r.expireAt())
-						if n--; n == 0 {
-							break
-						}
-					}
+		n = db.shards[(si+k)%numShards].sampleLive(n, now, fn)
+	}
+}
+
+// sampleLive is one shard's part of Sample; it returns how many keys are
+// still wanted. The deferred unlock keeps a panicking fn from leaving the
+// shard locked.
+func (sh *shard) sampleLive(n int, now int64, fn func(key []byte, meta uint32, expireAt int64)) int {
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	t := &sh.tab
+	size := len(t.slots)
+	if size == 0 {
+		return n
+	}
+	p := rand.IntN(size)
+	for range size {
+		if s := t.slots[p]; s != 0 {
+			r := sh.ar.rec(slotLoc(s))
+			if !r.expired(now) {
+				fn(r.key(), r.meta(), r.expireAt())
+				if n--; n == 0 {
+					return 0
 				}
-				p = t.next(p)
 			}
 		}
-		sh.mu.RUnlock()
+		p = t.next(p)
 	}
+	return n
 }

@@ -137,11 +137,17 @@ func (db *DB) SampleEvict(n int, volatile bool, fn func(key []byte, keyHash uint
 		if volatile && sh.nexp.Load() == 0 || sh.keys.Load() == 0 {
 			continue
 		}
-		sh.mu.RLock()
-		got += sh.sample(n-got, volatile, fn)
-		sh.mu.RUnlock()
+		got += sh.sampleLocked(n-got, volatile, fn)
 	}
 	return got
+}
+
+// sampleLocked is sample under the shard's read lock, released by defer so
+// a panicking fn does not leave the shard locked.
+func (sh *shard) sampleLocked(n int, volatile bool, fn func([]byte, uint64, uint32, int64)) int {
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	return sh.sample(n, volatile, fn)
 }
 
 // sampleBatch is how many records sample reads at once.

@@ -117,6 +117,20 @@ func (ks *Keyspace) ChargeClients(delta int64) {
 // ClientMemory is the part of UsedMemory charged by ChargeClients.
 func (ks *Keyspace) ClientMemory() int64 { return ks.clients.Load() }
 
+// HasExpires reports whether any database holds a key with a TTL (expired
+// ones not yet reclaimed included) or an object with deadlines of its own
+// (hash fields with TTLs): when none does, active expiry has nothing to do.
+func (ks *Keyspace) HasExpires() bool {
+	for _, db := range *ks.dbs.Load() {
+		for i := range db.shards {
+			if db.shards[i].nexp.Load() > 0 || db.shards[i].ndl.Load() > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // ExpiredKeys counts keys deleted because they expired, lazily or actively.
 func (ks *Keyspace) ExpiredKeys() int64 { return ks.expired.Load() }
 

@@ -27,18 +27,7 @@ func (db *DB) Scan(cursor uint64, count int, now int64, fn func(key []byte, t Ty
 	v := cursor >> shardBits
 	found, budget := 0, 10*count
 	for {
-		sh := &db.shards[si]
-		sh.mu.RLock()
-		mask := sh.tab.bucketMask()
-		for {
-			found += sh.scanBucket(v&mask, now, fn)
-			budget--
-			v = nextCursor(v, mask)
-			if v == 0 || found >= count || budget <= 0 {
-				break
-			}
-		}
-		sh.mu.RUnlock()
+		v = db.shards[si].scanFrom(v, count, &found, &budget, now, fn)
 		if v != 0 {
 			return v<<shardBits | uint64(si)
 		}
@@ -47,6 +36,23 @@ func (db *DB) Scan(cursor uint64, count int, now int64, fn func(key []byte, t Ty
 		}
 		if found >= count || budget <= 0 {
 			return uint64(si)
+		}
+	}
+}
+
+// scanFrom is one shard's part of Scan, under its read lock (released by
+// defer, so a panicking fn does not leave the shard locked). It returns the
+// shard's next cursor, 0 when the shard is done.
+func (sh *shard) scanFrom(v uint64, count int, found, budget *int, now int64, fn func(key []byte, t Type)) uint64 {
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	mask := sh.tab.bucketMask()
+	for {
+		*found += sh.scanBucket(v&mask, now, fn)
+		*budget--
+		v = nextCursor(v, mask)
+		if v == 0 || *found >= count || *budget <= 0 {
+			return v
 		}
 	}
 }
