@@ -43,17 +43,6 @@ var (
 	aclSortRead      = []string{"read", "set", "sortedset", "list", "slow", "dangerous"}
 )
 
-// Lists.
-const (
-	ErrIndexRange     = "ERR index out of range"
-	ErrRankZero       = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
-	ErrRankRange      = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
-	ErrCountNegative  = "ERR COUNT can't be negative"
-	ErrMaxlenNegative = "ERR MAXLEN can't be negative"
-	ErrCountPositive  = "ERR count should be greater than 0"
-	ErrSortScore      = "ERR One or more scores can't be converted into double"
-)
-
 // listLimits reads list-max-listpack-size and list-compress-depth once per
 // command.
 func listLimits(ctx *Ctx) list.Limits {
