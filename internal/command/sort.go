@@ -209,6 +209,12 @@ func sortLocked(ctx *Ctx, o *sortOpts, src *store.Entry, locked map[string]*stor
 	if missing != nil {
 		return missing, false
 	}
+	// Counted once, on the pass that runs (as lookupKeyRead would).
+	if src.Exists() {
+		ctx.Hit()
+	} else {
+		ctx.Miss()
+	}
 	lookup := func(pat, v []byte) ([]byte, bool) {
 		if isGetSelf(pat) {
 			return v, true
@@ -364,13 +370,12 @@ func sortLocked(ctx *Ctx, o *sortOpts, src *store.Entry, locked map[string]*stor
 // sortElements copies out the elements SORT works on (they must outlive
 // a STORE that replaces the key): a list in order, a set in its iteration
 // order, nothing for a missing key. Sorted sets, once they exist, belong
-// here too. It answers WRONGTYPE for other types.
+// here too. It answers WRONGTYPE for other types. The keyspace hit or miss
+// is counted by the caller, on its last pass.
 func sortElements(ctx *Ctx, e *store.Entry) ([][]byte, bool) {
 	if !e.Exists() {
-		ctx.Miss()
 		return nil, true
 	}
-	ctx.Hit()
 	var out [][]byte
 	switch e.Type() {
 	case store.TypeList:
@@ -388,6 +393,7 @@ func sortElements(ctx *Ctx, e *store.Entry) ([][]byte, bool) {
 			return true
 		})
 	default:
+		ctx.Hit()
 		ctx.Err(ErrWrongType)
 		return nil, false
 	}
