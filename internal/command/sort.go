@@ -250,11 +250,14 @@ func sortLocked(ctx *Ctx, o *sortOpts, src *store.Entry, locked map[string]*stor
 		dontsort, alpha, sortBy = false, true, false
 	}
 
+	// LIMIT clamped to the element count first, as Redis does against
+	// overflow.
 	n := int64(len(elems))
-	start := max(o.limStart, 0)
+	start := min(max(o.limStart, 0), n)
+	count := min(max(o.limCount, -1), n)
 	end := n - 1
-	if o.limCount >= 0 {
-		end = start + o.limCount - 1
+	if count >= 0 {
+		end = start + count - 1
 	}
 	if start >= n {
 		start, end = n-1, n-2
