@@ -556,9 +556,17 @@ func moveElement(ctx *Ctx, src, dst *store.Entry, from, to list.Where) bool {
 	// Copied: the pop may move the bytes the element aliases, and Redis
 	// pops before it pushes (the order matters when src is dst).
 	var buf [128]byte
-	var v []byte
-	popElements(ctx, src, from, 1, func(e []byte) { v = append(buf[:0], e...) })
+	l := listOf(src)
+	v := append(buf[:0], l.Peek(from)...)
+	l.Pop(from)
+	// When dst is src the list is not deleted in between, so the key
+	// keeps its TTL, as in Redis.
 	pushElement(ctx, dst, v, to)
+	if l.Len() == 0 {
+		src.Delete()
+	} else {
+		l.Convert(listLimits(ctx), true)
+	}
 	ctx.W.Bulk(v)
 	return true
 }
