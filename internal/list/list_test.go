@@ -283,6 +283,41 @@ func TestConversions(t *testing.T) {
 	}
 }
 
+// Redis 7.2's byte thresholds under the default -2 (8 KB): 100-byte
+// elements take 103 bytes each (2-byte header, 1-byte back-length) in a
+// listpack of 7 bytes' overhead, so 79 fit (the 80th would bring it to
+// 8144 + 100 > 8192), and the list converts back once one node of at most
+// 4096 bytes (39 elements) is left.
+func TestByteThresholds(t *testing.T) {
+	lim := DefaultLimits
+	v := bytes.Repeat([]byte("x"), 100)
+	l := New()
+	for range 79 {
+		l.Prepare(lim, v)
+		l.Push(v, Tail, lim)
+	}
+	if l.Encoding() != "listpack" {
+		t.Fatalf("79 × 100 bytes: %s", l.Encoding())
+	}
+	l.Prepare(lim, v)
+	l.Push(v, Tail, lim)
+	if l.Encoding() != "quicklist" || l.nodes.n != 2 {
+		t.Fatalf("80 × 100 bytes: %s with %d nodes", l.Encoding(), l.nodes.n)
+	}
+	for l.Len() > 40 {
+		l.Pop(Tail)
+		l.Convert(lim, true)
+		if l.Encoding() != "quicklist" {
+			t.Fatalf("converted back at %d elements", l.Len())
+		}
+	}
+	l.Pop(Tail)
+	l.Convert(lim, true)
+	if l.Encoding() != "listpack" {
+		t.Fatalf("39 elements (4024 bytes): %s", l.Encoding())
+	}
+}
+
 func TestEntrySize(t *testing.T) {
 	tests := []struct {
 		v    string
