@@ -55,11 +55,8 @@ func sortKeyPositions(args [][]byte, readonly bool) []int {
 			i += 2
 		case eqFold(args[i], "get"), eqFold(args[i], "by"):
 			i++
-		case eqFold(args[i], "store"):
-			if i+1 < len(args) {
-				store = i + 1
-			}
-			i++
+		case eqFold(args[i], "store") && i+1 < len(args):
+			store = i + 1 // the key itself is scanned next, as Redis does
 		}
 	}
 	if store > 0 {
