@@ -179,3 +179,55 @@ func TestListMovesAreAtomic(t *testing.T) {
 		}
 	}
 }
+
+// SORT BY/GET reads keys it only learns from the elements; with writers
+// changing those keys meanwhile, every reply is still a permutation of the
+// list, each GET value belongs to its element, and the weights it returns
+// are the ones it sorted by (ascending): the command saw one snapshot.
+func TestSortByUnderConcurrentWrites(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	ctx := context.Background()
+	r := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 4})
+	defer r.Close()
+	const n = 50
+	for i := range n {
+		r.RPush(ctx, "items", i)
+		r.Set(ctx, "w_"+strconv.Itoa(i), i, 0)
+		r.HSet(ctx, "h_"+strconv.Itoa(i), "name", "n"+strconv.Itoa(i))
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for k := 0; ; k++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			r.Set(ctx, "w_"+strconv.Itoa(k%n), (k*7919)%1000, 0)
+		}
+	}()
+	for range 100 {
+		xs, err := r.Sort(ctx, "items", &redis.Sort{By: "w_*", Get: []string{"#", "h_*->name", "w_*"}}).Result()
+		if err != nil || len(xs) != 3*n {
+			t.Fatalf("SORT = %d values, %v", len(xs), err)
+		}
+		seen := map[string]bool{}
+		last := -1
+		for i := 0; i < len(xs); i += 3 {
+			if xs[i+1] != "n"+xs[i] || seen[xs[i]] {
+				t.Fatalf("SORT pair %q %q (seen %v)", xs[i], xs[i+1], seen[xs[i]])
+			}
+			seen[xs[i]] = true
+			w, _ := strconv.Atoi(xs[i+2])
+			if w < last {
+				t.Fatalf("weights out of order: %d after %d", w, last)
+			}
+			last = w
+		}
+	}
+	close(stop)
+	wg.Wait()
+}
