@@ -231,3 +231,51 @@ func TestSortByUnderConcurrentWrites(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// DEBUG QUICKLIST-PACKED-THRESHOLD gives every element from that size on
+// a plain node of its own; the list behaves the same (replies checked
+// against redis-server 7.0.15 with the same commands).
+func TestListPlainNodes(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	ctx := context.Background()
+	r := redis.NewClient(&redis.Options{Addr: addr})
+	defer r.Close()
+	if err := r.Do(ctx, "debug", "quicklist-packed-threshold", "1b").Err(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Do(ctx, "debug", "quicklist-packed-threshold", "0") })
+	r.ConfigSet(ctx, "list-max-listpack-size", "1") // straight to a quicklist
+	r.RPush(ctx, "pl", "a", "bb", "ccc")
+	r.LPush(ctx, "pl", 1, 22)
+	if e := r.ObjectEncoding(ctx, "pl").Val(); e != "quicklist" {
+		t.Fatalf("encoding %s", e)
+	}
+	r.LSet(ctx, "pl", 2, "x")
+	r.LInsertBefore(ctx, "pl", "x", "y")
+	r.LInsertAfter(ctx, "pl", "ccc", "z")
+	r.LRem(ctx, "pl", 1, "bb")
+	if xs := r.LRange(ctx, "pl", 0, -1).Val(); !slices.Equal(xs, []string{"22", "1", "y", "x", "ccc", "z"}) {
+		t.Fatalf("LRANGE = %v", xs)
+	}
+	r.LTrim(ctx, "pl", 1, -2)
+	if xs := r.LPopCount(ctx, "pl", 2).Val(); !slices.Equal(xs, []string{"1", "y"}) {
+		t.Fatalf("LPOP 2 = %v", xs)
+	}
+	if v := r.RPop(ctx, "pl").Val(); v != "ccc" {
+		t.Fatalf("RPOP = %q", v)
+	}
+	r.ConfigSet(ctx, "list-max-listpack-size", "-2")
+	r.Do(ctx, "debug", "quicklist-packed-threshold", "10")
+	r.RPush(ctx, "pl2", "short", "muchlongerthanten", "s2", "anotherlongvalue")
+	r.LSet(ctx, "pl2", 0, "replacedwithlong")
+	r.LSet(ctx, "pl2", 1, "tiny")
+	if xs := r.LRange(ctx, "pl2", 0, -1).Val(); !slices.Equal(xs, []string{"replacedwithlong", "tiny", "s2", "anotherlongvalue"}) {
+		t.Fatalf("LRANGE = %v", xs)
+	}
+	for _, bad := range []string{"5gb", "x"} {
+		if err := r.Do(ctx, "debug", "quicklist-packed-threshold", bad).Err(); err == nil ||
+			err.Error() != "ERR argument must be a memory value bigger than 1 and smaller than 4gb" {
+			t.Errorf("threshold %s: %v", bad, err)
+		}
+	}
+}

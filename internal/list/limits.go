@@ -1,5 +1,7 @@
 package list
 
+import "sync/atomic"
+
 // Limits are list-max-listpack-size (Fill) and list-compress-depth
 // (Depth), passed to every write so CONFIG SET applies to the next one, as
 // in Redis. Depth is accepted and reported but nodes are never compressed.
@@ -42,9 +44,35 @@ func (lim Limits) exceeds(sz, count int) bool {
 	return sz > safetyLimit || count > n
 }
 
+// defaultPackedThreshold is Redis's packed_threshold: 1 GB.
+const defaultPackedThreshold = 1 << 30
+
+// packedThreshold is DEBUG QUICKLIST-PACKED-THRESHOLD: process-wide, as in
+// Redis, and only for tests (elements from this size on get plain nodes).
+var packedThreshold atomic.Int64
+
+func init() { packedThreshold.Store(defaultPackedThreshold) }
+
+// SetPackedThreshold is DEBUG QUICKLIST-PACKED-THRESHOLD: 0 restores the
+// default; it reports false (changing nothing) past 4 GB - 1 MB, as
+// quicklistSetPackedThreshold.
+func SetPackedThreshold(sz uint64) bool {
+	if sz > 1<<32-1<<20 {
+		return false
+	}
+	if sz == 0 {
+		sz = defaultPackedThreshold
+	}
+	packedThreshold.Store(int64(sz))
+	return true
+}
+
 // large is isLargeElement: an element this long gets a node of its own
 // (a "plain" node in Redis).
 func (lim Limits) large(sz int) bool {
+	if t := packedThreshold.Load(); t != defaultPackedThreshold {
+		return int64(sz) >= t
+	}
 	if lim.Fill >= 0 {
 		return sz > safetyLimit
 	}

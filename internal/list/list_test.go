@@ -229,6 +229,14 @@ func TestModel(t *testing.T) {
 	}
 }
 
+// The model again with DEBUG QUICKLIST-PACKED-THRESHOLD low enough that
+// many elements get plain nodes.
+func TestModelPlainNodes(t *testing.T) {
+	SetPackedThreshold(50)
+	defer SetPackedThreshold(0)
+	TestModel(t)
+}
+
 // The thresholds, as Redis 7.2 converts: past the limit on a push, back
 // to a listpack only at half of it and in one node.
 func TestConversions(t *testing.T) {
