@@ -272,10 +272,6 @@ func lindex(ctx *Ctx) {
 			ctx.Err(ErrNotInt)
 			return
 		}
-		if i < math.MinInt || i > math.MaxInt {
-			ctx.W.Null()
-			return
-		}
 		if v, ok := listOf(e).Index(int(i)); ok {
 			ctx.W.Bulk(v)
 		} else {
