@@ -10,17 +10,29 @@
 #   SETTLE         seconds to wait after the load before measuring [2]
 #   SMALLREDIS     smallredis binary instead of building ./cmd/smallredis
 #   REDIS_SERVER   [redis-server]
+#   WORKLOAD       keys [keys] or list: one list of KEYS × RPUSH list <16-byte value>,
+#                  reported per element
 #   WAIT_QUIET     wait (up to WAIT_QUIET_MAX s) for a 1-min load average below this first
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 KEYS=${KEYS:-1000000}
 SETTLE=${SETTLE:-2}
+WORKLOAD=${WORKLOAD:-keys}
 
 build_ours
 LOAD=$TMP/load.resp
-log "generating $KEYS SETs"
-awk -v n="$KEYS" 'BEGIN { for (i = 0; i < n; i++) printf "*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$32\r\nv%031d\r\n", i, i }' >"$LOAD"
+if [ "$WORKLOAD" = list ]; then
+	log "generating $KEYS RPUSHes"
+	awk -v n="$KEYS" 'BEGIN { for (i = 0; i < n; i++) printf "*3\r\n$5\r\nRPUSH\r\n$4\r\nlist\r\n$16\r\nv%015d\r\n", i }' >"$LOAD"
+	WANT_DBSIZE=1
+	TITLE="one list of $KEYS × RPUSH list <16-byte value>, per element"
+else
+	log "generating $KEYS SETs"
+	awk -v n="$KEYS" 'BEGIN { for (i = 0; i < n; i++) printf "*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$32\r\nv%031d\r\n", i, i }' >"$LOAD"
+	WANT_DBSIZE=$KEYS
+	TITLE="$KEYS × SET key:%012d <32-byte value> (16-byte keys)"
+fi
 
 status_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
 used_memory() { cli "$1" INFO memory | tr -d '\r' | awk -F: '$1 == "used_memory" { print $2 }'; }
@@ -51,7 +63,7 @@ measure() {
 	um1=$(used_memory "$port")
 	rss1=$(status_kb "$pid" VmRSS)
 	hwm1=$(status_kb "$pid" VmHWM)
-	[ "$dbsize" = "$KEYS" ] || note="DBSIZE $dbsize ≠ $KEYS; "
+	[ "$dbsize" = "$WANT_DBSIZE" ] || note="DBSIZE $dbsize ≠ $WANT_DBSIZE; "
 	note+="$out; load $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f s", b - a }')"
 	local per_um="n/a"
 	if [ -n "$um0" ] && [ -n "$um1" ]; then
@@ -69,7 +81,7 @@ rows=$(
 	measure smallredis "$OURS_BIN"
 )
 echo
-echo "### Memory: $KEYS × SET key:%012d <32-byte value> (16-byte keys) via redis-cli --pipe"
+echo "### Memory: $TITLE via redis-cli --pipe"
 echo
 echo "$(machine_note); fresh server each, --save '' --appendonly no, measured ${SETTLE} s after the load."
 echo

@@ -4,6 +4,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/smallredis/smallredis/internal/config"
+	"github.com/smallredis/smallredis/internal/list"
 )
 
 // serverCommands administer and inspect the server.
@@ -298,11 +301,19 @@ func debug(ctx *Ctx) {
 	case sub == "panic" && len(ctx.Args) == 2:
 		// Redis crashes here; we exercise the recovery in Exec instead.
 		panic("DEBUG PANIC")
+	case sub == "quicklist-packed-threshold" && len(ctx.Args) == 3:
+		n, err := config.ParseMemory(string(ctx.Args[2]))
+		if err != nil || n < 0 || !list.SetPackedThreshold(uint64(n)) {
+			ctx.Err("ERR argument must be a memory value bigger than 1 and smaller than 4gb")
+			return
+		}
+		ctx.W.OK()
 	case sub == "help":
 		writeHelp(ctx, "DEBUG", []string{
 			"PANIC", "    Panic inside the command: the server logs it, answers an error and closes the connection.",
 			"SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
 			"SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not accessed.",
+			"QUICKLIST-PACKED-THRESHOLD <size>", "    Sets the threshold for elements to be inserted as plain vs packed nodes",
 		})
 	default:
 		ctx.Err("ERR unknown subcommand or wrong number of arguments for '" + string(ctx.Args[1]) + "'. Try DEBUG HELP.")

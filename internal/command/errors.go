@@ -49,6 +49,17 @@ const (
 	ErrLimitNegative   = "ERR LIMIT can't be negative"
 )
 
+// Lists.
+const (
+	ErrIndexRange     = "ERR index out of range"
+	ErrRankZero       = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
+	ErrRankRange      = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+	ErrCountNegative  = "ERR COUNT can't be negative"
+	ErrMaxlenNegative = "ERR MAXLEN can't be negative"
+	ErrCountPositive  = "ERR count should be greater than 0"
+	ErrSortScore      = "ERR One or more scores can't be converted into double"
+)
+
 // errPrefix is the error code used for errorstats: the first word.
 func errPrefix(msg string) string {
 	for i := 0; i < len(msg); i++ {

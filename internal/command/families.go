@@ -14,5 +14,6 @@ func DefaultTable() *Table {
 		memoryCommands,
 		setCommands,
 		hashCommands,
+		listCommands,
 	)
 }

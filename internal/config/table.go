@@ -222,8 +222,8 @@ var directives = []*directive{
 	// Data structure encodings.
 	integer("hash-max-listpack-entries", 0, longMax, 512, implemented).aka("hash-max-ziplist-entries"),
 	memory("hash-max-listpack-value", 0, longMax, 64, implemented).aka("hash-max-ziplist-value"),
-	integer("list-max-listpack-size", intMin, intMax, -2, 0).aka("list-max-ziplist-size"),
-	integer("list-compress-depth", 0, intMax, 0, 0),
+	integer("list-max-listpack-size", intMin, intMax, -2, implemented).aka("list-max-ziplist-size"),
+	integer("list-compress-depth", 0, intMax, 0, implemented), // accepted; nodes are never compressed
 	integer("set-max-intset-entries", 0, longMax, 512, implemented),
 	integer("set-max-listpack-entries", 0, longMax, 128, implemented), // Redis 7.2
 	memory("set-max-listpack-value", 0, longMax, 64, implemented),     // Redis 7.2

@@ -189,6 +189,65 @@ func (l *Listpack) Delete(p, n int) int {
 	return p
 }
 
+// Split moves the entries from position p on into a new listpack, which
+// it returns; l keeps those before p.
+func (l *Listpack) Split(p int) *Listpack {
+	c := &Listpack{}
+	if p >= len(l.b) {
+		return c
+	}
+	c.b = bufpool.Get(len(l.b) - p)
+	copy(c.b, l.b[p:])
+	for q := 0; q < len(c.b); q += c.size(q) {
+		c.n++
+	}
+	l.b = l.b[:p]
+	l.n -= c.n
+	switch {
+	case len(l.b) == 0:
+		bufpool.Put(l.b)
+		l.b = nil
+	case cap(l.b) >= 64 && len(l.b) < cap(l.b)/2:
+		nb := bufpool.Get(len(l.b))
+		copy(nb, l.b)
+		bufpool.Put(l.b)
+		l.b = nb
+	}
+	return c
+}
+
+// AppendAll appends every entry of o, which is left unchanged.
+func (l *Listpack) AppendAll(o *Listpack) {
+	if o.n == 0 {
+		return
+	}
+	p := len(l.b)
+	prev := l.open(p, 0, len(o.b))
+	copy(l.b[p:], o.b)
+	bufpool.Put(prev)
+	l.n += o.n
+}
+
+// Grow makes room for n more bytes of entries, so that inserts up to that
+// size do not reallocate: callers that know a buffer will keep growing
+// (a quicklist node filling up to its limit) grow it geometrically instead
+// of one size class at a time. Slices from Get do not survive it.
+func (l *Listpack) Grow(n int) {
+	if len(l.b)+n <= cap(l.b) {
+		return
+	}
+	nb := bufpool.Get(len(l.b) + n)[:len(l.b)]
+	copy(nb, l.b)
+	bufpool.Put(l.b)
+	l.b = nb
+}
+
+// Cap is the buffer's capacity in bytes.
+func (l *Listpack) Cap() int { return cap(l.b) }
+
+// Used is the bytes the entries take.
+func (l *Listpack) Used() int { return len(l.b) }
+
 // Clone is a deep copy.
 func (l *Listpack) Clone() *Listpack {
 	c := &Listpack{n: l.n}

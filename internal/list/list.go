@@ -1,0 +1,621 @@
+// Package list is the Redis list value: a sequence of byte strings with
+// O(1) pushes and pops at both ends, in Redis 7.2's two encodings. A small
+// list is one listpack (encoding "listpack"); past list-max-listpack-size
+// it becomes a quicklist, a sequence of listpack nodes each within that
+// limit (8 KB by default, or a number of entries when positive), and turns
+// back into a listpack when it shrinks to one node of half the limit, as
+// Redis's listTypeTryConversion does. Node limits are decided on the sizes
+// Redis's own listpack would have (see entrySize), so conversions, splits
+// and merges happen where Redis's do. list-compress-depth is accepted but
+// nodes are never compressed.
+//
+// It knows nothing of RESP, commands, configuration or the store: callers
+// pass the limits (Limits) to every operation that may grow or shrink a
+// list, and the store sees it through MemoryUsage, Clone and Encoding.
+//
+// A List is not safe for concurrent use; the store's shard lock guards it.
+package list
+
+import (
+	"bytes"
+	"unsafe"
+
+	"github.com/smallredis/smallredis/internal/listpack"
+)
+
+// Where is one end of a list.
+type Where uint8
+
+const (
+	Head Where = iota // left: LPUSH, LPOP
+	Tail              // right: RPUSH, RPOP
+)
+
+// List is a list value. The zero value is not usable; call New.
+type List struct {
+	nodes  deque
+	count  int
+	packed bool // the listpack encoding: exactly one node
+	mem    int  // node structs and buffers, kept current for MemoryUsage
+}
+
+// node is one listpack of a quicklist (the only one of a packed list).
+type node struct {
+	lp    listpack.Listpack
+	rb    int  // the bytes Redis's listpack of these entries would take
+	plain bool // holds one element too large for any node, as Redis's plain nodes
+}
+
+const (
+	listBytes = int(unsafe.Sizeof(List{})) + 16 // plus Redis's robj-like header
+	nodeBytes = int(unsafe.Sizeof(node{}))
+	ptrBytes  = int(unsafe.Sizeof((*node)(nil)))
+)
+
+func newNode() *node { return &node{rb: lpOverhead} }
+
+// New returns an empty list in the listpack encoding.
+func New() *List {
+	l := &List{packed: true}
+	l.insertNode(0, newNode())
+	return l
+}
+
+// NewQuicklist returns an empty list in the quicklist encoding (SORT …
+// STORE builds its result so, then calls Convert).
+func NewQuicklist() *List { return &List{} }
+
+// Len is the number of elements.
+func (l *List) Len() int { return l.count }
+
+// Encoding is Redis's OBJECT ENCODING name.
+func (l *List) Encoding() string {
+	if l.packed {
+		return "listpack"
+	}
+	return "quicklist"
+}
+
+// MemoryUsage is the memory the list holds, in O(1) (store.Sizer).
+func (l *List) MemoryUsage() int { return listBytes + l.mem + cap(l.nodes.buf)*ptrBytes }
+
+// Clone is a deep copy in the same encoding (store.Cloner, for COPY).
+func (l *List) Clone() any {
+	c := &List{count: l.count, packed: l.packed}
+	c.nodes.buf = make([]*node, l.nodes.n)
+	c.nodes.n = l.nodes.n
+	for i := range l.nodes.n {
+		n := l.nodes.at(i)
+		c.nodes.buf[i] = &node{lp: *n.lp.Clone(), rb: n.rb, plain: n.plain}
+	}
+	for i := range c.nodes.n {
+		c.mem += nodeBytes + c.nodes.at(i).lp.Cap()
+	}
+	return c
+}
+
+// Prepare converts a listpack list to a quicklist when adding vs would take
+// it past the limits: Redis's listTypeTryConversionAppend, run before a
+// push, LINSERT or LSET writes anything.
+func (l *List) Prepare(lim Limits, vs ...[]byte) {
+	if !l.packed {
+		return
+	}
+	add := 0
+	for _, v := range vs {
+		add += len(v)
+	}
+	n := l.nodes.at(0)
+	if !lim.exceeds(n.rb+add, n.lp.Len()+len(vs)) {
+		return
+	}
+	l.packed = false
+	if n.lp.Len() == 0 {
+		l.removeNode(0)
+	}
+}
+
+// Convert turns a quicklist of one small node back into a listpack:
+// Redis's listTypeTryConvertQuicklist. Shrinking (after a removal) asks for
+// half the limit, so a list near the threshold does not flip back and
+// forth; SORT … STORE converts at the limit itself.
+func (l *List) Convert(lim Limits, shrinking bool) {
+	if l.packed {
+		return
+	}
+	if l.nodes.n == 0 {
+		// Only a fresh quicklist is empty: make it the one-node shape.
+		l.packed = true
+		l.insertNode(0, newNode())
+		return
+	}
+	if l.nodes.n != 1 || l.nodes.at(0).plain {
+		return
+	}
+	size, count := lim.nodeLimit()
+	if shrinking {
+		size, count = size/2, count/2
+	}
+	if n := l.nodes.at(0); n.rb > size || l.count > count {
+		return
+	}
+	l.packed = true
+}
+
+// Push adds v at one end. Call Prepare with all the elements of the command
+// first.
+func (l *List) Push(v []byte, where Where, lim Limits) {
+	l.count++
+	if l.packed {
+		l.insertAt(l.nodes.at(0), l.endPos(l.nodes.at(0), where), v, lim)
+		return
+	}
+	i := 0
+	if where == Tail {
+		i = l.nodes.n
+	}
+	if lim.large(len(v)) {
+		l.insertNewNode(i, v, true, lim)
+		return
+	}
+	if l.nodes.n > 0 {
+		j := 0
+		if where == Tail {
+			j = l.nodes.n - 1
+		}
+		if n := l.nodes.at(j); l.allowInsert(n, len(v), lim) {
+			l.insertAt(n, l.endPos(n, where), v, lim)
+			return
+		}
+	}
+	// A new end node will most likely fill up with more pushes: give it
+	// its final size at once, so a growing list leaves no garbage behind.
+	n := newNode()
+	l.insertNode(i, n)
+	before := n.lp.Cap()
+	n.lp.Grow(l.fullNodeBytes(v, lim))
+	l.mem += n.lp.Cap() - before
+	l.insertAt(n, 0, v, lim)
+}
+
+// fullNodeBytes estimates the buffer of a full node of elements like v.
+func (l *List) fullNodeBytes(v []byte, lim Limits) int {
+	size := lim.nodeBytes()
+	if lim.Fill > 0 {
+		size = min(size, lim.Fill*(len(v)+2*uvarintLen(len(v))))
+	}
+	return size
+}
+
+// endPos is the listpack position inserting at that end of n uses.
+func (l *List) endPos(n *node, where Where) int {
+	if where == Head {
+		return 0
+	}
+	return n.lp.End()
+}
+
+// allowInsert is _quicklistNodeAllowInsert.
+func (l *List) allowInsert(n *node, sz int, lim Limits) bool {
+	return n != nil && !n.plain && !lim.large(sz) && !lim.exceeds(n.rb+sz+estimateExtra, n.lp.Len()+1)
+}
+
+// insertAt puts v at listpack position p of n, growing a quicklist node's
+// buffer geometrically (up to the node limit) so filling a node costs a few
+// allocations rather than one per size class.
+func (l *List) insertAt(n *node, p int, v []byte, lim Limits) {
+	before := n.lp.Cap()
+	if !l.packed {
+		add := len(v) + 2*uvarintLen(len(v))
+		if n.lp.Used()+add > before {
+			grow := max(add, min(max(before, 64), lim.nodeBytes()-n.lp.Used()))
+			n.lp.Grow(grow)
+		}
+	}
+	n.lp.Insert(p, v)
+	n.rb += entrySize(v)
+	l.mem += n.lp.Cap() - before
+}
+
+// insertNewNode makes a node holding v at node index i.
+func (l *List) insertNewNode(i int, v []byte, plain bool, lim Limits) {
+	n := newNode()
+	n.plain = plain
+	l.insertNode(i, n)
+	l.insertAt(n, 0, v, lim)
+}
+
+func (l *List) insertNode(i int, n *node) {
+	l.nodes.insert(i, n)
+	l.mem += nodeBytes + n.lp.Cap()
+}
+
+func (l *List) removeNode(i int) {
+	n := l.nodes.at(i)
+	l.mem -= nodeBytes + n.lp.Cap()
+	l.nodes.remove(i)
+}
+
+// Peek is the element at one end; the list must not be empty. It aliases
+// the list until its next change.
+func (l *List) Peek(where Where) []byte {
+	if where == Head {
+		n := l.nodes.at(0)
+		return n.lp.Get(n.lp.First())
+	}
+	n := l.nodes.at(l.nodes.n - 1)
+	return n.lp.Get(n.lp.Last())
+}
+
+// Pop removes the element at one end (read it first with Peek); the list
+// must not be empty. Call Convert(lim, true) once the command is done
+// removing.
+func (l *List) Pop(where Where) {
+	i := 0
+	if where == Tail {
+		i = l.nodes.n - 1
+	}
+	n := l.nodes.at(i)
+	p := n.lp.First()
+	if where == Tail {
+		p = n.lp.Last()
+	}
+	l.deleteAt(i, n, p, 1)
+}
+
+// deleteAt removes k entries of node i from position p on, dropping the
+// node when it empties (but never the one node of a packed list), and
+// returns the position that follows them (-1 at the node's end).
+func (l *List) deleteAt(i int, n *node, p, k int) int {
+	before := n.lp.Cap()
+	q := p
+	for range k {
+		n.rb -= entrySize(n.lp.Get(q))
+		q = n.lp.Next(q)
+	}
+	next := n.lp.Delete(p, k)
+	l.count -= k
+	l.mem += n.lp.Cap() - before
+	if n.lp.Len() == 0 && !l.packed {
+		l.removeNode(i)
+		return -1
+	}
+	return next
+}
+
+// locate finds element i (0 ≤ i < Len) as node index and position, walking
+// whole nodes from the nearer end.
+func (l *List) locate(i int) (ni, p int) {
+	if i < l.count/2 {
+		for ni = 0; ; ni++ {
+			c := l.nodes.at(ni).lp.Len()
+			if i < c {
+				return ni, l.nodes.at(ni).lp.Seek(i)
+			}
+			i -= c
+		}
+	}
+	i = l.count - 1 - i // from the tail
+	for ni = l.nodes.n - 1; ; ni-- {
+		c := l.nodes.at(ni).lp.Len()
+		if i < c {
+			return ni, l.nodes.at(ni).lp.Seek(c - 1 - i)
+		}
+		i -= c
+	}
+}
+
+// norm turns a possibly negative index into 0…Len-1, or -1 when out of
+// range.
+func (l *List) norm(i int) int {
+	if i < 0 {
+		i += l.count
+	}
+	if i < 0 || i >= l.count {
+		return -1
+	}
+	return i
+}
+
+// Index is element i (negative counts from the tail: -1 is the last). It
+// aliases the list until its next change.
+func (l *List) Index(i int) ([]byte, bool) {
+	if i = l.norm(i); i < 0 {
+		return nil, false
+	}
+	ni, p := l.locate(i)
+	return l.nodes.at(ni).lp.Get(p), true
+}
+
+// Set replaces element i (negative from the tail) by v and reports whether
+// i was in range. Call Prepare(lim, v) first; Set converts back to a
+// listpack itself when the list shrank.
+func (l *List) Set(i int, v []byte, lim Limits) bool {
+	if i = l.norm(i); i < 0 {
+		return false
+	}
+	ni, p := l.locate(i)
+	n := l.nodes.at(ni)
+	old := entrySize(n.lp.Get(p))
+	if l.packed || !n.plain && !lim.large(len(v)) && !lim.exceeds(n.rb-old+len(v)+estimateExtra, n.lp.Len()) {
+		before := n.lp.Cap()
+		n.lp.Replace(p, v)
+		n.rb += entrySize(v) - old
+		l.mem += n.lp.Cap() - before
+		l.Convert(lim, true)
+		return true
+	}
+	// The node would overflow (or v is large): v gets a node of its own
+	// between the elements before and after it, then merges if it can,
+	// as quicklistReplaceEntry.
+	if n.plain {
+		var next *node
+		if ni+1 < l.nodes.n {
+			next = l.nodes.at(ni + 1)
+		}
+		switch {
+		case lim.large(len(v)):
+			before := n.lp.Cap()
+			n.lp.Replace(p, v)
+			n.rb += entrySize(v) - old
+			l.mem += n.lp.Cap() - before
+		case l.allowInsert(next, len(v), lim):
+			l.insertAt(next, 0, v, lim)
+			l.removeNode(ni)
+		default:
+			l.insertNewNode(ni+1, v, false, lim)
+			l.removeNode(ni)
+		}
+		l.Convert(lim, true)
+		return true
+	}
+	if next := n.lp.Next(p); next >= 0 {
+		l.splitAt(ni, next)
+	}
+	l.insertNewNode(ni+1, v, lim.large(len(v)), lim)
+	l.count++
+	if n.lp.Len() == 1 {
+		l.count--
+		l.removeNode(ni)
+	} else {
+		l.deleteAt(ni, n, n.lp.Last(), 1)
+		l.mergeAround(ni+1, lim)
+	}
+	l.Convert(lim, true)
+	return true
+}
+
+// splitAt moves the entries of node ni from position p on into a new node
+// right after it (_quicklistSplitNode).
+func (l *List) splitAt(ni, p int) {
+	n := l.nodes.at(ni)
+	before := n.lp.Cap()
+	rest := n.lp.Split(p)
+	m := &node{lp: *rest, rb: lpOverhead}
+	for q := m.lp.First(); q >= 0; q = m.lp.Next(q) {
+		m.rb += entrySize(m.lp.Get(q))
+	}
+	n.rb -= m.rb - lpOverhead
+	l.mem += n.lp.Cap() - before
+	l.insertNode(ni+1, m)
+}
+
+// allowMerge is _quicklistNodeAllowMerge.
+func allowMerge(a, b *node, lim Limits) bool {
+	return !a.plain && !b.plain && !lim.exceeds(a.rb+b.rb-lpOverhead, a.lp.Len()+b.lp.Len())
+}
+
+// merge appends node i+1 to node i.
+func (l *List) merge(i int) {
+	a, b := l.nodes.at(i), l.nodes.at(i+1)
+	before := a.lp.Cap()
+	a.lp.AppendAll(&b.lp)
+	a.rb += b.rb - lpOverhead
+	l.mem += a.lp.Cap() - before
+	l.removeNode(i + 1)
+}
+
+// mergeAround is _quicklistMergeNodes around node c: the two nodes before
+// it, the two after it, then c with its neighbours.
+func (l *List) mergeAround(c int, lim Limits) {
+	ok := func(i int) bool {
+		return i >= 0 && i+1 < l.nodes.n && allowMerge(l.nodes.at(i), l.nodes.at(i+1), lim)
+	}
+	if ok(c - 2) {
+		l.merge(c - 2)
+		c--
+	}
+	if ok(c + 1) {
+		l.merge(c + 1)
+	}
+	if ok(c - 1) {
+		l.merge(c - 1)
+		c--
+	}
+	if ok(c) {
+		l.merge(c)
+	}
+}
+
+// Insert puts v before (or after) the first element equal to pivot and
+// reports whether pivot was found (LINSERT). Call Prepare(lim, v) first.
+func (l *List) Insert(pivot, v []byte, after bool, lim Limits) bool {
+	ni, p := -1, -1
+	for i := range l.nodes.n {
+		lp := &l.nodes.at(i).lp
+		if q := lp.First(); q >= 0 {
+			if q = lp.Find(q, pivot, 0); q >= 0 {
+				ni, p = i, q
+				break
+			}
+		}
+	}
+	if ni < 0 {
+		return false
+	}
+	l.count++
+	n := l.nodes.at(ni)
+	if l.packed {
+		if after {
+			p = n.lp.Next(p)
+			if p < 0 {
+				p = n.lp.End()
+			}
+		}
+		l.insertAt(n, p, v, lim)
+		return true
+	}
+	atHead, atTail := p == n.lp.First(), p == n.lp.Last()
+	if lim.large(len(v)) {
+		if n.plain || atTail && after || atHead && !after {
+			l.insertNewNode(ni+boolInt(after), v, true, lim)
+			return true
+		}
+		if after {
+			l.splitAt(ni, n.lp.Next(p))
+		} else {
+			l.splitAt(ni, p)
+		}
+		l.insertNewNode(ni+1, v, true, lim)
+		return true
+	}
+	if l.allowInsert(n, len(v), lim) {
+		if after {
+			if p = n.lp.Next(p); p < 0 {
+				p = n.lp.End()
+			}
+		}
+		l.insertAt(n, p, v, lim)
+		return true
+	}
+	var next, prev *node
+	if ni+1 < l.nodes.n {
+		next = l.nodes.at(ni + 1)
+	}
+	if ni > 0 {
+		prev = l.nodes.at(ni - 1)
+	}
+	switch {
+	case atTail && after && l.allowInsert(next, len(v), lim):
+		l.insertAt(next, 0, v, lim)
+	case atHead && !after && l.allowInsert(prev, len(v), lim):
+		l.insertAt(prev, prev.lp.End(), v, lim)
+	case atTail && after:
+		l.insertNewNode(ni+1, v, false, lim)
+	case atHead && !after:
+		l.insertNewNode(ni, v, false, lim)
+	default:
+		// Split the full node at the pivot, add v to the new half, and
+		// merge what can be merged.
+		if after {
+			l.splitAt(ni, n.lp.Next(p))
+			m := l.nodes.at(ni + 1)
+			l.insertAt(m, 0, v, lim)
+		} else {
+			l.splitAt(ni, p)
+			// Redis's new node is the first half: move the pivot's half
+			// after it instead of copying, same shape.
+			l.insertAt(n, n.lp.End(), v, lim)
+			ni++
+		}
+		l.mergeAround(ni, lim)
+	}
+	return true
+}
+
+// Remove deletes up to count elements equal to v, from the head when
+// count > 0, from the tail when count < 0, all when 0 (LREM), and returns
+// how many went. Call Convert(lim, true) afterwards.
+func (l *List) Remove(v []byte, count int) int {
+	removed := 0
+	if count >= 0 {
+		for i := 0; i < l.nodes.n && (count == 0 || removed < count); {
+			n := l.nodes.at(i)
+			gone := false
+			for p := n.lp.First(); p >= 0 && (count == 0 || removed < count); {
+				if p = n.lp.Find(p, v, 0); p < 0 {
+					break
+				}
+				nodes := l.nodes.n
+				p = l.deleteAt(i, n, p, 1)
+				removed++
+				if gone = l.nodes.n < nodes; gone {
+					break
+				}
+			}
+			if !gone {
+				i++
+			}
+		}
+		return removed
+	}
+	for i := l.nodes.n - 1; i >= 0 && removed < -count; i-- {
+		n := l.nodes.at(i)
+		for p := n.lp.Last(); p >= 0 && removed < -count; {
+			prev := n.lp.Prev(p)
+			if bytes.Equal(n.lp.Get(p), v) {
+				nodes := l.nodes.n
+				l.deleteAt(i, n, p, 1)
+				removed++
+				if l.nodes.n < nodes {
+					break
+				}
+			}
+			p = prev
+		}
+	}
+	return removed
+}
+
+// Trim keeps elements start…stop (inclusive, already within 0…Len-1, start
+// ≤ stop) and deletes the rest (LTRIM). Call Convert(lim, true)
+// afterwards.
+func (l *List) Trim(start, stop int) {
+	l.DeleteRange(stop+1, l.count-stop-1)
+	l.DeleteRange(0, start)
+}
+
+// DeleteRange removes k elements from index start on (quicklistDelRange).
+func (l *List) DeleteRange(start, k int) {
+	if k <= 0 || start >= l.count {
+		return
+	}
+	ni, p := l.locate(start)
+	for k > 0 {
+		n := l.nodes.at(ni)
+		// Entries left in this node from p on.
+		left := 0
+		for q := p; q >= 0; q = n.lp.Next(q) {
+			left++
+			if left == k {
+				break
+			}
+		}
+		take := min(left, k)
+		nodes := l.nodes.n
+		l.deleteAt(ni, n, p, take)
+		k -= take
+		if l.nodes.n == nodes {
+			ni++
+		}
+		if k > 0 {
+			p = l.nodes.at(ni).lp.First()
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func uvarintLen(n int) int {
+	w := 1
+	for n >= 0x80 {
+		n >>= 7
+		w++
+	}
+	return w
+}

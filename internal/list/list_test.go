@@ -1,0 +1,347 @@
+package list
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"testing"
+)
+
+// check compares l with the model both ways, by Index and by Range, and
+// verifies the encoding invariants and the O(1) memory figure.
+func check(t *testing.T, l *List, model [][]byte, lim Limits) {
+	t.Helper()
+	if l.Len() != len(model) {
+		t.Fatalf("Len %d, model %d", l.Len(), len(model))
+	}
+	it := l.IterFrom(0, false)
+	for i, m := range model {
+		v, ok := it.Next()
+		if !ok || !bytes.Equal(v, m) {
+			t.Fatalf("forward %d: %q %v, model %q", i, v, ok, m)
+		}
+	}
+	if _, ok := it.Next(); ok {
+		t.Fatal("forward iterator went past the end")
+	}
+	it = l.IterFrom(-1, true)
+	for i := len(model) - 1; i >= 0; i-- {
+		v, ok := it.Next()
+		if !ok || !bytes.Equal(v, model[i]) {
+			t.Fatalf("backward %d: %q, model %q", i, v, model[i])
+		}
+	}
+	if len(model) > 0 {
+		for range 3 {
+			i := rand.IntN(len(model))
+			if v, ok := l.Index(i); !ok || !bytes.Equal(v, model[i]) {
+				t.Fatalf("Index(%d) = %q, model %q", i, v, model[i])
+			}
+			if v, _ := l.Index(i - len(model)); !bytes.Equal(v, model[i]) {
+				t.Fatalf("Index(%d) = %q, model %q", i-len(model), v, model[i])
+			}
+		}
+	}
+	if l.packed && l.nodes.n != 1 {
+		t.Fatalf("packed list with %d nodes", l.nodes.n)
+	}
+	mem, count := 0, 0
+	for i := range l.nodes.n {
+		n := l.nodes.at(i)
+		mem += nodeBytes + n.lp.Cap()
+		count += n.lp.Len()
+		rb := lpOverhead
+		for p := n.lp.First(); p >= 0; p = n.lp.Next(p) {
+			rb += entrySize(n.lp.Get(p))
+		}
+		if rb != n.rb {
+			t.Fatalf("node %d: rb %d, entries add up to %d", i, n.rb, rb)
+		}
+		if !l.packed && n.lp.Len() == 0 {
+			t.Fatalf("empty quicklist node %d", i)
+		}
+		if n.plain && n.lp.Len() != 1 {
+			t.Fatalf("plain node %d with %d entries", i, n.lp.Len())
+		}
+		if !l.packed && !n.plain && lim.Fill > 0 && n.lp.Len() > lim.Fill {
+			t.Fatalf("node %d: %d entries over fill %d", i, n.lp.Len(), lim.Fill)
+		}
+	}
+	if mem != l.mem || count != l.count {
+		t.Fatalf("mem %d (counted %d), count %d (counted %d)", l.mem, mem, l.count, count)
+	}
+}
+
+func randValue(r *rand.Rand, large bool) []byte {
+	switch k := r.IntN(10); {
+	case k < 3:
+		return []byte(strconv.Itoa(r.IntN(300) - 100)) // integers, as Redis packs them
+	case k < 5:
+		return []byte{byte('a' + r.IntN(4))} // repeats for LREM / LINSERT / LPOS
+	case k == 9 && large:
+		return bytes.Repeat([]byte{'L'}, 4000+r.IntN(2000))
+	}
+	return bytes.Repeat([]byte{byte('a' + r.IntN(26))}, 1+r.IntN(100))
+}
+
+// TestModel runs random operations against a slice model under several
+// node limits, crossing the listpack/quicklist conversions both ways.
+func TestModel(t *testing.T) {
+	for _, lim := range []Limits{{Fill: 1}, {Fill: 3}, {Fill: 4}, {Fill: 16}, {Fill: -1}, {Fill: -2}} {
+		t.Run(fmt.Sprint(lim.Fill), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(uint64(lim.Fill+10), 7))
+			l, model := New(), [][]byte(nil)
+			sawQuick, sawBack := false, false
+			for step := range 6000 {
+				switch op := r.IntN(11); op {
+				case 0, 1:
+					vs := [][]byte{randValue(r, lim.Fill < 0)}
+					if r.IntN(4) == 0 {
+						vs = append(vs, randValue(r, false), randValue(r, false))
+					}
+					l.Prepare(lim, vs...)
+					for _, v := range vs {
+						if op == 0 {
+							l.Push(v, Head, lim)
+							model = slices.Insert(model, 0, v)
+						} else {
+							l.Push(v, Tail, lim)
+							model = append(model, v)
+						}
+					}
+				case 2, 3:
+					if len(model) == 0 {
+						continue
+					}
+					if op == 2 {
+						if !bytes.Equal(l.Peek(Head), model[0]) {
+							t.Fatalf("Peek head %q, model %q", l.Peek(Head), model[0])
+						}
+						l.Pop(Head)
+						model = model[1:]
+					} else {
+						if !bytes.Equal(l.Peek(Tail), model[len(model)-1]) {
+							t.Fatal("Peek tail")
+						}
+						l.Pop(Tail)
+						model = model[:len(model)-1]
+					}
+					l.Convert(lim, true)
+				case 4:
+					v := randValue(r, lim.Fill < 0)
+					i := r.IntN(len(model)+2) - 1
+					l.Prepare(lim, v)
+					ok := l.Set(i, v, lim)
+					j := i
+					if j < 0 {
+						j += len(model)
+					}
+					if want := j >= 0 && j < len(model); ok != want {
+						t.Fatalf("Set(%d) = %v", i, ok)
+					}
+					if ok {
+						model[j] = v
+					}
+				case 5:
+					pivot, v := randValue(r, false), randValue(r, lim.Fill < 0)
+					after := r.IntN(2) == 0
+					l.Prepare(lim, v)
+					ok := l.Insert(pivot, v, after, lim)
+					j := slices.IndexFunc(model, func(m []byte) bool { return bytes.Equal(m, pivot) })
+					if ok != (j >= 0) {
+						t.Fatalf("Insert found %v, model index %d", ok, j)
+					}
+					if ok {
+						model = slices.Insert(model, j+boolInt(after), v)
+					}
+				case 6:
+					v := []byte{byte('a' + r.IntN(4))}
+					count := r.IntN(5) - 2
+					got := l.Remove(v, count)
+					want := 0
+					if count >= 0 {
+						for i := 0; i < len(model); {
+							if bytes.Equal(model[i], v) && (count == 0 || want < count) {
+								model = slices.Delete(model, i, i+1)
+								want++
+								continue
+							}
+							i++
+						}
+					} else {
+						for i := len(model) - 1; i >= 0 && want < -count; i-- {
+							if bytes.Equal(model[i], v) {
+								model = slices.Delete(model, i, i+1)
+								want++
+							}
+						}
+					}
+					if got != want {
+						t.Fatalf("Remove(%q, %d) = %d, model %d", v, count, got, want)
+					}
+					l.Convert(lim, true)
+				case 7:
+					if len(model) < 2 || r.IntN(3) != 0 {
+						continue
+					}
+					start := r.IntN(len(model))
+					stop := start + r.IntN(len(model)-start)
+					l.Trim(start, stop)
+					model = model[start : stop+1]
+					l.Convert(lim, true)
+				default:
+					// Bulk pushes keep the list growing through the
+					// thresholds.
+					for range 1 + r.IntN(20) {
+						v := randValue(r, false)
+						l.Prepare(lim, v)
+						l.Push(v, Tail, lim)
+						model = append(model, v)
+					}
+				}
+				if l.Len() == 0 {
+					l = New() // the key is deleted with its last element
+				}
+				if !l.packed {
+					sawQuick = true
+				} else if sawQuick {
+					sawBack = true
+				}
+				if step%7 == 0 {
+					check(t, l, model, lim)
+				}
+				if step%500 == 0 {
+					c := l.Clone().(*List)
+					check(t, c, model, lim)
+					if c.Len() > 0 {
+						c.Pop(Head) // independence
+						check(t, l, model, lim)
+					}
+				}
+			}
+			check(t, l, model, lim)
+			if !sawQuick || !sawBack {
+				t.Fatalf("conversions not exercised: to quicklist %v, back %v", sawQuick, sawBack)
+			}
+		})
+	}
+}
+
+// The model again with DEBUG QUICKLIST-PACKED-THRESHOLD low enough that
+// many elements get plain nodes.
+func TestModelPlainNodes(t *testing.T) {
+	SetPackedThreshold(50)
+	defer SetPackedThreshold(0)
+	TestModel(t)
+}
+
+// The thresholds, as Redis 7.2 converts: past the limit on a push, back
+// to a listpack only at half of it and in one node.
+func TestConversions(t *testing.T) {
+	lim := Limits{Fill: 4}
+	l := New()
+	push := func(vs ...string) {
+		for _, v := range vs {
+			l.Prepare(lim, []byte(v))
+			l.Push([]byte(v), Tail, lim)
+		}
+	}
+	push("a", "b", "c", "d")
+	if l.Encoding() != "listpack" {
+		t.Fatalf("4 entries under fill 4: %s", l.Encoding())
+	}
+	push("e")
+	if l.Encoding() != "quicklist" {
+		t.Fatalf("5 entries: %s", l.Encoding())
+	}
+	for _, want := range []string{"quicklist", "quicklist", "listpack"} {
+		l.Pop(Tail)
+		l.Convert(lim, true)
+		if l.Encoding() != want {
+			t.Fatalf("after pop to %d: %s, want %s", l.Len(), l.Encoding(), want)
+		}
+	}
+
+	// Pushing several at once converts up front on their total.
+	l = New()
+	l.Prepare(lim, []byte("1"), []byte("2"), []byte("3"), []byte("4"), []byte("5"))
+	if l.Encoding() != "quicklist" {
+		t.Fatal("a 5-element push should convert first")
+	}
+
+	// Byte limits: an element over the node limit becomes a plain node,
+	// and a list holding one never converts back.
+	lim = DefaultLimits
+	l = New()
+	big := bytes.Repeat([]byte("x"), 8193)
+	l.Prepare(lim, big)
+	l.Push(big, Tail, lim)
+	if l.Encoding() != "quicklist" || !l.nodes.at(0).plain {
+		t.Fatalf("8193-byte element: %s", l.Encoding())
+	}
+	l.Convert(lim, true)
+	if l.Encoding() != "quicklist" {
+		t.Fatal("a plain node converted back")
+	}
+	l.Set(0, []byte("small"), lim)
+	if l.Encoding() != "listpack" {
+		t.Fatalf("plain node replaced by a small element: %s", l.Encoding())
+	}
+}
+
+// Redis 7.2's byte thresholds under the default -2 (8 KB): 100-byte
+// elements take 103 bytes each (2-byte header, 1-byte back-length) in a
+// listpack of 7 bytes' overhead, so 79 fit (the 80th would bring it to
+// 8144 + 100 > 8192), and the list converts back once one node of at most
+// 4096 bytes (39 elements) is left.
+func TestByteThresholds(t *testing.T) {
+	lim := DefaultLimits
+	v := bytes.Repeat([]byte("x"), 100)
+	l := New()
+	for range 79 {
+		l.Prepare(lim, v)
+		l.Push(v, Tail, lim)
+	}
+	if l.Encoding() != "listpack" {
+		t.Fatalf("79 × 100 bytes: %s", l.Encoding())
+	}
+	l.Prepare(lim, v)
+	l.Push(v, Tail, lim)
+	if l.Encoding() != "quicklist" || l.nodes.n != 2 {
+		t.Fatalf("80 × 100 bytes: %s with %d nodes", l.Encoding(), l.nodes.n)
+	}
+	for l.Len() > 40 {
+		l.Pop(Tail)
+		l.Convert(lim, true)
+		if l.Encoding() != "quicklist" {
+			t.Fatalf("converted back at %d elements", l.Len())
+		}
+	}
+	l.Pop(Tail)
+	l.Convert(lim, true)
+	if l.Encoding() != "listpack" {
+		t.Fatalf("39 elements (4024 bytes): %s", l.Encoding())
+	}
+}
+
+func TestEntrySize(t *testing.T) {
+	tests := []struct {
+		v    string
+		want int
+	}{
+		{"0", 2}, {"127", 2}, {"128", 3}, {"-1", 3}, {"4095", 3}, {"4096", 4},
+		{"-32768", 4}, {"32768", 5}, {"8388608", 6}, {"2147483648", 10},
+		{"9223372036854775807", 10}, {"9223372036854775808", 21}, {"-0", 4},
+		{"01", 4}, {"+1", 4}, {"", 2}, {"abc", 5},
+		{string(make([]byte, 63)), 65}, {string(make([]byte, 64)), 67},
+		{string(make([]byte, 125)), 128}, {string(make([]byte, 126)), 130},
+		{string(make([]byte, 4096)), 4103},
+	}
+	for _, tt := range tests {
+		if got := entrySize([]byte(tt.v)); got != tt.want {
+			t.Errorf("entrySize(%.10q len %d) = %d, want %d", tt.v, len(tt.v), got, tt.want)
+		}
+	}
+}
