@@ -68,6 +68,7 @@ type Server struct {
 	limits atomic.Pointer[limits] // client-output-buffer-limit
 	waiter writeWaiter
 	mem    clientMemory
+	tidy   memTidy // cron only
 
 	cronStop chan struct{}
 	done     chan struct{}
@@ -327,6 +328,7 @@ func (s *Server) cron() {
 		}
 		s.st.UpdatePeak()
 		s.clientsCron(now, now/1000, idx%10 == 0) // this part runs every 100 ms
+		s.tidy.check(s.st.Stats.Commands.Load(), now)
 		cur := s.st.Stats.Commands.Load()
 		samples[idx%len(samples)] = (cur - last) * int64(time.Second/tick)
 		idx++
