@@ -31,8 +31,8 @@ type Entry struct {
 	other  int32  // Change.Other for it
 	objVer uint64 // the object's Version when Obj first handed it out for writing
 	verOK  bool   // the object has a Version
-	stale bool // a read found the key expired: delete it once unlocked
-	due   bool // a read found the object has something due: redo under the write lock
+	stale  bool   // a read found the key expired: delete it once unlocked
+	due    bool   // a read found the object has something due: redo under the write lock
 }
 
 // Sizer is implemented by values stored with SetObj that can estimate the

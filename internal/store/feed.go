@@ -118,12 +118,12 @@ type feed struct {
 	recorded  atomic.Uint64 // changes recorded so far (advanced under mu)
 	delivered atomic.Uint64 // changes handed to the listeners so far
 
-	dmu     sync.Mutex // one delivery at a time; guards the fields below
-	spare   []pending
-	spareK  []byte
-	batch   []Change
-	lisMu   sync.Mutex                  // serialises Listen and cancels
-	lis     atomic.Pointer[[]*Listener] // copy on write
+	dmu    sync.Mutex // one delivery at a time; guards the fields below
+	spare  []pending
+	spareK []byte
+	batch  []Change
+	lisMu  sync.Mutex                  // serialises Listen and cancels
+	lis    atomic.Pointer[[]*Listener] // copy on write
 }
 
 // Listen registers fn for every change made from now on and returns the

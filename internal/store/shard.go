@@ -62,10 +62,10 @@ type shard struct {
 	dl       deadlineIndex // objects with deadlines of their own (objexpire.go)
 
 	// Published at the end of each operation for lock-free readers.
-	keys atomic.Int64
-	nexp atomic.Int64
-	used atomic.Int64
-	ndl  atomic.Int64 // len(dl.ents)
+	keys     atomic.Int64
+	nexp     atomic.Int64
+	used     atomic.Int64
+	ndl      atomic.Int64 // len(dl.ents)
 	nchanges atomic.Int64
 
 	wentry Entry // the Entry of Update: the write lock makes it exclusive
