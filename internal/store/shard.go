@@ -139,7 +139,10 @@ func (sh *shard) deleteSlot(p int, why ChangeKind) {
 	loc := slotLoc(sh.tab.slots[p])
 	r := sh.ar.rec(loc)
 	if why != 0 {
-		sh.note(r.key(), why, 0)
+		sh.changes += dirtyWeight[why]
+		if sh.db.ks.feed.on.Load() { // not sh.note: decode the key only for a listener
+			sh.db.ks.feed.record(sh.db.Index(), r.key(), why, 0)
+		}
 	}
 	if r.ttl() {
 		sh.expires--

@@ -102,6 +102,7 @@ func StartRedis(t testing.TB) (addr string) {
 	port := FreePort(t)
 	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
+		"--enable-debug-command", "yes",
 		"--dir", t.TempDir())
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
