@@ -14,6 +14,10 @@
 // runs with its shard locked and receives an *Entry; values read through it
 // alias the arena and are valid only inside the callback. Time is passed in
 // as unix milliseconds (NowMs) so a command sees one instant throughout.
+//
+// Every change to the keyspace, whoever makes it, is counted and reported
+// to the change feed (feed.go): Listen subscribes, Drain delivers outside
+// the shard locks.
 package store
 
 import (
