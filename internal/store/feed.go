@@ -8,9 +8,11 @@ import (
 // The change feed: every change to the keyspace, whatever made it (a
 // command through an Entry, lazy or active expiry, hash-field expiry,
 // eviction, compaction finding an expired key, FLUSHDB/FLUSHALL, SWAPDB,
-// MOVE, COPY, RENAME), passes shard.note or feed.record — the one place
-// that counts it for the dirty counter (Changes) and, when somebody
-// listens, copies (database, key, kind) into a buffer under the shard lock.
+// MOVE, COPY, RENAME), is counted for the dirty counter (Changes) and, when
+// somebody listens, copied as (database, key, kind) into one buffer under
+// the shard lock: by shard.note (an Entry's change at its end, hash-field
+// expiry), by shard.deleteSlot (every deletion of a key, with its reason)
+// or, for database-wide changes, by feed.record.
 // Drain hands the buffer to the listeners outside every shard lock; the
 // command layer calls it after each command, the active expiry cycle after
 // each step, EvictKey after each eviction.
@@ -71,6 +73,9 @@ const (
 var changeNames = [numChangeKinds]string{"", "set", "del", "expired", "evicted", "fields_expired",
 	"emptied", "rename_from", "rename_to", "move_from", "move_to", "copy_to", "flush", "swap"}
 
+// DBWide reports whether the change is of a whole database (Key is nil).
+func (k ChangeKind) DBWide() bool { return k == ChangeFlush || k == ChangeSwap }
+
 func (k ChangeKind) String() string {
 	if k < numChangeKinds {
 		return changeNames[k]
@@ -97,8 +102,9 @@ type Change struct {
 // command, the active expiry cycle, the evictor), one delivery at a time,
 // outside every shard lock. It may read and write the keyspace (changes it
 // makes are delivered by the same Drain, after this batch), but must not
-// call Drain itself (nor anything that does, such as running a command) and
-// should be quick. The batch and its keys are reused once it returns.
+// call Drain itself (nor anything that does, such as running a command),
+// nor wait for a lock whose holder may call Drain; it should be quick. The
+// batch and its keys are reused once it returns: copy what you keep.
 type Listener func(batch []Change)
 
 // pending is a recorded change whose key sits in feed.keys.
@@ -199,7 +205,7 @@ func (ks *Keyspace) Drain() {
 		batch := f.batch[:0]
 		for _, p := range buf {
 			c := Change{DB: int(p.db), Other: int(p.other), Kind: p.kind}
-			if p.kind != ChangeFlush && p.kind != ChangeSwap {
+			if !p.kind.DBWide() {
 				c.Key = keys[p.off : p.off+p.n : p.off+p.n]
 			}
 			batch = append(batch, c)
