@@ -28,3 +28,8 @@ COPY --from=build /out/smallredis /smallredis
 USER 65532:65532
 EXPOSE 2345
 ENTRYPOINT ["/smallredis"]
+# As the official Redis image: a container's port is only reachable where it
+# was published (-p), and clients reach it from the bridge address, not
+# loopback, so protected mode would refuse them all. Any argument given to
+# `docker run` replaces this (e.g. --requirepass secret keeps it on).
+CMD ["--protected-mode", "no"]

@@ -54,11 +54,16 @@ unit:
 	@echo "==> [4/6] go test -race -count=1 -timeout 12m ./..."
 	$(GO) test -race -count=1 -timeout 12m ./...
 
-## load: full-size load tests without the race detector (which shrinks them)
+## load: full-size load tests and memory bounds without the race detector
+## (which shrinks the load tests and distorts memory use, so -race skips them)
+## (the expiry test times PINGs, so it runs alone)
+MEMORY_TESTS := ^TestBytesPer|^TestHitRatioTargets$$
+MEMORY_PKGS  := ./internal/store ./internal/evict/sim ./internal/bytemap ./internal/listpack ./internal/intset
 load:
 	@echo
-	@echo "==> [5/6] load tests at full size (no -race): go test -run 'MillionKeys' ./internal/command"
-	$(GO) test -count=1 -run 'MillionKeys' ./internal/command
+	@echo "==> [5/6] load tests and memory bounds (no -race): million-key expiry; bytes per key and per collection element, Redis eviction baselines"
+	$(GO) test -count=1 -timeout 5m -run 'MillionKeys' ./internal/command
+	$(GO) test -count=1 -timeout 5m -run '$(MEMORY_TESTS)' $(MEMORY_PKGS)
 
 ## fuzz: short fuzz run of the RESP parser
 fuzz:

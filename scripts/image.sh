@@ -145,6 +145,7 @@ rm -f bin/smallredis.tar
 log "crane mutate (entrypoint, user, port, platform) -> bin/smallredis.tar as $IMAGE_TAG"
 "$crane" mutate --insecure "$ref" \
 	--entrypoint /smallredis \
+	--cmd=--protected-mode,no \
 	--user "$IMAGE_USER" \
 	--exposed-ports "$IMAGE_PORT" \
 	--set-platform "linux/$goarch" \
@@ -170,6 +171,7 @@ config=$(cat "$check/$config_file")
 log "image config: $config"
 for want in \
 	'"Entrypoint":["/smallredis"]' \
+	'"Cmd":["--protected-mode","no"]' \
 	'"User":"'"$IMAGE_USER"'"' \
 	'"ExposedPorts":{"'"$IMAGE_PORT"'":{}}' \
 	'"os":"linux"' \

@@ -88,7 +88,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}()
 	log.Info("smallredis starting",
 		"version", command.Version, "redis_version", command.RedisVersion,
-		"port", cfg.Port(), "bind", cfg.Bind(), "pid", os.Getpid(),
+		"port", cfg.Port(), "tls_port", cfg.TLSPort(), "bind", cfg.Bind(), "pid", os.Getpid(),
 		"maxmemory", cfg.MaxMemory(), "maxmemory_policy", cfg.MaxMemoryPolicy(),
 		"maxclients", cfg.MaxClients(), "databases", cfg.Databases(), "config_file", cfg.ConfigFile())
 	if err := srv.Run(); err != nil {

@@ -10,36 +10,42 @@ import (
 //
 // A record is [uvarint klen][uvarint vlen][key][value], unaligned. Records
 // are appended to the active chunk; a chunk's size grows with the map (a
-// quarter of the live bytes, between minChunk and maxChunk), so a map just
-// converted from a listpack stays small while a million-entry one loses
-// little in partly filled chunks. A record over maxChunk/4 gets a chunk of
-// its own (so a big value never strands most of a chunk).
+// quarter of the live bytes, at least four of the record being written,
+// between minChunk and maxChunk), so a set of three members stays small
+// while a million-entry map loses little in partly filled chunks. A record
+// over maxChunk/4 gets a chunk of its own (so a big value never strands
+// most of a chunk).
 //
 // A location is chunk index << offBits | offset: 2^20 chunks of up to
 // 64 KiB, 64 GiB of records in one map.
 //
 // Deleting or rewriting a record only counts its bytes as garbage in its
 // chunk (as does the unused tail of a chunk when it stops being the active
-// one). A chunk holding nothing live is freed (the active one rewound); one at least half garbage is
-// evacuated by the map (see Map.settle) at the end of the operation that
-// made it so: its live records are copied to the active chunk and the chunk
-// is freed. Garbage therefore stays under half of every chunk but the
-// active one, and each byte copied was paid for by a byte of garbage.
+// one). A chunk holding nothing live is freed (the active one rewound); one
+// at least half garbage is evacuated by the map (see Map.settle) at the end
+// of the operation that made it so: its live records are copied to the
+// active chunk and the chunk is freed. Garbage therefore stays under half of
+// every chunk but the active one, and each byte copied was paid for by a
+// byte of garbage.
 type arena struct {
-	chunks  [][]byte // nil for a free index
-	fill    []uint32 // bytes of records appended to each chunk
-	garbage []uint32 // dead bytes in each chunk: records, and past fill the lost tail once not active
-	freeIdx []uint32 // free chunk indices
-	spare   []byte   // one emptied maxChunk chunk kept for reuse
-	active  int      // chunk receiving appends, -1 if none
-	victims []uint32 // chunks to evacuate or free at the end of the operation
-	live    int      // bytes of live records
-	dead    int      // bytes of garbage
-	alloc   int      // bytes in chunks
+	chunks  [][]byte    // nil for a free index
+	meta    []chunkMeta // per chunk index
+	freeIdx []uint32    // free chunk indices
+	spare   []byte      // one emptied maxChunk chunk kept for reuse
+	active  int         // chunk receiving appends, -1 if none
+	victims []uint32    // chunks to evacuate or free at the end of the operation
+	live    int         // bytes of live records
+	dead    int         // bytes of garbage
+	alloc   int         // bytes in chunks
+}
+
+type chunkMeta struct {
+	fill    uint32 // bytes of records appended
+	garbage uint32 // dead bytes: records, and past fill the lost tail once not active
 }
 
 const (
-	minChunk  = 256
+	minChunk  = 64
 	maxChunk  = 64 << 10
 	ownChunk  = maxChunk / 4
 	offBits   = 16
@@ -96,15 +102,15 @@ func (a *arena) reserve(n int) uint64 {
 	a.live += n
 	if n > ownChunk {
 		ci := a.newChunk(n)
-		a.fill[ci] = uint32(n)
-		a.garbage[ci] = uint32(len(a.chunks[ci]) - n) // the allocator's rounding
+		a.meta[ci].fill = uint32(n)
+		a.meta[ci].garbage = uint32(len(a.chunks[ci]) - n) // the allocator's rounding
 		a.dead += len(a.chunks[ci]) - n
 		return makeLoc(ci, 0)
 	}
 	if ci := a.active; ci >= 0 {
-		f := int(a.fill[ci])
+		f := int(a.meta[ci].fill)
 		if f+n <= len(a.chunks[ci]) {
-			a.fill[ci] = uint32(f + n)
+			a.meta[ci].fill = uint32(f + n)
 			return makeLoc(ci, f)
 		}
 		// The unused tail is lost; the chunk may now be worth evacuating.
@@ -113,11 +119,12 @@ func (a *arena) reserve(n int) uint64 {
 	}
 	size := maxChunk
 	if want := a.live / 4; want < maxChunk {
-		size = min(max(minChunk, 1<<bits.Len(uint(want)), n), maxChunk)
+		// At least 4 records' worth, so the lost tails stay small.
+		size = min(max(minChunk, 1<<bits.Len(uint(max(want, 4*n-1))), n), maxChunk)
 	}
 	ci := a.newChunk(size)
 	a.active = ci
-	a.fill[ci] = uint32(n)
+	a.meta[ci].fill = uint32(n)
 	return makeLoc(ci, 0)
 }
 
@@ -133,7 +140,7 @@ func (a *arena) newChunk(size int) int {
 		ci := int(a.freeIdx[n-1])
 		a.freeIdx = a.freeIdx[:n-1]
 		a.chunks[ci] = c
-		a.fill[ci], a.garbage[ci] = 0, 0
+		a.meta[ci] = chunkMeta{}
 		return ci
 	}
 	ci := len(a.chunks)
@@ -141,27 +148,26 @@ func (a *arena) newChunk(size int) int {
 		panic("bytemap: a map exceeds 2^20 chunks of records")
 	}
 	a.chunks = append(a.chunks, c)
-	a.fill = append(a.fill, 0)
-	a.garbage = append(a.garbage, 0)
+	a.meta = append(a.meta, chunkMeta{})
 	return ci
 }
 
 func (a *arena) freeChunk(ci int) {
 	c := a.chunks[ci]
 	a.alloc -= len(c)
-	a.dead -= int(a.garbage[ci])
+	a.dead -= int(a.meta[ci].garbage)
 	if len(c) == maxChunk && a.spare == nil {
 		a.spare = c
 	}
 	a.chunks[ci] = nil
-	a.fill[ci], a.garbage[ci] = 0, 0
+	a.meta[ci].fill, a.meta[ci].garbage = 0, 0
 	a.freeIdx = append(a.freeIdx, uint32(ci))
 }
 
 // kill counts n bytes of chunk ci as garbage; settle then decides whether
 // the chunk is to be freed or evacuated.
 func (a *arena) kill(ci, n int) {
-	a.garbage[ci] += uint32(n)
+	a.meta[ci].garbage += uint32(n)
 	a.dead += n
 	a.victims = append(a.victims, uint32(ci))
 }
@@ -175,11 +181,11 @@ func (a *arena) killAt(loc uint64, n int) {
 // worthEvacuating reports whether ci, not the active chunk, is at least half
 // garbage.
 func (a *arena) worthEvacuating(ci int) bool {
-	return ci != a.active && int(a.garbage[ci])*2 >= len(a.chunks[ci])
+	return ci != a.active && int(a.meta[ci].garbage)*2 >= len(a.chunks[ci])
 }
 
 func (a *arena) bytes() int {
-	return a.alloc + cap(a.chunks)*24 + cap(a.fill)*4 + cap(a.garbage)*4 + cap(a.freeIdx)*4 + cap(a.victims)*4
+	return a.alloc + cap(a.chunks)*24 + cap(a.meta)*8 + cap(a.freeIdx)*4 + cap(a.victims)*4
 }
 
 func uvarint(b []byte) (int, int) {

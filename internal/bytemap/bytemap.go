@@ -132,10 +132,10 @@ func (m *Map) settle() {
 		a.victims = a.victims[:len(a.victims)-1]
 		switch {
 		case a.chunks[ci] == nil:
-		case ci == a.active && a.garbage[ci] == a.fill[ci]:
-			a.dead -= int(a.garbage[ci])
-			a.fill[ci], a.garbage[ci] = 0, 0 // rewind: nothing in it is referenced
-		case ci != a.active && int(a.garbage[ci]) == len(a.chunks[ci]):
+		case ci == a.active && a.meta[ci].garbage == a.meta[ci].fill:
+			a.dead -= int(a.meta[ci].garbage)
+			a.meta[ci].fill, a.meta[ci].garbage = 0, 0 // rewind: nothing in it is referenced
+		case ci != a.active && int(a.meta[ci].garbage) == len(a.chunks[ci]):
 			a.freeChunk(ci)
 		case a.worthEvacuating(ci):
 			m.evacuate(ci)
@@ -152,7 +152,7 @@ func (m *Map) settle() {
 func (m *Map) evacuate(ci int) {
 	a, t := &m.ar, &m.tab
 	c := a.chunks[ci]
-	fill := int(a.fill[ci])
+	fill := int(a.meta[ci].fill)
 	for off := 0; off < fill; {
 		k, v, size := decode(c, off)
 		loc := makeLoc(ci, off)
@@ -169,7 +169,7 @@ func (m *Map) evacuate(ci int) {
 				// that the chunk's garbage reaches its fill and it is freed.
 				t.slots[p] = makeSlot(h, a.write(k, v))
 				a.live -= size
-				a.garbage[ci] += uint32(size)
+				a.meta[ci].garbage += uint32(size)
 				a.dead += size
 				break
 			}

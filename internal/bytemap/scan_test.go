@@ -101,8 +101,12 @@ func TestScanGuarantee(t *testing.T) {
 			}
 		}},
 	}
+	seeds := uint64(5)
+	if raceEnabled || testing.Short() {
+		seeds = 2
+	}
 	for _, tt := range tests {
-		for seed := range uint64(5) {
+		for seed := range seeds {
 			r := rand.New(rand.NewPCG(seed, 3))
 			m := New(0)
 			stable := fill(m, "stable", 300)

@@ -89,17 +89,34 @@ func monitor(ctx *Ctx) {
 }
 
 // shutdown: SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+//
+// As in Redis, every argument is checked before acting: NOSAVE with SAVE,
+// or ABORT with anything but ABORT, is a syntax error. A shutdown here is
+// immediate, so there is never one in progress to abort.
 func shutdown(ctx *Ctx) {
+	var save, nosave, other, abort bool
 	for _, a := range ctx.Args[1:] {
 		switch strings.ToLower(string(a)) {
-		case "nosave", "save", "now", "force":
+		case "nosave":
+			nosave = true
+		case "save":
+			save = true
+		case "now", "force":
+			other = true
 		case "abort":
-			ctx.Err("ERR No shutdown in progress.")
-			return
+			abort = true
 		default:
 			ctx.Err(ErrSyntax)
 			return
 		}
+	}
+	if save && nosave || abort && (save || nosave || other) {
+		ctx.Err(ErrSyntax)
+		return
+	}
+	if abort {
+		ctx.Err("ERR No shutdown in progress.")
+		return
 	}
 	// Like Redis, no reply on success: the connection just closes.
 	ctx.C.CloseAfterReply = true
@@ -129,7 +146,7 @@ func configSet(ctx *Ctx) {
 	for i := 0; i < len(args); i += 2 {
 		pairs = append(pairs, [2]string{string(args[i]), string(args[i+1])})
 	}
-	if err := ctx.S.Cfg.Set(pairs); err != nil {
+	if err := ctx.S.Cfg.SetFrom(pairs, ctx.C.Local); err != nil {
 		ctx.Err(err.Error())
 		return
 	}
@@ -167,8 +184,10 @@ func (s *Server) ResetStats() {
 	st.Hits.Store(0)
 	st.Misses.Store(0)
 	st.ErrorReplies.Store(0)
+	st.AuthDenied.Store(0)
 	st.NetInput.Store(0)
 	st.NetOutput.Store(0)
+	st.OutputLimitDisconnections.Store(0)
 	st.errMu.Lock()
 	st.errors = nil
 	st.errMu.Unlock()

@@ -30,6 +30,10 @@ type Client struct {
 	Proto int
 	// Authed is false until AUTH succeeds when requirepass is set.
 	Authed bool
+	// Local is set by the server for a client on the loopback address or
+	// a unix socket: the clients enable-debug-command and
+	// enable-protected-configs "local" trust.
+	Local bool
 	// CloseAfterReply asks the server to close once the reply is written.
 	CloseAfterReply bool
 	// ReplyMode is CLIENT REPLY's mode.
@@ -53,10 +57,39 @@ type Client struct {
 	// Kill closes the connection from any goroutine (set by the server).
 	Kill func()
 	// Send writes bytes to the connection from any goroutine (MONITOR
-	// feed, later pub/sub); set by the server.
+	// feed, later pub/sub), after what it has queued, under its output
+	// limit; set by the server. b must not change afterwards.
 	Send func(b []byte)
 	// QueryBuf reports the unparsed input buffered (CLIENT LIST qbuf).
 	QueryBuf func() int
+	// ArgOwned reports whether an argument of the running command is a
+	// buffer of its own that may be kept instead of copied (a large value
+	// received across reads); set by the server, nil means never.
+	ArgOwned func(arg []byte) bool
+
+	bufs struct{ qfree, oll, omem, tot atomic.Int64 } // published by the server: CLIENT LIST
+}
+
+// Buffers is a client's memory as CLIENT LIST reports it, in Redis's terms.
+type Buffers struct {
+	QueryFree int64 // qbuf-free: allocated query buffer not in use
+	Oll       int64 // oll: replies queued for the socket (chunks)
+	Omem      int64 // omem: bytes of those replies not yet sent
+	Total     int64 // tot-mem: everything the connection holds
+}
+
+// SetBuffers publishes the connection's buffer sizes. The network layer
+// calls it when they change, not per command.
+func (c *Client) SetBuffers(b Buffers) {
+	c.bufs.qfree.Store(b.QueryFree)
+	c.bufs.oll.Store(b.Oll)
+	c.bufs.omem.Store(b.Omem)
+	c.bufs.tot.Store(b.Total)
+}
+
+// Buffers is what SetBuffers last published.
+func (c *Client) Buffers() Buffers {
+	return Buffers{c.bufs.qfree.Load(), c.bufs.oll.Load(), c.bufs.omem.Load(), c.bufs.tot.Load()}
 }
 
 // NewClient makes a client with Redis's defaults (RESP2, db 0).
@@ -128,7 +161,12 @@ func (c *Client) Touch(s *Spec, nowMs int64) {
 func (c *Client) IdleMs(nowMs int64) int64 { return nowMs - c.lastActive.Load() }
 
 // Info renders the CLIENT LIST / CLIENT INFO line, as Redis 7 does.
-func (c *Client) Info(now time.Time) string {
+func (c *Client) Info(now time.Time) string { return c.info(now, nil) }
+
+// info is Info; self is the context of the command asking when it is this
+// client's own, which shows what only the running command knows: its
+// arguments (argv-mem) and the replies its batch has produced so far (obl).
+func (c *Client) info(now time.Time, self *Ctx) string {
 	c.mu.Lock()
 	name, lib, ver := c.name, c.libName, c.libVer
 	c.mu.Unlock()
@@ -155,8 +193,27 @@ func (c *Client) Info(now time.Time) string {
 	b.WriteString(" flags=" + flags)
 	b.WriteString(" db=" + strconv.Itoa(c.DB()))
 	b.WriteString(" sub=0 psub=0 ssub=0 multi=-1")
-	b.WriteString(" qbuf=" + strconv.Itoa(qbuf) + " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0")
-	b.WriteString(" events=r cmd=" + cmd)
+	bufs := c.Buffers()
+	var argv, obl int64
+	if self != nil {
+		for _, a := range self.Args {
+			argv += int64(len(a))
+		}
+		obl = int64(self.W.Len())
+	}
+	b.WriteString(" qbuf=" + strconv.Itoa(qbuf))
+	b.WriteString(" qbuf-free=" + strconv.FormatInt(bufs.QueryFree, 10))
+	b.WriteString(" argv-mem=" + strconv.FormatInt(argv, 10))
+	b.WriteString(" multi-mem=0 rbs=0 rbp=0")
+	b.WriteString(" obl=" + strconv.FormatInt(obl, 10))
+	b.WriteString(" oll=" + strconv.FormatInt(bufs.Oll, 10))
+	b.WriteString(" omem=" + strconv.FormatInt(bufs.Omem, 10))
+	b.WriteString(" tot-mem=" + strconv.FormatInt(bufs.Total+argv, 10))
+	events := "r"
+	if bufs.Omem > 0 {
+		events = "rw" // waiting for the socket to take its replies
+	}
+	b.WriteString(" events=" + events + " cmd=" + cmd)
 	b.WriteString(" user=default redir=-1")
 	b.WriteString(" resp=" + strconv.Itoa(int(c.proto.Load())))
 	b.WriteString(" lib-name=" + lib + " lib-ver=" + ver)

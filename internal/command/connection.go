@@ -125,7 +125,7 @@ func hello(ctx *Ctx) {
 func (ctx *Ctx) checkPassword(user, pass string) bool {
 	want := ctx.S.Cfg.RequirePass()
 	if user != "default" {
-		ctx.Err(ErrWrongPass)
+		ctx.authFailed(user)
 		return false
 	}
 	if want == "" {
@@ -134,7 +134,7 @@ func (ctx *Ctx) checkPassword(user, pass string) bool {
 		return true
 	}
 	if subtle.ConstantTimeCompare([]byte(pass), []byte(want)) != 1 {
-		ctx.Err(ErrWrongPass)
+		ctx.authFailed(user)
 		return false
 	}
 	ctx.C.Authed = true
@@ -246,7 +246,7 @@ func clientSetInfo(ctx *Ctx) {
 }
 
 func clientInfo(ctx *Ctx) {
-	ctx.W.Verbatim("txt", ctx.C.Info(time.Now())+"\n")
+	ctx.W.Verbatim("txt", ctx.C.info(time.Now(), ctx)+"\n")
 }
 
 // clientList: CLIENT LIST [TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID id …]
@@ -291,7 +291,11 @@ func clientList(ctx *Ctx) {
 		if typ != "" && typ != "normal" {
 			continue // no replicas, masters or pub/sub clients yet
 		}
-		b.WriteString(c.Info(now))
+		if c == ctx.C {
+			b.WriteString(c.info(now, ctx))
+		} else {
+			b.WriteString(c.Info(now))
+		}
 		b.WriteByte('\n')
 	}
 	ctx.W.Verbatim("txt", b.String())

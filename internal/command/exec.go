@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smallredis/smallredis/internal/config"
 	"github.com/smallredis/smallredis/internal/resp"
 	"github.com/smallredis/smallredis/internal/store"
 )
@@ -36,6 +37,11 @@ func (s *Server) Exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 	ctx.Cmd = spec
 	if !spec.checkArity(len(args)) {
 		ctx.reject(ctx.arityMsg())
+		return 0
+	}
+	if spec.Name == "debug" && !config.Allows(s.Cfg.EnableDebugCommand(), c.Local) {
+		// As Redis: before authentication, so the reply says how to enable it.
+		ctx.reject(ErrDebugDisabled)
 		return 0
 	}
 	if !c.Authed && spec.Flags&NoAuth == 0 && s.Cfg.RequirePass() != "" {

@@ -112,8 +112,8 @@ func infoClients(s *Server, b *strings.Builder) {
 	kv(b, "connected_clients", len(s.Host.Clients()))
 	kv(b, "cluster_connections", 0)
 	kv(b, "maxclients", s.Cfg.MaxClients())
-	kv(b, "client_recent_max_input_buffer", 0)
-	kv(b, "client_recent_max_output_buffer", 0)
+	kv(b, "client_recent_max_input_buffer", s.Stats.RecentMaxInput.Load())
+	kv(b, "client_recent_max_output_buffer", s.Stats.RecentMaxOutput.Load())
 	kv(b, "blocked_clients", 0)
 	kv(b, "tracking_clients", 0)
 	kv(b, "clients_in_timeout_table", 0)
@@ -140,7 +140,7 @@ func infoMemory(s *Server, b *strings.Builder) {
 	kv(b, "used_memory_peak", m.peak)
 	kv(b, "used_memory_peak_human", config.FormatMemoryHuman(m.peak))
 	kv(b, "used_memory_peak_perc", fmt.Sprintf("%.2f%%", 100*ratio(m.used, m.peak)))
-	kv(b, "used_memory_overhead", m.overhead)
+	kv(b, "used_memory_overhead", m.overhead+m.clients)
 	kv(b, "used_memory_startup", 0)
 	kv(b, "used_memory_dataset", m.dataset)
 	kv(b, "used_memory_dataset_perc", fmt.Sprintf("%.2f%%", 100*ratio(m.dataset, m.used)))
@@ -220,6 +220,12 @@ func infoStats(s *Server, b *strings.Builder) {
 	kv(b, "total_error_replies", st.ErrorReplies.Load())
 	kv(b, "total_reads_processed", st.Commands.Load())
 	kv(b, "total_writes_processed", st.Commands.Load())
+	kv(b, "client_output_buffer_limit_disconnections", st.OutputLimitDisconnections.Load())
+	// Redis 7.2's ACL counters; without ACL rules only authentication fails.
+	kv(b, "acl_access_denied_auth", st.AuthDenied.Load())
+	kv(b, "acl_access_denied_cmd", 0)
+	kv(b, "acl_access_denied_key", 0)
+	kv(b, "acl_access_denied_channel", 0)
 }
 
 func infoReplication(s *Server, b *strings.Builder) {

@@ -61,7 +61,8 @@ func memoryUsage(ctx *Ctx) {
 // memOverview is what INFO memory, MEMORY STATS and MEMORY DOCTOR report,
 // gathered once. Redis's terms map onto ours as follows: used memory is what
 // the store charges for data (records, tables, big values; see
-// store.Keyspace.UsedMemory), overhead is the hash tables, and the
+// store.Keyspace.UsedMemory) plus the clients' buffers, overhead is the hash
+// tables (and, in Redis's overhead totals, the clients' buffers), and the
 // "allocator" is Go's heap.
 type memOverview struct {
 	used, peak, overhead, dataset int64
@@ -69,7 +70,7 @@ type memOverview struct {
 	arena, records                int64 // arena chunk bytes, and the live records in them
 	rss                           int64
 	heapAlloc, heapActive, heapRe int64 // Go heap: live objects, spans in use, mapped and not released
-	clients                       int64 // unparsed query buffers
+	clients                       int64 // client connections' buffers (store.Keyspace.ClientMemory)
 	dbs                           []dbOverhead
 }
 
@@ -100,8 +101,9 @@ func memoryOverview(s *Server) memOverview {
 		m.dbs = append(m.dbs, dbOverhead{id: i, tables: st.Tables})
 	}
 	m.used = s.KS.UsedMemory()
+	m.clients = s.KS.ClientMemory()
 	m.peak = s.notePeak(m.used)
-	m.dataset = max(0, m.used-m.overhead)
+	m.dataset = max(0, m.used-m.overhead-m.clients)
 	m.rss = rss()
 	samples := make([]metrics.Sample, len(heapMetrics))
 	copy(samples, heapMetrics)
@@ -115,13 +117,6 @@ func memoryOverview(s *Server) memOverview {
 	m.heapAlloc = val(0)
 	m.heapActive = val(0) + val(1)
 	m.heapRe = val(2) - val(3)
-	if s.Host != nil {
-		for _, c := range s.Host.Clients() {
-			if c.QueryBuf != nil {
-				m.clients += int64(c.QueryBuf())
-			}
-		}
-	}
 	return m
 }
 

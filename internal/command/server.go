@@ -3,6 +3,7 @@ package command
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,9 +40,17 @@ type Stats struct {
 	Hits             atomic.Int64
 	Misses           atomic.Int64
 	ErrorReplies     atomic.Int64
+	AuthDenied       atomic.Int64 // failed AUTH and HELLO AUTH (acl_access_denied_auth)
 	NetInput         atomic.Int64
 	NetOutput        atomic.Int64
 	InstantaneousOps atomic.Int64
+
+	// Kept by the network layer: clients closed for client-output-buffer-limit,
+	// and the largest client input and output buffers of the last seconds
+	// (INFO clients client_recent_max_*_buffer).
+	OutputLimitDisconnections atomic.Int64
+	RecentMaxInput            atomic.Int64
+	RecentMaxOutput           atomic.Int64
 
 	errMu  sync.Mutex // guards errors
 	errors map[string]int64
@@ -68,6 +77,9 @@ type Server struct {
 	Stats Stats
 	Start time.Time
 	RunID string
+	// Log is the server's logger (failed authentications); NewServer
+	// sets slog.Default().
+	Log *slog.Logger
 
 	// ActiveExpire enables the background expiry cycle (DEBUG
 	// SET-ACTIVE-EXPIRE).
@@ -77,6 +89,7 @@ type Server struct {
 	Evict *evictor.Evictor
 
 	peak     atomic.Int64
+	authLog  rateLimit
 	slowlog  slowlog
 	monitors monitors
 	pause    pauseState
@@ -92,6 +105,7 @@ func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
 		Cfg:   cfg,
 		Start: time.Now(),
 		RunID: hex.EncodeToString(id[:]),
+		Log:   slog.Default(),
 		Evict: evictor.New(ks, cfg),
 	}
 	s.ActiveExpire.Store(true)

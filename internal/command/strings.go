@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/smallredis/smallredis/internal/resp"
 	"github.com/smallredis/smallredis/internal/store"
 )
 
@@ -222,9 +223,15 @@ func setGeneric(ctx *Ctx, key, val []byte, flags setFlags, at int64, reply setRe
 			}
 			return
 		}
-		if flags&setKeepTTL == 0 {
+		switch {
+		case len(val) >= resp.BigArg && ctx.C.ArgOwned != nil && ctx.C.ArgOwned(val):
+			e.SetStrOwned(val) // a large value: stored without a copy
+			if flags&setKeepTTL == 0 {
+				e.SetExpireAt(at)
+			}
+		case flags&setKeepTTL == 0:
 			e.SetStrExpire(val, at)
-		} else {
+		default:
 			e.SetStr(val)
 		}
 		if flags&setGet == 0 {

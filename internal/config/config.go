@@ -33,8 +33,9 @@ type Config struct {
 	file     string   // absolute path of the config file; "" when started without one
 	warnings []string // set by Parse, read-only afterwards
 
-	mu    sync.Mutex       // serializes Set and Rewrite; guards hooks
-	hooks map[int][]func() // directive id → functions to run after it changes
+	mu       sync.Mutex       // serializes Set and Rewrite; guards hooks, appliers
+	hooks    map[int][]func() // directive id → functions to run after it changes
+	appliers []*applier       // vet a Set before it succeeds (OnApply)
 }
 
 // state is one snapshot of every directive's value, indexed by directive id.
@@ -162,6 +163,7 @@ var (
 	idProtectedConfigs = mustLookup("enable-protected-configs")
 	idHashMaxEntries   = mustLookup("hash-max-listpack-entries")
 	idHashMaxValue     = mustLookup("hash-max-listpack-value")
+	idDebugCommand     = mustLookup("enable-debug-command")
 )
 
 func (c *Config) num(id int) int64  { return c.cur.Load().num[id] }
@@ -177,6 +179,14 @@ func (c *Config) Bind() []string { return strings.Fields(c.str(idBind)) }
 
 // ProtectedMode reports whether protected mode is on.
 func (c *Config) ProtectedMode() bool { return c.num(idProtectedMode) != 0 }
+
+// EnableDebugCommand is who may run DEBUG: "no", "yes" or "local"
+// (clients on a loopback address or a unix socket).
+func (c *Config) EnableDebugCommand() string { return c.str(idDebugCommand) }
+
+// EnableProtectedConfigs is who may CONFIG SET protected parameters (dir,
+// dbfilename): "no", "yes" or "local", as for EnableDebugCommand.
+func (c *Config) EnableProtectedConfigs() string { return c.str(idProtectedConfigs) }
 
 // TCPBacklog is the listen backlog.
 func (c *Config) TCPBacklog() int { return int(c.num(idTCPBacklog)) }

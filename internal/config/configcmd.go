@@ -66,10 +66,15 @@ func (c *Config) Get(patterns ...string) [][2]string {
 // (lower case; an alias stays an alias) for a bad value. A value is one
 // string; parameters that take a list (save, bind, …) split it on single
 // spaces. dir and dbfilename are protected: refused unless
-// enable-protected-configs is "yes" (this package cannot tell a local
-// client, so "local" refuses too). OnChange hooks of the parameters whose
-// value changed run before Set returns.
-func (c *Config) Set(pairs [][2]string) error {
+// enable-protected-configs is "yes" (Set is SetFrom for a client that is
+// not local). OnApply functions vet the new values (see there); OnChange
+// hooks of the parameters whose value changed run before Set returns.
+func (c *Config) Set(pairs [][2]string) error { return c.SetFrom(pairs, false) }
+
+// SetFrom is Set for a client that local says is or is not on a loopback
+// address or a unix socket: with enable-protected-configs "local" only a
+// local client may set protected parameters.
+func (c *Config) SetFrom(pairs [][2]string, local bool) error {
 	c.mu.Lock()
 	old := c.cur.Load()
 	ds := make([]*directive, len(pairs))
@@ -84,7 +89,7 @@ func (c *Config) Set(pairs [][2]string) error {
 			return fmt.Errorf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", p[0])
 		case d.is(immutable):
 			reason = "can't set immutable config"
-		case d.is(protected) && old.val[idProtectedConfigs] != "yes":
+		case d.is(protected) && !Allows(old.val[idProtectedConfigs], local):
 			reason = "can't set protected config"
 		case seen[name]:
 			reason = "duplicate parameter"
@@ -123,11 +128,23 @@ func (c *Config) Set(pairs [][2]string) error {
 		}
 	}
 	c.cur.Store(next)
+	if name, err := c.apply(pairs, changed); err != nil {
+		c.cur.Store(old)
+		c.mu.Unlock()
+		return fmt.Errorf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", name, err)
+	}
 	c.mu.Unlock()
 	for _, fn := range run {
 		fn()
 	}
 	return nil
+}
+
+// Allows reports whether a yes/no/local setting (enable-debug-command,
+// enable-protected-configs) lets a client do the protected action: "yes"
+// lets everyone, "local" only local clients, "no" nobody.
+func Allows(setting string, local bool) bool {
+	return setting == "yes" || setting == "local" && local
 }
 
 // ErrNoConfigFile is Rewrite's error when the server started without a

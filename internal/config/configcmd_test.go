@@ -430,3 +430,38 @@ func TestConcurrentSet(t *testing.T) {
 	close(stop)
 	readers.Wait()
 }
+
+// enable-protected-configs decides who may set dir and dbfilename: "local"
+// admits only local clients, as Redis's allowProtectedAction does.
+func TestSetProtectedLocal(t *testing.T) {
+	const refused = "ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config"
+	for _, tt := range []struct {
+		setting string
+		local   bool
+		ok      bool
+	}{
+		{"no", false, false},
+		{"no", true, false},
+		{"local", false, false},
+		{"local", true, true},
+		{"yes", false, true},
+		{"yes", true, true},
+	} {
+		c, err := Parse([]string{"--enable-protected-configs", tt.setting})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.SetFrom([][2]string{{"dir", t.TempDir()}}, tt.local)
+		if tt.ok && err != nil || !tt.ok && (err == nil || err.Error() != refused) {
+			t.Errorf("%s, local %v: %v", tt.setting, tt.local, err)
+		}
+		if got := c.EnableProtectedConfigs(); got != tt.setting {
+			t.Errorf("EnableProtectedConfigs = %q, want %q", got, tt.setting)
+		}
+	}
+	// Set is a non-local client's CONFIG SET.
+	c, _ := Parse([]string{"--enable-protected-configs", "local"})
+	if err := c.Set([][2]string{{"dbfilename", "x.rdb"}}); err == nil {
+		t.Error("Set of dbfilename under local succeeded")
+	}
+}

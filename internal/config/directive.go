@@ -29,7 +29,7 @@ const (
 	// the file or command line adds a warning, since it has no effect.
 	implemented  flag = 1 << iota
 	immutable         // CONFIG SET refuses it
-	protected         // CONFIG SET refuses it unless enable-protected-configs is "yes"
+	protected         // CONFIG SET refuses it unless enable-protected-configs allows the client
 	hidden            // CONFIG GET reports it only when asked by exact name
 	sensitive         // its value must not be logged (SLOWLOG, MONITOR)
 	multiArg          // several arguments in the file; a space-separated list in CONFIG SET

@@ -14,6 +14,8 @@ package intset
 import (
 	"encoding/binary"
 	"math"
+
+	"github.com/smallredis/smallredis/internal/bufpool"
 )
 
 // Set is a sorted set of integers.
@@ -141,7 +143,7 @@ func (s *Set) Add(v int64) bool {
 // so is below or above every member.
 func (s *Set) upgrade(w uint8, v int64) {
 	n := s.Len()
-	nb := alloc((n + 1) * int(w))
+	nb := bufpool.Get((n + 1) * int(w))
 	off := 0
 	if v < 0 {
 		put(nb, w, 0, v)
@@ -152,6 +154,7 @@ func (s *Set) upgrade(w uint8, v int64) {
 	for i := range n {
 		put(nb, w, i+off, get(s.b, s.w, i))
 	}
+	bufpool.Put(s.b)
 	s.b, s.w = nb, w
 }
 
@@ -188,7 +191,7 @@ func (s *Set) Max() int64 { return s.At(s.Len() - 1) }
 func (s *Set) Clone() *Set {
 	c := &Set{w: s.w}
 	if len(s.b) > 0 {
-		c.b = alloc(len(s.b))
+		c.b = bufpool.Get(len(s.b))
 		copy(c.b, s.b)
 	}
 	return c
@@ -196,37 +199,35 @@ func (s *Set) Clone() *Set {
 
 // grow extends b by n bytes, reallocating to the allocator's next size
 // class when full rather than doubling: an intset is rewritten on every
-// insert anyway, and doubling would leave up to half of it unused.
+// insert anyway, and doubling would leave up to half of it unused. The
+// outgrown buffer goes back to bufpool for the next set growing through
+// its class.
 func grow(b []byte, n int) []byte {
 	need := len(b) + n
 	if need <= cap(b) {
 		return b[:need]
 	}
 	want := need
-	if want > 32<<10 {
+	if want > bufpool.MaxPooled {
 		want += want / 8 // past the size classes: amortize page-sized growth
 	}
-	nb := alloc(want)[:need]
+	nb := bufpool.Get(want)[:need]
 	copy(nb, b)
+	bufpool.Put(b)
 	return nb
 }
 
 // shrink gives back memory once less than half of b is used.
 func shrink(b []byte) []byte {
 	if len(b) == 0 {
+		bufpool.Put(b)
 		return nil
 	}
 	if cap(b) < 64 || len(b) >= cap(b)/2 {
 		return b
 	}
-	nb := alloc(len(b))
+	nb := bufpool.Get(len(b))
 	copy(nb, b)
+	bufpool.Put(b)
 	return nb
-}
-
-// alloc returns n zero bytes with the capacity the allocator gives them
-// anyway: append to a nil slice rounds up to the size class, so that slack
-// is free and Bytes (cap) tells the real size.
-func alloc(n int) []byte {
-	return append([]byte(nil), make([]byte, n)...)
 }

@@ -24,6 +24,8 @@ package listpack
 import (
 	"encoding/binary"
 	"unsafe"
+
+	"github.com/smallredis/smallredis/internal/bufpool"
 )
 
 // Listpack is a sequence of byte strings.
@@ -134,11 +136,12 @@ func (l *Listpack) Insert(p int, vs ...[]byte) int {
 	if add == 0 {
 		return p
 	}
-	l.open(p, 0, add, vs...)
+	old := l.open(p, 0, add, vs...)
 	q := p
 	for _, v := range vs {
 		q = put(l.b, q, v)
 	}
+	bufpool.Put(old)
 	l.n += len(vs)
 	return p
 }
@@ -156,8 +159,9 @@ func (l *Listpack) Replace(p int, v []byte) int {
 		copy(l.b[p+w:], v) // copy handles v aliasing the entry itself
 		return p
 	}
-	l.open(p, old, entrySize(len(v)), v)
+	prev := l.open(p, old, entrySize(len(v)), v)
 	put(l.b, p, v)
+	bufpool.Put(prev)
 	return p
 }
 
@@ -170,9 +174,13 @@ func (l *Listpack) Delete(p, n int) int {
 	}
 	l.b = append(l.b[:p], l.b[q:]...)
 	l.n -= n
-	if cap(l.b) >= 64 && len(l.b) < cap(l.b)/2 {
-		nb := alloc(len(l.b))
+	if len(l.b) == 0 {
+		bufpool.Put(l.b)
+		l.b = nil
+	} else if cap(l.b) >= 64 && len(l.b) < cap(l.b)/2 {
+		nb := bufpool.Get(len(l.b))
 		copy(nb, l.b)
+		bufpool.Put(l.b)
 		l.b = nb
 	}
 	if p >= len(l.b) {
@@ -185,7 +193,7 @@ func (l *Listpack) Delete(p, n int) int {
 func (l *Listpack) Clone() *Listpack {
 	c := &Listpack{n: l.n}
 	if len(l.b) > 0 {
-		c.b = alloc(len(l.b))
+		c.b = bufpool.Get(len(l.b))
 		copy(c.b, l.b)
 	}
 	return c
@@ -200,24 +208,32 @@ func (l *Listpack) size(p int) int {
 // open replaces the old bytes at p by room for add bytes, moving the tail.
 // When the buffer must grow, or one of vs aliases it (and the move could
 // overwrite it before it is copied in), a new buffer is made and the old
-// one left intact until the caller has written vs.
-func (l *Listpack) open(p, old, add int, vs ...[]byte) {
+// one returned, intact: the caller gives it back to the pool once it has
+// written vs.
+//
+// A new buffer is the size class of the contents (bufpool), not double
+// them: a listpack stays within one size class of its bytes, as Redis's
+// realloc on every insert keeps it, and the outgrown buffer goes to the
+// next listpack growing through that class rather than to the garbage
+// collector.
+func (l *Listpack) open(p, old, add int, vs ...[]byte) (prev []byte) {
 	b := l.b
 	need := len(b) - old + add
 	if need <= cap(b) && !aliases(b, vs) {
 		l.b = b[:max(need, len(b))]
 		copy(l.b[p+add:], b[p+old:])
 		l.b = l.b[:need]
-		return
+		return nil
 	}
 	want := need
-	if want > 32<<10 {
+	if want > bufpool.MaxPooled {
 		want += want / 8 // past the size classes: amortize page-sized growth
 	}
-	nb := alloc(want)[:need]
+	nb := bufpool.Get(want)[:need]
 	copy(nb, b[:p])
 	copy(nb[p+add:], b[p+old:])
 	l.b = nb
+	return b
 }
 
 // aliases reports whether any of vs points into b's backing array.
@@ -290,12 +306,3 @@ func uvarintLen(n int) int {
 }
 
 func entrySize(n int) int { return n + 2*uvarintLen(n) }
-
-// alloc returns n zero bytes with the capacity the allocator gives them
-// anyway: append to a nil slice rounds up to the size class, so that slack
-// is free and Bytes (cap) tells the real size. Growing to the next size
-// class rather than doubling keeps a listpack within one size class of its
-// contents, as Redis's realloc on every insert does.
-func alloc(n int) []byte {
-	return append([]byte(nil), make([]byte, n)...)
-}

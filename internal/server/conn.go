@@ -11,83 +11,134 @@ import (
 	"github.com/smallredis/smallredis/internal/resp"
 )
 
-// conn is one client connection. Everything but woken is touched only by
-// the connection's event loop.
+// conn is one client connection. Everything but woken (and what output.go
+// says of out) is touched only by the connection's event loop (for the TLS
+// port, its goroutine).
+//
+// Input path: gnet's inbound buffer (gc.Next) is valid only during
+// OnTraffic, so the commands in it are parsed and run there, their
+// arguments aliasing it. A request the buffer ends in the middle of is
+// kept by the parser, which copies what it needs once and continues from
+// there on the next read: nothing is re-parsed or re-copied per read.
 type conn struct {
-	gc     gnet.Conn
+	gc transport // a gnet.Conn, or a *tlsConn for the TLS port
+	// sock is the socket output.go writes replies to directly, -1 for a
+	// TLS connection, whose replies must go through its transport.
+	sock   int
 	client *command.Client
-	parser resp.Parser
+	parser resp.Parser // holds a partial request between reads
 	w      resp.Writer
 	ctx    command.Ctx
 
-	// pending holds input not yet executed: a partial command, or the
-	// rest of a batch while the connection waits (CLIENT PAUSE).
+	// While the connection waits (CLIENT PAUSE), held is the parsed command
+	// that must wait, detached from the read buffer, and pending the input
+	// after it, not yet parsed.
+	held    [][]byte
 	pending []byte
-	qbuf    atomic.Int64 // len(pending), for other clients' CLIENT LIST
+	qbuf    atomic.Int64 // len(pending) + parser.Buffered(), for CLIENT LIST
 	blocked bool
 	woken   atomic.Bool
+
+	out output // replies not yet sent, limits, accounting (output.go)
 }
 
 // Buffers larger than this are dropped after use so one big value does not
 // pin memory for the connection's lifetime.
 const keepBuf = 1 << 20
 
-// OnOpen registers a client or rejects it past maxclients.
+// OnOpen registers a client or rejects it: past maxclients, or in
+// protected mode (see protected.go). As in Redis, a rejected connection
+// counts in rejected_connections, not total_connections_received.
 func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
-	if s.stopping.Load() {
-		return nil, gnet.Close
+	c, reject := s.open(gc, gc.Fd())
+	if c == nil {
+		return reject, gnet.Close
 	}
-	s.st.Stats.Connections.Add(1)
+	if ka := s.cfg.TCPKeepAlive(); ka > 0 {
+		_ = gc.SetKeepAlivePeriod(ka)
+	}
+	c.sock = gc.Fd()
+	c.client.Send = func(b []byte) { c.out.inbox.post(c, b) }
+	gc.SetContext(c)
+	return nil, gnet.None
+}
+
+// open registers a client on any transport (gnet or TLS). A nil conn means
+// refused, with the bytes to send before closing (nil: just close).
+func (s *Server) open(t transport, fd int) (*conn, []byte) {
+	if s.stopping.Load() {
+		return nil, nil
+	}
 	s.mu.Lock()
 	n := len(s.conns)
 	s.mu.Unlock()
 	if n >= s.cfg.MaxClients() {
 		s.st.Stats.Rejected.Add(1)
-		return []byte("-" + command.ErrMaxClients + "\r\n"), gnet.Close
+		return nil, []byte("-" + command.ErrMaxClients + "\r\n")
 	}
-	if ka := s.cfg.TCPKeepAlive(); ka > 0 {
-		_ = gc.SetKeepAlivePeriod(ka)
+	if s.protectedModeRefuses(t) {
+		s.st.Stats.Rejected.Add(1)
+		s.log.Debug("protected mode: refused a non-local client", "client", t.RemoteAddr().String())
+		return nil, deniedReply
 	}
+	s.st.Stats.Connections.Add(1)
 	id := s.nextID.Add(1)
-	c := &conn{gc: gc}
-	c.client = command.NewClient(id, gc.RemoteAddr().String(), gc.LocalAddr().String(), gc.Fd())
+	c := &conn{gc: t, sock: -1}
+	c.client = command.NewClient(id, t.RemoteAddr().String(), t.LocalAddr().String(), fd)
 	c.client.Authed = s.cfg.RequirePass() == ""
-	c.client.Kill = func() { _ = gc.Close() }
-	c.client.Send = func(b []byte) { _ = gc.AsyncWrite(b, nil) }
+	c.client.Local = isLocal(t.RemoteAddr())
+	c.client.Kill = func() { _ = t.Close() }
+	// A TLS connection queues other goroutines' output itself; OnOpen gives
+	// gnet connections the output queue's inbox instead.
+	c.client.Send = func(b []byte) { _ = t.AsyncWrite(b, nil) }
 	c.client.QueryBuf = func() int { return int(c.qbuf.Load()) }
+	c.client.ArgOwned = c.parser.Owned
 	c.w.Proto = 2
 	c.parser.MaxBulkLen = s.cfg.ProtoMaxBulkLen()
-	gc.SetContext(c)
+	s.setCheckAt(c)
+	s.account(c)
 	s.mu.Lock()
 	s.conns[id] = c
 	s.mu.Unlock()
-	return nil, gnet.None
+	return c, nil
 }
 
 // OnClose unregisters the client.
 func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
-	c, ok := gc.Context().(*conn)
-	if !ok {
-		return gnet.None
+	if c, ok := gc.Context().(*conn); ok {
+		s.closed(c)
 	}
+	return gnet.None
+}
+
+// closed unregisters a client once its connection is closed.
+func (s *Server) closed(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c.client.ID)
 	s.mu.Unlock()
 	if c.client.Monitor {
 		s.st.RemoveClient(c.client)
 	}
-	return gnet.None
+	s.release(c)
 }
 
 // OnTraffic runs every complete command the connection has sent and
-// writes all their replies at once.
+// writes all their replies at once (flush, in output.go). It also runs when
+// the connection is woken: to resume after CLIENT PAUSE or a batch that
+// yielded, or to write output.
 func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 	c := gc.Context().(*conn)
 	data, _ := gc.Next(-1)
+	return s.traffic(c, data)
+}
+
+// traffic is OnTraffic on any transport: data is what arrived (nil when
+// woken from a wait).
+func (s *Server) traffic(c *conn, data []byte) gnet.Action {
 	s.st.Stats.NetInput.Add(int64(len(data)))
 	if c.blocked && !c.woken.Swap(false) {
 		c.pending = append(c.pending, data...)
-		return s.checkQueryBuf(c)
+		return s.flush(c, s.checkQueryBuf(c))
 	}
 	c.blocked = false
 	buf, pooled := data, false
@@ -95,43 +146,48 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 		c.pending = append(c.pending, data...)
 		buf, pooled = c.pending, true
 	}
-	action := s.run(c, buf, pooled)
-	if len(c.w.B) > 0 {
-		s.st.Stats.NetOutput.Add(int64(len(c.w.B)))
-		_, _ = gc.Write(c.w.B)
-		c.w.Reset()
-		if cap(c.w.B) > keepBuf {
-			c.w.B = nil
-		}
-	}
-	return action
+	return s.flush(c, s.run(c, buf, pooled))
 }
 
-// run executes the commands in buf. inPending says buf is c.pending (so
-// what is left is moved to its front rather than copied in).
+// run executes the held command, if any, then the commands in buf.
+// inPending says buf is c.pending (so what is left is moved to its front
+// rather than copied in).
 func (s *Server) run(c *conn, buf []byte, inPending bool) gnet.Action {
 	c.parser.MaxBulkLen = s.cfg.ProtoMaxBulkLen()
-	for len(buf) > 0 {
-		args, n, err := c.parser.Parse(buf)
-		if err != nil {
-			c.w.Error(err.Error())
-			s.log.Debug("protocol error", "client", c.client.Addr, "err", err)
-			return gnet.Close
-		}
-		if n == 0 {
-			break // a partial command: wait for the rest
-		}
-		if len(args) == 0 {
+	args, detached := c.held, c.held != nil
+	c.held = nil
+	for {
+		if args == nil {
+			if len(buf) == 0 {
+				break
+			}
+			// Redis's limits before AUTH; AUTH lifts them for what follows.
+			c.parser.AuthRequired = !c.client.Authed && s.cfg.RequirePass() != ""
+			var n int
+			var err error
+			args, n, err = c.parser.Parse(buf)
+			if err != nil {
+				c.w.Error(err.Error())
+				s.log.Debug("protocol error", "client", c.client.Addr, "err", err)
+				return gnet.Close
+			}
 			buf = buf[n:]
-			continue
+			if len(args) == 0 {
+				break // buf ended inside a request: the parser keeps it
+			}
+			detached = false
 		}
 		if c.client.Monitor && !isMonitorSafe(args[0]) {
 			// A MONITOR connection only streams; as in Redis, its input
 			// is ignored except QUIT and RESET.
-			buf = buf[n:]
+			args = nil
 			continue
 		}
 		if wait := s.st.Exec(c.client, &c.ctx, args, &c.w); wait > 0 {
+			if !detached {
+				resp.Detach(args) // it runs after this read's buffer is gone
+			}
+			c.held = args
 			c.blocked = true
 			time.AfterFunc(wait, func() {
 				c.woken.Store(true)
@@ -139,13 +195,16 @@ func (s *Server) run(c *conn, buf []byte, inPending bool) gnet.Action {
 			})
 			break
 		}
-		buf = buf[n:]
+		args = nil
 		c.w.Proto = c.client.Proto
 		if c.client.CloseAfterReply || c.client.Killed() {
 			return gnet.Close
 		}
+		if len(c.w.B) >= c.out.checkAt && s.checkOutput(c) {
+			break // over the output limit, or time to let other clients run
+		}
 	}
-	// Keep what was not executed.
+	// Keep what was not parsed (the connection is waiting).
 	if inPending {
 		c.pending = c.pending[:copy(c.pending, buf)]
 	} else {
@@ -157,12 +216,14 @@ func (s *Server) run(c *conn, buf []byte, inPending bool) gnet.Action {
 	return s.checkQueryBuf(c)
 }
 
-// checkQueryBuf enforces client-query-buffer-limit on unexecuted input.
+// checkQueryBuf enforces client-query-buffer-limit on unexecuted input:
+// the unparsed input and the partial request the parser holds.
 func (s *Server) checkQueryBuf(c *conn) gnet.Action {
-	c.qbuf.Store(int64(len(c.pending)))
-	if int64(len(c.pending)) > s.cfg.QueryBufferLimit() {
+	qbuf := int64(len(c.pending) + c.parser.Buffered())
+	c.qbuf.Store(qbuf)
+	if qbuf > s.cfg.QueryBufferLimit() {
 		s.log.Warn("closing client that reached the query buffer limit",
-			"client", c.client.Addr, "qbuf", len(c.pending))
+			"client", c.client.Addr, "qbuf", qbuf)
 		return gnet.Close
 	}
 	return gnet.None

@@ -1,7 +1,7 @@
 // Package server owns the network side: listening sockets, connections,
 // the event loops that read requests and write replies, pipelining,
-// idle timeouts, maxclients, the periodic cron (active expiry, ops/sec) and
-// graceful shutdown. It parses with package resp and executes through
+// idle timeouts, maxclients, protected mode, the periodic cron (active
+// expiry, ops/sec) and graceful shutdown. It parses with package resp and executes through
 // package command; it knows nothing of individual commands.
 //
 // Connection model: gnet's epoll event loops, one per core. A loop reads
@@ -11,12 +11,21 @@
 // request) by ~30 % at -P 1 and ~40 % at -P 16. Work that must wait
 // (CLIENT PAUSE, later blocking commands) parks the connection and resumes
 // it through gnet's Wake; other goroutines write to a connection only
-// through AsyncWrite (MONITOR, later pub/sub).
+// through its Client.Send, which hands the bytes to the connection's loop
+// (MONITOR, later pub/sub). Replies reach the socket through the
+// connection's own queue, not gnet's outbound buffer: output.go says why,
+// and how client-output-buffer-limit and client memory accounting work.
+//
+// The TLS port (tls-port) is the exception: gnet cannot carry TLS, so it is
+// served by a goroutine per connection on crypto/tls (tls.go), running the
+// same connection code through the small transport interface; its replies
+// are written through the TLS connection, which blocks its own goroutine.
 package server
 
 import (
 	"cmp"
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"slices"
@@ -51,6 +60,13 @@ type Server struct {
 	mu     sync.Mutex // guards clients
 	conns  map[int64]*conn
 
+	tls    *tlsListener  // nil without tls-port
+	stopCh chan struct{} // closed by Shutdown
+
+	limits atomic.Pointer[limits] // client-output-buffer-limit
+	waiter writeWaiter
+	mem    clientMemory
+
 	cronStop chan struct{}
 	done     chan struct{}
 }
@@ -68,10 +84,14 @@ func New(cfg *config.Config, log *slog.Logger) *Server {
 		st:       command.NewServer(cfg, ks),
 		ready:    make(chan struct{}),
 		conns:    map[int64]*conn{},
+		stopCh:   make(chan struct{}),
 		cronStop: make(chan struct{}),
 		done:     make(chan struct{}),
 	}
 	s.st.Host = s
+	s.st.Log = log
+	s.loadLimits()
+	cfg.OnChange("client-output-buffer-limit", s.loadLimits)
 	return s
 }
 
@@ -84,12 +104,13 @@ func (s *Server) Done() <-chan struct{} { return s.done }
 // Ready is closed once the server listens.
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
-// addrs turns the bind directive into gnet listener addresses, as Redis
+// addrs turns the bind directive into listener addresses for port
+// ("tcp4://0.0.0.0:2345", as gnet takes them), as Redis
 // reads it: "*" is every IPv4 address, "::*" every IPv6 one (IPv6-only
 // sockets, so both wildcards can share the port), and a leading "-" marks
 // an address that is skipped when it cannot be bound (a host without IPv6).
-func (s *Server) addrs() []string {
-	port := strconv.Itoa(s.cfg.Port())
+func (s *Server) addrs(p int) []string {
+	port := strconv.Itoa(p)
 	var out []string
 	seen := map[string]bool{}
 	for _, b := range s.cfg.Bind() {
@@ -133,13 +154,35 @@ func canListen(network, address string) bool {
 }
 
 // Run listens and serves until Shutdown. It returns nil after a graceful
-// shutdown.
+// shutdown. As in Redis, port 0 means no plain TCP listener (then tls-port
+// must be set), and a TLS configuration that cannot be honoured is an
+// error before anything listens.
 func (s *Server) Run() error {
+	if s.cfg.TLSPort() != 0 {
+		tl, err := s.listenTLS()
+		if err != nil {
+			return err
+		}
+		s.tls = tl
+	} else if s.cfg.Port() == 0 {
+		return errors.New("Configured to not listen anywhere, exiting.")
+	}
 	go s.cron()
 	go s.st.Evict.Run(s.cronStop)
 	defer close(s.done)
 	defer close(s.cronStop)
-	err := gnet.Rotate(s, s.addrs(),
+	defer s.waiter.close()
+	if s.tls != nil {
+		defer s.tls.stop()
+		s.tls.serve()
+	}
+	if s.cfg.Port() == 0 {
+		close(s.ready)
+		s.log.Info("ready to accept connections", "port", 0, "tls_port", s.cfg.TLSPort())
+		<-s.stopCh
+		return nil
+	}
+	err := gnet.Rotate(s, s.addrs(s.cfg.Port()),
 		gnet.WithMulticore(true),
 		gnet.WithLoadBalancing(gnet.LeastConnections),
 		gnet.WithReusePort(false),
@@ -158,7 +201,7 @@ func (s *Server) Run() error {
 func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
 	s.eng = eng
 	close(s.ready)
-	s.log.Info("ready to accept connections", "port", s.cfg.Port())
+	s.log.Info("ready to accept connections", "port", s.cfg.Port(), "tls_port", s.cfg.TLSPort())
 	return gnet.None
 }
 
@@ -169,6 +212,10 @@ func (s *Server) Shutdown() {
 	s.stopOnce.Do(func() {
 		s.stopping.Store(true)
 		s.log.Info("shutting down")
+		close(s.stopCh)
+		if s.cfg.Port() == 0 {
+			return // Run is waiting on stopCh; there is no gnet engine
+		}
 		go func() {
 			<-s.ready
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -221,6 +268,7 @@ func (s *Server) cron() {
 			continue
 		}
 		s.st.UpdatePeak()
+		s.clientsCron(now, now/1000, ticks%100 == 0)
 		cur := s.st.Stats.Commands.Load()
 		samples[idx%len(samples)] = (cur - last) * int64(time.Second/tick)
 		idx++

@@ -332,6 +332,19 @@ func (e *Entry) SetStr(v []byte) {
 	e.setInline(byte(TypeString), v, len(v))
 }
 
+// SetStrOwned is SetStr for a value the caller gives up (it must not use
+// v again): a long one becomes the stored value itself instead of a copy,
+// so a large SET does not hold the value twice.
+func (e *Entry) SetStrOwned(v []byte) {
+	if len(v) <= bigValue {
+		e.SetStr(v)
+		return
+	}
+	e.mustWrite()
+	e.change = ChangeSet
+	e.putSlot(byte(TypeString)|flagIndirect, objSlot{b: v, size: int64(cap(v))})
+}
+
 // SetStrExpire is SetStr followed by SetExpireAt(ms) (0 = no TTL) in one
 // record write: SET … EX would otherwise write the record twice and leave
 // the first copy in the arena as garbage.

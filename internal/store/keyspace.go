@@ -53,7 +53,8 @@ func (t Type) String() string {
 type Keyspace struct {
 	dbs     atomic.Pointer[[]*DB] // replaced whole by SwapDB, so DB(i) is one load
 	swapMu  sync.Mutex            // serialises SwapDB
-	used    atomic.Int64          // sum of all shards' charged bytes
+	used    atomic.Int64          // sum of all shards' charged bytes, plus clients
+	clients atomic.Int64          // bytes charged by ChargeClients
 	expired atomic.Int64
 
 	// Eviction support (evict.go).
@@ -116,8 +117,22 @@ func (ks *Keyspace) FlushAll() {
 // UsedMemory is the memory charged for all data: live records, tables, and
 // big strings and objects (at their estimated size). Deleting a key lowers it
 // at once, though its arena space is reclaimed by compaction a little later;
-// MemoryStats reports the arena as allocated. It is one atomic load.
+// MemoryStats reports the arena as allocated. It includes the client memory
+// charged by ChargeClients. It is one atomic load.
 func (ks *Keyspace) UsedMemory() int64 { return ks.used.Load() }
+
+// ChargeClients adds delta bytes of client connection memory (query and
+// reply buffers, output not yet sent) to UsedMemory, so that maxmemory
+// and its eviction see it, as Redis counts mem_clients_normal in
+// used_memory. The network layer calls it when a buffer changes size, not
+// per command.
+func (ks *Keyspace) ChargeClients(delta int64) {
+	ks.clients.Add(delta)
+	ks.used.Add(delta)
+}
+
+// ClientMemory is the part of UsedMemory charged by ChargeClients.
+func (ks *Keyspace) ClientMemory() int64 { return ks.clients.Load() }
 
 // ExpiredKeys counts keys deleted because they expired, lazily or actively.
 func (ks *Keyspace) ExpiredKeys() int64 { return ks.expired.Load() }

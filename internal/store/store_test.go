@@ -591,3 +591,19 @@ func TestReadDeletesExpiredKey(t *testing.T) {
 			db.Len(), db.Expires(), ks.ExpiredKeys())
 	}
 }
+
+// Client memory counts in UsedMemory, apart from the data, and leaves it whole.
+func TestChargeClients(t *testing.T) {
+	ks := New(1)
+	set(ks.DB(0), "k", "v", t0)
+	data := ks.UsedMemory()
+	ks.ChargeClients(1000)
+	ks.ChargeClients(-200)
+	if ks.UsedMemory() != data+800 || ks.ClientMemory() != 800 {
+		t.Fatalf("used %d (data %d), clients %d after charging 800", ks.UsedMemory(), data, ks.ClientMemory())
+	}
+	ks.ChargeClients(-800)
+	if ks.UsedMemory() != data || ks.ClientMemory() != 0 {
+		t.Fatalf("used %d, clients %d after uncharging", ks.UsedMemory(), ks.ClientMemory())
+	}
+}

@@ -29,26 +29,37 @@ func FreePort(t testing.TB) int {
 
 // Start runs smallredis in-process on 127.0.0.1 with the given extra
 // directives (e.g. "--requirepass", "x") and stops it when the test ends.
+// DEBUG is enabled (--enable-debug-command yes), as in StartRedis, since
+// tests use DEBUG SLEEP and DEBUG SET-ACTIVE-EXPIRE; pass
+// "--enable-debug-command", "no" to test Redis's default.
 func Start(t testing.TB, args ...string) (addr string, srv *server.Server) {
 	t.Helper()
-	return start(t, nil, args)
+	return start(t, nil, nil, args)
 }
 
 // StartWithFile is Start with a config file (for CONFIG REWRITE tests).
 func StartWithFile(t testing.TB, file string, args ...string) (addr string, srv *server.Server) {
 	t.Helper()
-	return start(t, []string{file}, args)
+	return start(t, nil, []string{file}, args)
 }
 
-func start(t testing.TB, pre, args []string) (addr string, srv *server.Server) {
+// StartWithLogger is Start logging to log (to check what the server logs).
+func StartWithLogger(t testing.TB, log *slog.Logger, args ...string) (addr string, srv *server.Server) {
+	t.Helper()
+	return start(t, log, nil, args)
+}
+
+func start(t testing.TB, log *slog.Logger, pre, args []string) (addr string, srv *server.Server) {
 	t.Helper()
 	port := FreePort(t)
-	all := append(pre, "--port", strconv.Itoa(port), "--bind", "127.0.0.1")
+	all := append(pre, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--enable-debug-command", "yes")
 	cfg, err := config.Parse(append(all, args...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
 	srv = server.New(cfg, log)
 	done := make(chan error, 1)
 	go func() { done <- srv.Run() }()
@@ -88,7 +99,7 @@ func waitListening(t testing.TB, addr string, done <-chan error) {
 }
 
 // StartRedis runs Debian's redis-server on a free loopback port for the
-// differential tests. Without redis-server the test is skipped, except
+// differential tests, with DEBUG enabled as in Start. Without redis-server the test is skipped, except
 // under CI (CI=true), where that is a failure: `make test` installs it.
 func StartRedis(t testing.TB) (addr string) {
 	t.Helper()

@@ -1,0 +1,5 @@
+//go:build !race
+
+package bytemap
+
+const raceEnabled = false

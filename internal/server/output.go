@@ -1,0 +1,472 @@
+package server
+
+// The reply path: how replies reach the socket, client-output-buffer-limit,
+// and what the connections' buffers cost (CLIENT LIST, used_memory).
+//
+// A batch of commands writes its replies into c.w.B; flush sends them with
+// one write(2) on the connection's socket. What the socket does not take
+// stays in the connection's own queue: the reply buffer itself is handed to
+// the queue (a small remainder is copied), never appended to a bigger
+// buffer, and the queue is written with writev(2) as the socket drains.
+// gnet's outbound buffer is not used: it copies what it buffers, grows by
+// copying, never shrinks while the connection lives, keeps its memory in
+// pools after it closes, and tells the handler nothing when it drains, so
+// it can be neither bounded nor measured cheaply. A connection whose
+// socket is full is instead woken by the write waiter (waiter_linux.go).
+//
+// A batch stops running commands once it has produced yieldBytes of
+// replies; the rest of its input runs on a later turn of the event loop
+// (gnet's Wake), so a client fed hundreds of megabytes, reading them or
+// not, delays the other clients of its loop by one slice, not the whole.
+// As in Redis, a client that does not read still has its commands run and
+// their replies kept; client-output-buffer-limit is what bounds it.
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/smallredis/smallredis/internal/command"
+	"github.com/smallredis/smallredis/internal/config"
+	"github.com/smallredis/smallredis/internal/store"
+)
+
+const (
+	// yieldBytes of replies end a batch early (see above): a few
+	// milliseconds of copying.
+	yieldBytes = 4 << 20
+	// replyChunk is Redis's PROTO_REPLY_CHUNK_BYTES: the size of a
+	// client's static reply buffer, which output limits do not count, and
+	// of the chunks small replies are queued in.
+	replyChunk = 16 << 10
+	// yieldPause is how long a batch that yielded waits before it goes
+	// on: long enough for the event loop to poll its other connections.
+	yieldPause = 100 * time.Microsecond
+	// maxIovecs is how many queued chunks one writev takes.
+	maxIovecs = 64
+	// connOverhead is what a connection costs besides its buffers.
+	connOverhead = int64(unsafe.Sizeof(conn{}) + unsafe.Sizeof(command.Client{}))
+)
+
+// output is a connection's reply state. Its fields are touched only by the
+// connection's event loop, except inbox (mu) and writable.
+type output struct {
+	queue  [][]byte // replies the socket has not taken, oldest first
+	off    int      // bytes of queue[0] already written
+	queued int64    // bytes in queue not yet written
+	held   int64    // bytes the queue's chunks hold (their capacities)
+
+	checkAt   int   // len(c.w.B) at which run calls checkOutput
+	softSince int64 // unix seconds when the soft limit was first passed; 0 = below it
+	resume    bool  // the batch yielded: run the rest of its input soon
+	closing   bool  // over its limit: send nothing more, close
+	armed     bool  // waiting for the write waiter
+	polled    bool  // the fd is in the write waiter's epoll set
+
+	charged int64           // bytes charged with ChargeClients
+	freed   int64           // bytes of queued chunks dropped since account last reported them
+	pub     command.Buffers // what was last published with SetBuffers
+
+	writable atomic.Bool // set by the write waiter before it wakes the connection
+	inbox    inbox
+}
+
+// inbox takes output from other goroutines (the MONITOR feed, later pub/sub
+// messages) for the connection's loop to queue, so that it is counted and
+// limited like replies and keeps its order.
+type inbox struct {
+	n      atomic.Int32 // len(bufs), read without the lock on every flush
+	mu     sync.Mutex   // guards bufs, closed
+	bufs   [][]byte
+	closed bool
+}
+
+// post hands b to c's loop, waking it when the inbox was empty. b must not
+// change afterwards.
+func (in *inbox) post(c *conn, b []byte) {
+	in.mu.Lock()
+	if in.closed {
+		in.mu.Unlock()
+		return
+	}
+	in.bufs = append(in.bufs, b)
+	first := len(in.bufs) == 1
+	in.n.Store(int32(len(in.bufs)))
+	in.mu.Unlock()
+	if first {
+		_ = c.gc.Wake(nil)
+	}
+}
+
+// drain moves what was posted into c's queue.
+func (in *inbox) drain(c *conn) {
+	if in.n.Load() == 0 {
+		return
+	}
+	in.mu.Lock()
+	bufs := in.bufs
+	in.bufs = nil
+	in.n.Store(0)
+	in.mu.Unlock()
+	for _, b := range bufs {
+		c.out.push(b, false)
+	}
+}
+
+// close drops what is posted and refuses more.
+func (in *inbox) close() {
+	in.mu.Lock()
+	in.bufs, in.closed = nil, true
+	in.n.Store(0)
+	in.mu.Unlock()
+}
+
+// limits is client-output-buffer-limit, per class.
+type limits [3]config.OutputLimit
+
+func (s *Server) loadLimits() {
+	var l limits
+	for class := range l {
+		l[class] = s.cfg.OutputBufferLimit(config.OutputClass(class))
+	}
+	s.limits.Store(&l)
+}
+
+// limitClass is the client-output-buffer-limit class a client is held to,
+// as Redis's getClientType: MONITOR clients count as normal ones; pub/sub
+// clients will be OutputPubSub.
+func limitClass(*command.Client) config.OutputClass { return config.OutputNormal }
+
+// usage is what output limits compare: replies not yet sent, less what
+// Redis's static reply buffer would hold.
+func (c *conn) usage() int64 {
+	return max(0, c.out.queued+int64(len(c.w.B))-replyChunk)
+}
+
+// checkOutput runs between commands once the batch's replies reach
+// c.out.checkAt. It reports whether the batch must stop here: the client
+// passed its hard limit, or the batch has produced yieldBytes.
+func (s *Server) checkOutput(c *conn) bool {
+	if s.overLimit(c) {
+		return true
+	}
+	// A TLS connection has its goroutine to itself: nobody to yield to.
+	if len(c.w.B) >= yieldBytes && c.sock >= 0 {
+		c.out.resume = true
+		return true
+	}
+	s.setCheckAt(c)
+	return false
+}
+
+// setCheckAt sets where the next checkOutput happens: before the replies
+// can pass the hard limit, and at yieldBytes.
+func (s *Server) setCheckAt(c *conn) {
+	at := yieldBytes
+	if hard := s.limits.Load()[limitClass(c.client)].Hard; hard > 0 {
+		at = int(min(int64(at), max(1, hard+replyChunk-c.out.queued)))
+	}
+	c.out.checkAt = at
+}
+
+// overLimit is Redis's checkClientOutputBufferLimits: the hard limit
+// closes at once, the soft one after it has been passed for longer than
+// its seconds. A client over its limit is marked closing, counted and
+// logged as Redis does; its output is dropped by flush.
+func (s *Server) overLimit(c *conn) bool {
+	o := &c.out
+	if o.closing {
+		return true
+	}
+	l := s.limits.Load()[limitClass(c.client)]
+	used := c.usage()
+	hard := l.Hard > 0 && used >= l.Hard
+	soft := false
+	if l.Soft > 0 && used >= l.Soft {
+		now := store.NowMs() / 1000
+		if o.softSince == 0 {
+			o.softSince = now
+		} else {
+			soft = now-o.softSince > int64(l.SoftTime/time.Second)
+		}
+	} else {
+		o.softSince = 0
+	}
+	if !hard && !soft {
+		return false
+	}
+	o.closing = true
+	s.st.Stats.OutputLimitDisconnections.Add(1)
+	s.account(c) // the line shows what the client holds now
+	s.log.Warn("Client " + c.client.Info(time.Now()) + " scheduled to be closed ASAP for overcoming of output buffer limits.")
+	return true
+}
+
+// flush ends every OnTraffic: it queues the batch's replies and what other
+// goroutines sent, enforces the output limit, writes what the socket
+// takes, and updates the connection's accounting. action is what running
+// the batch decided; flush returns the action for gnet.
+func (s *Server) flush(c *conn, action gnet.Action) gnet.Action {
+	o := &c.out
+	if o.inbox.n.Load() != 0 {
+		// What other goroutines sent goes after this batch's replies: a
+		// MONITOR feed line after MONITOR's +OK.
+		if len(c.w.B) > 0 {
+			if o.push(c.w.B, true) {
+				c.w.B = nil
+			} else {
+				c.w.Reset()
+			}
+		}
+		o.inbox.drain(c)
+	}
+	if o.closing || (len(c.w.B) > 0 || o.queued > 0) && s.overLimit(c) {
+		s.dropOutput(c)
+		s.account(c)
+		return gnet.Close
+	}
+	if o.armed && o.writable.Swap(false) {
+		o.armed = false
+	}
+	err := s.send(c)
+	if err == nil && o.queued > 0 && !o.armed && action != gnet.Close {
+		err = s.waiter.arm(c)
+	}
+	if err != nil {
+		s.log.Debug("write error", "client", c.client.Addr, "err", err)
+		s.dropOutput(c)
+		action = gnet.Close
+	}
+	if action == gnet.Close && o.queued > 0 {
+		// Closing with replies the socket has not taken (QUIT after a big
+		// reply): gnet writes what it can of its own buffer, then closes.
+		for i, b := range o.queue {
+			if i == 0 {
+				b = b[o.off:]
+			}
+			_, _ = c.gc.Write(b)
+		}
+		s.dropOutput(c)
+	}
+	if o.resume && action != gnet.Close {
+		// Not Wake at once: a wake queued from within a wake runs in the
+		// same round of gnet's task queue, before the loop polls its
+		// other connections again.
+		o.resume = false
+		time.AfterFunc(yieldPause, func() { _ = c.gc.Wake(nil) })
+	}
+	s.setCheckAt(c)
+	s.account(c)
+	return action
+}
+
+// send moves c.w.B into the queue, or straight to the socket when nothing
+// is queued before it, and writes as much of the queue as the socket takes.
+func (s *Server) send(c *conn) error {
+	o := &c.out
+	b := c.w.B
+	if len(b) > 0 {
+		if len(o.queue) == 0 && !o.armed {
+			n, err := s.write(c, b)
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+		}
+		if len(b) > 0 && o.push(b, true) {
+			c.w.B = nil // the queue has it now
+		} else {
+			c.w.Reset()
+			if cap(c.w.B) > keepBuf {
+				c.w.B = nil
+			}
+		}
+	}
+	if o.armed || len(o.queue) == 0 {
+		return nil
+	}
+	return s.writeQueue(c)
+}
+
+// push queues b and reports whether the queue keeps b itself: an owned
+// reply buffer of replyChunk or more is handed over whole (the writer must
+// start a new one); smaller data is copied into the last chunk or a new
+// replyChunk one. Output of other goroutines (not owned) is kept as is,
+// its capacity cut so that nothing is ever appended to it.
+func (o *output) push(b []byte, owned bool) (kept bool) {
+	if len(b) < replyChunk {
+		if n := len(o.queue); n > 0 && cap(o.queue[n-1])-len(o.queue[n-1]) >= len(b) {
+			o.queue[n-1] = append(o.queue[n-1], b...)
+		} else {
+			chunk := append(make([]byte, 0, replyChunk), b...)
+			o.queue = append(o.queue, chunk)
+			o.held += int64(cap(chunk))
+		}
+		o.queued += int64(len(b))
+		return false
+	}
+	if !owned {
+		b = b[:len(b):len(b)]
+	}
+	o.queue = append(o.queue, b)
+	o.queued += int64(len(b))
+	o.held += int64(cap(b))
+	return true
+}
+
+// writeQueue writes queued chunks until the socket is full or the queue
+// empty, dropping each chunk once written.
+func (s *Server) writeQueue(c *conn) error {
+	o := &c.out
+	var iov [maxIovecs][]byte
+	for len(o.queue) > 0 {
+		v := iov[:0]
+		total := 0
+		for i, b := range o.queue {
+			if i == 0 {
+				b = b[o.off:]
+			}
+			if len(v) == maxIovecs {
+				break
+			}
+			v = append(v, b)
+			total += len(b)
+		}
+		var n int
+		var err error
+		if len(v) == 1 {
+			n, err = s.write(c, v[0])
+		} else {
+			n, err = writev(c, v)
+			if n > 0 {
+				s.st.Stats.NetOutput.Add(int64(n))
+			}
+		}
+		if err != nil {
+			return err
+		}
+		o.consume(n)
+		if n < total {
+			return nil // the socket is full
+		}
+	}
+	return nil
+}
+
+// consume drops n written bytes from the front of the queue.
+func (o *output) consume(n int) {
+	o.queued -= int64(n)
+	for n > 0 {
+		rest := len(o.queue[0]) - o.off
+		if n < rest {
+			o.off += n
+			return
+		}
+		n -= rest
+		o.freed += int64(cap(o.queue[0]))
+		o.held -= int64(cap(o.queue[0]))
+		o.queue[0] = nil
+		o.queue = o.queue[1:]
+		o.off = 0
+	}
+	if len(o.queue) == 0 {
+		o.queue = nil
+	}
+}
+
+// write writes b to c's socket, returning how much it took (0 when full).
+func (s *Server) write(c *conn, b []byte) (int, error) {
+	if c.sock < 0 {
+		n, err := c.gc.Write(b) // TLS: blocks this connection's goroutine until written
+		s.st.Stats.NetOutput.Add(int64(n))
+		return n, err
+	}
+	for {
+		n, err := unix.Write(c.sock, b)
+		switch {
+		case err == nil:
+			s.st.Stats.NetOutput.Add(int64(n))
+			return n, nil
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.EAGAIN):
+			return 0, nil
+		}
+		return 0, err
+	}
+}
+
+func writev(c *conn, v [][]byte) (int, error) {
+	if c.sock < 0 {
+		n := 0
+		for _, b := range v {
+			m, err := c.gc.Write(b)
+			n += m
+			if err != nil {
+				return n, err
+			}
+		}
+		return n, nil
+	}
+	for {
+		n, err := unix.Writev(c.sock, v)
+		switch {
+		case err == nil:
+			return n, nil
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.EAGAIN):
+			return 0, nil
+		}
+		return 0, err
+	}
+}
+
+// dropOutput discards everything c has not sent (a client closed at its
+// limit gets nothing more, as in Redis).
+func (s *Server) dropOutput(c *conn) {
+	o := &c.out
+	o.freed += o.held + int64(cap(c.w.B))
+	o.queue, o.off, o.queued, o.held = nil, 0, 0, 0
+	c.w.B = nil
+	o.inbox.close()
+}
+
+// account charges the change in c's memory to used_memory and publishes
+// its CLIENT LIST fields; it costs a few comparisons when nothing changed.
+func (s *Server) account(c *conn) {
+	o := &c.out
+	total := connOverhead + int64(cap(c.w.B)) + int64(cap(c.pending)) + o.held
+	if total != o.charged {
+		s.st.KS.ChargeClients(total - o.charged)
+		o.charged = total
+	}
+	if o.freed > 0 {
+		s.noteFreed(o.freed)
+		o.freed = 0
+	}
+	b := command.Buffers{
+		QueryFree: int64(cap(c.pending) - len(c.pending)),
+		Oll:       int64(len(o.queue)),
+		Omem:      o.queued + int64(len(c.w.B)), // the batch's replies, when it is cut short
+		Total:     total,
+	}
+	if b != o.pub {
+		o.pub = b
+		c.client.SetBuffers(b)
+	}
+}
+
+// release uncharges a closed connection.
+func (s *Server) release(c *conn) {
+	s.dropOutput(c)
+	s.waiter.forget(c)
+	s.st.KS.ChargeClients(-c.out.charged)
+	c.out.charged = 0
+	s.noteFreed(c.out.freed)
+}
