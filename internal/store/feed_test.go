@@ -90,6 +90,9 @@ func TestFeedKinds(t *testing.T) {
 		{name: "SET EX is one change", do: func(ks *Keyspace) {
 			upd(ks, 0, "k", t0, func(e *Entry) { e.SetStr(make([]byte, 20000)); e.SetExpireAt(t0 + 1000) })
 		}, want: []chg{{0, "k", ChangeSet, 0}}, dirty: 1},
+		{name: "SET of a big value handed over", do: func(ks *Keyspace) {
+			upd(ks, 0, "k", t0, func(e *Entry) { e.SetStrOwned(make([]byte, 20000)) })
+		}, want: []chg{{0, "k", ChangeSet, 0}}, dirty: 1},
 		{name: "EXPIRE", setup: str("k"), do: func(ks *Keyspace) {
 			upd(ks, 0, "k", t0, func(e *Entry) { e.SetExpireAt(t0 + 1000) })
 		}, want: []chg{{0, "k", ChangeSet, 0}}, dirty: 1},
