@@ -246,7 +246,10 @@ func (db *DB) Index() int { return int(db.idx.Load()) }
 func (db *DB) Changes() int64 {
 	n := int64(0)
 	for i := range db.shards {
-		n += db.shards[i].nchanges.Load()
+		sh := &db.shards[i]
+		sh.mu.RLock()
+		n += sh.changes
+		sh.mu.RUnlock()
 	}
 	return n
 }

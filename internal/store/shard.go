@@ -56,17 +56,16 @@ type shard struct {
 	expPos   int   // where active expiry resumes in tab.slots
 	charged  int64 // used bytes last published
 	expOp    int   // keys lazily expired during the current operation
-	changes  int64 // the dirty counter (feed.go), published in nchanges
+	changes  int64 // the dirty counter (feed.go), read under the lock: it moves on every write, too often to publish atomically
 	idx      uint8
 	db       *DB
 	dl       deadlineIndex // objects with deadlines of their own (objexpire.go)
 
 	// Published at the end of each operation for lock-free readers.
-	keys     atomic.Int64
-	nexp     atomic.Int64
-	used     atomic.Int64
-	ndl      atomic.Int64 // len(dl.ents)
-	nchanges atomic.Int64
+	keys atomic.Int64
+	nexp atomic.Int64
+	used atomic.Int64
+	ndl  atomic.Int64 // len(dl.ents)
 
 	wentry Entry // the Entry of Update: the write lock makes it exclusive
 	rbusy  atomic.Uint32
@@ -275,9 +274,6 @@ func (sh *shard) publish() int {
 	}
 	if n := int64(sh.expires); n != sh.nexp.Load() {
 		sh.nexp.Store(n)
-	}
-	if sh.changes != sh.nchanges.Load() {
-		sh.nchanges.Store(sh.changes)
 	}
 	sh.publishDeadlines()
 	n := sh.expOp
