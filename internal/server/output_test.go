@@ -376,8 +376,8 @@ func TestNonReaderDoesNotStallOthers(t *testing.T) {
 		gets, size>>20, feed, len(lat), p99, worst, quiet[len(quiet)*99/100])
 	// One reply is copied in one piece, and the machine is shared: the
 	// bounds are generous. Before replies were sliced and queued, the
-	// loop stalled for seconds.
-	if p99 > bound || worst > 2*bound {
+	// loop stalled for seconds: the worst case only catches that.
+	if p99 > bound || worst > 4*bound {
 		t.Errorf("PING p99 %v, max %v (bound %v) while a non-reader was fed for %v", p99, worst, bound, feed)
 	}
 }
