@@ -1,6 +1,7 @@
 package server
 
 import (
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"sync/atomic"
@@ -13,12 +14,13 @@ import (
 // garbage of every table it outgrew, up to twice the live data, for as
 // long as nothing allocates. Redis's allocator gives such pages back
 // within seconds; this does the same, at the one moment a full collection
-// costs nobody anything: when no command has run for a second.
+// costs nobody anything: when (next to) no command has run for a second.
 type memTidy struct {
 	lastCmds  int64 // commands counted at the last check
 	idleSince int64 // unix ms since which no command ran; 0 = busy
 	lastTidy  int64 // unix ms of the last tidy
 	running   atomic.Bool
+	after     atomic.Int64 // retained right after the last tidy
 	samples   []metrics.Sample
 
 	// read and free are the runtime (tests replace them).
@@ -27,17 +29,21 @@ type memTidy struct {
 }
 
 const (
-	tidyIdleMs   = 1000     // quiet this long first
-	tidyEveryMs  = 10000    // at most this often
-	tidySlack    = 16 << 20 // ignore this much retained garbage
-	tidyFraction = 4        // and up to live/tidyFraction more
+	tidyIdleMs   = 1000    // quiet this long first
+	tidyIdleCmds = 2       // at most this many commands per check is quiet
+	tidyEveryMs  = 2000    // at most this often
+	tidySlack    = 1 << 20 // ignore this much retained garbage
+	tidyFraction = 16      // and up to live/tidyFraction more
 )
 
 // check runs from the cron (every 100 ms or faster) with the command count
 // and the time.
 func (m *memTidy) check(cmds, now int64) {
-	if cmds != m.lastCmds {
-		m.lastCmds, m.idleSince = cmds, 0
+	// A monitoring poll (INFO every second) is still idle.
+	busy := cmds-m.lastCmds > tidyIdleCmds
+	m.lastCmds = cmds
+	if busy {
+		m.idleSince = 0
 		return
 	}
 	if m.idleSince == 0 {
@@ -48,18 +54,31 @@ func (m *memTidy) check(cmds, now int64) {
 	}
 	read, free := m.read, m.free
 	if read == nil {
-		read, free = m.readRuntime, debug.FreeOSMemory
+		read, free = m.readRuntime, freeAll
 	}
 	live, retained, ok := read()
-	if !ok || retained <= live+live/tidyFraction+tidySlack {
+	// Garbage worth a collection, and more than the last tidy left (what it
+	// could not return, fragmentation, is no reason to collect again).
+	if !ok || retained <= live+live/tidyFraction+tidySlack || retained <= m.after.Load()+tidySlack {
 		return
 	}
 	m.lastTidy = now
 	m.running.Store(true)
 	go func() {
 		free()
+		if _, r, ok := read(); ok {
+			m.after.Store(r)
+		}
 		m.running.Store(false)
 	}()
+}
+
+// freeAll collects twice, so that what sync.Pools hold (a closed
+// connection's buffers among them) is dropped too, then returns the free
+// pages to the OS.
+func freeAll() {
+	runtime.GC()
+	debug.FreeOSMemory()
 }
 
 // readRuntime is the live heap after the last collection and the memory

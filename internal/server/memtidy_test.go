@@ -11,7 +11,7 @@ func TestMemTidyOnlyWhenIdleAndWasteful(t *testing.T) {
 	live, retained := int64(100<<20), int64(300<<20)
 	m := memTidy{
 		read: func() (int64, int64, bool) { return live, retained, true },
-		free: func() { freed.Add(1) },
+		free: func() { freed.Add(1) }, // frees nothing: retained stays
 	}
 	wait := func() {
 		for m.running.Load() {
@@ -19,39 +19,45 @@ func TestMemTidyOnlyWhenIdleAndWasteful(t *testing.T) {
 		}
 	}
 	now := int64(1_000_000)
-	m.check(1, now) // busy: commands ran
-	m.check(2, now+500)
-	m.check(2, now+1000) // first quiet check: idle from here
+	m.check(100, now) // busy: commands ran
+	m.check(200, now+500)
+	m.check(201, now+1000) // first quiet check: idle from here
 	wait()
 	if freed.Load() != 0 {
 		t.Fatal("tidied while busy")
 	}
-	m.check(2, now+1500) // idle for 500 ms only
+	m.check(201, now+1500) // idle for 500 ms only
 	wait()
 	if freed.Load() != 0 {
 		t.Fatal("tidied after half a second")
 	}
-	m.check(2, now+2100) // idle for 1.1 s, 3 × live retained
+	m.check(201, now+2100) // idle for 1.1 s, 3 × live retained
 	wait()
 	if freed.Load() != 1 {
 		t.Fatalf("freed %d times after a second idle with 200 MB of garbage, want 1", freed.Load())
 	}
-	m.check(2, now+5000) // again within tidyEveryMs
+	retained += 10 << 20   // more garbage since
+	m.check(201, now+2500) // again within tidyEveryMs
 	wait()
 	if freed.Load() != 1 {
 		t.Fatal("tidied again within the rate limit")
 	}
-	retained = live + live/8 // little garbage
-	m.check(2, now+20000)
-	wait()
-	if freed.Load() != 1 {
-		t.Fatal("tidied with little garbage")
-	}
-	retained = 3 * live
-	m.check(2, now+30000)
+	m.check(201, now+4200) // past it, but only 10 MB more than the tidy left
 	wait()
 	if freed.Load() != 2 {
-		t.Fatal("did not tidy once the rate limit passed")
+		t.Fatal("did not tidy the new garbage")
+	}
+	m.check(201, now+7000) // nothing new since: what a tidy cannot free stays
+	wait()
+	if freed.Load() != 2 {
+		t.Fatal("tidied again with no new garbage")
+	}
+	m.after.Store(0)
+	retained = live + live/32 // little garbage
+	m.check(201, now+20000)
+	wait()
+	if freed.Load() != 2 {
+		t.Fatal("tidied with little garbage")
 	}
 	if _, _, ok := (&memTidy{}).readRuntime(); !ok {
 		t.Fatal("runtime metrics missing")
