@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/big"
 	"strconv"
+
+	"github.com/smallredis/smallredis/internal/num"
 )
 
 // Argument parsing shared by the command families. Each helper accepts
@@ -12,51 +14,10 @@ import (
 // differential tests compare error replies for inputs like "+1", " 1",
 // "01" or "1e".
 
-// maxIntLen mirrors Redis's LONG_STR_SIZE: string2ll rejects inputs of 21
-// bytes or more before looking at them.
-const maxIntLen = 21
-
 // parseInt parses b as Redis's string2ll does (getLongLongFromObject and
 // friends): an optional '-', then digits without leading zeros, no
 // spaces, no '+', nothing after the digits, within int64.
-func parseInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) >= maxIntLen {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-		if len(b) == 0 {
-			return 0, false
-		}
-	}
-	if b[0] < '1' || b[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > (math.MaxUint64-9)/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
-}
+func parseInt(b []byte) (int64, bool) { return num.ParseInt(b) }
 
 // parseFloat parses b as Redis's getDoubleFromObject does with strtod:
 // no leading space, the whole input consumed, "inf"/"infinity" allowed,

@@ -1,6 +1,10 @@
 package list
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/smallredis/smallredis/internal/num"
+)
 
 // Limits are list-max-listpack-size (Fill) and list-compress-depth
 // (Depth), passed to every write so CONFIG SET applies to the next one, as
@@ -132,42 +136,5 @@ func entrySize(v []byte) int {
 	return l + 5
 }
 
-// parseInt is Redis's string2ll (lpStringToInt64): canonical decimal int64
-// only, no sign but '-', no leading zeros, no spaces.
-func parseInt(v []byte) (int64, bool) {
-	if len(v) == 0 || len(v) > 20 {
-		return 0, false
-	}
-	if len(v) == 1 && v[0] == '0' {
-		return 0, true
-	}
-	neg := v[0] == '-'
-	d := v
-	if neg {
-		d = v[1:]
-	}
-	if len(d) == 0 || d[0] < '1' || d[0] > '9' {
-		return 0, false
-	}
-	var u uint64
-	for _, c := range d {
-		if c < '0' || c > '9' || u > (1<<64-1)/10 {
-			return 0, false
-		}
-		next := u*10 + uint64(c-'0')
-		if next < u {
-			return 0, false
-		}
-		u = next
-	}
-	if neg {
-		if u > 1<<63 {
-			return 0, false
-		}
-		return -int64(u), true
-	}
-	if u > 1<<63-1 {
-		return 0, false
-	}
-	return int64(u), true
-}
+// parseInt is Redis's string2ll (lpStringToInt64).
+func parseInt(v []byte) (int64, bool) { return num.ParseInt(v) }
