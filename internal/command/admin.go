@@ -206,9 +206,7 @@ func (s *Server) ResetStats() {
 		}
 	}
 	walk(s.Table.All())
-	s.slowlog.mu.Lock()
-	s.slowlog.entries = nil
-	s.slowlog.mu.Unlock()
+	// The slowlog stays, as in Redis 7.0 (SLOWLOG RESET clears it).
 }
 
 // slowlogGet: SLOWLOG GET [count]

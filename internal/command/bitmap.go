@@ -62,6 +62,13 @@ func setbit(ctx *Ctx) {
 			ctx.Err(ErrWrongType)
 			return
 		}
+		if cur := e.Str(); off>>3 < uint64(len(cur)) && getBit(cur, off) == byte(on) {
+			// Redis 7.0 does not count an unchanged bit as a change (no
+			// dirty, no notification), though the string turns raw.
+			e.MarkRaw()
+			ctx.W.Int(on)
+			return
+		}
 		v := e.MutableStr(int(off>>3) + 1)
 		prev := int64(getBit(v, off))
 		mask := byte(0x80) >> (off & 7)

@@ -77,6 +77,9 @@ func (s *Server) exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 	t0 := time.Now()
 	spec.Handler(ctx)
 	dur := time.Since(t0)
+	// The command's changes reach the feed's listeners (WATCH, blocked
+	// clients, notifications) before its client's next command runs.
+	s.KS.Drain()
 	spec.stats.calls.Add(1)
 	spec.stats.usec.Add(int64(dur / time.Microsecond))
 	s.Stats.Commands.Add(1)

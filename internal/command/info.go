@@ -189,7 +189,7 @@ func totalSystemMemory() int64 {
 func infoPersistence(s *Server, b *strings.Builder) {
 	kv(b, "loading", 0)
 	kv(b, "async_loading", 0)
-	kv(b, "rdb_changes_since_last_save", 0)
+	kv(b, "rdb_changes_since_last_save", s.KS.Changes())
 	kv(b, "rdb_bgsave_in_progress", 0)
 	kv(b, "rdb_last_save_time", s.Start.Unix())
 	kv(b, "rdb_last_bgsave_status", "ok")

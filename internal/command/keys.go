@@ -113,7 +113,7 @@ func renameGeneric(ctx *Ctx, nx bool) {
 		case nx && d.Exists():
 			ctx.W.Int(0)
 		default:
-			moveEntry(s, d)
+			s.RenameTo(d)
 			if nx {
 				ctx.W.Int(1)
 			} else {
@@ -121,22 +121,6 @@ func renameGeneric(ctx *Ctx, nx bool) {
 			}
 		}
 	})
-}
-
-// moveEntry gives d the value, encoding, TTL and access metadata of s, then
-// deletes s: Redis moves the very object, so nothing about it changes.
-func moveEntry(s, d *store.Entry) {
-	if s.Type() == store.TypeString {
-		d.SetStr(s.Str())
-		if s.Encoding() == "raw" {
-			d.MarkRaw()
-		}
-	} else {
-		d.SetObj(s.Type(), s.Obj())
-	}
-	d.SetExpireAt(s.ExpireAt())
-	d.SetMeta(s.Meta())
-	s.Delete()
 }
 
 // copyCmd: COPY source destination [DB destination-db] [REPLACE]

@@ -12,21 +12,43 @@
 //	@type ttl k          compare only the reply's type (timing-dependent values)
 //	@approx 2 ttl k      integers may differ by at most 2
 //	@noreply hello 3     send to both, do not compare (e.g. replies with ids)
-//	@proto 3             switch both connections to RESP3 (HELLO 3), not compared
+//	@proto 3             switch the connection to RESP3 (HELLO 3), not compared
 //	@sleep 1100          pause for that many milliseconds
+//	@info rdb_changes_since_last_save
+//	                     compare how much an INFO field changed since the
+//	                     previous @info of that field (the first sets the
+//	                     baseline): server-wide counters differ in absolute
+//	                     value, their steps must not
 //
+// Several connections: a line may start with a connection name and ">"
+// ("B> get k"); lines without one run on connection A. A named connection
+// is opened on first use (RESP2, db 0) on both servers, so it is a second
+// client of each. For commands that block (CLIENT PAUSE, DEBUG SLEEP,
+// later BLPOP):
+//
+//	B> @send set k v     send without reading the reply; it stays pending
+//	B> @blocked 100      compare whether a reply arrived within 100 ms
+//	                     (default 100), without reading it: "still blocked"
+//	B> @recv             read the oldest pending reply (waiting up to 5 s,
+//	                     or the given ms: "@recv 2000") and compare it
+//
+// A connection the server closed (CLIENT KILL, QUIT) replies
+// "(connection closed)" from then on, which is compared like a reply.
 // Each script starts on fresh connections after FLUSHALL, in RESP2, db 0.
 package difftest
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/smallredis/smallredis/internal/resp"
@@ -35,7 +57,8 @@ import (
 // Step is one line of a script.
 type Step struct {
 	Line   int
-	Mode   string // "", "sorted", "type", "approx", "noreply", "proto", "sleep"
+	Conn   string // the connection it runs on: "A" unless the line names one
+	Mode   string // "", "sorted", "type", "approx", "noreply", "proto", "sleep", "info", "send", "recv", "blocked"
 	Param  int
 	Args   []string
 	Source string
@@ -53,8 +76,11 @@ func ParseScript(path string) ([]Step, error) {
 		if src == "" || strings.HasPrefix(src, "#") {
 			continue
 		}
-		st := Step{Line: i + 1, Source: src}
+		st := Step{Line: i + 1, Source: src, Conn: "A"}
 		rest := src
+		if name, after, ok := strings.Cut(rest, ">"); ok && isConnName(name) && (after == "" || after[0] == ' ') {
+			st.Conn, rest = name, strings.TrimSpace(after)
+		}
 		if strings.HasPrefix(rest, "@") {
 			word, after, _ := strings.Cut(rest, " ")
 			st.Mode = word[1:]
@@ -66,7 +92,15 @@ func ParseScript(path string) ([]Step, error) {
 					return nil, fmt.Errorf("%s:%d: bad number %q", path, i+1, n)
 				}
 				rest = strings.TrimSpace(after)
-			case "sorted", "type", "noreply":
+			case "recv", "blocked":
+				st.Param = map[string]int{"recv": 5000, "blocked": 100}[st.Mode]
+				if rest != "" {
+					if st.Param, err = strconv.Atoi(rest); err != nil {
+						return nil, fmt.Errorf("%s:%d: bad number %q", path, i+1, rest)
+					}
+					rest = ""
+				}
+			case "sorted", "type", "noreply", "send", "info":
 			default:
 				return nil, fmt.Errorf("%s:%d: unknown directive @%s", path, i+1, st.Mode)
 			}
@@ -81,15 +115,36 @@ func ParseScript(path string) ([]Step, error) {
 				st.Args = append(st.Args, string(a))
 			}
 		}
+		switch {
+		case st.Mode == "info" && len(st.Args) != 1:
+			return nil, fmt.Errorf("%s:%d: @info takes one INFO field name", path, i+1)
+		case st.Mode != "proto" && st.Mode != "sleep" && st.Mode != "recv" && st.Mode != "blocked" && len(st.Args) == 0:
+			return nil, fmt.Errorf("%s:%d: no command", path, i+1)
+		}
 		steps = append(steps, st)
 	}
 	return steps, nil
 }
 
+// isConnName reports whether s can name a connection: a short word of
+// letters, digits and underscores.
+func isConnName(s string) bool {
+	if s == "" || len(s) > 16 {
+		return false
+	}
+	for _, c := range s {
+		if !(c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
 // Conn is a raw RESP connection that returns decoded replies.
 type Conn struct {
-	c net.Conn
-	r *bufio.Reader
+	c      net.Conn
+	r      *bufio.Reader
+	closed bool // the server closed it: every later reply is "(connection closed)"
 }
 
 // Dial connects to addr.
@@ -106,11 +161,66 @@ func (c *Conn) Close() error { return c.c.Close() }
 
 // Do sends one command and reads its reply.
 func (c *Conn) Do(args ...string) (resp.Value, error) {
-	_ = c.c.SetDeadline(time.Now().Add(20 * time.Second))
-	if _, err := c.c.Write(resp.AppendRequest(nil, args...)); err != nil {
+	if err := c.Send(args...); err != nil {
 		return resp.Value{}, err
 	}
-	return resp.ReadValue(c.r)
+	return c.Recv(20 * time.Second)
+}
+
+// Send sends one command without reading its reply.
+func (c *Conn) Send(args ...string) error {
+	if c.closed {
+		return nil
+	}
+	_ = c.c.SetWriteDeadline(time.Now().Add(20 * time.Second))
+	_, err := c.c.Write(resp.AppendRequest(nil, args...))
+	if isClosed(err) {
+		c.closed = true
+		return nil
+	}
+	return err
+}
+
+// Recv reads the next reply, waiting up to d.
+func (c *Conn) Recv(d time.Duration) (resp.Value, error) {
+	if c.closed {
+		return closedValue, nil
+	}
+	_ = c.c.SetReadDeadline(time.Now().Add(d))
+	v, err := resp.ReadValue(c.r)
+	if isClosed(err) {
+		c.closed = true
+		return closedValue, nil
+	}
+	return v, err
+}
+
+// Waiting reports whether no reply has arrived within d (the command
+// before is still blocked), without consuming one.
+func (c *Conn) Waiting(d time.Duration) (bool, error) {
+	if c.closed {
+		return false, nil
+	}
+	_ = c.c.SetReadDeadline(time.Now().Add(d))
+	_, err := c.r.Peek(1)
+	var ne net.Error
+	switch {
+	case err == nil:
+		return false, nil
+	case errors.As(err, &ne) && ne.Timeout():
+		return true, nil
+	case isClosed(err):
+		c.closed = true
+		return false, nil
+	}
+	return false, err
+}
+
+// closedValue stands for the replies of a connection the server closed.
+var closedValue = resp.Value{Type: '-', Str: "(connection closed)"}
+
+func isClosed(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // Mismatch is one differing reply.
@@ -123,50 +233,137 @@ func (m Mismatch) String() string {
 	return fmt.Sprintf("line %d: %s\n\tredis: %s\n\tours:  %s", m.Step.Line, m.Step.Source, m.Redis, m.Ours)
 }
 
+// pair is one named connection to each server.
+type pair struct{ redis, ours *Conn }
+
 // Run executes steps against both servers and returns the mismatches.
-func Run(redisAddr, oursAddr string, steps []Step) ([]Mismatch, error) {
-	rc, err := Dial(redisAddr)
+func Run(redisAddr, oursAddr string, steps []Step) (out []Mismatch, err error) {
+	conns := map[string]*pair{}
+	defer func() {
+		for _, p := range conns {
+			p.redis.Close()
+			p.ours.Close()
+		}
+	}()
+	conn := func(name string) (*pair, error) {
+		if p := conns[name]; p != nil {
+			return p, nil
+		}
+		rc, err := Dial(redisAddr)
+		if err != nil {
+			return nil, err
+		}
+		oc, err := Dial(oursAddr)
+		if err != nil {
+			rc.Close()
+			return nil, err
+		}
+		p := &pair{rc, oc}
+		conns[name] = p
+		return p, nil
+	}
+	a, err := conn("A")
 	if err != nil {
 		return nil, err
 	}
-	defer rc.Close()
-	oc, err := Dial(oursAddr)
-	if err != nil {
-		return nil, err
-	}
-	defer oc.Close()
-	for _, c := range []*Conn{rc, oc} {
+	for _, c := range []*Conn{a.redis, a.ours} {
 		if v, err := c.Do("FLUSHALL"); err != nil || v.Type == '-' {
 			return nil, fmt.Errorf("FLUSHALL: %v %v", v, err)
 		}
 	}
-	var out []Mismatch
+	type base struct{ redis, ours int64 }
+	infoBase := map[string]base{}
 	for _, st := range steps {
-		switch st.Mode {
-		case "sleep":
+		if st.Mode == "sleep" {
 			time.Sleep(time.Duration(st.Param) * time.Millisecond)
 			continue
+		}
+		p, err := conn(st.Conn)
+		if err != nil {
+			return out, fmt.Errorf("line %d: %v", st.Line, err)
+		}
+		both := func(what string, f func(c *Conn) error) error {
+			if err := f(p.redis); err != nil {
+				return fmt.Errorf("line %d: redis: %s: %v", st.Line, what, err)
+			}
+			if err := f(p.ours); err != nil {
+				return fmt.Errorf("line %d: smallredis: %s: %v", st.Line, what, err)
+			}
+			return nil
+		}
+		var rv, ov resp.Value
+		switch st.Mode {
 		case "proto":
-			for _, c := range []*Conn{rc, oc} {
-				if _, err := c.Do("HELLO", strconv.Itoa(st.Param)); err != nil {
-					return out, err
-				}
+			if err := both("HELLO", func(c *Conn) error { _, err := c.Do("HELLO", strconv.Itoa(st.Param)); return err }); err != nil {
+				return out, err
 			}
 			continue
-		}
-		rv, err := rc.Do(st.Args...)
-		if err != nil {
-			return out, fmt.Errorf("line %d: redis: %v", st.Line, err)
-		}
-		ov, err := oc.Do(st.Args...)
-		if err != nil {
-			return out, fmt.Errorf("line %d: smallredis: %v", st.Line, err)
+		case "send":
+			if err := both("send", func(c *Conn) error { return c.Send(st.Args...) }); err != nil {
+				return out, err
+			}
+			continue
+		case "blocked":
+			var r, o bool
+			if r, err = p.redis.Waiting(time.Duration(st.Param) * time.Millisecond); err == nil {
+				o, err = p.ours.Waiting(time.Duration(st.Param) * time.Millisecond)
+			}
+			if err != nil {
+				return out, fmt.Errorf("line %d: %v", st.Line, err)
+			}
+			if r != o {
+				out = append(out, Mismatch{Step: st, Redis: "blocked " + strconv.FormatBool(r), Ours: "blocked " + strconv.FormatBool(o)})
+			}
+			continue
+		case "recv":
+			d := time.Duration(st.Param) * time.Millisecond
+			if rv, err = p.redis.Recv(d); err != nil {
+				return out, fmt.Errorf("line %d: redis: %v", st.Line, err)
+			}
+			if ov, err = p.ours.Recv(d); err != nil {
+				return out, fmt.Errorf("line %d: smallredis: %v", st.Line, err)
+			}
+		case "info":
+			field := st.Args[0]
+			var r, o int64
+			if r, err = infoInt(p.redis, field); err != nil {
+				return out, fmt.Errorf("line %d: redis: %v", st.Line, err)
+			}
+			if o, err = infoInt(p.ours, field); err != nil {
+				return out, fmt.Errorf("line %d: smallredis: %v", st.Line, err)
+			}
+			if b, ok := infoBase[field]; ok && r-b.redis != o-b.ours {
+				out = append(out, Mismatch{Step: st, Redis: fmt.Sprintf("%+d", r-b.redis), Ours: fmt.Sprintf("%+d", o-b.ours)})
+			}
+			infoBase[field] = base{r, o}
+			continue
+		default:
+			if rv, err = p.redis.Do(st.Args...); err != nil {
+				return out, fmt.Errorf("line %d: redis: %v", st.Line, err)
+			}
+			if ov, err = p.ours.Do(st.Args...); err != nil {
+				return out, fmt.Errorf("line %d: smallredis: %v", st.Line, err)
+			}
 		}
 		if !Same(st, rv, ov) {
 			out = append(out, Mismatch{Step: st, Redis: rv.String(), Ours: ov.String()})
 		}
 	}
 	return out, nil
+}
+
+// infoInt reads an integer field of INFO.
+func infoInt(c *Conn, field string) (int64, error) {
+	v, err := c.Do("INFO", "everything")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(v.Str, "\r\n") {
+		if val, ok := strings.CutPrefix(line, field+":"); ok {
+			return strconv.ParseInt(val, 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("INFO has no field %q", field)
 }
 
 // Same compares two replies under the step's mode.

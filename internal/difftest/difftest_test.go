@@ -1,6 +1,7 @@
 package difftest
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -83,5 +84,48 @@ func TestParseScript(t *testing.T) {
 	}
 	if len(steps) < 20 {
 		t.Fatalf("only %d steps", len(steps))
+	}
+}
+
+func TestParseConnections(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.txt")
+	src := "get k\nB> @send set k v\nB> @blocked\nB> @recv 2000\nC_2> @sorted smembers s\n@info rdb_changes_since_last_save\nset a>b x\n"
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	steps, err := ParseScript(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		conn, mode string
+		param      int
+		args       string
+	}{
+		{"A", "", 0, "get k"},
+		{"B", "send", 0, "set k v"},
+		{"B", "blocked", 100, ""},
+		{"B", "recv", 2000, ""},
+		{"C_2", "sorted", 0, "smembers s"},
+		{"A", "info", 0, "rdb_changes_since_last_save"},
+		{"A", "", 0, "set a>b x"},
+	}
+	if len(steps) != len(want) {
+		t.Fatalf("%d steps", len(steps))
+	}
+	for i, w := range want {
+		st := steps[i]
+		if st.Conn != w.conn || st.Mode != w.mode || st.Param != w.param || strings.Join(st.Args, " ") != w.args {
+			t.Errorf("step %d: %+v, want %+v", i, st, w)
+		}
+	}
+	for _, bad := range []string{"@info\n", "@info a b\n", "B> @recv x\n", "B>\n", "@send\n"} {
+		if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ParseScript(path); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
 	}
 }

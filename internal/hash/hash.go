@@ -38,7 +38,14 @@ type Hash struct {
 	m   *bytemap.Map       // the hashtable encoding; nil while lp is used
 	ttl *fieldTTLs         // nil when no field has an expire time
 	ex  bool               // field-expiry commands touched it: "listpackex"
+
+	mods uint64 // modifications so far: Version
 }
+
+// Version changes whenever the hash's content (fields, values, field TTLs)
+// does, so the store can tell a write command that changed it from one
+// that only looked (store.Versioner).
+func (h *Hash) Version() uint64 { return h.mods }
 
 // structBytes is what a Hash costs beyond its encoding.
 const structBytes = 48
@@ -154,6 +161,7 @@ func (h *Hash) Set(f, v []byte, lim Limits) bool {
 func (h *Hash) SetKeepTTL(f, v []byte, lim Limits) bool { return h.set(f, v, lim) }
 
 func (h *Hash) set(f, v []byte, lim Limits) bool {
+	h.mods++ // even when v is the same: HSET counts as a change in Redis
 	if h.lp != nil && (len(f) > lim.Value || len(v) > lim.Value) {
 		h.convert()
 	}
@@ -190,6 +198,9 @@ func (h *Hash) Delete(f []byte) bool {
 		}
 	} else {
 		ok = h.m.Delete(f)
+	}
+	if ok {
+		h.mods++
 	}
 	if ok && h.ttl != nil {
 		h.ttl.remove(f)

@@ -257,3 +257,34 @@ func TestExpireDueBounded(t *testing.T) {
 		t.Fatalf("rest: %d %v", n, empty)
 	}
 }
+
+// Version moves with every change of content and only then: the store
+// reports a write command's change of a hash by it.
+func TestVersion(t *testing.T) {
+	h := New()
+	b := func(s string) []byte { return []byte(s) }
+	steps := []struct {
+		name    string
+		do      func()
+		changed bool
+	}{
+		{"set new", func() { h.Set(b("f"), b("v"), DefaultLimits) }, true},
+		{"set same value", func() { h.Set(b("f"), b("v"), DefaultLimits) }, true}, // HSET counts it
+		{"get", func() { h.Get(b("f")); h.Has(b("g")); h.Len() }, false},
+		{"delete missing", func() { h.Delete(b("nope")) }, false},
+		{"persist without TTL", func() { h.Persist(b("f")) }, false},
+		{"set TTL", func() { h.SetTTL(b("f"), 100) }, true},
+		{"persist", func() { h.Persist(b("f")) }, true},
+		{"prepare (conversion only)", func() { h.Prepare(Limits{Entries: 1, Value: 0}, b("long value")) }, false},
+		{"set keep TTL", func() { h.SetKeepTTL(b("g"), b("w"), DefaultLimits) }, true},
+		{"delete", func() { h.Delete(b("g")) }, true},
+		{"expire due", func() { h.SetTTL(b("f"), 5); h.ExpireDue(10, 0) }, true},
+	}
+	for _, st := range steps {
+		v := h.Version()
+		st.do()
+		if got := h.Version() != v; got != st.changed {
+			t.Errorf("%s: version changed %v, want %v", st.name, got, st.changed)
+		}
+	}
+}

@@ -119,6 +119,7 @@ func (h *Hash) TTL(f []byte) (at int64, exists bool) {
 
 // SetTTL gives the existing field f the expire time at (unix ms, > 0).
 func (h *Hash) SetTTL(f []byte, at int64) {
+	h.mods++
 	h.ex = true
 	if h.ttl == nil {
 		h.ttl = &fieldTTLs{at: map[string]int64{}}
@@ -131,6 +132,7 @@ func (h *Hash) Persist(f []byte) bool {
 	if h.ttl == nil || !h.ttl.remove(f) {
 		return false
 	}
+	h.mods++
 	h.dropEmptyTTLs()
 	return true
 }

@@ -25,6 +25,7 @@ func (s *Set) Random(buf []byte) []byte {
 // Pop removes a member chosen uniformly at random from a non-empty set and
 // appends it to dst.
 func (s *Set) Pop(dst []byte) []byte {
+	s.mods++
 	switch s.enc {
 	case encIntset:
 		i := rand.IntN(s.is.Len())
@@ -139,6 +140,7 @@ const spopMoveStrategyMul = 5
 // few members remain the survivors move to a new set, whose encoding Redis
 // 7.2 picks afresh (a hashtable may become a listpack).
 func (s *Set) PopMany(count int, lim Limits, fn func(m []byte)) {
+	s.mods++
 	remaining := s.Len() - count
 	if remaining*spopMoveStrategyMul > count {
 		if s.enc == encListpack {
@@ -172,5 +174,7 @@ func (s *Set) PopMany(count int, lim Limits, fn func(m []byte)) {
 		}
 	}
 	s.Range(func(m []byte) bool { fn(m); return true })
+	mods := s.mods
 	*s = *survivors
+	s.mods = mods
 }

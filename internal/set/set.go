@@ -46,7 +46,14 @@ type Set struct {
 	is  *intset.Set
 	lp  *listpack.Listpack
 	m   *bytemap.Map
+
+	mods uint64 // modifications so far: Version
 }
+
+// Version changes whenever the set's members do, so the store can tell a
+// write command that changed it from one that only looked
+// (store.Versioner).
+func (s *Set) Version() uint64 { return s.mods }
 
 // New returns an empty set for about hint members of which first is one,
 // in the encoding Redis's setTypeCreate picks: intset when first is an
@@ -128,6 +135,14 @@ func (s *Set) MaybeGrow(hint int, lim Limits) {
 // Add inserts m and reports whether it was new, converting the encoding
 // when m does not fit the current one.
 func (s *Set) Add(m []byte, lim Limits) bool {
+	if s.add(m, lim) {
+		s.mods++
+		return true
+	}
+	return false
+}
+
+func (s *Set) add(m []byte, lim Limits) bool {
 	switch s.enc {
 	case encHashtable:
 		return s.m.Set(m, nil)
@@ -178,6 +193,7 @@ func (s *Set) addIntsetInt(v int64, lim Limits) bool {
 	if !s.is.Add(v) {
 		return false
 	}
+	s.mods++
 	if int64(s.is.Len()) > lim.intsetMax() {
 		s.toHashtable(s.is.Len())
 	}
@@ -187,6 +203,14 @@ func (s *Set) addIntsetInt(v int64, lim Limits) bool {
 // Remove deletes m and reports whether it was a member. The encoding never
 // changes back: a hashtable emptied to one member stays a hashtable.
 func (s *Set) Remove(m []byte) bool {
+	if s.remove(m) {
+		s.mods++
+		return true
+	}
+	return false
+}
+
+func (s *Set) remove(m []byte) bool {
 	switch s.enc {
 	case encHashtable:
 		return s.m.Delete(m)
@@ -203,7 +227,11 @@ func (s *Set) Remove(m []byte) bool {
 
 func (s *Set) removeInt(v int64) bool {
 	if s.enc == encIntset {
-		return s.is.Remove(v)
+		if s.is.Remove(v) {
+			s.mods++
+			return true
+		}
+		return false
 	}
 	var buf [20]byte
 	return s.Remove(strconv.AppendInt(buf[:0], v, 10))

@@ -346,3 +346,46 @@ func TestInterStoreEncoding(t *testing.T) {
 		t.Errorf("big diff: %s of %d", got.Encoding(), got.Len())
 	}
 }
+
+// Version moves with every change of members and only then, in every
+// encoding: the store reports a write command's change of a set by it.
+func TestVersion(t *testing.T) {
+	for _, first := range []string{"1", "a"} { // intset, listpack (then hashtable)
+		s := build(DefaultLimits, first)
+		lim := Limits{MaxIntsetEntries: 4, MaxListpackEntries: 4, MaxListpackValue: 64}
+		b := func(m string) []byte { return []byte(m) }
+		steps := []struct {
+			name    string
+			do      func()
+			changed bool
+		}{
+			{"add existing", func() { s.Add(b(first), lim) }, false},
+			{"read", func() { s.Has(b("x")); s.Len(); s.Random(nil); s.Range(func([]byte) bool { return true }) }, false},
+			{"remove missing", func() { s.Remove(b("zz")); s.Remove(b("99")) }, false},
+			{"grow hint", func() { s.MaybeGrow(1, lim) }, false},
+			{"add", func() { s.Add(b("2"), lim) }, true},
+			{"add converting", func() { s.Add(b("bb"), lim); s.Add(b("3"), lim); s.Add(b("4"), lim) }, true},
+			{"remove", func() { s.Remove(b("2")) }, true},
+			{"pop", func() { s.Pop(nil) }, true},
+			{"pop many", func() { s.PopMany(1, lim, func([]byte) {}) }, true},
+		}
+		for _, st := range steps {
+			v := s.Version()
+			st.do()
+			if got := s.Version() != v; got != st.changed {
+				t.Errorf("%s %s: version changed %v, want %v", first, st.name, got, st.changed)
+			}
+		}
+	}
+}
+
+// SPOP of most members moves the survivors to a new set: the version must
+// survive that.
+func TestVersionPopManySurvivors(t *testing.T) {
+	s := build(DefaultLimits, "a", "b", "c", "d", "e", "f", "g", "h", "i", "j")
+	v := s.Version()
+	s.PopMany(9, DefaultLimits, func([]byte) {})
+	if s.Len() != 1 || s.Version() <= v {
+		t.Fatalf("len %d, version %d after %d", s.Len(), s.Version(), v)
+	}
+}

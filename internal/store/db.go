@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 )
 
 // DB is one numbered database: numShards shards, each with its own
@@ -14,7 +15,8 @@ import (
 // back into the same DB (or Keyspace) or they may deadlock.
 type DB struct {
 	ks     *Keyspace
-	uid    uint64 // orders locks across databases (lockPair)
+	uid    uint64       // orders locks across databases (lockPair)
+	idx    atomic.Int32 // its index, changed by SWAPDB
 	shards [numShards]shard
 }
 
@@ -84,7 +86,7 @@ func (sh *shard) reclaim(key []byte, h uint32, now int64) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if slot, _, r := sh.lookup(h, key); slot >= 0 && r.expired(now) {
-		sh.deleteSlot(slot)
+		sh.deleteSlot(slot, ChangeExpired)
 		sh.expOp++
 		sh.maintain(now) // publishes the key count, memory and expired_keys
 	}
@@ -284,14 +286,17 @@ func (db *DB) UsedMemory() int64 {
 	return n
 }
 
-// Flush deletes every key (FLUSHDB), shard by shard.
+// Flush deletes every key (FLUSHDB), shard by shard, counting each in the
+// dirty counter, then reports one ChangeFlush.
 func (db *DB) Flush() {
 	for i := range db.shards {
 		sh := &db.shards[i]
 		sh.mu.Lock()
+		sh.changes += int64(sh.tab.count)
 		sh.reset()
 		sh.mu.Unlock()
 	}
+	db.ks.feed.record(db.Index(), nil, ChangeFlush, 0)
 }
 
 // randomShard picks a shard with probability proportional to its key count,

@@ -24,8 +24,15 @@ type Entry struct {
 	r     rec // the record at loc, decoded once
 	write bool
 	dirty bool // Obj was handed out for writing: measure it again at the end
-	stale bool // a read found the key expired: delete it once unlocked
-	due   bool // a read found the object has something due: redo under the write lock
+
+	// The change to report at the end (feed.go): the last one made through
+	// this Entry, so SET … EX or a delete-then-store reports one change.
+	change ChangeKind
+	other  int32  // Change.Other for it
+	objVer uint64 // the object's Version when Obj first handed it out for writing
+	verOK  bool   // the object has a Version
+	stale  bool   // a read found the key expired: delete it once unlocked
+	due    bool   // a read found the object has something due: redo under the write lock
 }
 
 // Sizer is implemented by values stored with SetObj that can estimate the
@@ -52,13 +59,13 @@ func sizeOf(o any) int64 {
 func (sh *shard) begin(e *Entry, key []byte, h uint32, now int64, write, touch bool) {
 	// Field by field: a composite literal is built on the stack and copied,
 	// which stalls on store forwarding.
-	e.sh, e.key, e.h, e.now, e.write, e.dirty, e.stale, e.due = sh, key, h, now, write, false, false, false
+	e.sh, e.key, e.h, e.now, e.write, e.dirty, e.stale, e.due, e.change = sh, key, h, now, write, false, false, false, 0
 	slot, loc, r := sh.lookup(h, key)
 	if slot >= 0 {
 		switch {
 		case r.expired(now):
 			if write {
-				sh.deleteSlot(slot)
+				sh.deleteSlot(slot, ChangeExpired)
 				sh.expOp++
 			} else {
 				e.stale = true
@@ -83,7 +90,8 @@ func (sh *shard) begin(e *Entry, key []byte, h uint32, now int64, write, touch b
 	e.slot, e.loc, e.r, e.ver = slot, loc, r, sh.ver
 }
 
-// end re-measures an object changed in place and drops the caller's key.
+// end re-measures an object changed in place, reports the Entry's change
+// to the feed, and drops the caller's key.
 func (e *Entry) end() {
 	if e.dirty && e.resolve() {
 		if r := e.rec(); r.indirect() && r.typ() != TypeString {
@@ -93,7 +101,14 @@ func (e *Entry) end() {
 			e.sh.extBytes += n - sl.size
 			sl.size = n
 			e.sh.noteObj(i, r.key())
+			if e.change == 0 && (!e.verOK || version(sl.v) != e.objVer) {
+				e.change = ChangeSet
+			}
 		}
+	}
+	if e.change != 0 {
+		e.sh.note(e.key, e.change, int(e.other))
+		e.change = 0
 	}
 	e.key, e.r = nil, rec{} // do not keep the caller's buffer or a chunk alive
 	e.dirty = false
@@ -164,10 +179,34 @@ func (e *Entry) Obj() any {
 	if !r.indirect() || r.typ() == TypeString {
 		return nil
 	}
-	if e.write {
+	o := e.sh.objs[r.objIndex()].v
+	if e.write && !e.dirty {
 		e.dirty = true
+		e.objVer, e.verOK = versionOf(o)
 	}
-	return e.sh.objs[r.objIndex()].v
+	return o
+}
+
+// Versioner is implemented by objects stored with SetObj that count their
+// modifications: the version must change whenever the value does (and
+// should not otherwise). An Update or Multi that fetched such an object
+// with Obj reports a change of its key only if the version moved, so a
+// write command that changed nothing (HDEL of a missing field, SREM of a
+// non-member) reports nothing; an object without Version counts as
+// changed whenever Obj handed it out for writing. A handler that replaces a
+// value with SetObj, SetStr … or deletes it needs nothing more.
+type Versioner interface{ Version() uint64 }
+
+func versionOf(o any) (uint64, bool) {
+	if v, ok := o.(Versioner); ok {
+		return v.Version(), true
+	}
+	return 0, false
+}
+
+func version(o any) uint64 {
+	v, _ := versionOf(o)
+	return v
 }
 
 // ExpireAt returns the expire time in unix ms, 0 without a TTL.
@@ -285,6 +324,7 @@ func (e *Entry) MarkNotInt() {
 // v may alias memory of this or another Entry.
 func (e *Entry) SetStr(v []byte) {
 	e.mustWrite()
+	e.change = ChangeSet
 	if len(v) > bigValue {
 		e.setBig(v, len(v), 0)
 		return
@@ -301,6 +341,7 @@ func (e *Entry) SetStrOwned(v []byte) {
 		return
 	}
 	e.mustWrite()
+	e.change = ChangeSet
 	e.putSlot(byte(TypeString)|flagIndirect, objSlot{b: v, size: int64(cap(v))})
 }
 
@@ -309,6 +350,7 @@ func (e *Entry) SetStrOwned(v []byte) {
 // the first copy in the arena as garbage.
 func (e *Entry) SetStrExpire(v []byte, ms int64) {
 	e.mustWrite()
+	e.change = ChangeSet
 	if len(v) > bigValue {
 		e.SetStr(v)
 		e.SetExpireAt(ms)
@@ -345,6 +387,7 @@ func (e *Entry) SetStrExpire(v []byte, ms int64) {
 // copy a large value. The key must be missing or a string.
 func (e *Entry) MutableStr(n int) []byte {
 	e.mustWrite()
+	e.change = ChangeSet
 	sh := e.sh
 	if !e.resolve() {
 		if n > bigValue {
@@ -406,6 +449,7 @@ func (e *Entry) SetObj(t Type, o any) {
 	if t <= TypeString || t > TypeStream {
 		panic("store: SetObj with type " + t.String())
 	}
+	e.change = ChangeSet
 	e.putSlot(byte(t)|flagIndirect, objSlot{v: o, size: sizeOf(o)})
 	e.noteObj()
 }
@@ -418,7 +462,8 @@ func (e *Entry) noteObj() {
 	}
 }
 
-// SetExpireAt sets the expire time in unix ms; 0 removes the TTL.
+// SetExpireAt sets the expire time in unix ms; 0 removes the TTL. Removing
+// a TTL the key does not have is not a change.
 func (e *Entry) SetExpireAt(ms int64) {
 	e.mustWrite()
 	if !e.resolve() {
@@ -426,6 +471,9 @@ func (e *Entry) SetExpireAt(ms int64) {
 	}
 	sh := e.sh
 	r := e.rec()
+	if r.ttl() || ms != 0 {
+		e.change = ChangeSet
+	}
 	switch {
 	case r.ttl() && ms != 0:
 		sh.ttlSum.add(-r.expireAt())
@@ -448,8 +496,34 @@ func (e *Entry) Delete() {
 	if !e.resolve() {
 		return
 	}
-	e.sh.deleteSlot(e.slot)
+	e.sh.deleteSlot(e.slot, 0)
 	e.slot, e.ver = -1, e.sh.ver
+	e.change = ChangeDel
+}
+
+// RenameTo gives d the value, encoding, TTL and access metadata of e, then
+// deletes e (RENAME): Redis moves the very object, so nothing about it
+// changes. It reports ChangeRenameFrom for e and ChangeRenameTo for d (not
+// a ChangeDel for what d held). e must exist; d is another key.
+func (e *Entry) RenameTo(d *Entry) {
+	e.mustWrite()
+	d.mustWrite()
+	if !e.resolve() {
+		return
+	}
+	r := e.rec()
+	if t := r.typ(); t == TypeString {
+		d.SetStr(e.Str())
+		if e.Encoding() == "raw" {
+			d.MarkRaw()
+		}
+	} else {
+		d.SetObj(t, e.sh.objs[r.objIndex()].v)
+	}
+	d.SetExpireAt(e.ExpireAt())
+	d.SetMeta(e.Meta())
+	e.Delete()
+	e.change, d.change = ChangeRenameFrom, ChangeRenameTo
 }
 
 // setInline stores a string of vlen bytes (val zero-extended) in the record.

@@ -234,20 +234,21 @@ func (db *DB) EvictKey(key []byte, volatileOnly bool, now int64) (res EvictResul
 	defer func() {
 		sh.maintain(now)
 		sh.mu.Unlock()
+		db.ks.Drain()
 	}()
 	slot, _, r := sh.lookup(h, key)
 	switch {
 	case slot < 0:
 		return EvictMissing, 0, 0
 	case r.expired(now):
-		sh.deleteSlot(slot)
+		sh.deleteSlot(slot, ChangeExpired)
 		sh.expOp++
 		return EvictExpired, 0, 0
 	case volatileOnly && !r.ttl():
 		return EvictMissing, 0, 0
 	}
 	meta = r.meta()
-	sh.deleteSlot(slot)
+	sh.deleteSlot(slot, ChangeEvicted)
 	return EvictDeleted, keyHash(sh.idx, h), meta
 }
 

@@ -22,7 +22,7 @@ const (
 )
 
 // ActiveExpireCycle deletes expired keys for up to budget and returns how
-// many. Call it periodically (Redis: 10 times a second with 25 ms); a cycle
+// many, delivering the changes to the feed's listeners after each step. Call it periodically (Redis: 10 times a second with 25 ms); a cycle
 // that runs out of time resumes at the same shard next time. Concurrent calls
 // return at once.
 func (ks *Keyspace) ActiveExpireCycle(now int64, budget time.Duration) (expired int) {
@@ -44,6 +44,7 @@ func (ks *Keyspace) ActiveExpireCycle(now int64, budget time.Duration) (expired 
 		// Redis 7.4's activeExpireCycle does.
 		for sh.ndl.Load() > 0 {
 			sampled, due := sh.objExpireStep(now)
+			ks.Drain()
 			if !pace(deadline, &yield) {
 				return expired
 			}
@@ -54,6 +55,7 @@ func (ks *Keyspace) ActiveExpireCycle(now int64, budget time.Duration) (expired 
 		for sh.nexp.Load() > 0 {
 			n, sampled := sh.expireStep(now)
 			expired += n
+			ks.Drain()
 			if !pace(deadline, &yield) {
 				return expired
 			}
@@ -97,7 +99,7 @@ func (sh *shard) expireStep(now int64) (expired, sampled int) {
 			r := sh.ar.rec(slotLoc(s))
 			if r.expired(now) {
 				n := len(t.slots)
-				sh.deleteSlot(p)
+				sh.deleteSlot(p, ChangeExpired)
 				expired++
 				if len(t.slots) != n { // shrunk: positions changed, restart from the top
 					p = 0

@@ -14,6 +14,10 @@
 // runs with its shard locked and receives an *Entry; values read through it
 // alias the arena and are valid only inside the callback. Time is passed in
 // as unix milliseconds (NowMs) so a command sees one instant throughout.
+//
+// Every change to the keyspace, whoever makes it, is counted and reported
+// to the change feed (feed.go): Listen subscribes, Drain delivers outside
+// the shard locks.
 package store
 
 import (
@@ -59,6 +63,9 @@ type Keyspace struct {
 
 	expMu  sync.Mutex // guards expPos; one active expiry cycle at a time
 	expPos int        // db*numShards+shard where the next cycle resumes
+
+	feed    feed         // the change feed (feed.go)
+	changes atomic.Int64 // dirty count of changes no database owns (SWAPDB)
 }
 
 var dbUIDs atomic.Uint64
@@ -69,6 +76,7 @@ func New(databases int) *Keyspace {
 	dbs := make([]*DB, databases)
 	for i := range dbs {
 		dbs[i] = newDB(ks, dbUIDs.Add(1))
+		dbs[i].idx.Store(int32(i))
 	}
 	ks.dbs.Store(&dbs)
 	return ks
@@ -81,16 +89,25 @@ func (ks *Keyspace) DB(i int) *DB { return (*ks.dbs.Load())[i] }
 // Databases is the number of databases.
 func (ks *Keyspace) Databases() int { return len(*ks.dbs.Load()) }
 
-// SwapDB swaps databases i and j atomically for every later DB call.
+// SwapDB swaps databases i and j atomically for every later DB call, and
+// reports ChangeSwap for both (once for i == j, which Redis also counts).
 func (ks *Keyspace) SwapDB(i, j int) {
 	ks.swapMu.Lock()
-	defer ks.swapMu.Unlock()
 	dbs := append([]*DB(nil), *ks.dbs.Load()...)
 	dbs[i], dbs[j] = dbs[j], dbs[i]
+	dbs[i].idx.Store(int32(i))
+	dbs[j].idx.Store(int32(j))
 	ks.dbs.Store(&dbs)
+	ks.changes.Add(1)
+	ks.feed.record(i, nil, ChangeSwap, j)
+	if i != j {
+		ks.feed.record(j, nil, ChangeSwap, i)
+	}
+	ks.swapMu.Unlock()
 }
 
-// FlushAll empties every database, shard by shard.
+// FlushAll empties every database, shard by shard, reporting ChangeFlush
+// for each.
 func (ks *Keyspace) FlushAll() {
 	for _, db := range *ks.dbs.Load() {
 		db.Flush()
@@ -170,12 +187,14 @@ func (ks *Keyspace) Move(src, dst int, key []byte, now int64) (moved bool, srcTy
 		return false, srcType
 	}
 	lockPair(a, b)
+	var se, de Entry
 	defer func() {
+		se.end()
+		de.end()
 		a.maintain(now)
 		b.maintain(now)
 		unlockPair(a, b)
 	}()
-	var se, de Entry
 	a.begin(&se, key, h, now, true, true)
 	b.begin(&de, key, h, now, true, false)
 	if !se.Exists() {
@@ -199,6 +218,8 @@ func (ks *Keyspace) Move(src, dst int, key []byte, now int64) (moved bool, srcTy
 	de.SetExpireAt(se.ExpireAt())
 	de.SetMeta(se.Meta())
 	se.Delete()
+	se.change, se.other = ChangeMoveFrom, int32(dst)
+	de.change, de.other = ChangeMoveTo, int32(src)
 	return true, srcType
 }
 
@@ -226,10 +247,14 @@ func (ks *Keyspace) Copy(src, dst int, from, to []byte, replace bool, now int64)
 	a.begin(&se, from, fh, now, true, true)
 	b.begin(&de, to, th, now, true, false)
 	if !se.Exists() {
+		de.end()
+		se.end()
 		return false
 	}
 	if de.Exists() {
 		if !replace {
+			de.end()
+			se.end()
 			return false
 		}
 		de.Delete()
@@ -241,13 +266,15 @@ func (ks *Keyspace) Copy(src, dst int, from, to []byte, replace bool, now int64)
 			de.MarkRaw()
 		}
 	default:
-		o := se.Obj()
+		// Not se.Obj(): that would count as a write of the source.
+		o := a.objs[se.rec().objIndex()].v
 		if c, ok := o.(Cloner); ok {
 			o = c.Clone()
 		}
 		de.SetObj(t, o)
 	}
 	de.SetExpireAt(se.ExpireAt())
+	de.change, de.other = ChangeCopyTo, int32(src)
 	de.end()
 	se.end()
 	return true

@@ -101,8 +101,11 @@ func (sh *shard) expireObj(slot int, r *rec, now int64, max int) (removed int, d
 	i := r.objIndex()
 	removed, empty := sh.objs[i].v.(Deadliner).ExpireDue(now, max)
 	if empty {
-		sh.deleteSlot(slot)
+		sh.deleteSlot(slot, ChangeEmptied)
 		return removed, true
+	}
+	if removed > 0 {
+		sh.note(r.key(), ChangeFieldsExpired, 0)
 	}
 	sl := &sh.objs[i]
 	n := sizeOf(sl.v)

@@ -56,6 +56,7 @@ type shard struct {
 	expPos   int   // where active expiry resumes in tab.slots
 	charged  int64 // used bytes last published
 	expOp    int   // keys lazily expired during the current operation
+	changes  int64 // the dirty counter (feed.go), read under the lock: it moves on every write, too often to publish atomically
 	idx      uint8
 	db       *DB
 	dl       deadlineIndex // objects with deadlines of their own (objexpire.go)
@@ -130,10 +131,18 @@ func (sh *shard) create(h uint32, key []byte, flags byte, val []byte, vlen int, 
 	return slot, loc
 }
 
-// deleteSlot removes the key in slot p with its record and object.
-func (sh *shard) deleteSlot(p int) {
+// deleteSlot removes the key in slot p with its record and object: every
+// deletion of a key passes here, with its reason for the change feed
+// (0 when the caller notes the change itself, as an Entry does at its end).
+func (sh *shard) deleteSlot(p int, why ChangeKind) {
 	loc := slotLoc(sh.tab.slots[p])
 	r := sh.ar.rec(loc)
+	if why != 0 {
+		sh.changes += dirtyWeight[why]
+		if sh.db.ks.feed.on.Load() { // not sh.note: decode the key only for a listener
+			sh.db.ks.feed.record(sh.db.Index(), r.key(), why, 0)
+		}
+	}
 	if r.ttl() {
 		sh.expires--
 		sh.ttlSum.add(-r.expireAt())
@@ -232,7 +241,7 @@ func (sh *shard) evacuate(budget int, now int64) {
 			}
 			p := sh.slotOf(&r, loc)
 			if r.expired(now) {
-				sh.deleteSlot(p)
+				sh.deleteSlot(p, ChangeExpired)
 				sh.expOp++
 				continue
 			}
