@@ -157,11 +157,42 @@ func TestBlockingFIFO(t *testing.T) {
 	}
 }
 
+// TestBlockingNoSteal: an element pushed while a client waits goes to that
+// client; a third client's LPOP, sent right after the push or racing it,
+// never sees it (Redis serves waiters before any other command runs).
 func TestBlockingNoSteal(t *testing.T) {
 	addr, _ := testserver.Start(t)
 	ctx := context.Background()
 	waiter, pusher, thief := conn1(t, addr), conn1(t, addr), conn1(t, addr)
-	for i := range 200 {
+	stop := make(chan struct{})
+	stolen := make(chan string, 1)
+	go func() {
+		racer := conn1(t, addr)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			// Pipelined, so the pops run back to back on the server.
+			cmds, _ := racer.Pipelined(ctx, func(p redis.Pipeliner) error {
+				for range 64 {
+					p.LPop(ctx, "ns")
+				}
+				return nil
+			})
+			for _, c := range cmds {
+				if v, err := c.(*redis.StringCmd).Result(); err == nil {
+					select {
+					case stolen <- v:
+					default:
+					}
+				}
+			}
+		}
+	}()
+	defer close(stop)
+	for i := range 300 {
 		done := make(chan []string, 1)
 		go func() { done <- waiter.BLPop(ctx, 0, "ns").Val() }()
 		waitBlocked(t, pusher, 1)
@@ -171,9 +202,21 @@ func TestBlockingNoSteal(t *testing.T) {
 		if v, err := thief.LPop(ctx, "ns").Result(); err != redis.Nil {
 			t.Fatalf("round %d: LPOP after the push took %q (%v) from a waiting client", i, v, err)
 		}
-		if kv := <-done; len(kv) != 2 || kv[1] != "x"+strconv.Itoa(i) {
-			t.Fatalf("round %d: waiter got %v", i, kv)
+		select {
+		case kv := <-done:
+			if len(kv) != 2 || kv[1] != "x"+strconv.Itoa(i) {
+				t.Fatalf("round %d: waiter got %v", i, kv)
+			}
+		case v := <-stolen:
+			t.Fatalf("round %d: a racing LPOP took %q from a waiting client", i, v)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d: the waiter never got its element", i)
 		}
+	}
+	select {
+	case v := <-stolen:
+		t.Fatalf("a racing LPOP took %q from a waiting client", v)
+	default:
 	}
 }
 
