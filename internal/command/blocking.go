@@ -133,8 +133,21 @@ func (c *Client) Waiting() bool { return c.blockedNow.Load() }
 func parseTimeout(ctx *Ctx, b []byte) (time.Duration, bool) {
 	f, ok := parseFloat(b)
 	if !ok {
-		ctx.Err("ERR timeout is not a float or out of range")
-		return 0, false
+		// Beyond a double, within a long double: huge (cast to a negative
+		// number by Redis) or tiny (a millisecond once rounded up, or 0).
+		ld, ok := parseLongDouble(b)
+		if !ok {
+			ctx.Err("ERR timeout is not a float or out of range")
+			return 0, false
+		}
+		if ld.IsInf() || ld.MantExp(nil) > 0 {
+			ctx.Err("ERR timeout is negative")
+			return 0, false
+		}
+		if ld.Sign() > 0 {
+			return time.Millisecond, true
+		}
+		return 0, true
 	}
 	ms := math.Ceil(f * 1000)
 	if ms < 0 || ms >= math.MaxInt64/float64(time.Millisecond) || math.IsInf(ms, 0) {
@@ -229,12 +242,11 @@ func (s *Server) finishBlocked(w *waiter, errMsg []byte) bool {
 		return false
 	}
 	rw := resp.Writer{Proto: w.proto}
-	switch {
-	case errMsg != nil:
+	// A null array for every kind, BLMOVE's too, as Redis replies to a
+	// list wait that timed out.
+	if errMsg != nil {
 		rw.Error(string(errMsg))
-	case w.kind == blockMove:
-		rw.Null()
-	default:
+	} else {
 		rw.NullArray()
 	}
 	w.deliver(rw.B)
