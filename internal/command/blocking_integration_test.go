@@ -224,18 +224,23 @@ func TestBlockingTimeouts(t *testing.T) {
 	addr, _ := testserver.Start(t)
 	bothProtocols(t, addr, func(t *testing.T, r *redis.Client, p string) {
 		ctx := context.Background()
+		// go-redis rounds its timeout arguments up to whole seconds: the
+		// sub-second ones go through Do.
 		t0 := time.Now()
-		if _, err := r.BLPop(ctx, 150*time.Millisecond, p+"none").Result(); err != redis.Nil {
+		if err := r.Do(ctx, "blpop", p+"none", "0.15").Err(); err != redis.Nil {
 			t.Fatalf("BLPOP timeout: %v", err)
 		}
-		if d := time.Since(t0); d < 150*time.Millisecond {
-			t.Fatalf("BLPOP returned after %v, before its timeout", d)
+		if d := time.Since(t0); d < 150*time.Millisecond || d > 900*time.Millisecond {
+			t.Fatalf("BLPOP 0.15 returned after %v", d)
 		}
-		if _, err := r.BLMove(ctx, p+"none", p+"d", "LEFT", "RIGHT", 10*time.Millisecond).Result(); err != redis.Nil {
+		if err := r.Do(ctx, "blmove", p+"none", p+"d", "LEFT", "RIGHT", "0.01").Err(); err != redis.Nil {
 			t.Fatalf("BLMOVE timeout: %v", err)
 		}
-		if _, _, err := r.BLMPop(ctx, 10*time.Millisecond, "left", 2, p+"none").Result(); err != redis.Nil {
+		if err := r.Do(ctx, "blmpop", "0.01", 2, p+"none", p+"none2", "left").Err(); err != redis.Nil {
 			t.Fatalf("BLMPOP timeout: %v", err)
+		}
+		if _, err := r.BRPopLPush(ctx, p+"none", p+"d", time.Second).Result(); err != redis.Nil {
+			t.Fatalf("BRPOPLPUSH timeout through go-redis: %v", err)
 		}
 		for arg, want := range map[string]string{"abc": "ERR timeout is not a float or out of range", "-1": "ERR timeout is negative", "inf": "ERR timeout is negative"} {
 			if err := r.Do(ctx, "blpop", p+"none", arg).Err(); err == nil || err.Error() != want {
