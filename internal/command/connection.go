@@ -524,6 +524,7 @@ func clientHelp(ctx *Ctx) {
 		"SETINFO <option> <value>", "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
 		"NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
 		"NO-TOUCH (ON|OFF)", "    Will not touch LRU/LFU stats when this mode is on.",
+		"UNBLOCK <clientid> [TIMEOUT|ERROR]", "    Unblock the specified blocked client.",
 		"TRACKING (ON|OFF) [...]", "    Not supported yet: answers an error for ON.",
 		"TRACKINGINFO", "    Report tracking status for the current connection.",
 	})
