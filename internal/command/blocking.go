@@ -219,8 +219,10 @@ func (b *blockedState) remove(w *waiter) bool {
 			b.keys[bk] = q
 		}
 	}
-	delete(b.byClient, w.c.ID)
-	w.c.blockedNow.Store(false)
+	if b.byClient[w.c.ID] == w {
+		delete(b.byClient, w.c.ID)
+		w.c.blockedNow.Store(false)
+	}
 	if w.timer != nil {
 		w.timer.Stop()
 	}
