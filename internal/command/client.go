@@ -48,6 +48,7 @@ type Client struct {
 	noEvict    atomic.Bool
 	noTouch    atomic.Bool
 	killed     atomic.Bool
+	blockedNow atomic.Bool // in a blocking command, for CLIENT LIST and the idle timeout
 
 	mu      sync.Mutex // guards name, libName, libVer
 	name    string
@@ -60,12 +61,17 @@ type Client struct {
 	// feed, later pub/sub), after what it has queued, under its output
 	// limit; set by the server. b must not change afterwards.
 	Send func(b []byte)
+	// Wake makes the connection go on after a blocking command finished
+	// (from any goroutine; set by the server).
+	Wake func()
 	// QueryBuf reports the unparsed input buffered (CLIENT LIST qbuf).
 	QueryBuf func() int
 	// ArgOwned reports whether an argument of the running command is a
 	// buffer of its own that may be kept instead of copied (a large value
 	// received across reads); set by the server, nil means never.
 	ArgOwned func(arg []byte) bool
+
+	block *waiter // the blocking command waiting; the connection's loop only
 
 	bufs struct{ qfree, oll, omem, tot atomic.Int64 } // published by the server: CLIENT LIST
 }
@@ -177,6 +183,8 @@ func (c *Client) info(now time.Time, self *Ctx) string {
 	flags := "N"
 	if c.Monitor {
 		flags = "O"
+	} else if c.Waiting() {
+		flags = "b"
 	}
 	qbuf := 0
 	if c.QueryBuf != nil {

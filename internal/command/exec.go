@@ -76,6 +76,9 @@ func (s *Server) exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 	}
 	t0 := time.Now()
 	spec.Handler(ctx)
+	if ctx.moves != nil {
+		s.runMoves(ctx.moves, ctx.Now)
+	}
 	dur := time.Since(t0)
 	// The command's changes reach the feed's listeners (WATCH, blocked
 	// clients, notifications) before its client's next command runs.

@@ -114,9 +114,10 @@ func infoClients(s *Server, b *strings.Builder) {
 	kv(b, "maxclients", s.Cfg.MaxClients())
 	kv(b, "client_recent_max_input_buffer", s.Stats.RecentMaxInput.Load())
 	kv(b, "client_recent_max_output_buffer", s.Stats.RecentMaxOutput.Load())
-	kv(b, "blocked_clients", 0)
+	blocked, timed := s.BlockedClients()
+	kv(b, "blocked_clients", blocked)
 	kv(b, "tracking_clients", 0)
-	kv(b, "clients_in_timeout_table", 0)
+	kv(b, "clients_in_timeout_table", timed)
 }
 
 // rss reads the resident set size from /proc.

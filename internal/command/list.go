@@ -30,6 +30,11 @@ var listCommands = []*Spec{
 	{Name: "lmove", Arity: 5, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 2, Step: 1, ACL: aclListWriteSlow, Handler: lmove},
 	{Name: "rpoplpush", Arity: 3, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 2, Step: 1, ACL: aclListWriteSlow, Handler: rpoplpush},
 	{Name: "lmpop", Arity: -4, Flags: Write, ACL: aclListWriteSlow, Handler: lmpop, KeysFunc: lmpopKeys},
+	{Name: "blpop", Arity: -3, Flags: Write | NoScript | Blocking, FirstKey: 1, LastKey: -2, Step: 1, ACL: aclListBlocking, Handler: blpop},
+	{Name: "brpop", Arity: -3, Flags: Write | NoScript | Blocking, FirstKey: 1, LastKey: -2, Step: 1, ACL: aclListBlocking, Handler: brpop},
+	{Name: "blmove", Arity: 6, Flags: Write | DenyOOM | NoScript | Blocking, FirstKey: 1, LastKey: 2, Step: 1, ACL: aclListBlocking, Handler: blmove},
+	{Name: "brpoplpush", Arity: 4, Flags: Write | DenyOOM | NoScript | Blocking, FirstKey: 1, LastKey: 2, Step: 1, ACL: aclListBlocking, Handler: brpoplpush},
+	{Name: "blmpop", Arity: -5, Flags: Write | Blocking, ACL: aclListBlocking, Handler: blmpop, KeysFunc: blmpopKeys},
 	{Name: "sort", Arity: -2, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclSortWrite, Handler: sortCmd, KeysFunc: sortKeys},
 	{Name: "sort_ro", Arity: -2, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclSortRead, Handler: sortRO, KeysFunc: sortROKeys},
 }
@@ -39,6 +44,7 @@ var (
 	aclListReadSlow  = []string{"read", "list", "slow"}
 	aclListWriteFast = []string{"write", "list", "fast"}
 	aclListWriteSlow = []string{"write", "list", "slow"}
+	aclListBlocking  = []string{"write", "list", "slow", "blocking"}
 	aclSortWrite     = []string{"write", "set", "sortedset", "list", "slow", "dangerous"}
 	aclSortRead      = []string{"read", "set", "sortedset", "list", "slow", "dangerous"}
 )
@@ -92,6 +98,7 @@ func push(ctx *Ctx, where list.Where, xx bool) {
 			l.Push(v, where, lim)
 		}
 		ctx.W.Int(int64(l.Len()))
+		ctx.signalPushed(ctx.Args[1], e)
 	})
 }
 
@@ -479,7 +486,9 @@ func lmoveKeys(ctx *Ctx, from, to list.Where) {
 			ctx.W.Null()
 			return
 		}
-		moveElement(ctx, src, es[1], from, to)
+		if moveElement(ctx, src, es[1], from, to) {
+			ctx.signalPushed(ctx.Args[2], es[1])
+		}
 	})
 }
 

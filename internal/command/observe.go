@@ -78,6 +78,7 @@ func (m *monitors) add(c *Client) {
 // RemoveClient forgets a client that disconnected: its MONITOR stream and
 // any CLIENT PAUSE wake-up it registered.
 func (s *Server) RemoveClient(c *Client) {
+	s.dropBlocked(c)
 	s.pause.mu.Lock()
 	delete(s.pause.waiters, c)
 	s.pause.mu.Unlock()

@@ -95,6 +95,7 @@ type Server struct {
 	slowlog  slowlog
 	monitors monitors
 	pause    pauseState
+	blocked  blockedState
 }
 
 // NewServer wires a server state. host may be set later, before serving.
@@ -154,6 +155,8 @@ type Ctx struct {
 	S    *Server
 	Now  int64 // unix ms at dispatch
 	Cmd  *Spec
+
+	moves []pendingMove // served BLMOVEs' pushes, done after the handler
 }
 
 // DB is the client's selected database.

@@ -92,6 +92,10 @@ func (s *Server) open(t transport, fd int) (*conn, []byte) {
 	// A TLS connection queues other goroutines' output itself; OnOpen gives
 	// gnet connections the output queue's inbox instead.
 	c.client.Send = func(b []byte) { _ = t.AsyncWrite(b, nil) }
+	c.client.Wake = func() {
+		c.woken.Store(true)
+		_ = c.gc.Wake(nil)
+	}
 	c.client.QueryBuf = func() int { return int(c.qbuf.Load()) }
 	c.client.ArgOwned = c.parser.Owned
 	c.w.Proto = 2
@@ -141,6 +145,12 @@ func (s *Server) traffic(c *conn, data []byte) gnet.Action {
 		return s.flush(c, s.checkQueryBuf(c))
 	}
 	c.blocked = false
+	if !s.st.TakeBlockedReply(c.client, &c.w) {
+		// Woken, but its blocking command still waits for a key.
+		c.blocked = true
+		c.pending = append(c.pending, data...)
+		return s.flush(c, s.checkQueryBuf(c))
+	}
 	buf, pooled := data, false
 	if len(c.pending) > 0 {
 		c.pending = append(c.pending, data...)
@@ -214,6 +224,12 @@ func (s *Server) run(c *conn, buf []byte, inPending bool) gnet.Action {
 			break
 		}
 		args = nil
+		if c.client.Blocking() {
+			// Parked until a key, its timeout, CLIENT UNBLOCK or the
+			// connection's close ends the wait (TakeBlockedReply).
+			c.blocked = true
+			break
+		}
 		c.w.Proto = c.client.Proto
 		if c.client.CloseAfterReply || c.client.Killed() {
 			return gnet.Close

@@ -340,7 +340,7 @@ func (s *Server) cron() {
 		s.st.Stats.InstantaneousOps.Store(sum / int64(len(samples)))
 		if to := s.cfg.Timeout(); to > 0 {
 			for _, c := range s.Clients() {
-				if !c.Monitor && c.IdleMs(now) > to.Milliseconds() {
+				if !c.Monitor && !c.Waiting() && c.IdleMs(now) > to.Milliseconds() {
 					c.MarkKilled()
 				}
 			}

@@ -1,0 +1,551 @@
+package command
+
+import (
+	"math"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/smallredis/smallredis/internal/list"
+	"github.com/smallredis/smallredis/internal/resp"
+	"github.com/smallredis/smallredis/internal/store"
+)
+
+// Blocked clients (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP).
+//
+// A blocking command that finds data acts as its non-blocking form. When
+// it finds none it registers a waiter on each of its keys, while it still
+// holds their shard locks, and its connection parks (Client.Blocking):
+// it reads no further command until the waiter is finished. A waiter is
+// finished exactly once, by whoever removes it from the registry first
+// (all under blockedState.mu): a key becoming ready, its timeout, CLIENT
+// UNBLOCK, or its connection closing. The finisher writes the reply into
+// the waiter and wakes the connection, whose loop puts the reply out
+// before anything it reads next (TakeBlockedReply).
+//
+// No stealing: Redis serves waiters right after the command that made the
+// key ready, before any other client runs. Here the push commands (LPUSH,
+// RPUSH, LPUSHX, RPUSHX, LMOVE/RPOPLPUSH's and a served BLMOVE's
+// destination) serve the key's waiters inside their own store callback,
+// under the key's shard lock, before that lock is released: no other
+// client can see the pushed elements before the longest-waiting clients
+// got theirs. Every other way a waited key can come to hold a list
+// (RENAME, MOVE, COPY, SWAPDB, SORT … STORE, a write of any kind) reaches
+// the waiters through the store's change feed, delivered by the writing
+// command's Exec before its client's next command runs; there another
+// client's command can run between the write and the serving.
+//
+// A served BLMOVE pops under the source's lock and pushes onto the
+// destination after that lock is released (taking a second shard lock
+// while holding one could deadlock against a Multi): the element is in
+// neither list for that moment. A destination of another type gets the
+// element pushed back onto the source and the waiter WRONGTYPE, as Redis
+// undoes the pop.
+//
+// Lock order: shard locks, then blockedState.mu, then the feed's
+// registration lock. Nothing takes a shard lock holding mu.
+
+type blockKind uint8
+
+const (
+	blockPop  blockKind = iota // BLPOP, BRPOP: [key, element]
+	blockMPop                  // BLMPOP: [key, [elements…]]
+	blockMove                  // BLMOVE, BRPOPLPUSH: element
+)
+
+type blockKey struct {
+	db  int
+	key string
+}
+
+// waiter is one blocked client. The fields above mu-guarded ones are set
+// before it is registered and never change.
+type waiter struct {
+	c     *Client
+	db    int
+	keys  []string
+	kind  blockKind
+	where list.Where // the end popped
+	to    list.Where // BLMOVE: the end pushed
+	dst   []byte     // BLMOVE: the destination
+	count int        // BLMPOP
+	proto int
+	timed bool
+
+	timer *time.Timer // guarded by blockedState.mu
+	gone  bool        // removed from the registry; guarded by blockedState.mu
+
+	reply []byte      // written by the finisher before done
+	done  atomic.Bool // reply is complete
+}
+
+type blockedState struct {
+	n        atomic.Int64 // waiters registered, read without mu by pushes
+	mu       sync.Mutex
+	keys     map[blockKey][]*waiter // per key, in the order they blocked
+	byClient map[int64]*waiter
+	cancel   func() // the feed listener, registered while anybody waits
+}
+
+// Blocking reports whether c's last command left it waiting for a key:
+// its connection must read nothing more until TakeBlockedReply succeeds.
+func (c *Client) Blocking() bool { return c.block != nil }
+
+// TakeBlockedReply appends the reply of c's finished blocking command to w
+// and reports whether c may go on (true also when c was not blocked).
+func (s *Server) TakeBlockedReply(c *Client, w *resp.Writer) bool {
+	wt := c.block
+	if wt == nil {
+		return true
+	}
+	if !wt.done.Load() {
+		return false
+	}
+	w.B = append(w.B, wt.reply...)
+	c.block = nil
+	return true
+}
+
+// BlockedClients is INFO's blocked_clients, and the waiters with a
+// timeout (clients_in_timeout_table).
+func (s *Server) BlockedClients() (n, timed int) {
+	b := &s.blocked
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, w := range b.byClient {
+		n++
+		if w.timed {
+			timed++
+		}
+	}
+	return n, timed
+}
+
+// Waiting reports whether c waits in a blocking command (CLIENT LIST flag
+// b; exempt from the idle timeout). Safe from any goroutine.
+func (c *Client) Waiting() bool { return c.blockedNow.Load() }
+
+// parseTimeout reads a blocking command's timeout in seconds (a double)
+// as Redis's getTimeoutFromObjectOrReply does: ms rounded up, 0 forever.
+// Redis casts an out-of-range product to a negative number, hence its
+// "timeout is negative" for inf and huge values.
+func parseTimeout(ctx *Ctx, b []byte) (time.Duration, bool) {
+	f, ok := parseFloat(b)
+	if !ok {
+		// Beyond a double, within a long double: huge (cast to a negative
+		// number by Redis) or tiny (a millisecond once rounded up, or 0).
+		ld, ok := parseLongDouble(b)
+		if !ok {
+			ctx.Err("ERR timeout is not a float or out of range")
+			return 0, false
+		}
+		if ld.IsInf() || ld.MantExp(nil) > 0 {
+			ctx.Err("ERR timeout is negative")
+			return 0, false
+		}
+		if ld.Sign() > 0 {
+			return time.Millisecond, true
+		}
+		return 0, true
+	}
+	ms := math.Ceil(f * 1000)
+	if ms < 0 || ms >= math.MaxInt64/float64(time.Millisecond) || math.IsInf(ms, 0) {
+		ctx.Err("ERR timeout is negative")
+		return 0, false
+	}
+	return time.Duration(ms) * time.Millisecond, true
+}
+
+// block registers ctx's client as waiting on keys; the caller holds their
+// shard locks and found none of them holding a list.
+func (ctx *Ctx) block(keys [][]byte, w *waiter, timeout time.Duration) {
+	s := ctx.S
+	b := &s.blocked
+	w.c, w.db, w.proto, w.timed = ctx.C, ctx.C.DB(), ctx.C.Proto, timeout > 0
+	for _, k := range keys {
+		ks := string(k)
+		dup := false
+		for _, x := range w.keys {
+			dup = dup || x == ks
+		}
+		if !dup {
+			w.keys = append(w.keys, ks)
+		}
+	}
+	b.mu.Lock()
+	if b.keys == nil {
+		b.keys = map[blockKey][]*waiter{}
+		b.byClient = map[int64]*waiter{}
+	}
+	if b.cancel == nil {
+		// Registered before the locks are released: a change to one of
+		// these keys made after that is recorded.
+		b.cancel = s.KS.Listen(s.feedReady)
+	}
+	for _, k := range w.keys {
+		bk := blockKey{w.db, k}
+		b.keys[bk] = append(b.keys[bk], w)
+	}
+	b.byClient[w.c.ID] = w
+	w.c.blockedNow.Store(true)
+	b.n.Add(1)
+	if timeout > 0 {
+		w.timer = time.AfterFunc(timeout, func() { s.finishBlocked(w, nil) })
+	}
+	b.mu.Unlock()
+	ctx.C.block = w
+}
+
+// remove takes w out of the registry; the caller holds b.mu. It reports
+// false if somebody else already did.
+func (b *blockedState) remove(w *waiter) bool {
+	if w.gone {
+		return false
+	}
+	w.gone = true
+	for _, k := range w.keys {
+		bk := blockKey{w.db, k}
+		q := b.keys[bk]
+		for i, x := range q {
+			if x == w {
+				q = append(q[:i], q[i+1:]...)
+				break
+			}
+		}
+		if len(q) == 0 {
+			delete(b.keys, bk)
+		} else {
+			b.keys[bk] = q
+		}
+	}
+	if b.byClient[w.c.ID] == w {
+		delete(b.byClient, w.c.ID)
+		w.c.blockedNow.Store(false)
+	}
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	if b.n.Add(-1) == 0 && b.cancel != nil {
+		b.cancel()
+		b.cancel = nil
+	}
+	return true
+}
+
+// finishBlocked ends w's wait without data: a timeout (errMsg empty) or
+// CLIENT UNBLOCK; it reports whether w was still waiting.
+func (s *Server) finishBlocked(w *waiter, errMsg []byte) bool {
+	b := &s.blocked
+	b.mu.Lock()
+	ok := b.remove(w)
+	b.mu.Unlock()
+	if !ok {
+		return false
+	}
+	rw := resp.Writer{Proto: w.proto}
+	// A null array for every kind, BLMOVE's too, as Redis replies to a
+	// list wait that timed out.
+	if errMsg != nil {
+		rw.Error(string(errMsg))
+	} else {
+		rw.NullArray()
+	}
+	w.deliver(rw.B)
+	return true
+}
+
+// deliver hands the finished reply to the waiting connection.
+func (w *waiter) deliver(reply []byte) {
+	w.reply = reply
+	w.done.Store(true)
+	if w.c.Wake != nil {
+		w.c.Wake()
+	}
+}
+
+// unblockClient is CLIENT UNBLOCK's work: id's wait ends with a timeout's
+// reply or the UNBLOCKED error.
+func (s *Server) unblockClient(id int64, withErr bool) bool {
+	b := &s.blocked
+	b.mu.Lock()
+	w := b.byClient[id]
+	b.mu.Unlock()
+	if w == nil {
+		return false
+	}
+	var msg []byte
+	if withErr {
+		msg = []byte("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+	}
+	return s.finishBlocked(w, msg)
+}
+
+// dropBlocked forgets a closing client's wait, so nothing is served to it.
+func (s *Server) dropBlocked(c *Client) {
+	b := &s.blocked
+	if b.n.Load() == 0 {
+		return
+	}
+	b.mu.Lock()
+	if w := b.byClient[c.ID]; w != nil && w.c == c {
+		b.remove(w)
+	}
+	b.mu.Unlock()
+}
+
+// pendingMove is a served BLMOVE's push, done once the source's lock is
+// released.
+type pendingMove struct {
+	w    *waiter
+	v    []byte
+	src  []byte
+	from list.Where
+}
+
+// serveReady hands the list e holds (key, in database db; the caller
+// holds its lock) to the clients blocked on it, longest-waiting first,
+// while it has elements. BLMOVE pushes are appended to moves.
+func (s *Server) serveReady(db int, key []byte, e *store.Entry, now int64, moves *[]pendingMove) {
+	b := &s.blocked
+	if b.n.Load() == 0 {
+		return
+	}
+	bk := blockKey{db, string(key)}
+	for e.Exists() && e.Type() == store.TypeList && listOf(e).Len() > 0 {
+		b.mu.Lock()
+		q := b.keys[bk]
+		if len(q) == 0 {
+			b.mu.Unlock()
+			return
+		}
+		w := q[0]
+		b.remove(w)
+		b.mu.Unlock()
+		rw := resp.Writer{Proto: w.proto}
+		ctx := Ctx{W: &rw, C: w.c, S: s, Now: now, Cmd: &unknownSpec}
+		switch w.kind {
+		case blockPop:
+			rw.Array(2)
+			rw.Bulk(key)
+			popElements(&ctx, e, w.where, 1, rw.Bulk)
+		case blockMPop:
+			writeMPop(&ctx, e, key, w.where, w.count)
+		case blockMove:
+			if string(w.dst) == string(key) {
+				moveElement(&ctx, e, e, w.where, w.to)
+				w.deliver(rw.B)
+				continue
+			}
+			var v []byte
+			popElements(&ctx, e, w.where, 1, func(x []byte) { v = append([]byte(nil), x...) })
+			*moves = append(*moves, pendingMove{w: w, v: v, src: append([]byte(nil), key...), from: w.where})
+			continue
+		}
+		w.deliver(rw.B)
+	}
+}
+
+// runMoves does served BLMOVEs' pushes, serving the destinations' own
+// waiters in turn, and then answers the BLMOVE clients.
+func (s *Server) runMoves(moves []pendingMove, now int64) {
+	for len(moves) > 0 {
+		m := moves[0]
+		moves = moves[1:]
+		w := m.w
+		rw := resp.Writer{Proto: w.proto}
+		ctx := Ctx{W: &rw, C: w.c, S: s, Now: now, Cmd: &unknownSpec}
+		db := s.KS.DB(w.db)
+		wrong := false
+		db.Update(w.dst, now, func(e *store.Entry) {
+			if e.Exists() && e.Type() != store.TypeList {
+				wrong = true
+				return
+			}
+			pushElement(&ctx, e, m.v, w.to)
+			s.serveReady(w.db, w.dst, e, now, &moves)
+		})
+		if wrong {
+			// Undone as Redis undoes the pop (unless the source changed
+			// type meanwhile: then the element is dropped).
+			db.Update(m.src, now, func(e *store.Entry) {
+				if !e.Exists() || e.Type() == store.TypeList {
+					pushElement(&ctx, e, m.v, m.from)
+					s.serveReady(w.db, m.src, e, now, &moves)
+				}
+			})
+			rw.Error(ErrWrongType)
+		} else {
+			rw.Bulk(m.v)
+		}
+		w.deliver(rw.B)
+	}
+}
+
+// signalPushed serves the waiters of the key e holds after a push into
+// it, under its lock (see the package comment on stealing).
+func (ctx *Ctx) signalPushed(key []byte, e *store.Entry) {
+	if ctx.S.blocked.n.Load() == 0 {
+		return
+	}
+	ctx.S.serveReady(ctx.C.DB(), key, e, ctx.Now, &ctx.moves)
+}
+
+// feedReady is the change-feed listener: keys that may now hold a list,
+// by whatever write, are served (outside the writer's locks).
+func (s *Server) feedReady(batch []store.Change) {
+	b := &s.blocked
+	if b.n.Load() == 0 {
+		return
+	}
+	now := store.NowMs()
+	var moves []pendingMove
+	for _, c := range batch {
+		switch c.Kind {
+		case store.ChangeSet, store.ChangeRenameTo, store.ChangeMoveTo, store.ChangeCopyTo:
+			b.mu.Lock()
+			_, ok := b.keys[blockKey{c.DB, string(c.Key)}]
+			b.mu.Unlock()
+			if ok {
+				s.serveKey(c.DB, c.Key, now, &moves)
+			}
+		case store.ChangeSwap:
+			for _, db := range []int{c.DB, c.Other} {
+				b.mu.Lock()
+				var keys []string
+				for bk := range b.keys {
+					if bk.db == db {
+						keys = append(keys, bk.key)
+					}
+				}
+				b.mu.Unlock()
+				for _, k := range keys {
+					s.serveKey(db, []byte(k), now, &moves)
+				}
+			}
+		}
+	}
+	s.runMoves(moves, now)
+}
+
+func (s *Server) serveKey(db int, key []byte, now int64, moves *[]pendingMove) {
+	s.KS.DB(db).Update(key, now, func(e *store.Entry) {
+		if e.Exists() && e.Type() == store.TypeList {
+			s.serveReady(db, key, e, now, moves)
+		}
+	})
+}
+
+// blpop: BLPOP key [key ...] timeout
+func blpop(ctx *Ctx) { bpop(ctx, list.Head) }
+
+// brpop: BRPOP key [key ...] timeout
+func brpop(ctx *Ctx) { bpop(ctx, list.Tail) }
+
+func bpop(ctx *Ctx, where list.Where) {
+	keys := ctx.Args[1 : len(ctx.Args)-1]
+	timeout, ok := parseTimeout(ctx, ctx.Args[len(ctx.Args)-1])
+	if !ok {
+		return
+	}
+	ctx.multi(keys, func(es []*store.Entry) {
+		i, ok := firstNonEmpty(ctx, es)
+		switch {
+		case !ok:
+		case i >= 0:
+			ctx.W.Array(2)
+			ctx.W.Bulk(keys[i])
+			popElements(ctx, es[i], where, 1, ctx.W.Bulk)
+		default:
+			ctx.block(keys, &waiter{kind: blockPop, where: where}, timeout)
+		}
+	})
+}
+
+// blmpopKeys finds BLMPOP's keys: numkeys of them after numkeys.
+func blmpopKeys(args [][]byte) []int { return numkeysKeys(args, 2) }
+
+// blmpop: BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+func blmpop(ctx *Ctx) {
+	timeout, ok := parseTimeout(ctx, ctx.Args[1])
+	if !ok {
+		return
+	}
+	keys, where, count, ok := mpopArgs(ctx, 2)
+	if !ok {
+		return
+	}
+	ctx.multi(keys, func(es []*store.Entry) {
+		i, ok := firstNonEmpty(ctx, es)
+		switch {
+		case !ok:
+		case i >= 0:
+			writeMPop(ctx, es[i], keys[i], where, count)
+		default:
+			ctx.block(keys, &waiter{kind: blockMPop, where: where, count: count}, timeout)
+		}
+	})
+}
+
+// blmove: BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+func blmove(ctx *Ctx) {
+	from, ok1 := parseWhere(ctx.Args[3])
+	to, ok2 := parseWhere(ctx.Args[4])
+	if !ok1 || !ok2 {
+		ctx.Err(ErrSyntax)
+		return
+	}
+	blmoveKeys(ctx, from, to, ctx.Args[5])
+}
+
+// brpoplpush: BRPOPLPUSH source destination timeout
+func brpoplpush(ctx *Ctx) { blmoveKeys(ctx, list.Tail, list.Head, ctx.Args[3]) }
+
+func blmoveKeys(ctx *Ctx, from, to list.Where, t []byte) {
+	timeout, ok := parseTimeout(ctx, t)
+	if !ok {
+		return
+	}
+	ctx.multi(ctx.Args[1:3], func(es []*store.Entry) {
+		src := es[0]
+		exists, ok := writeTyped(ctx, src, store.TypeList)
+		switch {
+		case !ok:
+		case exists:
+			if moveElement(ctx, src, es[1], from, to) {
+				ctx.signalPushed(ctx.Args[2], es[1])
+			}
+		default:
+			dst := append([]byte(nil), ctx.Args[2]...)
+			ctx.block(ctx.Args[1:2], &waiter{kind: blockMove, where: from, to: to, dst: dst}, timeout)
+		}
+	})
+}
+
+// clientUnblock: CLIENT UNBLOCK client-id [TIMEOUT|ERROR]
+func clientUnblock(ctx *Ctx) {
+	id, ok := parseInt(ctx.Args[2])
+	if !ok {
+		ctx.Err(ErrNotInt)
+		return
+	}
+	withErr := false
+	if len(ctx.Args) == 4 {
+		switch strings.ToLower(string(ctx.Args[3])) {
+		case "timeout":
+		case "error":
+			withErr = true
+		default:
+			ctx.Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+			return
+		}
+	} else if len(ctx.Args) > 4 {
+		ctx.Err("ERR unknown subcommand or wrong number of arguments for '" + string(ctx.Args[1]) + "'. Try CLIENT HELP.")
+		return
+	}
+	if ctx.S.unblockClient(id, withErr) {
+		ctx.W.Int(1)
+	} else {
+		ctx.W.Int(0)
+	}
+}
