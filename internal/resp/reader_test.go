@@ -296,7 +296,10 @@ func TestParseBigBulkOneAllocation(t *testing.T) {
 	}
 	allocs, bytes := after.Mallocs-before.Mallocs, after.TotalAlloc-before.TotalAlloc
 	t.Logf("%d allocations, %d bytes for a %d-byte bulk", allocs, bytes, size)
-	if allocs > 12 || bytes > size+64<<10 {
+	// MemStats counts every goroutine's allocations (the runtime's and the
+	// test framework's too), so the count has slack; the bytes say that the
+	// bulk was received into one buffer of its size, not grown by copying.
+	if allocs > 40 || bytes > size+64<<10 {
 		t.Fatalf("%d allocations, %d bytes for a %d-byte bulk", allocs, bytes, size)
 	}
 	if !p.Owned(args[2]) || p.Owned(args[1]) || p.Owned(args[2][:10]) {
