@@ -144,9 +144,12 @@ func TestPausedClientsCostNoCPU(t *testing.T) {
 	time.Sleep(time.Second)
 	used, wall := cpuTime(t)-before, time.Since(start)
 	t.Logf("%d paused clients: %v CPU in %v (%.1f %% of a core)", n, used, wall, 100*float64(used)/float64(wall))
-	// Polling every 10 ms cost 30-57 % of a core; waiting costs ~0.
-	if used > wall/10 {
-		t.Errorf("%d paused clients used %v of CPU in %v, want < 10 %% of a core", n, used, wall)
+	// Polling every 10 ms cost 30-57 % of a core; waiting costs ~0. The
+	// bound leaves room for one collection of the test process's heap
+	// (the server tidies memory once it is idle, and paused commands do
+	// not count as work) under -race.
+	if used > wall/5 {
+		t.Errorf("%d paused clients used %v of CPU in %v, want < 20 %% of a core", n, used, wall)
 	}
 	if v, err := admin.Exists(ctx, "k0").Result(); err != nil || v != 0 {
 		t.Fatalf("a paused SET ran: %v %v", v, err)
