@@ -441,7 +441,9 @@ func (s *Server) dropOutput(c *conn) {
 // its CLIENT LIST fields; it costs a few comparisons when nothing changed.
 func (s *Server) account(c *conn) {
 	o := &c.out
-	total := connOverhead + int64(cap(c.w.B)) + int64(cap(c.pending)) + o.held
+	// The parser's share is the unfinished request it holds between reads
+	// (up to client-query-buffer-limit): input memory too.
+	total := connOverhead + int64(cap(c.w.B)) + int64(cap(c.pending)) + int64(c.parser.Buffered()) + o.held
 	if total != o.charged {
 		s.st.KS.ChargeClients(total - o.charged)
 		o.charged = total

@@ -425,3 +425,32 @@ func TestMonitorFeedInOrder(t *testing.T) {
 		last = k
 	}
 }
+
+// An unfinished request the parser holds between reads is client memory
+// too: maxmemory must see a client that sends most of a big value and stops.
+func TestPartialRequestCountsInUsedMemory(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	r := redis.NewClient(&redis.Options{Addr: addr})
+	defer r.Close()
+	before := info(t, r, "memory", "mem_clients_normal")
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const part = 4 << 20
+	if _, err := fmt.Fprintf(c, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n%s", 2*part, strings.Repeat("v", part)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n := info(t, r, "memory", "mem_clients_normal")
+		if n-before >= part {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mem_clients_normal %d (before %d) with %d bytes of a request held", n, before, part)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
