@@ -96,7 +96,14 @@ type Server struct {
 	monitors monitors
 	pause    pauseState
 	blocked  blockedState
+
+	// notifyOn holds the EventClass bits notify-keyspace-events enables.
+	notifyOn atomic.Uint32
 }
+
+// notify publishes one keyspace event. Keyspace notifications are not
+// built yet: notifyOn stays zero, so this is never reached.
+func (s *Server) notify(ctx *Ctx, class EventClass, event string, key []byte, db int) {}
 
 // NewServer wires a server state. host may be set later, before serving.
 func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
