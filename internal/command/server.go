@@ -96,6 +96,10 @@ type Server struct {
 	monitors monitors
 	pause    pauseState
 	blocked  blockedState
+	watched  watchState
+
+	// Gate is the world gate (gate.go) every command passes.
+	Gate *Gate
 
 	// notifyOn holds the EventClass bits notify-keyspace-events enables.
 	notifyOn atomic.Uint32
@@ -117,8 +121,11 @@ func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
 		RunID: hex.EncodeToString(id[:]),
 		Log:   slog.Default(),
 		Evict: evictor.New(ks, cfg),
+		Gate:  NewGate(),
 	}
 	s.ActiveExpire.Store(true)
+	ks.SetExpiryGate(s.Gate.Background())
+	s.Evict.SetGate(s.Gate.Background())
 	return s
 }
 
