@@ -27,10 +27,29 @@ func (s *Server) Exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 	// in a function with many defers × returns.
 	defer s.recoverCommand(ctx, len(w.B))
 	*ctx = Ctx{Args: args, W: w, C: c, S: s, Now: store.NowMs()}
-	if !s.admit(ctx) {
-		return 0
+	start := len(w.B)
+	if s.admit(ctx) {
+		if d := s.gated(ctx); d > 0 {
+			return d
+		}
 	}
-	return s.gated(ctx)
+	applyReplyMode(c, w, start)
+	return 0
+}
+
+// applyReplyMode drops the reply CLIENT REPLY OFF or SKIP suppresses: every
+// reply of a top-level command, errors and +QUEUED included. (Inside EXEC
+// the mode applies to EXEC's whole reply.)
+func applyReplyMode(c *Client, w *resp.Writer, start int) {
+	switch c.ReplyMode {
+	case ReplyOff:
+		w.B = w.B[:start]
+	case ReplySkip:
+		w.B = w.B[:start]
+		c.ReplyMode = ReplyOn
+	case skipNext:
+		c.ReplyMode = ReplySkip
+	}
 }
 
 // gated runs an admitted command inside the gate.
@@ -38,6 +57,8 @@ func (s *Server) gated(ctx *Ctx) time.Duration {
 	if ctx.Cmd.Flags&Atomic != 0 {
 		s.Gate.Lock()
 		defer s.Gate.Unlock()
+		// Its command time is when it has the world to itself.
+		ctx.Now = store.NowMs()
 		return s.exec(ctx)
 	}
 	slot := s.Gate.Slot(ctx.C.ID)
@@ -121,13 +142,12 @@ func (s *Server) exec(ctx *Ctx) time.Duration {
 }
 
 // execInner runs a validated command: the handler, its BLMOVE pushes, the
-// feed's delivery, statistics, slowlog, CLIENT REPLY. It takes no gate and
+// feed's delivery, statistics, slowlog. It takes no gate and
 // checks neither pause nor memory: Exec has done that, or EXEC (and later a
 // script) runs its queued commands through it while holding the gate, as
 // Redis runs them with call().
 func (s *Server) execInner(ctx *Ctx) {
-	c, spec, args, w := ctx.C, ctx.Cmd, ctx.Args, ctx.W
-	start := len(w.B)
+	c, spec, args := ctx.C, ctx.Cmd, ctx.Args
 	if s.monitors.active() && spec.Flags&(SkipMonitor|Admin) == 0 {
 		s.monitors.feed(c, ctx.Now, args)
 	}
@@ -146,18 +166,6 @@ func (s *Server) execInner(ctx *Ctx) {
 	c.Touch(spec, ctx.Now)
 	if spec.Flags&SkipSlowlog == 0 {
 		s.slowlog.record(s, c, args, dur)
-	}
-	if c.atomic {
-		return // EXEC applies CLIENT REPLY to its whole reply
-	}
-	switch c.ReplyMode {
-	case ReplyOff:
-		w.B = w.B[:start]
-	case ReplySkip:
-		w.B = w.B[:start]
-		c.ReplyMode = ReplyOn
-	case skipNext:
-		c.ReplyMode = ReplySkip
 	}
 }
 
