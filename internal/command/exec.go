@@ -126,7 +126,7 @@ func (s *Server) exec(ctx *Ctx) time.Duration {
 		// A large write's bytes stay reserved until it has stored them.
 		defer s.Evict.Release(in)
 	}
-	if oom && denyOOM {
+	if oom && (denyOOM || c.tx != nil && queuedOOM(spec)) {
 		s.refuse(ctx, ErrOOM)
 		return 0
 	}
@@ -139,6 +139,18 @@ func (s *Server) exec(ctx *Ctx) time.Duration {
 	}
 	s.execInner(ctx)
 	return 0
+}
+
+// queuedOOM reports whether a command is refused when out of memory inside
+// MULTI, whatever its flags: queueing could take memory without bound.
+// As Redis, never EXEC (unless its queue holds denyoom commands), DISCARD,
+// QUIT or RESET.
+func queuedOOM(spec *Spec) bool {
+	switch spec.Name {
+	case "exec", "discard", "quit", "reset":
+		return false
+	}
+	return true
 }
 
 // execInner runs a validated command: the handler, its BLMOVE pushes, the
