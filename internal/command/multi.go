@@ -163,7 +163,7 @@ func watchCmd(ctx *Ctx) {
 	db := c.DB()
 	for _, k := range ctx.Args[1:] {
 		live := false
-		ctx.DB().Peek(k, ctx.Now, func(e *store.Entry) { live = e.Exists() })
+		ctx.Peek(k, func(e *store.Entry) { live = e.Exists() })
 		ctx.S.watch(c, db, k, live)
 	}
 	ctx.W.OK()
