@@ -63,12 +63,17 @@ func (s *Server) gated(ctx *Ctx) time.Duration {
 	}
 	slot := s.Gate.Slot(ctx.C.ID)
 	if !s.Gate.Enter(slot) {
-		// A script holds the gate and said it is busy.
-		if ctx.Cmd.Flags&AllowBusy == 0 {
+		// A script holds the gate and said it is busy: only commands that
+		// may run meanwhile do, without evicting or waiting for a pause.
+		switch {
+		case ctx.Cmd.Flags&AllowBusy == 0:
 			s.refuse(ctx, ErrBusy)
-			return 0
+		case ctx.C.tx != nil && ctx.Cmd.Flags&TxControl == 0:
+			s.queue(ctx)
+		default:
+			s.execInner(ctx)
 		}
-		return s.exec(ctx)
+		return 0
 	}
 	defer s.Gate.Exit(slot)
 	return s.exec(ctx)
