@@ -49,6 +49,7 @@ type Client struct {
 	noTouch    atomic.Bool
 	killed     atomic.Bool
 	blockedNow atomic.Bool // in a blocking command, for CLIENT LIST and the idle timeout
+	subs       subCounts   // subscriptions (pubsub.go)
 
 	mu      sync.Mutex // guards name, libName, libVer
 	name    string
@@ -185,6 +186,8 @@ func (c *Client) info(now time.Time, self *Ctx) string {
 		flags = "O"
 	} else if c.Waiting() {
 		flags = "b"
+	} else if c.Subscribed() {
+		flags = "P"
 	}
 	qbuf := 0
 	if c.QueryBuf != nil {
@@ -200,7 +203,10 @@ func (c *Client) info(now time.Time, self *Ctx) string {
 	b.WriteString(" idle=" + strconv.FormatInt(c.IdleMs(now.UnixMilli())/1000, 10))
 	b.WriteString(" flags=" + flags)
 	b.WriteString(" db=" + strconv.Itoa(c.DB()))
-	b.WriteString(" sub=0 psub=0 ssub=0 multi=-1")
+	b.WriteString(" sub=" + strconv.Itoa(int(c.subs.sub.Load())))
+	b.WriteString(" psub=" + strconv.Itoa(int(c.subs.psub.Load())))
+	b.WriteString(" ssub=" + strconv.Itoa(int(c.subs.ssub.Load())))
+	b.WriteString(" multi=-1")
 	bufs := c.Buffers()
 	var argv, obl int64
 	if self != nil {

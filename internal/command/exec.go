@@ -58,6 +58,10 @@ func (s *Server) exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 		ctx.reject(ErrNoAuth)
 		return 0
 	}
+	if c.Proto == 2 && c.Subscribed() && !subscribedOK(spec) {
+		ctx.reject(subscribedModeError(spec))
+		return 0
+	}
 	in := incoming(spec, args)
 	oom, held := s.Evict.BeforeCommand(in, ctx.Now)
 	if held {

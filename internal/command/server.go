@@ -96,6 +96,7 @@ type Server struct {
 	monitors monitors
 	pause    pauseState
 	blocked  blockedState
+	ps       pubsubState
 
 	// notifyOn holds the EventClass bits notify-keyspace-events enables.
 	notifyOn atomic.Uint32
