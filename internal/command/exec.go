@@ -81,12 +81,15 @@ func (s *Server) exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 	t0 := time.Now()
 	spec.Handler(ctx)
 	if ctx.moves != nil {
-		s.runMoves(ctx.moves, ctx.Now)
+		s.runMoves(ctx.moves, ctx.Now, ctx)
 	}
 	dur := time.Since(t0)
 	// The command's changes reach the feed's listeners (WATCH, blocked
 	// clients, notifications) before its client's next command runs.
 	s.KS.Drain()
+	if ctx.ev != nil {
+		s.flushEvents(ctx, start)
+	}
 	spec.stats.calls.Add(1)
 	spec.stats.usec.Add(int64(dur / time.Microsecond))
 	s.Stats.Commands.Add(1)
