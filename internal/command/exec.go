@@ -88,7 +88,7 @@ func (s *Server) exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 	// clients, notifications) before its client's next command runs.
 	s.KS.Drain()
 	if ctx.ev != nil {
-		s.flushEvents(ctx, start)
+		s.flushEvents(ctx, true)
 	}
 	spec.stats.calls.Add(1)
 	spec.stats.usec.Add(int64(dur / time.Microsecond))

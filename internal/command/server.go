@@ -100,9 +100,10 @@ type Server struct {
 
 	// notifyOn holds the EventClass bits notify-keyspace-events enables
 	// (none unless K or E is set); notifyKE its K (1) and E (2) bits.
-	notifyOn atomic.Uint32
-	notifyKE atomic.Uint32
-	notifyMu sync.Mutex // guards notifyFeed
+	notifyOn  atomic.Uint32
+	notifyKE  atomic.Uint32
+	notifyMu  sync.Mutex // guards notifyFeed, notifyNew
+	notifyNew bool       // the store records ChangeNew for us
 	// notifyFeed unregisters the change-feed listener of the x, e and n
 	// classes; nil while none of them is on.
 	notifyFeed func()
