@@ -64,7 +64,7 @@ func countExisting(ctx *Ctx, lookup func(key []byte, now int64, fn func(e *store
 				ctx.Hit()
 				n++
 			} else {
-				ctx.Miss()
+				ctx.MissKey(e)
 			}
 		})
 	}
@@ -75,7 +75,7 @@ func countExisting(ctx *Ctx, lookup func(key []byte, now int64, fn func(e *store
 func typeCmd(ctx *Ctx) {
 	ctx.DB().Peek(ctx.Args[1], ctx.Now, func(e *store.Entry) {
 		if !e.Exists() {
-			ctx.Miss()
+			ctx.MissKey(e)
 			ctx.W.Simple("none")
 			return
 		}
@@ -158,7 +158,7 @@ func copyCmd(ctx *Ctx) {
 		if e.Exists() {
 			ctx.Hit()
 		} else {
-			ctx.Miss()
+			ctx.MissKey(e)
 		}
 	})
 	copied := ctx.S.KS.Copy(srcDB, dstDB, from, to, replace, ctx.Now)

@@ -208,3 +208,13 @@ func (s *Server) feedNotify(batch []store.Change) {
 		}
 	}
 }
+
+// MissKey counts a keyspace miss of a read lookup and reports its
+// "keymiss" event (class m), as Redis's lookupKeyRead does; e is the
+// missing key's entry.
+func (ctx *Ctx) MissKey(e *store.Entry) {
+	ctx.Miss()
+	if EventClass(ctx.S.notifyOn.Load())&EvKeyMiss != 0 {
+		ctx.S.notify(ctx, EvKeyMiss, "keymiss", e.Key(), ctx.C.DB())
+	}
+}
