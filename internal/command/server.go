@@ -34,15 +34,19 @@ type Host interface {
 
 // Stats are the counters INFO stats reports.
 type Stats struct {
-	Commands         atomic.Int64
-	Connections      atomic.Int64
-	Rejected         atomic.Int64
-	Hits             atomic.Int64
-	Misses           atomic.Int64
-	ErrorReplies     atomic.Int64
-	AuthDenied       atomic.Int64 // failed AUTH and HELLO AUTH (acl_access_denied_auth)
-	NetInput         atomic.Int64
-	NetOutput        atomic.Int64
+	Commands     atomic.Int64
+	Connections  atomic.Int64
+	Rejected     atomic.Int64
+	Hits         atomic.Int64
+	Misses       atomic.Int64
+	ErrorReplies atomic.Int64
+	AuthDenied   atomic.Int64 // failed AUTH and HELLO AUTH (acl_access_denied_auth)
+	NetInput     atomic.Int64
+	NetOutput    atomic.Int64
+	// Reads and Writes count the socket reads that brought input and the
+	// socket writes that sent output (total_reads/writes_processed).
+	Reads            atomic.Int64
+	Writes           atomic.Int64
 	InstantaneousOps atomic.Int64
 	// Panics counts panics recovered in commands (see recoverCommand).
 	Panics atomic.Int64

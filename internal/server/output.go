@@ -254,7 +254,8 @@ func (s *Server) flush(c *conn, action gnet.Action) gnet.Action {
 			if i == 0 {
 				b = b[o.off:]
 			}
-			_, _ = c.gc.Write(b)
+			n, _ := c.gc.Write(b)
+			s.st.Stats.NetOutput.Add(int64(n))
 		}
 		s.dropOutput(c)
 	}
@@ -350,6 +351,7 @@ func (s *Server) writeQueue(c *conn) error {
 			n, err = writev(c, v)
 			if n > 0 {
 				s.st.Stats.NetOutput.Add(int64(n))
+				s.st.Stats.Writes.Add(1)
 			}
 		}
 		if err != nil {
@@ -389,6 +391,9 @@ func (s *Server) write(c *conn, b []byte) (int, error) {
 	if c.sock < 0 {
 		n, err := c.gc.Write(b) // TLS: blocks this connection's goroutine until written
 		s.st.Stats.NetOutput.Add(int64(n))
+		if n > 0 {
+			s.st.Stats.Writes.Add(1)
+		}
 		return n, err
 	}
 	for {
@@ -396,6 +401,9 @@ func (s *Server) write(c *conn, b []byte) (int, error) {
 		switch {
 		case err == nil:
 			s.st.Stats.NetOutput.Add(int64(n))
+			if n > 0 {
+				s.st.Stats.Writes.Add(1)
+			}
 			return n, nil
 		case errors.Is(err, unix.EINTR):
 			continue
