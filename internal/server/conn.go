@@ -59,7 +59,9 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		_ = gc.SetKeepAlivePeriod(ka)
 	}
 	c.sock = gc.Fd()
-	c.client.Send = func(b []byte) { c.out.inbox.post(c, b) }
+	c.client.Send = func(b []byte) {
+		c.out.inbox.post(c, b, s.limits.Load()[limitClass(c.client)].Hard)
+	}
 	gc.SetContext(c)
 	return nil, gnet.None
 }

@@ -81,19 +81,33 @@ type output struct {
 // limited like replies and keeps its order.
 type inbox struct {
 	n      atomic.Int32 // len(bufs), read without the lock on every flush
-	mu     sync.Mutex   // guards bufs, closed
+	mu     sync.Mutex   // guards bufs, closed, bytes, over
 	bufs   [][]byte
 	closed bool
+	bytes  int64 // in bufs
+	// over: what was posted alone passed the client's hard output limit
+	// before its loop could take it (a publisher far faster than the
+	// subscriber's loop): later posts are dropped, and flush closes the
+	// client as over its limit, which it is whatever the queue holds.
+	over bool
 }
 
 // post hands b to c's loop, waking it when the inbox was empty. b must not
-// change afterwards.
-func (in *inbox) post(c *conn, b []byte) {
+// change afterwards. hard is c's hard output limit (0: none).
+func (in *inbox) post(c *conn, b []byte, hard int64) {
 	in.mu.Lock()
-	if in.closed {
+	if in.closed || in.over {
 		in.mu.Unlock()
 		return
 	}
+	if hard > 0 && in.bytes+int64(len(b)) > hard+replyChunk {
+		in.over = true
+		in.n.Store(int32(len(in.bufs) + 1)) // flush must look
+		in.mu.Unlock()
+		_ = c.gc.Wake(nil)
+		return
+	}
+	in.bytes += int64(len(b))
 	in.bufs = append(in.bufs, b)
 	first := len(in.bufs) == 1
 	in.n.Store(int32(len(in.bufs)))
@@ -103,25 +117,28 @@ func (in *inbox) post(c *conn, b []byte) {
 	}
 }
 
-// drain moves what was posted into c's queue.
-func (in *inbox) drain(c *conn) {
+// drain moves what was posted into c's queue. It reports whether the
+// inbox overflowed (see inbox.over).
+func (in *inbox) drain(c *conn) (over bool) {
 	if in.n.Load() == 0 {
-		return
+		return false
 	}
 	in.mu.Lock()
 	bufs := in.bufs
-	in.bufs = nil
+	in.bufs, in.bytes = nil, 0
 	in.n.Store(0)
+	over = in.over
 	in.mu.Unlock()
 	for _, b := range bufs {
 		c.out.push(b, false)
 	}
+	return over
 }
 
 // close drops what is posted and refuses more.
 func (in *inbox) close() {
 	in.mu.Lock()
-	in.bufs, in.closed = nil, true
+	in.bufs, in.bytes, in.closed = nil, 0, true
 	in.n.Store(0)
 	in.mu.Unlock()
 }
@@ -228,7 +245,12 @@ func (s *Server) flush(c *conn, action gnet.Action) gnet.Action {
 				c.w.Reset()
 			}
 		}
-		o.inbox.drain(c)
+		if o.inbox.drain(c) && !o.closing {
+			o.closing = true
+			s.st.Stats.OutputLimitDisconnections.Add(1)
+			s.account(c)
+			s.log.Warn("Client " + c.client.Info(time.Now()) + " scheduled to be closed ASAP for overcoming of output buffer limits.")
+		}
 	}
 	if o.closing || (len(c.w.B) > 0 || o.queued > 0) && s.overLimit(c) {
 		s.dropOutput(c)
