@@ -35,9 +35,10 @@ func del(ctx *Ctx) {
 	var n int64
 	// No access to record: the keys are going away.
 	ctx.MultiNoTouch(ctx.Args[1:], func(es []*store.Entry) {
-		for _, e := range es {
+		for i, e := range es {
 			if e.Exists() {
 				e.Delete()
+				ctx.Notify(EvGeneric, "del", ctx.Args[1+i])
 				n++
 			}
 		}
@@ -63,7 +64,7 @@ func countExisting(ctx *Ctx, lookup func(key []byte, fn func(e *store.Entry))) {
 				ctx.Hit()
 				n++
 			} else {
-				ctx.Miss()
+				ctx.MissKey(e)
 			}
 		})
 	}
@@ -74,7 +75,7 @@ func countExisting(ctx *Ctx, lookup func(key []byte, fn func(e *store.Entry))) {
 func typeCmd(ctx *Ctx) {
 	ctx.Peek(ctx.Args[1], func(e *store.Entry) {
 		if !e.Exists() {
-			ctx.Miss()
+			ctx.MissKey(e)
 			ctx.W.Simple("none")
 			return
 		}
@@ -110,6 +111,8 @@ func renameGeneric(ctx *Ctx, nx bool) {
 			ctx.W.Int(0)
 		default:
 			s.RenameTo(d)
+			ctx.Notify(EvGeneric, "rename_from", src)
+			ctx.Notify(EvGeneric, "rename_to", dst)
 			if nx {
 				ctx.W.Int(1)
 			} else {
@@ -151,10 +154,14 @@ func copyCmd(ctx *Ctx) {
 		if e.Exists() {
 			ctx.Hit()
 		} else {
-			ctx.Miss()
+			ctx.MissKey(e)
 		}
 	})
-	ctx.W.Int(boolInt(ctx.Copy(srcDB, dstDB, from, to, replace)))
+	copied := ctx.Copy(srcDB, dstDB, from, to, replace)
+	if copied {
+		ctx.NotifyDB(EvGeneric, "copy_to", to, dstDB)
+	}
+	ctx.W.Int(boolInt(copied))
 }
 
 // move: MOVE key db
@@ -169,6 +176,10 @@ func move(ctx *Ctx) {
 		return
 	}
 	moved, _ := ctx.Move(src, dst, ctx.Args[1])
+	if moved {
+		ctx.NotifyDB(EvGeneric, "move_from", ctx.Args[1], src)
+		ctx.NotifyDB(EvGeneric, "move_to", ctx.Args[1], dst)
+	}
 	ctx.W.Int(boolInt(moved))
 }
 

@@ -80,6 +80,7 @@ func (m *monitors) add(c *Client) {
 func (s *Server) RemoveClient(c *Client) {
 	s.dropBlocked(c)
 	s.discardTx(c)
+	s.dropSubscriptions(c)
 	s.pause.mu.Lock()
 	delete(s.pause.waiters, c)
 	s.pause.mu.Unlock()

@@ -34,15 +34,19 @@ type Host interface {
 
 // Stats are the counters INFO stats reports.
 type Stats struct {
-	Commands         atomic.Int64
-	Connections      atomic.Int64
-	Rejected         atomic.Int64
-	Hits             atomic.Int64
-	Misses           atomic.Int64
-	ErrorReplies     atomic.Int64
-	AuthDenied       atomic.Int64 // failed AUTH and HELLO AUTH (acl_access_denied_auth)
-	NetInput         atomic.Int64
-	NetOutput        atomic.Int64
+	Commands     atomic.Int64
+	Connections  atomic.Int64
+	Rejected     atomic.Int64
+	Hits         atomic.Int64
+	Misses       atomic.Int64
+	ErrorReplies atomic.Int64
+	AuthDenied   atomic.Int64 // failed AUTH and HELLO AUTH (acl_access_denied_auth)
+	NetInput     atomic.Int64
+	NetOutput    atomic.Int64
+	// Reads and Writes count the socket reads that brought input and the
+	// socket writes that sent output (total_reads/writes_processed).
+	Reads            atomic.Int64
+	Writes           atomic.Int64
 	InstantaneousOps atomic.Int64
 	// Panics counts panics recovered in commands (see recoverCommand).
 	Panics atomic.Int64
@@ -97,17 +101,21 @@ type Server struct {
 	pause    pauseState
 	blocked  blockedState
 	watched  watchState
+	ps       pubsubState
 
 	// Gate is the world gate (gate.go) every command passes.
 	Gate *Gate
 
-	// notifyOn holds the EventClass bits notify-keyspace-events enables.
-	notifyOn atomic.Uint32
+	// notifyOn holds the EventClass bits notify-keyspace-events enables
+	// (none unless K or E is set); notifyKE its K (1) and E (2) bits.
+	notifyOn  atomic.Uint32
+	notifyKE  atomic.Uint32
+	notifyMu  sync.Mutex // guards notifyFeed, notifyNew
+	notifyNew bool       // the store records ChangeNew for us
+	// notifyFeed unregisters the change-feed listener of the x, e and n
+	// classes; nil while none of them is on.
+	notifyFeed func()
 }
-
-// notify publishes one keyspace event. Keyspace notifications are not
-// built yet: notifyOn stays zero, so this is never reached.
-func (s *Server) notify(ctx *Ctx, class EventClass, event string, key []byte, db int) {}
 
 // NewServer wires a server state. host may be set later, before serving.
 func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
@@ -126,6 +134,8 @@ func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
 	s.ActiveExpire.Store(true)
 	ks.SetExpiryGate(s.Gate.Background())
 	s.Evict.SetGate(s.Gate.Background())
+	s.loadNotify()
+	cfg.OnChange("notify-keyspace-events", s.loadNotify)
 	return s
 }
 
@@ -171,6 +181,9 @@ type Ctx struct {
 	Cmd  *Spec
 
 	moves []pendingMove // served BLMOVEs' pushes, done after the handler
+
+	ev     *eventBuf // keyspace events reported, published after the command
+	evSink *Ctx      // where a helper context's events go (served waiters)
 }
 
 // Err writes an error reply and counts it for INFO errorstats.

@@ -210,7 +210,7 @@ func sortLocked(ctx *Ctx, o *sortOpts, src *store.Entry, locked map[string]*stor
 	if src.Exists() {
 		ctx.Hit()
 	} else {
-		ctx.Miss()
+		ctx.MissKey(src)
 	}
 	lookup := func(pat, v []byte) ([]byte, bool) {
 		if isGetSelf(pat) {
@@ -222,7 +222,7 @@ func sortLocked(ctx *Ctx, o *sortOpts, src *store.Entry, locked map[string]*stor
 		}
 		e := locked[string(k)]
 		if !e.Exists() {
-			ctx.Miss()
+			ctx.MissKey(e)
 			return nil, false
 		}
 		ctx.Hit()
@@ -360,8 +360,10 @@ func sortLocked(ctx *Ctx, o *sortOpts, src *store.Entry, locked map[string]*stor
 		res.Convert(lim, false)
 		dst.SetObj(store.TypeList, res)
 		dst.SetExpireAt(0)
-	} else {
+		ctx.Notify(EvList, "sortstore", o.store)
+	} else if dst.Exists() {
 		dst.Delete()
+		ctx.Notify(EvGeneric, "del", o.store)
 	}
 	ctx.W.Int(outlen)
 	return nil, true

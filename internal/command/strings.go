@@ -60,7 +60,7 @@ func get(ctx *Ctx) {
 // caller should now reply with.
 func readString(ctx *Ctx, e *store.Entry) bool {
 	if !e.Exists() {
-		ctx.Miss()
+		ctx.MissKey(e)
 		ctx.W.Null()
 		return false
 	}
@@ -208,7 +208,7 @@ func setGeneric(ctx *Ctx, key, val []byte, flags setFlags, at int64, reply setRe
 				}
 				ctx.W.Bulk(e.Str())
 			} else {
-				ctx.Miss()
+				ctx.MissKey(e)
 				ctx.W.Null()
 			}
 		}
@@ -233,6 +233,10 @@ func setGeneric(ctx *Ctx, key, val []byte, flags setFlags, at int64, reply setRe
 			e.SetStrExpire(val, at)
 		default:
 			e.SetStr(val)
+		}
+		ctx.Notify(EvString, "set", key)
+		if at != 0 {
+			ctx.Notify(EvGeneric, "expire", key)
 		}
 		if flags&setGet == 0 {
 			if reply == replyInt {
@@ -285,10 +289,15 @@ func getex(ctx *Ctx) {
 		switch {
 		case flags&(setEXAT|setPXAT) != 0 && at <= ctx.Now:
 			e.Delete()
+			ctx.Notify(EvGeneric, "del", ctx.Args[1])
 		case expire != nil:
 			e.SetExpireAt(at)
+			ctx.Notify(EvGeneric, "expire", ctx.Args[1])
 		case flags&setPersist != 0:
-			e.SetExpireAt(0)
+			if e.ExpireAt() != 0 {
+				e.SetExpireAt(0)
+				ctx.Notify(EvGeneric, "persist", ctx.Args[1])
+			}
 		}
 	})
 }
@@ -301,6 +310,7 @@ func getdel(ctx *Ctx) {
 		}
 		ctx.W.Bulk(e.Str())
 		e.Delete()
+		ctx.Notify(EvGeneric, "del", ctx.Args[1])
 	})
 }
 
@@ -315,10 +325,11 @@ func getset(ctx *Ctx) {
 			}
 			ctx.W.Bulk(e.Str())
 		} else {
-			ctx.Miss()
+			ctx.MissKey(e)
 			ctx.W.Null()
 		}
 		e.SetStrExpire(ctx.Args[2], 0)
+		ctx.Notify(EvString, "set", ctx.Args[1])
 	})
 }
 
@@ -332,7 +343,7 @@ func mget(ctx *Ctx) {
 		for _, e := range es {
 			switch {
 			case !e.Exists():
-				ctx.Miss()
+				ctx.MissKey(e)
 				ctx.W.Null()
 			case e.Type() != store.TypeString:
 				ctx.Hit()
@@ -369,6 +380,7 @@ func mset(ctx *Ctx) {
 	ctx.MultiTouch(keys, func(es []*store.Entry) {
 		for i, e := range es {
 			e.SetStrExpire(ctx.Args[2+2*i], 0)
+			ctx.Notify(EvString, "set", keys[i])
 		}
 	})
 	ctx.W.OK()
@@ -389,6 +401,7 @@ func msetnx(ctx *Ctx) {
 		}
 		for i, e := range es {
 			e.SetStrExpire(ctx.Args[2+2*i], 0)
+			ctx.Notify(EvString, "set", keys[i])
 		}
 		ctx.W.Int(1)
 	})
@@ -446,6 +459,7 @@ func incrBy(ctx *Ctx, n int64) {
 		v += n
 		var buf [20]byte
 		e.SetStr(strconv.AppendInt(buf[:0], v, 10))
+		ctx.Notify(EvString, "incrby", ctx.Args[1])
 		ctx.W.Int(v)
 	})
 }
@@ -481,6 +495,7 @@ func incrbyfloat(ctx *Ctx) {
 		out := appendLongDouble(nil, sum)
 		e.SetStr(out)
 		e.MarkNotInt()
+		ctx.Notify(EvString, "incrbyfloat", ctx.Args[1])
 		ctx.W.Bulk(out)
 	})
 }
@@ -491,6 +506,7 @@ func appendCmd(ctx *Ctx) {
 	ctx.Update(ctx.Args[1], func(e *store.Entry) {
 		if !e.Exists() {
 			e.SetStr(add)
+			ctx.Notify(EvString, "append", ctx.Args[1])
 			ctx.W.Int(int64(len(add)))
 			return
 		}
@@ -504,6 +520,7 @@ func appendCmd(ctx *Ctx) {
 		}
 		v := e.MutableStr(n + len(add))
 		copy(v[n:], add)
+		ctx.Notify(EvString, "append", ctx.Args[1])
 		ctx.W.Int(int64(len(v)))
 	})
 }
@@ -512,7 +529,7 @@ func appendCmd(ctx *Ctx) {
 func strlenCmd(ctx *Ctx) {
 	ctx.View(ctx.Args[1], func(e *store.Entry) {
 		if !e.Exists() {
-			ctx.Miss()
+			ctx.MissKey(e)
 			ctx.W.Int(0)
 			return
 		}
@@ -539,7 +556,7 @@ func getrange(ctx *Ctx) {
 	}
 	ctx.View(ctx.Args[1], func(e *store.Entry) {
 		if !e.Exists() {
-			ctx.Miss()
+			ctx.MissKey(e)
 			ctx.W.Bulk(nil)
 			return
 		}
@@ -602,6 +619,7 @@ func setrange(ctx *Ctx) {
 		}
 		v := e.MutableStr(int(off) + len(val))
 		copy(v[off:], val)
+		ctx.Notify(EvString, "setrange", ctx.Args[1])
 		ctx.W.Int(int64(len(v)))
 	})
 }

@@ -59,7 +59,9 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		_ = gc.SetKeepAlivePeriod(ka)
 	}
 	c.sock = gc.Fd()
-	c.client.Send = func(b []byte) { c.out.inbox.post(c, b) }
+	c.client.Send = func(b []byte) {
+		c.out.inbox.post(c, b, s.limits.Load()[limitClass(c.client)].Hard)
+	}
 	gc.SetContext(c)
 	return nil, gnet.None
 }
@@ -139,7 +141,10 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 // traffic is OnTraffic on any transport: data is what arrived (nil when
 // woken from a wait).
 func (s *Server) traffic(c *conn, data []byte) gnet.Action {
-	s.st.Stats.NetInput.Add(int64(len(data)))
+	if len(data) > 0 {
+		s.st.Stats.NetInput.Add(int64(len(data)))
+		s.st.Stats.Reads.Add(1)
+	}
 	if c.blocked && !c.woken.Swap(false) {
 		c.pending = append(c.pending, data...)
 		return s.flush(c, s.checkQueryBuf(c))

@@ -81,19 +81,33 @@ type output struct {
 // limited like replies and keeps its order.
 type inbox struct {
 	n      atomic.Int32 // len(bufs), read without the lock on every flush
-	mu     sync.Mutex   // guards bufs, closed
+	mu     sync.Mutex   // guards bufs, closed, bytes, over
 	bufs   [][]byte
 	closed bool
+	bytes  int64 // in bufs
+	// over: what was posted alone passed the client's hard output limit
+	// before its loop could take it (a publisher far faster than the
+	// subscriber's loop): later posts are dropped, and flush closes the
+	// client as over its limit, which it is whatever the queue holds.
+	over bool
 }
 
 // post hands b to c's loop, waking it when the inbox was empty. b must not
-// change afterwards.
-func (in *inbox) post(c *conn, b []byte) {
+// change afterwards. hard is c's hard output limit (0: none).
+func (in *inbox) post(c *conn, b []byte, hard int64) {
 	in.mu.Lock()
-	if in.closed {
+	if in.closed || in.over {
 		in.mu.Unlock()
 		return
 	}
+	if hard > 0 && in.bytes+int64(len(b)) > hard+replyChunk {
+		in.over = true
+		in.n.Store(int32(len(in.bufs) + 1)) // flush must look
+		in.mu.Unlock()
+		_ = c.gc.Wake(nil)
+		return
+	}
+	in.bytes += int64(len(b))
 	in.bufs = append(in.bufs, b)
 	first := len(in.bufs) == 1
 	in.n.Store(int32(len(in.bufs)))
@@ -103,25 +117,28 @@ func (in *inbox) post(c *conn, b []byte) {
 	}
 }
 
-// drain moves what was posted into c's queue.
-func (in *inbox) drain(c *conn) {
+// drain moves what was posted into c's queue. It reports whether the
+// inbox overflowed (see inbox.over).
+func (in *inbox) drain(c *conn) (over bool) {
 	if in.n.Load() == 0 {
-		return
+		return false
 	}
 	in.mu.Lock()
 	bufs := in.bufs
-	in.bufs = nil
+	in.bufs, in.bytes = nil, 0
 	in.n.Store(0)
+	over = in.over
 	in.mu.Unlock()
 	for _, b := range bufs {
 		c.out.push(b, false)
 	}
+	return over
 }
 
 // close drops what is posted and refuses more.
 func (in *inbox) close() {
 	in.mu.Lock()
-	in.bufs, in.closed = nil, true
+	in.bufs, in.bytes, in.closed = nil, 0, true
 	in.n.Store(0)
 	in.mu.Unlock()
 }
@@ -138,9 +155,14 @@ func (s *Server) loadLimits() {
 }
 
 // limitClass is the client-output-buffer-limit class a client is held to,
-// as Redis's getClientType: MONITOR clients count as normal ones; pub/sub
-// clients will be OutputPubSub.
-func limitClass(*command.Client) config.OutputClass { return config.OutputNormal }
+// as Redis's getClientType: a subscribed client (RESP2 or RESP3) is
+// pubsub, MONITOR clients count as normal ones.
+func limitClass(c *command.Client) config.OutputClass {
+	if c.Subscribed() {
+		return config.OutputPubSub
+	}
+	return config.OutputNormal
+}
 
 // usage is what output limits compare: replies not yet sent, less what
 // Redis's static reply buffer would hold.
@@ -223,7 +245,12 @@ func (s *Server) flush(c *conn, action gnet.Action) gnet.Action {
 				c.w.Reset()
 			}
 		}
-		o.inbox.drain(c)
+		if o.inbox.drain(c) && !o.closing {
+			o.closing = true
+			s.st.Stats.OutputLimitDisconnections.Add(1)
+			s.account(c)
+			s.log.Warn("Client " + c.client.Info(time.Now()) + " scheduled to be closed ASAP for overcoming of output buffer limits.")
+		}
 	}
 	if o.closing || (len(c.w.B) > 0 || o.queued > 0) && s.overLimit(c) {
 		s.dropOutput(c)
@@ -249,7 +276,8 @@ func (s *Server) flush(c *conn, action gnet.Action) gnet.Action {
 			if i == 0 {
 				b = b[o.off:]
 			}
-			_, _ = c.gc.Write(b)
+			n, _ := c.gc.Write(b)
+			s.st.Stats.NetOutput.Add(int64(n))
 		}
 		s.dropOutput(c)
 	}
@@ -345,6 +373,7 @@ func (s *Server) writeQueue(c *conn) error {
 			n, err = writev(c, v)
 			if n > 0 {
 				s.st.Stats.NetOutput.Add(int64(n))
+				s.st.Stats.Writes.Add(1)
 			}
 		}
 		if err != nil {
@@ -384,6 +413,9 @@ func (s *Server) write(c *conn, b []byte) (int, error) {
 	if c.sock < 0 {
 		n, err := c.gc.Write(b) // TLS: blocks this connection's goroutine until written
 		s.st.Stats.NetOutput.Add(int64(n))
+		if n > 0 {
+			s.st.Stats.Writes.Add(1)
+		}
 		return n, err
 	}
 	for {
@@ -391,6 +423,9 @@ func (s *Server) write(c *conn, b []byte) (int, error) {
 		switch {
 		case err == nil:
 			s.st.Stats.NetOutput.Add(int64(n))
+			if n > 0 {
+				s.st.Stats.Writes.Add(1)
+			}
 			return n, nil
 		case errors.Is(err, unix.EINTR):
 			continue
