@@ -418,6 +418,12 @@ func zscan(ctx *Ctx) {
 		if !ok {
 			return
 		}
+		if z == nil {
+			ctx.W.Array(2)
+			ctx.W.BulkString("0")
+			ctx.W.Array(0)
+			return
+		}
 		var pat []byte
 		count := int64(10)
 		for opts := ctx.Args[3:]; len(opts) > 0; opts = opts[2:] {
@@ -446,12 +452,6 @@ func zscan(ctx *Ctx) {
 				ctx.Err(ErrSyntax)
 				return
 			}
-		}
-		if z == nil {
-			ctx.W.Array(2)
-			ctx.W.BulkString("0")
-			ctx.W.Array(0)
-			return
 		}
 		body := resp.Writer{Proto: ctx.W.Proto}
 		n, seen := 0, 0
@@ -551,8 +551,10 @@ func zrandWithCount(ctx *Ctx, z *zset.ZSet, l int64, withScores bool) {
 		return
 	}
 	if l >= size {
+		// The whole set, from the highest score down, as Redis's
+		// iterator gives it.
 		writeZHeader(w, int(size), withScores)
-		z.Walk(0, false, func(m []byte, s float64) bool {
+		z.Walk(int(size)-1, true, func(m []byte, s float64) bool {
 			writeZElem(w, m, s, withScores)
 			return true
 		})

@@ -51,11 +51,7 @@ func zpop(ctx *Ctx, popMax bool) {
 	count, hasCount := int64(1), len(ctx.Args) == 3
 	if hasCount {
 		c, ok := parseInt(ctx.Args[2])
-		if !ok {
-			ctx.Err(ErrNotInt)
-			return
-		}
-		if c < 0 {
+		if !ok || c < 0 {
 			ctx.Err(ErrNegativeCount)
 			return
 		}
