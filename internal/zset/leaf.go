@@ -98,14 +98,20 @@ func skip(b []byte, off int) int {
 	return p + w + n
 }
 
-// find is the offset of member m in the leaf, -1 when absent.
+// find is the offset of member m in the leaf, -1 when absent. Scores are
+// skipped undecoded until the member matches.
 func (l *leaf) find(m []byte) (int, float64) {
 	b := l.b
 	for off := 0; off < len(b); {
-		s, p := score(b, off)
+		tag := int(b[off])
+		p := off + 1 + tag
+		if tag == floatTag {
+			p = off + 9
+		}
 		n, w := uvarint(b[p:])
 		p += w
 		if n == len(m) && string(b[p:p+n]) == string(m) {
+			s, _ := score(b, off)
 			return off, s
 		}
 		off = p + n
@@ -213,4 +219,20 @@ func uvarintLen(n int) int {
 		w++
 	}
 	return w
+}
+
+// searchKey is lowerBound for "less than the key s, m", specialised: the
+// scores decide without touching members except on a tie.
+func (l *leaf) searchKey(s float64, m []byte) (off, i int) {
+	b := l.b
+	for off < len(b) {
+		rs, p := score(b, off)
+		n, w := uvarint(b[p:])
+		p += w
+		if rs > s || rs == s && bytes.Compare(b[p:p+n], m) >= 0 {
+			return off, i
+		}
+		off, i = p+n, i+1
+	}
+	return off, i
 }

@@ -122,7 +122,7 @@ func (z *ZSet) newSep(s float64, m []byte) sep {
 func (z *ZSet) treeInsert(m []byte, s float64) {
 	var p path
 	l := z.descend(&p, s, m)
-	off, _ := l.lowerBound(func(s2 float64, m2 []byte) bool { return cmpKey(s2, m2, s, m) < 0 })
+	off, _ := l.searchKey(s, m)
 	z.mem += l.insertAt(off, m, s)
 	for d := range p.n {
 		p.st[d].in.counts[p.st[d].i]++
@@ -222,7 +222,7 @@ func (z *ZSet) insertKid(p *path, d int, sp sep, cnt int, lf *leaf, nd *inner) {
 func (z *ZSet) treeDelete(m []byte, s float64) {
 	var p path
 	l := z.descend(&p, s, m)
-	off, _ := l.lowerBound(func(s2 float64, m2 []byte) bool { return cmpKey(s2, m2, s, m) < 0 })
+	off, _ := l.searchKey(s, m)
 	z.idx.remove(hashOf(m), l.id)
 	l.deleteAt(off)
 	for d := range p.n {
@@ -382,6 +382,28 @@ func (z *ZSet) countBefore(before func(s float64, m []byte) bool) int {
 		}
 		if h == 1 {
 			_, k := in.leaves[i].lowerBound(before)
+			return total + k
+		}
+		in = in.inners[i]
+	}
+}
+
+// rankOf is the number of members before the key s, m: countBefore
+// specialised for member ranks.
+func (z *ZSet) rankOf(s float64, m []byte) int {
+	if z.root == nil {
+		_, i := z.head.searchKey(s, m)
+		return i
+	}
+	in := z.root
+	total := 0
+	for h := z.height; ; h-- {
+		i := in.route(s, m)
+		for j := range i {
+			total += in.counts[j]
+		}
+		if h == 1 {
+			_, k := in.leaves[i].searchKey(s, m)
 			return total + k
 		}
 		in = in.inners[i]

@@ -204,7 +204,7 @@ func (z *ZSet) insert(m []byte, s float64) {
 			s = math.Copysign(0, 1) // Redis's listpack stores -0 as the integer 0
 		}
 		l := z.head
-		off, _ := l.lowerBound(func(s2 float64, m2 []byte) bool { return cmpKey(s2, m2, s, m) < 0 })
+		off, _ := l.searchKey(s, m)
 		z.mem += l.insertAt(off, m, s)
 		return
 	}
@@ -251,7 +251,7 @@ func (z *ZSet) Rank(m []byte, rev bool) (rank int, s float64, ok bool) {
 	if !ok {
 		return 0, 0, false
 	}
-	r := z.countBefore(func(s2 float64, m2 []byte) bool { return cmpKey(s2, m2, s, m) < 0 })
+	r := z.rankOf(s, m)
 	if rev {
 		r = z.n - 1 - r
 	}
