@@ -341,7 +341,7 @@ func (z *ZSet) removeKid(p *path, d int) {
 
 // seekRank is the leaf holding the member of rank r and r's index in it.
 func (z *ZSet) seekRank(r int) (*leaf, int) {
-	if z.root == nil {
+	if z.tree == nil {
 		return z.head, r
 	}
 	in := z.root
@@ -360,7 +360,7 @@ func (z *ZSet) seekRank(r int) (*leaf, int) {
 // countBefore is the number of members for which before is true; before
 // must be true for a prefix of the order and false after it.
 func (z *ZSet) countBefore(before func(s float64, m []byte) bool) int {
-	if z.root == nil {
+	if z.tree == nil {
 		_, i := z.head.lowerBound(before)
 		return i
 	}
@@ -391,7 +391,7 @@ func (z *ZSet) countBefore(before func(s float64, m []byte) bool) int {
 // rankOf is the number of members before the key s, m: countBefore
 // specialised for member ranks.
 func (z *ZSet) rankOf(s float64, m []byte) int {
-	if z.root == nil {
+	if z.tree == nil {
 		_, i := z.head.searchKey(s, m)
 		return i
 	}

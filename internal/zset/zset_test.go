@@ -54,7 +54,7 @@ func check(t *testing.T, z *ZSet, md model) {
 	if i != len(md) {
 		t.Fatalf("walk saw %d of %d", i, len(md))
 	}
-	if z.root != nil {
+	if z.tree != nil {
 		checkTree(t, z)
 	}
 }
