@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+
+	"github.com/smallredis/smallredis/internal/bufpool"
 )
 
 // A leaf holds members in (score, member) order as packed records:
@@ -157,12 +159,15 @@ func (l *leaf) insertAt(off int, m []byte, s float64) int {
 	oldCap := cap(l.b)
 	old := len(l.b)
 	if old+n > cap(l.b) {
-		// Grown by append's size classes, so a leaf wastes little of its
-		// buffer; m may alias the old buffer, which stays valid until the
-		// record is written.
-		nb := append(l.b[:old:old], make([]byte, n)...)
-		copy(nb[off+n:], nb[off:old])
+		// The size class of the contents (bufpool), so a leaf wastes
+		// little of its buffer and the outgrown one goes to the next leaf
+		// growing through that class; m may alias the old buffer, which is
+		// given back only once the record is written.
+		nb := bufpool.Get(old + n)
+		copy(nb, l.b[:off])
+		copy(nb[off+n:], l.b[off:old])
 		putRec(nb[off:], m, s)
+		bufpool.Put(l.b)
 		l.b = nb
 	} else {
 		l.b = l.b[:old+n]

@@ -3,6 +3,8 @@ package zset
 import (
 	"bytes"
 	"unsafe"
+
+	"github.com/smallredis/smallredis/internal/bufpool"
 )
 
 // The skiplist encoding is a B+tree, not a skiplist: leaves of packed
@@ -98,6 +100,8 @@ func (z *ZSet) newLeaf() *leaf {
 
 func (z *ZSet) freeLeaf(l *leaf) {
 	z.mem -= leafBytes + cap(l.b)
+	bufpool.Put(l.b)
+	l.b = nil
 	z.leaves[l.id] = nil
 	z.freeIDs = append(z.freeIDs, l.id)
 }
@@ -105,11 +109,10 @@ func (z *ZSet) freeLeaf(l *leaf) {
 // tighten reallocates l's buffer to fit its records.
 func (z *ZSet) tighten(l *leaf) {
 	z.mem -= cap(l.b)
-	if len(l.b) == 0 {
-		l.b = nil
-	} else {
-		l.b = append([]byte(nil), l.b...)
-	}
+	nb := bufpool.Get(len(l.b))
+	copy(nb, l.b)
+	bufpool.Put(l.b)
+	l.b = nb
 	z.mem += cap(l.b)
 }
 
@@ -144,7 +147,8 @@ func (z *ZSet) splitLeaf(p *path, l *leaf) {
 		return // one huge last record: nothing to split off
 	}
 	r := z.newLeaf()
-	r.b = append([]byte(nil), l.b[mid:]...)
+	r.b = bufpool.Get(len(l.b) - mid)
+	copy(r.b, l.b[mid:])
 	r.n = l.n - k
 	z.mem += cap(r.b)
 	l.b = l.b[:mid]
@@ -270,6 +274,12 @@ func (z *ZSet) mergeLeaf(p *path, l *leaf) {
 	}
 	la, lb := in.leaves[a], in.leaves[b]
 	z.mem -= cap(la.b)
+	if len(la.b)+len(lb.b) > cap(la.b) {
+		nb := bufpool.Get(len(la.b) + len(lb.b))
+		copy(nb, la.b)
+		bufpool.Put(la.b)
+		la.b = nb[:len(la.b)]
+	}
 	la.b = append(la.b, lb.b...)
 	z.mem += cap(la.b)
 	la.n += lb.n

@@ -23,6 +23,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"unsafe"
+
+	"github.com/smallredis/smallredis/internal/bufpool"
 )
 
 // Limits are the encoding thresholds: zset-max-listpack-entries and
@@ -153,6 +155,7 @@ func (z *ZSet) toTree() {
 	if z.n != n {
 		panic("zset: conversion lost members")
 	}
+	bufpool.Put(old.b)
 }
 
 // Score is m's score.
