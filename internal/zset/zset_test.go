@@ -130,8 +130,11 @@ func TestModel(t *testing.T) {
 			var md model
 			for op := range tc.ops {
 				m := fmt.Sprintf("m%d", r.IntN(tc.space))
-				if r.IntN(50) == 0 {
+				switch r.IntN(300) {
+				case 0, 1, 2, 3, 4, 5:
 					m += string(bytes.Repeat([]byte{'x'}, r.IntN(200)))
+				case 6:
+					m += string(bytes.Repeat([]byte{'y'}, maxLeaf+r.IntN(3000))) // a record over a leaf
 				}
 				switch k := r.IntN(10); {
 				case k < 5:
