@@ -13,7 +13,9 @@ import (
 // by side, checking at every power of ten that the two agree, that the
 // sparse one stays sparse while small, and that the error stays within six
 // standard errors. The error text is Redis's.
-func SelfTest(maxSparse int) error {
+func SelfTest(maxSparse int) error { return selfTest(maxSparse, 10000000) }
+
+func selfTest(maxSparse int, elements int64) error {
 	regs := make([]byte, DenseSize-HdrSize)
 	var want [Registers]uint8
 	for range 1000 {
@@ -36,7 +38,7 @@ func SelfTest(maxSparse int) error {
 	checkpoint := int64(1)
 	seed := rand.Uint64()
 	var ele [8]byte
-	for j := int64(1); j <= 10000000; j++ {
+	for j := int64(1); j <= elements; j++ {
 		binary.LittleEndian.PutUint64(ele[:], uint64(j)^seed)
 		dense, _, _ = Add(dense, ele[:], maxSparse)
 		sparse, _, _ = Add(sparse, ele[:], maxSparse)
