@@ -227,8 +227,8 @@ var directives = []*directive{
 	integer("set-max-intset-entries", 0, longMax, 512, implemented),
 	integer("set-max-listpack-entries", 0, longMax, 128, implemented), // Redis 7.2
 	memory("set-max-listpack-value", 0, longMax, 64, implemented),     // Redis 7.2
-	integer("zset-max-listpack-entries", 0, longMax, 128, 0).aka("zset-max-ziplist-entries"),
-	memory("zset-max-listpack-value", 0, longMax, 64, 0).aka("zset-max-ziplist-value"),
+	integer("zset-max-listpack-entries", 0, longMax, 128, implemented).aka("zset-max-ziplist-entries"),
+	memory("zset-max-listpack-value", 0, longMax, 64, implemented).aka("zset-max-ziplist-value"),
 	memory("hll-sparse-max-bytes", 0, longMax, 3000, implemented),
 	memory("stream-node-max-bytes", 0, longMax, 4096, 0),
 	integer("stream-node-max-entries", 0, longMax, 100, 0),

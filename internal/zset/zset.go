@@ -1,0 +1,429 @@
+// Package zset is the sorted set value: members ordered by (score, member)
+// in one of Redis's two encodings. Small sets are one packed, sorted run of
+// records with no index ("listpack", searched linearly as Redis searches its
+// listpack); past zset-max-listpack-entries members, or once a member is
+// longer than zset-max-listpack-value, the set becomes a B+tree of packed
+// leaves with per-child counts plus a member → leaf hash index (reported as
+// "skiplist", the name tools expect), and never converts back except by
+// Shrink. Rank, rank ranges and score or lex bounds are O(log n); lookups by
+// member O(1) plus the search of one leaf.
+//
+// It knows nothing of RESP, commands, configuration or the store: the
+// caller passes the encoding thresholds (Limits) to every operation that
+// may grow a set. Scores are float64 and never NaN (the caller rejects NaN);
+// members are byte strings, copied in.
+//
+// A ZSet is not safe for concurrent use; readers may share it while no
+// changing method runs. Byte slices handed to callbacks alias the set and
+// are valid only until its next change; callbacks must not change it.
+package zset
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"unsafe"
+)
+
+// Limits are the encoding thresholds: zset-max-listpack-entries and
+// zset-max-listpack-value.
+type Limits struct {
+	Entries int64
+	Value   int64
+}
+
+// DefaultLimits are Redis's defaults.
+var DefaultLimits = Limits{Entries: 128, Value: 64}
+
+// ZSet is a sorted set. Use New.
+type ZSet struct {
+	head, tail *leaf  // the leaves in order; head is the only one as a listpack
+	root       *inner // nil as a listpack
+	height     int    // levels of inner nodes
+	n          int
+	idx        index
+	leaves     []*leaf // by id, for the index
+	freeIDs    []uint32
+	mem        int // leaf buffers and structs, inner nodes, separators
+	mods       uint64
+}
+
+// structBytes approximates Redis's robj plus our ZSet header.
+const structBytes = int(unsafe.Sizeof(ZSet{})) + 16
+
+// New returns an empty set in the encoding Redis's zsetTypeCreate picks for
+// about hint members of which the longest is maxLen bytes.
+func New(hint, maxLen int, lim Limits) *ZSet {
+	z := &ZSet{head: &leaf{}}
+	z.tail = z.head
+	z.mem = leafBytes
+	if int64(hint) > lim.Entries || int64(maxLen) > lim.Value {
+		z.toTree()
+	}
+	return z
+}
+
+// Len is the number of members.
+func (z *ZSet) Len() int { return z.n }
+
+// Encoding is Redis's OBJECT ENCODING name.
+func (z *ZSet) Encoding() string {
+	if z.root == nil {
+		return "listpack"
+	}
+	return "skiplist"
+}
+
+// IsPacked reports whether the set is in the listpack encoding.
+func (z *ZSet) IsPacked() bool { return z.root == nil }
+
+// Version changes whenever the members or scores do (store.Versioner).
+func (z *ZSet) Version() uint64 { return z.mods }
+
+// MemoryUsage is what the set holds, in O(1) (store.Sizer).
+func (z *ZSet) MemoryUsage() int {
+	return structBytes + z.mem + z.idx.bytes() + cap(z.leaves)*8 + cap(z.freeIDs)*4
+}
+
+// MaybeGrow converts a listpack to the tree up front when hint members are
+// about to be added and would not fit anyway (Redis's zsetTypeMaybeConvert).
+func (z *ZSet) MaybeGrow(hint int, lim Limits) {
+	if z.root == nil && int64(hint) > lim.Entries {
+		z.toTree()
+	}
+}
+
+// Shrink converts a tree that fits the listpack limits back to a listpack,
+// as Redis's zsetConvertToListpackIfNeeded does for the sets that store
+// commands (ZUNIONSTORE, ZRANGESTORE, …) build.
+func (z *ZSet) Shrink(lim Limits) {
+	if z.root == nil || int64(z.n) > lim.Entries {
+		return
+	}
+	fits := true
+	z.Walk(0, false, func(m []byte, _ float64) bool {
+		fits = int64(len(m)) <= lim.Value
+		return fits
+	})
+	if !fits {
+		return
+	}
+	l := &leaf{}
+	z.Walk(0, false, func(m []byte, s float64) bool {
+		l.insertAt(len(l.b), m, s)
+		return true
+	})
+	*z = ZSet{head: l, tail: l, n: z.n, mods: z.mods + 1, mem: leafBytes + cap(l.b)}
+}
+
+// toTree converts a listpack to the tree encoding.
+func (z *ZSet) toTree() {
+	old := z.head
+	z.head = &leaf{}
+	z.tail = z.head
+	z.leaves = append(z.leaves[:0], z.head)
+	z.mem = innerBytes + leafBytes
+	z.root = &inner{n: 1}
+	z.root.leaves[0] = z.head
+	z.height = 1
+	n := z.n
+	z.n = 0
+	for off := 0; off < len(old.b); {
+		s, m, next := rec(old.b, off)
+		z.n++
+		z.treeInsert(m, s)
+		off = next
+	}
+	if z.n != n {
+		panic("zset: conversion lost members")
+	}
+}
+
+// Score is m's score.
+func (z *ZSet) Score(m []byte) (float64, bool) {
+	l, off, s := z.lookup(m)
+	return s, l != nil && off >= 0
+}
+
+// Has reports whether m is a member.
+func (z *ZSet) Has(m []byte) bool {
+	_, ok := z.Score(m)
+	return ok
+}
+
+func (z *ZSet) lookup(m []byte) (*leaf, int, float64) {
+	if z.root == nil {
+		off, s := z.head.find(m)
+		return z.head, off, s
+	}
+	var (
+		fl  *leaf
+		off = -1
+		s   float64
+	)
+	z.idx.each(hashOf(m), func(_ int, id uint32) bool {
+		l := z.leaves[id]
+		if o, sc := l.find(m); o >= 0 {
+			fl, off, s = l, o, sc
+			return false
+		}
+		return true
+	})
+	return fl, off, s
+}
+
+// Set adds m with score s, or changes its score, and reports whether m is
+// new. It converts a listpack that m would take past lim.
+func (z *ZSet) Set(m []byte, s float64, lim Limits) bool {
+	old, ok := z.Score(m)
+	if ok {
+		z.Update(m, old, s)
+		return false
+	}
+	z.Insert(m, s, lim)
+	return true
+}
+
+// Insert adds m, which must not be a member, with score s.
+func (z *ZSet) Insert(m []byte, s float64, lim Limits) {
+	z.mods++
+	if z.root == nil && (int64(z.n)+1 > lim.Entries || int64(len(m)) > lim.Value) {
+		z.toTree()
+	}
+	z.n++
+	if z.root == nil {
+		l := z.head
+		off, _ := l.lowerBound(func(s2 float64, m2 []byte) bool { return cmpKey(s2, m2, s, m) < 0 })
+		z.mem += l.insertAt(off, m, s)
+		return
+	}
+	z.treeInsert(m, s)
+}
+
+// Update changes the score of member m from old (its current score) to s.
+func (z *ZSet) Update(m []byte, old, s float64) {
+	if old == s {
+		return // as Redis: even -0 over 0 keeps the stored score
+	}
+	z.mods++
+	m = bytes.Clone(m) // it may alias the set
+	z.delete(m, old)
+	z.n++
+	if z.root == nil {
+		l := z.head
+		off, _ := l.lowerBound(func(s2 float64, m2 []byte) bool { return cmpKey(s2, m2, s, m) < 0 })
+		z.mem += l.insertAt(off, m, s)
+		return
+	}
+	z.treeInsert(m, s)
+}
+
+// Delete removes m and reports whether it was a member.
+func (z *ZSet) Delete(m []byte) bool {
+	s, ok := z.Score(m)
+	if !ok {
+		return false
+	}
+	z.mods++
+	z.delete(m, s)
+	return true
+}
+
+func (z *ZSet) delete(m []byte, s float64) {
+	if z.root == nil {
+		off, _ := z.head.find(m)
+		z.head.deleteAt(off)
+		z.n--
+		return
+	}
+	z.treeDelete(m, s)
+	z.n--
+}
+
+// Rank is m's 0-based rank in ascending order (descending when rev) and its
+// score.
+func (z *ZSet) Rank(m []byte, rev bool) (rank int, s float64, ok bool) {
+	s, ok = z.Score(m)
+	if !ok {
+		return 0, 0, false
+	}
+	r := z.countBefore(func(s2 float64, m2 []byte) bool { return cmpKey(s2, m2, s, m) < 0 })
+	if rev {
+		r = z.n - 1 - r
+	}
+	return r, s, true
+}
+
+// At is the member of ascending rank r, 0 <= r < Len.
+func (z *ZSet) At(r int) (m []byte, s float64) {
+	l, i := z.seekRank(r)
+	s, m, _ = rec(l.b, l.seek(i))
+	return m, s
+}
+
+// Random returns a member chosen uniformly at random; the set must not be
+// empty.
+func (z *ZSet) Random() (m []byte, s float64) { return z.At(rand.IntN(z.n)) }
+
+// Walk calls fn for the members from ascending rank start on, ascending or,
+// when rev, descending (towards rank 0), until fn returns false or the set
+// ends.
+func (z *ZSet) Walk(start int, rev bool, fn func(m []byte, s float64) bool) {
+	if start < 0 || start >= z.n {
+		return
+	}
+	l, i := z.seekRank(start)
+	if !rev {
+		for off := l.seek(i); l != nil; l, off = l.next, 0 {
+			for off < len(l.b) {
+				s, m, next := rec(l.b, off)
+				if !fn(m, s) {
+					return
+				}
+				off = next
+			}
+		}
+		return
+	}
+	var buf [96]int
+	for ; l != nil; l = l.prev {
+		offs := l.offsets(buf[:0])
+		if i < 0 {
+			i = len(offs) - 1
+		}
+		for ; i >= 0; i-- {
+			s, m, _ := rec(l.b, offs[i])
+			if !fn(m, s) {
+				return
+			}
+		}
+	}
+}
+
+// ScoreRange is a range of scores; Min > Max or equal exclusive bounds make
+// it empty.
+type ScoreRange struct {
+	Min, Max     float64
+	MinEx, MaxEx bool
+}
+
+// ScoreSpan is the ranks [first, first+n) of the members in r.
+func (z *ZSet) ScoreSpan(r ScoreRange) (first, n int) {
+	first = z.countBefore(func(s float64, _ []byte) bool {
+		return s < r.Min || r.MinEx && s == r.Min
+	})
+	end := z.countBefore(func(s float64, _ []byte) bool {
+		return s < r.Max || !r.MaxEx && s == r.Max
+	})
+	return first, max(0, end-first)
+}
+
+// LexRange is a range of members for sets whose members all have the same
+// score (as Redis, the result is unspecified otherwise). A nil Min with
+// MinInf means "-", a Max with MaxInf "+".
+type LexRange struct {
+	Min, Max       []byte
+	MinEx, MaxEx   bool
+	MinInf, MaxInf bool // "-" as Min, "+" as Max
+	MinPos, MaxNeg bool // "+" as Min, "-" as Max: nothing
+}
+
+// LexSpan is the ranks [first, first+n) of the members in r.
+func (z *ZSet) LexSpan(r LexRange) (first, n int) {
+	if r.MinPos || r.MaxNeg {
+		return 0, 0
+	}
+	first = 0
+	if !r.MinInf {
+		first = z.countBefore(func(_ float64, m []byte) bool {
+			c := bytes.Compare(m, r.Min)
+			return c < 0 || r.MinEx && c == 0
+		})
+	}
+	end := z.n
+	if !r.MaxInf {
+		end = z.countBefore(func(_ float64, m []byte) bool {
+			c := bytes.Compare(m, r.Max)
+			return c < 0 || !r.MaxEx && c == 0
+		})
+	}
+	return first, max(0, end-first)
+}
+
+// DeleteRanks removes the members of ascending ranks [start, stop] and
+// returns how many.
+func (z *ZSet) DeleteRanks(start, stop int) int {
+	start = max(start, 0)
+	stop = min(stop, z.n-1)
+	if start > stop {
+		return 0
+	}
+	type ent struct {
+		m []byte
+		s float64
+	}
+	var all []ent
+	z.Walk(start, false, func(m []byte, s float64) bool {
+		all = append(all, ent{bytes.Clone(m), s})
+		return len(all) < stop-start+1
+	})
+	z.mods++
+	for _, e := range all {
+		z.delete(e.m, e.s)
+	}
+	return len(all)
+}
+
+// Clone is a deep copy in the same encoding (store.Cloner, for COPY).
+func (z *ZSet) Clone() any {
+	if z.root == nil {
+		l := &leaf{b: bytes.Clone(z.head.b), n: z.head.n}
+		return &ZSet{head: l, tail: l, n: z.n, mem: leafBytes + cap(l.b)}
+	}
+	c := New(0, 0, DefaultLimits)
+	c.toTree()
+	z.Walk(0, false, func(m []byte, s float64) bool {
+		c.n++
+		c.treeInsert(m, s)
+		return true
+	})
+	return c
+}
+
+// Scan calls fn for some members from cursor on and returns the next
+// cursor, 0 when done, as ZSCAN: a listpack is returned whole in one call
+// (as Redis does); a tree a few index buckets at a time, with Redis's
+// guarantee that a member present for the whole scan is returned at least
+// once however the set grows or shrinks between calls.
+func (z *ZSet) Scan(cursor uint64, count int, fn func(m []byte, s float64)) uint64 {
+	if z.root == nil || z.idx.count == 0 {
+		z.Walk(0, false, func(m []byte, s float64) bool { fn(m, s); return true })
+		return 0
+	}
+	if count <= 0 {
+		count = 10
+	}
+	mask := uint64(z.idx.mask())
+	v := cursor
+	found, budget := 0, 10*count
+	for {
+		b := int(v & mask)
+		z.idx.scanBucket(b, func(id uint32) {
+			l := z.leaves[id]
+			for off := 0; off < len(l.b); {
+				s, m, next := rec(l.b, off)
+				if int(hashOf(m))&int(mask) == b {
+					fn(m, s)
+					found++
+				}
+				off = next
+			}
+		})
+		budget--
+		v = nextCursor(v, mask)
+		if v == 0 || found >= count || budget <= 0 {
+			return v
+		}
+	}
+}
+
+func uintptrOf(p *byte) uintptr { return uintptr(unsafe.Pointer(p)) }
