@@ -1,0 +1,407 @@
+package command
+
+import (
+	"slices"
+
+	"github.com/smallredis/smallredis/internal/geo"
+	"github.com/smallredis/smallredis/internal/store"
+	"github.com/smallredis/smallredis/internal/zset"
+)
+
+// The search family is one routine, Redis's georadiusGeneric, entered by
+// six commands that differ in where the centre and the shape come from and
+// in whether results may be stored.
+type geoFlags uint8
+
+const (
+	geoFromCoords geoFlags = 1 << iota // GEORADIUS: key lon lat radius unit
+	geoFromMember                      // GEORADIUSBYMEMBER: key member radius unit
+	geoNoStore                         // the _RO variants
+	geoSearch                          // GEOSEARCH: FROMMEMBER/FROMLONLAT, BYRADIUS/BYBOX
+	geoSearchStore                     // GEOSEARCHSTORE: dest src …
+)
+
+// georadius: GEORADIUS key longitude latitude radius M|KM|FT|MI [WITHCOORD]
+// [WITHDIST] [WITHHASH] [COUNT count [ANY]] [ASC|DESC] [STORE key|STOREDIST key]
+func georadius(ctx *Ctx) { geoSearchCmd(ctx, 1, geoFromCoords) }
+
+// georadiusRO: GEORADIUS_RO, without STORE.
+func georadiusRO(ctx *Ctx) { geoSearchCmd(ctx, 1, geoFromCoords|geoNoStore) }
+
+// georadiusbymember: GEORADIUSBYMEMBER key member radius unit [options]
+func georadiusbymember(ctx *Ctx) { geoSearchCmd(ctx, 1, geoFromMember) }
+
+// georadiusbymemberRO: GEORADIUSBYMEMBER_RO, without STORE.
+func georadiusbymemberRO(ctx *Ctx) { geoSearchCmd(ctx, 1, geoFromMember|geoNoStore) }
+
+// geosearch: GEOSEARCH key FROMMEMBER member|FROMLONLAT lon lat
+// BYRADIUS radius unit|BYBOX width height unit [ASC|DESC] [COUNT count [ANY]]
+// [WITHCOORD] [WITHDIST] [WITHHASH]
+func geosearch(ctx *Ctx) { geoSearchCmd(ctx, 1, geoSearch) }
+
+// geosearchstore: GEOSEARCHSTORE destination source … [STOREDIST]
+func geosearchstore(ctx *Ctx) { geoSearchCmd(ctx, 2, geoSearch|geoSearchStore) }
+
+// georadiusKeys finds GEORADIUS's keys as Redis's georadiusGetKeys: the
+// source and the last STORE/STOREDIST argument from the sixth on.
+func georadiusKeys(args [][]byte) []int {
+	keys := []int{1}
+	store := -1
+	for i := 5; i < len(args); i++ {
+		if (eqFold(args[i], "store") || eqFold(args[i], "storedist")) && i+1 < len(args) {
+			store = i + 1
+			i++
+		}
+	}
+	if store > 0 {
+		keys = append(keys, store)
+	}
+	return keys
+}
+
+// geoPoint is one search result.
+type geoPoint struct {
+	member   []byte
+	lon, lat float64
+	dist     float64 // metres until the reply converts it
+	score    float64
+}
+
+// geoSearchCmd locks the source with every key a STORE option might name
+// (the parser decides which one it is) and runs the search.
+func geoSearchCmd(ctx *Ctx, src int, flags geoFlags) {
+	args := ctx.Args
+	keys := [][]byte{args[src]}
+	idx := []int{src}
+	if flags&geoSearchStore != 0 {
+		keys, idx = append(keys, args[1]), append(idx, 1)
+	} else if flags&(geoNoStore|geoSearch) == 0 {
+		for i := src + 1; i+1 < len(args); i++ {
+			if eqFold(args[i], "store") || eqFold(args[i], "storedist") {
+				keys, idx = append(keys, args[i+1]), append(idx, i+1)
+			}
+		}
+	}
+	ctx.multi(keys, func(es []*store.Entry) {
+		entry := func(arg int) *store.Entry {
+			for j, a := range idx {
+				if a == arg {
+					return es[j]
+				}
+			}
+			panic("geo: store key was not locked")
+		}
+		geoSearchLocked(ctx, es[0], entry, src, flags)
+	})
+}
+
+// geoSearchLocked is georadiusGeneric, checking arguments in Redis's order.
+func geoSearchLocked(ctx *Ctx, se *store.Entry, entry func(arg int) *store.Entry, src int, flags geoFlags) {
+	args := ctx.Args
+	z, ok := zsetRead(ctx, se)
+	if !ok {
+		return
+	}
+	var shape geo.Shape
+	base := 0
+	storeArg := -1 // argument index of the destination key
+	switch {
+	case flags&geoFromCoords != 0:
+		base = 6
+		var ok bool
+		if shape.Lon, shape.Lat, ok = geoLonLat(ctx, args[2], args[3]); !ok {
+			return
+		}
+		if !geoRadiusArgs(ctx, args[4:], &shape) {
+			return
+		}
+	case flags&geoFromMember != 0:
+		base = 5
+		if z != nil {
+			if !geoMemberPos(ctx, z, args[2], &shape) || !geoRadiusArgs(ctx, args[3:], &shape) {
+				return
+			}
+		}
+	default:
+		base = 2
+		if flags&geoSearchStore != 0 {
+			base = 3
+			storeArg = 1
+		}
+	}
+
+	var withDist, withHash, withCoord, any, fromMember, fromLoc, byRadius, byBox, storeDist bool
+	sort := 0 // 0 none, 1 asc, 2 desc
+	var count int64
+	search := flags&geoSearch != 0
+	canStore := flags&(geoNoStore|geoSearch) == 0
+	rest := args[base:]
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		more := len(rest) - i - 1
+		switch {
+		case eqFold(a, "withdist"):
+			withDist = true
+		case eqFold(a, "withhash"):
+			withHash = true
+		case eqFold(a, "withcoord"):
+			withCoord = true
+		case eqFold(a, "any"):
+			any = true
+		case eqFold(a, "asc"):
+			sort = 1
+		case eqFold(a, "desc"):
+			sort = 2
+		case eqFold(a, "count") && more >= 1:
+			n, ok := parseInt(rest[i+1])
+			if !ok {
+				ctx.Err(ErrNotInt)
+				return
+			}
+			if n <= 0 {
+				ctx.Err("ERR COUNT must be > 0")
+				return
+			}
+			count = n
+			i++
+		case (eqFold(a, "store") || eqFold(a, "storedist")) && more >= 1 && canStore:
+			storeArg = base + i + 1
+			storeDist = eqFold(a, "storedist")
+			i++
+		case eqFold(a, "storedist") && flags&geoSearchStore != 0:
+			storeDist = true
+		case eqFold(a, "frommember") && more >= 1 && search && !fromLoc:
+			if z != nil && !geoMemberPos(ctx, z, rest[i+1], &shape) {
+				return
+			}
+			fromMember = true
+			i++
+		case eqFold(a, "fromlonlat") && more >= 2 && search && !fromMember:
+			var ok bool
+			if shape.Lon, shape.Lat, ok = geoLonLat(ctx, rest[i+1], rest[i+2]); !ok {
+				return
+			}
+			fromLoc = true
+			i += 2
+		case eqFold(a, "byradius") && more >= 2 && search && !byBox:
+			if !geoRadiusArgs(ctx, rest[i+1:], &shape) {
+				return
+			}
+			byRadius = true
+			i += 2
+		case eqFold(a, "bybox") && more >= 3 && search && !byRadius:
+			if !geoBoxArgs(ctx, rest[i+1:], &shape) {
+				return
+			}
+			byBox = true
+			i += 3
+		default:
+			ctx.Err(ErrSyntax)
+			return
+		}
+	}
+	if storeArg >= 0 && (withDist || withHash || withCoord) {
+		what := "STORE option in GEORADIUS"
+		if flags&geoSearchStore != 0 {
+			what = "GEOSEARCHSTORE"
+		}
+		ctx.Err("ERR " + what + " is not compatible with WITHDIST, WITHHASH and WITHCOORD options")
+		return
+	}
+	if search && !fromMember && !fromLoc {
+		ctx.Err("ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for " + string(args[0]))
+		return
+	}
+	if search && !byRadius && !byBox {
+		ctx.Err("ERR exactly one of BYRADIUS and BYBOX can be specified for " + string(args[0]))
+		return
+	}
+	if any && count == 0 {
+		ctx.Err("ERR the ANY argument requires COUNT argument")
+		return
+	}
+
+	if z == nil {
+		if storeArg >= 0 {
+			geoStoreEmpty(ctx, entry(storeArg), args[storeArg])
+			ctx.W.Int(0)
+		} else {
+			ctx.W.Array(0)
+		}
+		return
+	}
+	if count != 0 && sort == 0 && !any {
+		sort = 1
+	}
+	limit := 0
+	if any {
+		limit = int(count)
+	}
+	points := geoCollect(z, &shape, limit)
+	if len(points) == 0 && storeArg < 0 {
+		ctx.W.Array(0)
+		return
+	}
+	if sort != 0 {
+		slices.SortStableFunc(points, func(a, b geoPoint) int {
+			c := 0
+			if a.dist > b.dist {
+				c = 1
+			} else if a.dist < b.dist {
+				c = -1
+			}
+			if sort == 2 {
+				c = -c
+			}
+			return c
+		})
+	}
+	if count != 0 && int64(len(points)) > count {
+		points = points[:count]
+	}
+	if storeArg >= 0 {
+		geoStore(ctx, entry(storeArg), args[storeArg], points, shape.Conv, storeDist, search)
+		return
+	}
+	opts := 0
+	for _, on := range []bool{withDist, withCoord, withHash} {
+		if on {
+			opts++
+		}
+	}
+	ctx.W.Array(len(points))
+	for _, p := range points {
+		if opts > 0 {
+			ctx.W.Array(opts + 1)
+		}
+		ctx.W.Bulk(p.member)
+		if withDist {
+			writeDistance(ctx, p.dist/shape.Conv)
+		}
+		if withHash {
+			ctx.W.Int(int64(p.score))
+		}
+		if withCoord {
+			ctx.W.Array(2)
+			writeCoord(ctx, p.lon)
+			writeCoord(ctx, p.lat)
+		}
+	}
+}
+
+// geoMemberPos sets the shape's centre to member's position.
+func geoMemberPos(ctx *Ctx, z *zset.ZSet, member []byte, shape *geo.Shape) bool {
+	s, ok := z.Score(member)
+	if !ok {
+		ctx.Err(errGeoMember)
+		return false
+	}
+	shape.Lon, shape.Lat = geo.Decode(s)
+	return true
+}
+
+// geoRadiusArgs parses "radius unit" into a circle.
+func geoRadiusArgs(ctx *Ctx, a [][]byte, shape *geo.Shape) bool {
+	r, ok := parseFloat(a[0])
+	if !ok {
+		ctx.Err("ERR need numeric radius")
+		return false
+	}
+	if r < 0 {
+		ctx.Err("ERR radius cannot be negative")
+		return false
+	}
+	conv := geoUnit(ctx, a[1])
+	if conv < 0 {
+		return false
+	}
+	shape.Box, shape.Radius, shape.Conv = false, r, conv
+	return true
+}
+
+// geoBoxArgs parses "width height unit" into a box.
+func geoBoxArgs(ctx *Ctx, a [][]byte, shape *geo.Shape) bool {
+	w, ok := parseFloat(a[0])
+	if !ok {
+		ctx.Err("ERR need numeric width")
+		return false
+	}
+	h, ok := parseFloat(a[1])
+	if !ok {
+		ctx.Err("ERR need numeric height")
+		return false
+	}
+	if h < 0 || w < 0 {
+		ctx.Err("ERR height or width cannot be negative")
+		return false
+	}
+	conv := geoUnit(ctx, a[2])
+	if conv < 0 {
+		return false
+	}
+	shape.Box, shape.Width, shape.Height, shape.Conv = true, w, h, conv
+	return true
+}
+
+// geoCollect scans the shape's boxes in Redis's order, each in score order,
+// keeping the points inside the shape; limit > 0 (ANY) stops at that many.
+func geoCollect(z *zset.ZSet, shape *geo.Shape, limit int) []geoPoint {
+	var points []geoPoint
+	for _, b := range shape.Boxes() {
+		if limit > 0 && len(points) >= limit {
+			break
+		}
+		lo, hi := b.ScoreRange()
+		first, n := z.ScoreSpan(zset.ScoreRange{Min: float64(lo), Max: float64(hi), MaxEx: true})
+		if n == 0 {
+			continue
+		}
+		z.Walk(first, false, func(m []byte, s float64) bool {
+			if lon, lat, d, in := shape.Contains(s); in {
+				points = append(points, geoPoint{member: append([]byte(nil), m...), lon: lon, lat: lat, dist: d, score: s})
+			}
+			n--
+			return n > 0 && (limit == 0 || len(points) < limit)
+		})
+	}
+	return points
+}
+
+// geoStore writes the results to the destination as a sorted set, scored by
+// geohash or, with STOREDIST, by distance in the query's unit; no results
+// delete it.
+func geoStore(ctx *Ctx, e *store.Entry, key []byte, points []geoPoint, conv float64, dist, search bool) {
+	if len(points) == 0 {
+		geoStoreEmpty(ctx, e, key)
+		ctx.W.Int(0)
+		return
+	}
+	lim := zsetLimits(ctx)
+	maxLen := 0
+	for _, p := range points {
+		maxLen = max(maxLen, len(p.member))
+	}
+	z := zset.New(len(points), maxLen, lim)
+	for _, p := range points {
+		s := p.score
+		if dist {
+			s = p.dist / conv
+		}
+		z.Set(p.member, s, lim)
+	}
+	zsetStore(e, z, lim)
+	event := "georadiusstore"
+	if search {
+		event = "geosearchstore"
+	}
+	ctx.Notify(EvZSet, event, key)
+	ctx.W.Int(int64(len(points)))
+}
+
+// geoStoreEmpty deletes the destination of a search that found nothing.
+func geoStoreEmpty(ctx *Ctx, e *store.Entry, key []byte) {
+	if e.Exists() {
+		e.Delete()
+		ctx.Notify(EvGeneric, "del", key)
+	}
+}
