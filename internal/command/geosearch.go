@@ -14,11 +14,11 @@ import (
 type geoFlags uint8
 
 const (
-	geoFromCoords geoFlags = 1 << iota // GEORADIUS: key lon lat radius unit
-	geoFromMember                      // GEORADIUSBYMEMBER: key member radius unit
-	geoNoStore                         // the _RO variants
-	geoSearch                          // GEOSEARCH: FROMMEMBER/FROMLONLAT, BYRADIUS/BYBOX
-	geoSearchStore                     // GEOSEARCHSTORE: dest src …
+	geoFromCoords  geoFlags = 1 << iota // GEORADIUS: key lon lat radius unit
+	geoFromMember                       // GEORADIUSBYMEMBER: key member radius unit
+	geoNoStore                          // the _RO variants
+	geoSearch                           // GEOSEARCH: FROMMEMBER/FROMLONLAT, BYRADIUS/BYBOX
+	geoSearchStore                      // GEOSEARCHSTORE: dest src …
 )
 
 // georadius: GEORADIUS key longitude latitude radius M|KM|FT|MI [WITHCOORD]
