@@ -22,7 +22,7 @@ var geoCommands = []*Spec{
 	{Name: "geosearchstore", Arity: -8, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 2, Step: 1, ACL: aclGeoWrite, Handler: geosearchstore},
 	{Name: "georadius", Arity: -6, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclGeoWrite, Handler: georadius, KeysFunc: georadiusKeys},
 	{Name: "georadius_ro", Arity: -6, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclGeoRead, Handler: georadiusRO},
-	{Name: "georadiusbymember", Arity: -5, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclGeoWrite, Handler: georadiusbymember, KeysFunc: georadiusKeys},
+	{Name: "georadiusbymember", Arity: -5, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclGeoWrite, Handler: georadiusbymember, KeysFunc: georadiusByMemberKeys},
 	{Name: "georadiusbymember_ro", Arity: -5, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1, ACL: aclGeoRead, Handler: georadiusbymemberRO},
 }
 

@@ -42,19 +42,22 @@ func geosearch(ctx *Ctx) { geoSearchCmd(ctx, 1, geoSearch) }
 // geosearchstore: GEOSEARCHSTORE destination source … [STOREDIST]
 func geosearchstore(ctx *Ctx) { geoSearchCmd(ctx, 2, geoSearch|geoSearchStore) }
 
-// georadiusKeys finds GEORADIUS's keys as Redis's georadiusGetKeys: the
-// source and the last STORE/STOREDIST argument from the sixth on.
-func georadiusKeys(args [][]byte) []int {
+// georadiusKeys and georadiusByMemberKeys find the keys as Redis 7.0's
+// key specs do: the source, then the argument after the first STORE and
+// after the first STOREDIST from the option position on (a keyword in the
+// last position names nothing).
+func georadiusKeys(args [][]byte) []int         { return geoStoreKeys(args, 6) }
+func georadiusByMemberKeys(args [][]byte) []int { return geoStoreKeys(args, 5) }
+
+func geoStoreKeys(args [][]byte, from int) []int {
 	keys := []int{1}
-	store := -1
-	for i := 5; i < len(args); i++ {
-		if (eqFold(args[i], "store") || eqFold(args[i], "storedist")) && i+1 < len(args) {
-			store = i + 1
-			i++
+	for _, kw := range []string{"store", "storedist"} {
+		for i := from; i < len(args)-1; i++ {
+			if eqFold(args[i], kw) {
+				keys = append(keys, i+1)
+				break
+			}
 		}
-	}
-	if store > 0 {
-		keys = append(keys, store)
 	}
 	return keys
 }
