@@ -3,6 +3,7 @@ package command_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -47,8 +48,9 @@ func TestHLLCrossServer(t *testing.T) {
 		a, _ := ours.PFCount(ctx, key+":redis").Result()
 		b, _ := theirs.PFCount(ctx, key+":ours").Result()
 		c, _ := theirs.PFCount(ctx, key).Result()
-		if a != c || b != c {
-			t.Fatalf("%s: PFCOUNT of the other's value: ours %d, redis %d, want %d", key, a, b, c)
+		d, _ := ours.PFCount(ctx, key).Result()
+		if a != c || b != c || d != c {
+			t.Fatalf("%s: PFCOUNT ours %d, of Redis's value here %d, of ours in Redis %d, Redis %d", key, d, a, b, c)
 		}
 		// The cached cardinality PFCOUNT wrote is part of the bytes too.
 		ov, _ = ours.Get(ctx, key+":redis").Result()
@@ -57,15 +59,19 @@ func TestHLLCrossServer(t *testing.T) {
 			t.Fatalf("%s: bytes after PFCOUNT differ", key)
 		}
 	}
-	for _, c := range []*redis.Client{ours, theirs} {
-		if err := c.PFMerge(ctx, "m", "h10", "h1000", "h20000").Err(); err != nil {
-			t.Fatal(err)
+	// Into a new key from sparse and dense sources, from sparse ones whose
+	// union no longer fits sparse, and into an existing sparse key.
+	for _, m := range [][]string{{"m1", "h10", "h1000", "h20000"}, {"m2", "h100", "h500", "h1000"}, {"h100", "h10", "h500"}} {
+		for _, c := range []*redis.Client{ours, theirs} {
+			if err := c.PFMerge(ctx, m[0], m[1:]...).Err(); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	ov, _ := ours.Get(ctx, "m").Result()
-	rv, _ := theirs.Get(ctx, "m").Result()
-	if ov != rv {
-		t.Fatal("PFMERGE results differ")
+		ov, _ := ours.Get(ctx, m[0]).Result()
+		rv, _ := theirs.Get(ctx, m[0]).Result()
+		if ov != rv {
+			t.Fatalf("PFMERGE %v: results differ", m)
+		}
 	}
 }
 
@@ -113,15 +119,50 @@ func TestGeoCrossServer(t *testing.T) {
 		{"GEOHASH", "pts", "m0", "m1", "m2", "m3", "m499"},
 		{"GEODIST", "pts", "m0", "m1", "km"},
 	}
-	for _, q := range queries {
+	// Random searches over the whole set: centres anywhere and in the dense
+	// region, every unit, both shapes, orders and limits.
+	fixed := len(queries)
+	units := []string{"m", "km", "mi", "ft"}
+	per := map[string]float64{"m": 1, "km": 1000, "mi": 1609.34, "ft": 0.3048}
+	for range 300 {
+		u := units[rng.IntN(len(units))]
+		lon, lat := -180+rng.Float64()*360, -85+rng.Float64()*170
+		if rng.IntN(2) == 0 {
+			lon, lat = 2+rng.Float64()*3, 48+rng.Float64()*2
+		}
+		size := math.Pow(10, 2+rng.Float64()*5) / per[u] // 100 m … 10,000 km
+		q := []any{"GEOSEARCH", "pts", "FROMLONLAT", lon, lat}
+		if rng.IntN(2) == 0 {
+			q = append(q, "BYRADIUS", size, u)
+		} else {
+			q = append(q, "BYBOX", size, size*(0.2+rng.Float64()*2), u)
+		}
+		q = append(q, "WITHDIST", "WITHCOORD", "WITHHASH")
+		switch rng.IntN(4) {
+		case 1:
+			q = append(q, "ASC")
+		case 2:
+			q = append(q, "DESC", "COUNT", 1+rng.IntN(20))
+		case 3:
+			q = append(q, "COUNT", 1+rng.IntN(5), "ANY")
+		}
+		queries = append(queries, q)
+	}
+	nonEmpty := 0
+	for i, q := range queries {
 		a, err1 := ours.Do(ctx, q...).Result()
 		b, err2 := theirs.Do(ctx, q...).Result()
 		if err1 != nil || err2 != nil || !reflect.DeepEqual(a, b) {
 			t.Errorf("%v:\n\tours  %v %v\n\tredis %v %v", q, a, err1, b, err2)
 		}
-		if s, ok := a.([]any); ok && len(s) == 0 {
+		if s, ok := a.([]any); !ok || len(s) > 0 {
+			nonEmpty++
+		} else if i < fixed {
 			t.Errorf("%v: no results, a query that tests nothing", q)
 		}
+	}
+	if nonEmpty < len(queries)/3 {
+		t.Errorf("only %d of %d queries found anything", nonEmpty, len(queries))
 	}
 }
 
