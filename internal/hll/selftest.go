@@ -13,12 +13,12 @@ import (
 // by side, checking at every power of ten that the two agree, that the
 // sparse one stays sparse while small, and that the error stays within six
 // standard errors. The error text is Redis's.
-func SelfTest(maxSparse int) error { return selfTest(maxSparse, 10000000) }
+func SelfTest(maxSparse int) error { return selfTest(maxSparse, 1000, 10000000) }
 
-func selfTest(maxSparse int, elements int64) error {
+func selfTest(maxSparse, cycles int, elements int64) error {
 	regs := make([]byte, DenseSize-HdrSize)
 	var want [Registers]uint8
-	for range 1000 {
+	for range cycles {
 		for i := range Registers {
 			v := uint8(rand.IntN(regMax + 1))
 			want[i] = v
