@@ -12,7 +12,8 @@ import (
 	"github.com/smallredis/smallredis/internal/store"
 )
 
-// Blocked clients (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP).
+// Blocked clients (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP; BZPOPMIN,
+// BZPOPMAX, BZMPOP on sorted sets, served by the writes that create them).
 //
 // A blocking command that finds data acts as its non-blocking form. When
 // it finds none it registers a waiter on each of its keys, while it still
@@ -49,10 +50,35 @@ import (
 type blockKind uint8
 
 const (
-	blockPop  blockKind = iota // BLPOP, BRPOP: [key, element]
-	blockMPop                  // BLMPOP: [key, [elements…]]
-	blockMove                  // BLMOVE, BRPOPLPUSH: element
+	blockPop   blockKind = iota // BLPOP, BRPOP: [key, element]
+	blockMPop                   // BLMPOP: [key, [elements…]]
+	blockMove                   // BLMOVE, BRPOPLPUSH: element
+	blockZPop                   // BZPOPMIN, BZPOPMAX: [key, member, score]
+	blockZMPop                  // BZMPOP: [key, [[member, score]…]]
 )
+
+// wants is the type of key the waiter is served from.
+func (k blockKind) wants() store.Type {
+	if k >= blockZPop {
+		return store.TypeZSet
+	}
+	return store.TypeList
+}
+
+// readyType is the type of the value e holds when a waiter could be
+// served from it (a list or sorted set; both are never empty).
+func readyType(e *store.Entry) (store.Type, bool) {
+	if !e.Exists() {
+		return 0, false
+	}
+	switch t := e.Type(); t {
+	case store.TypeList:
+		return t, listOf(e).Len() > 0
+	case store.TypeZSet:
+		return t, zsetOf(e).Len() > 0
+	}
+	return 0, false
+}
 
 type blockKey struct {
 	db  int
@@ -69,7 +95,8 @@ type waiter struct {
 	where list.Where // the end popped
 	to    list.Where // BLMOVE: the end pushed
 	dst   []byte     // BLMOVE: the destination
-	count int        // BLMPOP
+	count int        // BLMPOP, BZMPOP
+	zmax  bool       // BZPOPMAX, BZMPOP MAX
 	proto int
 	timed bool
 
@@ -312,14 +339,23 @@ func (s *Server) serveReady(db int, key []byte, e *store.Entry, now int64, moves
 		return
 	}
 	bk := blockKey{db, string(key)}
-	for e.Exists() && e.Type() == store.TypeList && listOf(e).Len() > 0 {
+	for {
+		t, ok := readyType(e)
+		if !ok {
+			return
+		}
 		b.mu.Lock()
-		q := b.keys[bk]
-		if len(q) == 0 {
+		var w *waiter
+		for _, x := range b.keys[bk] {
+			if x.kind.wants() == t {
+				w = x
+				break
+			}
+		}
+		if w == nil {
 			b.mu.Unlock()
 			return
 		}
-		w := q[0]
 		b.remove(w)
 		b.mu.Unlock()
 		rw := resp.Writer{Proto: w.proto}
@@ -331,6 +367,10 @@ func (s *Server) serveReady(db int, key []byte, e *store.Entry, now int64, moves
 			popElements(&ctx, e, w.where, 1, rw.Bulk)
 		case blockMPop:
 			writeMPop(&ctx, e, key, w.where, w.count)
+		case blockZPop:
+			writeBZPop(&ctx, e, key, w.zmax)
+		case blockZMPop:
+			writeZMPop(&ctx, e, key, w.zmax, w.count)
 		case blockMove:
 			if string(w.dst) == string(key) {
 				moveElement(&ctx, e, e, w.where, w.to)
@@ -430,7 +470,7 @@ func (s *Server) feedReady(batch []store.Change) {
 
 func (s *Server) serveKey(db int, key []byte, now int64, moves *[]pendingMove) {
 	s.KS.DB(db).Update(key, now, func(e *store.Entry) {
-		if e.Exists() && e.Type() == store.TypeList {
+		if _, ok := readyType(e); ok {
 			s.serveReady(db, key, e, now, moves)
 		}
 	})

@@ -15,6 +15,7 @@ func DefaultTable() *Table {
 		setCommands,
 		hashCommands,
 		listCommands,
+		zsetCommands,
 		hllCommands,
 		geoCommands,
 	)

@@ -18,7 +18,7 @@ import (
 // same in the other, and merging values from both works.
 func TestHLLCrossServer(t *testing.T) {
 	ctx := context.Background()
-	ours := redis.NewClient(&redis.Options{Addr: must(testserver.Start(t))})
+	ours := redis.NewClient(&redis.Options{Addr: addrOf(testserver.Start(t))})
 	theirs := redis.NewClient(&redis.Options{Addr: testserver.StartRedis(t)})
 	t.Cleanup(func() { ours.Close(); theirs.Close() })
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -79,7 +79,7 @@ func TestHLLCrossServer(t *testing.T) {
 // with ZADD answers every search the same there.
 func TestGeoCrossServer(t *testing.T) {
 	ctx := context.Background()
-	ours := redis.NewClient(&redis.Options{Addr: must(testserver.Start(t))})
+	ours := redis.NewClient(&redis.Options{Addr: addrOf(testserver.Start(t))})
 	theirs := redis.NewClient(&redis.Options{Addr: testserver.StartRedis(t)})
 	t.Cleanup(func() { ours.Close(); theirs.Close() })
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -166,4 +166,4 @@ func TestGeoCrossServer(t *testing.T) {
 	}
 }
 
-func must(addr string, _ any) string { return addr }
+func addrOf(addr string, _ any) string { return addr }

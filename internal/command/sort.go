@@ -238,7 +238,8 @@ func sortLocked(ctx *Ctx, o *sortOpts, src *store.Entry, locked map[string]*stor
 		return nil, false
 	}
 
-	isList := src.Exists() && src.Type() == store.TypeList
+	// A sorted set keeps its own order under BY nosort, as a list does.
+	isList := src.Exists() && (src.Type() == store.TypeList || src.Type() == store.TypeZSet)
 	isSet := src.Exists() && src.Type() == store.TypeSet
 	dontsort, alpha := o.dontsort, o.alpha
 	if dontsort && isSet && o.store != nil {
@@ -369,8 +370,7 @@ func sortLocked(ctx *Ctx, o *sortOpts, src *store.Entry, locked map[string]*stor
 
 // sortElements copies out the elements SORT works on (they must outlive
 // a STORE that replaces the key): a list in order, a set in its iteration
-// order, nothing for a missing key. Sorted sets, once they exist, belong
-// here too. It answers WRONGTYPE for other types. The keyspace hit or miss
+// order, a sorted set by rank, nothing for a missing key. It answers WRONGTYPE for other types. The keyspace hit or miss
 // is counted by the caller, on its last pass.
 func sortElements(ctx *Ctx, e *store.Entry) ([][]byte, bool) {
 	if !e.Exists() {
@@ -389,6 +389,13 @@ func sortElements(ctx *Ctx, e *store.Entry) ([][]byte, bool) {
 		s := e.Obj().(*settype.Set)
 		out = make([][]byte, 0, s.Len())
 		s.Range(func(m []byte) bool {
+			out = append(out, append([]byte{}, m...))
+			return true
+		})
+	case store.TypeZSet:
+		z := zsetOf(e)
+		out = make([][]byte, 0, z.Len())
+		z.Walk(0, false, func(m []byte, _ float64) bool {
 			out = append(out, append([]byte{}, m...))
 			return true
 		})

@@ -20,6 +20,7 @@ package zset
 
 import (
 	"bytes"
+	"math"
 	"math/rand/v2"
 	"unsafe"
 )
@@ -109,6 +110,9 @@ func (z *ZSet) Shrink(lim Limits) {
 	}
 	l := &leaf{}
 	z.Walk(0, false, func(m []byte, s float64) bool {
+		if s == 0 {
+			s = math.Copysign(0, 1) // as insert
+		}
 		l.insertAt(len(l.b), m, s)
 		return true
 	})
@@ -189,8 +193,16 @@ func (z *ZSet) Insert(m []byte, s float64, lim Limits) {
 	if z.root == nil && (int64(z.n)+1 > lim.Entries || int64(len(m)) > lim.Value) {
 		z.toTree()
 	}
+	z.insert(m, s)
+}
+
+// insert adds m after the encoding was settled.
+func (z *ZSet) insert(m []byte, s float64) {
 	z.n++
 	if z.root == nil {
+		if s == 0 {
+			s = math.Copysign(0, 1) // Redis's listpack stores -0 as the integer 0
+		}
 		l := z.head
 		off, _ := l.lowerBound(func(s2 float64, m2 []byte) bool { return cmpKey(s2, m2, s, m) < 0 })
 		z.mem += l.insertAt(off, m, s)
@@ -207,14 +219,7 @@ func (z *ZSet) Update(m []byte, old, s float64) {
 	z.mods++
 	m = bytes.Clone(m) // it may alias the set
 	z.delete(m, old)
-	z.n++
-	if z.root == nil {
-		l := z.head
-		off, _ := l.lowerBound(func(s2 float64, m2 []byte) bool { return cmpKey(s2, m2, s, m) < 0 })
-		z.mem += l.insertAt(off, m, s)
-		return
-	}
-	z.treeInsert(m, s)
+	z.insert(m, s)
 }
 
 // Delete removes m and reports whether it was a member.
