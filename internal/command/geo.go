@@ -103,77 +103,40 @@ func writeCoord(ctx *Ctx, f float64) {
 }
 
 // geoadd: GEOADD key [NX | XX] [CH] longitude latitude member
-// [longitude latitude member ...]. Redis runs it as the ZADD of the
-// points' scores, so it reports the "zadd" event.
+// [longitude latitude member ...]. As in Redis, it is ZADD of the points'
+// scores: the same replies, "zadd" event and wake-up of blocked ZPOPs.
 func geoadd(ctx *Ctx) {
 	args := ctx.Args
-	var nx, xx, ch bool
+	var nx, xx bool
 	i := 2
 	for ; i < len(args); i++ {
-		switch {
-		case eqFold(args[i], "nx"):
+		if eqFold(args[i], "nx") {
 			nx = true
-		case eqFold(args[i], "xx"):
+		} else if eqFold(args[i], "xx") {
 			xx = true
-		case eqFold(args[i], "ch"):
-			ch = true
-		default:
-			goto parsed
+		} else if !eqFold(args[i], "ch") {
+			break
 		}
 	}
-parsed:
-	if (len(args)-i)%3 != 0 || (nx && xx) || i == len(args) {
+	if (len(args)-i)%3 != 0 || (nx && xx) {
 		ctx.Err(ErrSyntax)
 		return
 	}
 	n := (len(args) - i) / 3
-	scores := make([]float64, n)
-	maxLen := 0
+	zargs := make([][]byte, 0, i+2*n)
+	zargs = append(zargs, []byte("zadd"))
+	zargs = append(zargs, args[1:i]...)
 	for j := range n {
 		a := args[i+3*j:]
 		lon, lat, ok := geoLonLat(ctx, a[0], a[1])
 		if !ok {
 			return
 		}
-		scores[j] = float64(geo.Score(lon, lat))
-		maxLen = max(maxLen, len(a[2]))
+		zargs = append(zargs, strconv.AppendUint(nil, geo.Score(lon, lat), 10), a[2])
 	}
-	lim := zsetLimits(ctx)
-	ctx.Update(args[1], func(e *store.Entry) {
-		z, ok := zsetWrite(ctx, e)
-		if !ok {
-			return
-		}
-		if z == nil {
-			if xx {
-				ctx.W.Int(0)
-				return
-			}
-			z = zsetCreate(e, n, maxLen, lim)
-		} else {
-			z.MaybeGrow(n, lim)
-		}
-		var added, changed int64
-		for j := range n {
-			m := args[i+3*j+2]
-			if old, exists := z.Score(m); exists {
-				if !nx && old != scores[j] {
-					z.Update(m, old, scores[j])
-					changed++
-				}
-			} else if !xx {
-				z.Insert(m, scores[j], lim)
-				added++
-			}
-		}
-		if added+changed > 0 {
-			ctx.Notify(EvZSet, "zadd", args[1])
-		}
-		if ch {
-			added += changed
-		}
-		ctx.W.Int(added)
-	})
+	ctx.Args = zargs
+	defer func() { ctx.Args = args }()
+	zaddGeneric(ctx, false)
 }
 
 // geodist: GEODIST key member1 member2 [M | KM | FT | MI]
