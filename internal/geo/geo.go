@@ -152,12 +152,25 @@ func cvtt(f float64) int64 {
 
 // Distance is the haversine distance in metres between two points.
 func Distance(lon1, lat1, lon2, lat2 float64) float64 {
-	lat1r, lon1r := degRad(lat1), degRad(lon1)
-	lat2r, lon2r := degRad(lat2), degRad(lon2)
-	u := math.Sin((lat2r - lat1r) / 2)
-	v := math.Sin((lon2r - lon1r) / 2)
-	a := float64(u*u) + float64(float64(float64(math.Cos(lat1r)*math.Cos(lat2r))*v)*v)
-	return 2.0 * EarthRadius * math.Asin(math.Sqrt(a))
+	return at(lon1, lat1).distance(at(lon2, lat2))
+}
+
+// point is a position in radians with the cosine of its latitude, which
+// searches compute once per point instead of once per distance.
+type point struct{ lonR, latR, cosLat float64 }
+
+func at(lon, lat float64) point {
+	latR := degRad(lat)
+	return point{lonR: degRad(lon), latR: latR, cosLat: cos(latR)}
+}
+
+// distance is Redis's geohashGetDistance from p to q, in its order of
+// operations.
+func (p point) distance(q point) float64 {
+	u := sin((q.latR - p.latR) / 2)
+	v := sin((q.lonR - p.lonR) / 2)
+	a := float64(u*u) + float64(float64(float64(p.cosLat*q.cosLat)*v)*v)
+	return 2.0 * EarthRadius * asin(math.Sqrt(a))
 }
 
 const alphabet = "0123456789bcdefghjkmnpqrstuvwxyz"

@@ -10,6 +10,9 @@ type Shape struct {
 	Radius        float64
 	Width, Height float64
 	Conv          float64 // metres per unit
+
+	centre  point // the centre in radians, once Contains has run
+	centred bool
 }
 
 // bounds is geohashBoundingBox: the lon/lat extent of the shape.
@@ -23,8 +26,8 @@ func (s *Shape) bounds() (lonLo, latLo, lonHi, latHi float64) {
 		width = s.Conv * s.Radius
 	}
 	latDelta := radDeg(height / EarthRadius)
-	lonDeltaTop := radDeg(width / EarthRadius / math.Cos(degRad(s.Lat+latDelta)))
-	lonDeltaBottom := radDeg(width / EarthRadius / math.Cos(degRad(s.Lat-latDelta)))
+	lonDeltaTop := radDeg(width / EarthRadius / cos(degRad(s.Lat+latDelta)))
+	lonDeltaBottom := radDeg(width / EarthRadius / cos(degRad(s.Lat-latDelta)))
 	if s.Lat < 0 {
 		lonLo, lonHi = s.Lon-lonDeltaBottom, s.Lon+lonDeltaBottom
 	} else {
@@ -159,14 +162,20 @@ func (s *Shape) Boxes() []Hash {
 // with its decoded position and its distance from the centre in metres.
 func (s *Shape) Contains(score float64) (lon, lat, dist float64, ok bool) {
 	lon, lat = Decode(score)
+	if !s.centred {
+		s.centre, s.centred = at(s.Lon, s.Lat), true
+	}
+	p := at(lon, lat)
 	if !s.Box {
-		dist = Distance(s.Lon, s.Lat, lon, lat)
+		dist = s.centre.distance(p)
 		return lon, lat, dist, dist <= s.Radius*s.Conv
 	}
-	lonDist := Distance(lon, lat, s.Lon, lat)
-	latDist := Distance(lon, lat, lon, s.Lat)
+	// geohashGetDistanceIfInRectangle: the east-west distance along the
+	// point's parallel, the north-south one along its meridian.
+	lonDist := p.distance(point{lonR: s.centre.lonR, latR: p.latR, cosLat: p.cosLat})
+	latDist := p.distance(point{lonR: p.lonR, latR: s.centre.latR, cosLat: s.centre.cosLat})
 	if lonDist > s.Width*s.Conv/2 || latDist > s.Height*s.Conv/2 {
 		return lon, lat, 0, false
 	}
-	return lon, lat, Distance(s.Lon, s.Lat, lon, lat), true
+	return lon, lat, s.centre.distance(p), true
 }
