@@ -3,7 +3,8 @@
 // centre, the haversine distance on Redis's earth, and the nine geohash
 // boxes a radius or box search scans (geohash.c and geohash_helper.c of
 // Redis 7.0), computed in the same order of float operations so results
-// print with the same digits.
+// print with the same digits. The trigonometry is correctly rounded
+// (libm.go), as glibc's, which Redis calls, nearly always is.
 //
 // It knows nothing of sorted sets, RESP or the keyspace: callers range
 // over their sorted set with the score bounds this package gives.

@@ -215,3 +215,42 @@ func TestSelfTest(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func BenchmarkAddSparse(b *testing.B) {
+	h := New()
+	ele := []byte("element:000000")
+	for i := 0; i < b.N; i++ {
+		if i%1000 == 0 {
+			h = New() // stay sparse
+		}
+		ele[8] = byte(i)
+		ele[9] = byte(i >> 8)
+		h, _, _ = Add(h, ele, 3000)
+	}
+}
+
+func BenchmarkAddDense(b *testing.B) {
+	h := make([]byte, DenseSize)
+	copy(h, "HYLL")
+	ele := []byte("element:000000")
+	for i := 0; i < b.N; i++ {
+		ele[8] = byte(i)
+		ele[9] = byte(i >> 8)
+		ele[10] = byte(i >> 16)
+		h, _, _ = Add(h, ele, 3000)
+	}
+}
+
+func BenchmarkCountDense(b *testing.B) {
+	h := make([]byte, DenseSize)
+	copy(h, "HYLL")
+	for i := range 100000 {
+		h, _, _ = Add(h, fmt.Appendf(nil, "%d", i), 3000)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Count(h); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
