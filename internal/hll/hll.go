@@ -284,15 +284,18 @@ func sparseSet(b []byte, index int, count uint8, maxSparse int) ([]byte, bool, e
 		if delta > 0 && len(b)+delta > maxSparse {
 			return promote(b, index, count)
 		}
-		// Replace the old opcode; a truncated XZERO at the very end makes
-		// Redis's length come out one short, which the final slice keeps.
-		newLen := len(b) + delta
-		tail := []byte(nil)
-		if pos+oldlen < end {
-			tail = append(tail, s[pos+oldlen:]...)
+		// Replace the old opcode in place, moving the tail. A truncated
+		// XZERO at the very end makes Redis's length come out one short,
+		// which the final slice keeps.
+		oldTotal := len(b)
+		if delta > 0 {
+			b = append(b, seq[:delta]...) // room; overwritten below
 		}
-		b = append(append(b[:HdrSize+pos], seq[:n]...), tail...)
-		b = b[:newLen]
+		if tail := HdrSize + pos + oldlen; tail < oldTotal {
+			copy(b[HdrSize+pos+n:], b[tail:oldTotal])
+		}
+		copy(b[HdrSize+pos:], seq[:n])
+		b = b[:oldTotal+delta]
 		s = b[HdrSize:]
 		end = len(s)
 	}
