@@ -94,48 +94,102 @@ func geoSearchCmd(ctx *Ctx, src int, flags geoFlags) {
 			}
 			panic("geo: store key was not locked")
 		}
-		geoSearchLocked(ctx, es[0], entry, src, flags)
+		geoSearchLocked(ctx, es[0], entry, flags)
 	})
 }
 
-// geoSearchLocked is georadiusGeneric, checking arguments in Redis's order.
-func geoSearchLocked(ctx *Ctx, se *store.Entry, entry func(arg int) *store.Entry, src int, flags geoFlags) {
-	args := ctx.Args
+// geoQuery is a parsed search.
+type geoQuery struct {
+	shape                         geo.Shape
+	withDist, withHash, withCoord bool
+	any                           bool
+	desc, sorted                  bool
+	count                         int64 // 0: all
+	storeArg                      int   // argument index of the destination, -1 for none
+	storeDist                     bool
+}
+
+// geoSearchLocked is georadiusGeneric: parse, then search and reply or
+// store.
+func geoSearchLocked(ctx *Ctx, se *store.Entry, entry func(arg int) *store.Entry, flags geoFlags) {
 	z, ok := zsetRead(ctx, se)
 	if !ok {
 		return
 	}
-	var shape geo.Shape
-	base := 0
-	storeArg := -1 // argument index of the destination key
+	q, ok := parseGeoQuery(ctx, z, flags)
+	if !ok {
+		return
+	}
+	args := ctx.Args
+	if z == nil {
+		if q.storeArg >= 0 {
+			geoStoreEmpty(ctx, entry(q.storeArg), args[q.storeArg])
+			ctx.W.Int(0)
+		} else {
+			ctx.W.Array(0)
+		}
+		return
+	}
+	limit := 0
+	if q.any {
+		limit = int(q.count)
+	}
+	points := geoCollect(z, &q.shape, limit)
+	if len(points) == 0 && q.storeArg < 0 {
+		ctx.W.Array(0)
+		return
+	}
+	if q.sorted {
+		slices.SortStableFunc(points, func(a, b geoPoint) int {
+			c := 0
+			if a.dist > b.dist {
+				c = 1
+			} else if a.dist < b.dist {
+				c = -1
+			}
+			if q.desc {
+				c = -c
+			}
+			return c
+		})
+	}
+	if q.count != 0 && int64(len(points)) > q.count {
+		points = points[:q.count]
+	}
+	if q.storeArg >= 0 {
+		geoStore(ctx, entry(q.storeArg), args[q.storeArg], points, q.shape.Conv, q.storeDist, flags&geoSearch != 0)
+		return
+	}
+	geoReply(ctx, &q, points)
+}
+
+// parseGeoQuery reads the centre, the shape and the options, checking them
+// in Redis's order (a missing source skips what needs its members).
+func parseGeoQuery(ctx *Ctx, z *zset.ZSet, flags geoFlags) (q geoQuery, ok bool) {
+	args := ctx.Args
+	shape := &q.shape
+	q.storeArg = -1
+	base := 2
 	switch {
 	case flags&geoFromCoords != 0:
 		base = 6
-		var ok bool
 		if shape.Lon, shape.Lat, ok = geoLonLat(ctx, args[2], args[3]); !ok {
-			return
+			return q, false
 		}
-		if !geoRadiusArgs(ctx, args[4:], &shape) {
-			return
+		if !geoRadiusArgs(ctx, args[4:], shape) {
+			return q, false
 		}
 	case flags&geoFromMember != 0:
 		base = 5
-		if z != nil {
-			if !geoMemberPos(ctx, z, args[2], &shape) || !geoRadiusArgs(ctx, args[3:], &shape) {
-				return
-			}
+		if z != nil && (!geoMemberPos(ctx, z, args[2], shape) || !geoRadiusArgs(ctx, args[3:], shape)) {
+			return q, false
 		}
-	default:
-		base = 2
-		if flags&geoSearchStore != 0 {
-			base = 3
-			storeArg = 1
-		}
+	case flags&geoSearchStore != 0:
+		base = 3
+		q.storeArg = 1
 	}
 
-	var withDist, withHash, withCoord, any, fromMember, fromLoc, byRadius, byBox, storeDist bool
-	sort := 0 // 0 none, 1 asc, 2 desc
-	var count int64
+	var fromMember, fromLoc, byRadius, byBox, asc bool
 	search := flags&geoSearch != 0
 	canStore := flags&(geoNoStore|geoSearch) == 0
 	rest := args[base:]
@@ -144,130 +198,90 @@ func geoSearchLocked(ctx *Ctx, se *store.Entry, entry func(arg int) *store.Entry
 		more := len(rest) - i - 1
 		switch {
 		case eqFold(a, "withdist"):
-			withDist = true
+			q.withDist = true
 		case eqFold(a, "withhash"):
-			withHash = true
+			q.withHash = true
 		case eqFold(a, "withcoord"):
-			withCoord = true
+			q.withCoord = true
 		case eqFold(a, "any"):
-			any = true
+			q.any = true
 		case eqFold(a, "asc"):
-			sort = 1
+			asc, q.desc = true, false
 		case eqFold(a, "desc"):
-			sort = 2
+			asc, q.desc = false, true
 		case eqFold(a, "count") && more >= 1:
 			n, ok := parseInt(rest[i+1])
 			if !ok {
 				ctx.Err(ErrNotInt)
-				return
+				return q, false
 			}
 			if n <= 0 {
 				ctx.Err("ERR COUNT must be > 0")
-				return
+				return q, false
 			}
-			count = n
+			q.count = n
 			i++
 		case (eqFold(a, "store") || eqFold(a, "storedist")) && more >= 1 && canStore:
-			storeArg = base + i + 1
-			storeDist = eqFold(a, "storedist")
+			q.storeArg = base + i + 1
+			q.storeDist = eqFold(a, "storedist")
 			i++
 		case eqFold(a, "storedist") && flags&geoSearchStore != 0:
-			storeDist = true
+			q.storeDist = true
 		case eqFold(a, "frommember") && more >= 1 && search && !fromLoc:
-			if z != nil && !geoMemberPos(ctx, z, rest[i+1], &shape) {
-				return
+			if z != nil && !geoMemberPos(ctx, z, rest[i+1], shape) {
+				return q, false
 			}
 			fromMember = true
 			i++
 		case eqFold(a, "fromlonlat") && more >= 2 && search && !fromMember:
-			var ok bool
 			if shape.Lon, shape.Lat, ok = geoLonLat(ctx, rest[i+1], rest[i+2]); !ok {
-				return
+				return q, false
 			}
 			fromLoc = true
 			i += 2
 		case eqFold(a, "byradius") && more >= 2 && search && !byBox:
-			if !geoRadiusArgs(ctx, rest[i+1:], &shape) {
-				return
+			if !geoRadiusArgs(ctx, rest[i+1:], shape) {
+				return q, false
 			}
 			byRadius = true
 			i += 2
 		case eqFold(a, "bybox") && more >= 3 && search && !byRadius:
-			if !geoBoxArgs(ctx, rest[i+1:], &shape) {
-				return
+			if !geoBoxArgs(ctx, rest[i+1:], shape) {
+				return q, false
 			}
 			byBox = true
 			i += 3
 		default:
 			ctx.Err(ErrSyntax)
-			return
+			return q, false
 		}
 	}
-	if storeArg >= 0 && (withDist || withHash || withCoord) {
+	switch {
+	case q.storeArg >= 0 && (q.withDist || q.withHash || q.withCoord):
 		what := "STORE option in GEORADIUS"
 		if flags&geoSearchStore != 0 {
 			what = "GEOSEARCHSTORE"
 		}
 		ctx.Err("ERR " + what + " is not compatible with WITHDIST, WITHHASH and WITHCOORD options")
-		return
-	}
-	if search && !fromMember && !fromLoc {
+	case search && !fromMember && !fromLoc:
 		ctx.Err("ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for " + string(args[0]))
-		return
-	}
-	if search && !byRadius && !byBox {
+	case search && !byRadius && !byBox:
 		ctx.Err("ERR exactly one of BYRADIUS and BYBOX can be specified for " + string(args[0]))
-		return
-	}
-	if any && count == 0 {
+	case q.any && q.count == 0:
 		ctx.Err("ERR the ANY argument requires COUNT argument")
-		return
+	default:
+		// COUNT without an order means the nearest, except with ANY.
+		q.sorted = asc || q.desc || q.count != 0 && !q.any
+		return q, true
 	}
+	return q, false
+}
 
-	if z == nil {
-		if storeArg >= 0 {
-			geoStoreEmpty(ctx, entry(storeArg), args[storeArg])
-			ctx.W.Int(0)
-		} else {
-			ctx.W.Array(0)
-		}
-		return
-	}
-	if count != 0 && sort == 0 && !any {
-		sort = 1
-	}
-	limit := 0
-	if any {
-		limit = int(count)
-	}
-	points := geoCollect(z, &shape, limit)
-	if len(points) == 0 && storeArg < 0 {
-		ctx.W.Array(0)
-		return
-	}
-	if sort != 0 {
-		slices.SortStableFunc(points, func(a, b geoPoint) int {
-			c := 0
-			if a.dist > b.dist {
-				c = 1
-			} else if a.dist < b.dist {
-				c = -1
-			}
-			if sort == 2 {
-				c = -c
-			}
-			return c
-		})
-	}
-	if count != 0 && int64(len(points)) > count {
-		points = points[:count]
-	}
-	if storeArg >= 0 {
-		geoStore(ctx, entry(storeArg), args[storeArg], points, shape.Conv, storeDist, search)
-		return
-	}
+// geoReply writes the results: members, or arrays of the member and the
+// WITH… fields in Redis's order (distance, hash, coordinates).
+func geoReply(ctx *Ctx, q *geoQuery, points []geoPoint) {
 	opts := 0
-	for _, on := range []bool{withDist, withCoord, withHash} {
+	for _, on := range []bool{q.withDist, q.withCoord, q.withHash} {
 		if on {
 			opts++
 		}
@@ -278,13 +292,13 @@ func geoSearchLocked(ctx *Ctx, se *store.Entry, entry func(arg int) *store.Entry
 			ctx.W.Array(opts + 1)
 		}
 		ctx.W.Bulk(p.member)
-		if withDist {
-			writeDistance(ctx, p.dist/shape.Conv)
+		if q.withDist {
+			writeDistance(ctx, p.dist/q.shape.Conv)
 		}
-		if withHash {
+		if q.withHash {
 			ctx.W.Int(int64(p.score))
 		}
-		if withCoord {
+		if q.withCoord {
 			ctx.W.Array(2)
 			writeCoord(ctx, p.lon)
 			writeCoord(ctx, p.lat)
