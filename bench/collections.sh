@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# collections.sh: memory per element of hashes and sets in redis-server and
+# collections.sh: memory per element of hashes, sets and sorted sets in redis-server and
 # smallredis. Each shape is loaded with redis-cli --pipe into a fresh server
 # of each kind (one command per element, as clients add them), and the
 # growth of INFO used_memory and of the resident set (VmRSS) is divided by
@@ -10,6 +10,8 @@
 #   big-hash       one hash of 1,000,000 fields (16-byte field and value): hashtable
 #   big-set        one set of 1,000,000 16-byte members: hashtable
 #   intsets        2,000 sets × 500 small integers (0..499): intset
+#   small-zsets    10,000 sorted sets × 100 members (3-byte member, integer score): listpack
+#   big-zset       one sorted set of 1,000,000 20-byte members, random float scores: skiplist
 #
 # A server that does not answer the commands (an error reply, or fewer
 # elements than loaded) gets "n/a" and the first error in its row.
@@ -23,7 +25,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-SHAPES=${SHAPES:-small-hashes big-hash big-set intsets}
+SHAPES=${SHAPES:-small-hashes big-hash big-set intsets small-zsets big-zset}
 SETTLE=${SETTLE:-2}
 
 # gen SHAPE writes the shape's commands (RESP) to $TMP/SHAPE.resp and sets
@@ -59,6 +61,18 @@ gen() {
 			for (i = 0; i < 500; i++) p[i] = i
 			for (i = 499; i > 0; i--) { j = int(rand() * (i + 1)); t = p[i]; p[i] = p[j]; p[j] = t }
 			for (i = 0; i < 500; i++) printf "*3\r\n$4\r\nSADD\r\n$9\r\niset:%04d\r\n$%d\r\n%d\r\n", s, length(p[i] ""), p[i] } }' >"$f"
+		;;
+	small-zsets)
+		ELEMS=1000000 KEYS=10000 PROBE="ZCARD zset:00042" PROBE_WANT=100 FIRST="ZADD zset:00000 0 m00"
+		TITLE="10,000 sorted sets × 100 members (3 bytes, integer score)"
+		[ -s "$f" ] || awk 'BEGIN { for (z = 0; z < 10000; z++) for (i = 0; i < 100; i++)
+			printf "*4\r\n$4\r\nZADD\r\n$10\r\nzset:%05d\r\n$%d\r\n%d\r\n$3\r\nm%02d\r\n", z, length(i ""), i, i }' >"$f"
+		;;
+	big-zset)
+		ELEMS=1000000 KEYS=1 PROBE="ZCARD bigzset" PROBE_WANT=1000000 FIRST="ZADD bigzset 1.5 member:0000000000000"
+		TITLE="one sorted set of 1,000,000 20-byte members, random scores"
+		[ -s "$f" ] || awk 'BEGIN { srand(2); for (i = 0; i < 1000000; i++) { s = sprintf("%.6f", rand() * 1000000)
+			printf "*4\r\n$4\r\nZADD\r\n$7\r\nbigzset\r\n$%d\r\n%s\r\n$20\r\nmember:%013d\r\n", length(s), s, i } }' >"$f"
 		;;
 	*)
 		echo "unknown shape $1" >&2

@@ -7,6 +7,11 @@
 #     (-t hset,sadd,lpush,rpop,lrange_100: one hash "myhash" with fields
 #     element:__rand_int__, one set "myset", one list "mylist")
 #   HGET / SISMEMBER: custom commands on the hash and set those tests filled
+#   ZADD / ZRANGE_LIMIT / ZRANK / ZINCRBY: on one sorted set of ZSET_SIZE
+#     members element:NNNNNNNNNNNN with random scores, loaded first with
+#     redis-cli --pipe (ZADD and ZINCRBY on random members of it, ZRANGE
+#     bigz <random> +inf BYSCORE LIMIT 0 10, ZRANK of a random member),
+#     -r ZSET_SIZE
 #
 # each at -P 1 and -P 16, -c 50, -r KEYSPACE.
 #
@@ -15,6 +20,7 @@
 #   ROUNDS         [3]
 #   CLIENTS KEYSPACE   redis-benchmark -c -r [50 100000]
 #   PIPELINES      [1 16]
+#   ZSET_SIZE      members of the sorted set [1000000]; 0 skips the sorted set rows
 #   SMALLREDIS     smallredis binary instead of building ./cmd/smallredis
 #   REDIS_SERVER   [redis-server]
 #   WAIT_QUIET     wait (up to WAIT_QUIET_MAX s) for a 1-min load average below this first
@@ -30,7 +36,9 @@ CLIENTS=${CLIENTS:-50}
 KEYSPACE=${KEYSPACE:-100000}
 PIPELINES=${PIPELINES:-1 16}
 BENCH=${REDIS_BENCHMARK:-redis-benchmark}
+ZSET_SIZE=${ZSET_SIZE:-1000000}
 ROWS="HSET HGET SADD SISMEMBER LPUSH RPOP LRANGE_100"
+((ZSET_SIZE > 0)) && ROWS+=" ZADD ZRANGE_LIMIT ZRANK ZINCRBY"
 
 build_ours
 REDIS_LABEL="redis-server $(redis_version)"
@@ -57,6 +65,23 @@ bench() {
 	tr -d '"' <"$TMP/out.csv" | awk -F, 'NR > 1 { print $1 "," $2 }'
 }
 
+# The sorted set, as redis-benchmark's __rand_int__ spells members.
+ZLOAD=$TMP/zset.resp
+((ZSET_SIZE > 0)) && awk -v n="$ZSET_SIZE" 'BEGIN { srand(3); for (i = 0; i < n; i++) { s = sprintf("%.3f", rand() * n)
+	printf "*4\r\n$4\r\nZADD\r\n$4\r\nbigz\r\n$%d\r\n%s\r\n$20\r\nelement:%012d\r\n", length(s), s, i } }' >"$ZLOAD"
+
+# zbench PORT P N: the sorted set rows.
+zbench() {
+	local port=$1 p=$2 n=$3
+	cli "$port" FLUSHALL >/dev/null
+	"$REDIS_CLI" -p "$port" --pipe <"$ZLOAD" >/dev/null 2>&1 || log "loading the sorted set failed on $port"
+	[ "$(cli "$port" ZCARD bigz)" = "$ZSET_SIZE" ] || log "the sorted set on $port has $(cli "$port" ZCARD bigz) members"
+	KEYSPACE=$ZSET_SIZE bench "$port" "$p" "$n" ZADD bigz __rand_int__ 'element:__rand_int__' | sed 's/^[^,]*,/ZADD,/'
+	KEYSPACE=$ZSET_SIZE bench "$port" "$p" "$n" ZRANGE bigz __rand_int__ +inf BYSCORE LIMIT 0 10 | sed 's/^[^,]*,/ZRANGE_LIMIT,/'
+	KEYSPACE=$ZSET_SIZE bench "$port" "$p" "$n" ZRANK bigz 'element:__rand_int__' | sed 's/^[^,]*,/ZRANK,/'
+	KEYSPACE=$ZSET_SIZE bench "$port" "$p" "$n" ZINCRBY bigz 1 'element:__rand_int__' | sed 's/^[^,]*,/ZINCRBY,/'
+}
+
 wait_quiet
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 RAW=$TMP/raw.csv # server,pipeline,row,rps
@@ -75,6 +100,7 @@ for round in $(seq "$ROUNDS"); do
 				bench "$port" "$P" "$n" -t hset,sadd,lpush,rpop,lrange_100
 				bench "$port" "$P" "$n" HGET myhash 'element:__rand_int__' | sed 's/^[^,]*,/HGET,/'
 				bench "$port" "$P" "$n" SISMEMBER myset 'element:__rand_int__' | sed 's/^[^,]*,/SISMEMBER,/'
+				if ((ZSET_SIZE > 0)); then zbench "$port" "$P" "$n"; fi
 			} | awk -F, -v s="$s" -v p="$P" '/needed/ { next } { t = $1; sub(/ .*/, "", t); print s "," p "," t "," $2 }' >>"$RAW"
 			kill -0 "${PID[$s]}" 2>/dev/null || { log "$s died"; tail -n 5 "$TMP"/*"$port".log >&2; }
 		done

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+
+	"github.com/smallredis/smallredis/internal/bufpool"
 )
 
 // A leaf holds members in (score, member) order as packed records:
@@ -98,14 +100,20 @@ func skip(b []byte, off int) int {
 	return p + w + n
 }
 
-// find is the offset of member m in the leaf, -1 when absent.
+// find is the offset of member m in the leaf, -1 when absent. Scores are
+// skipped undecoded until the member matches.
 func (l *leaf) find(m []byte) (int, float64) {
 	b := l.b
 	for off := 0; off < len(b); {
-		s, p := score(b, off)
+		tag := int(b[off])
+		p := off + 1 + tag
+		if tag == floatTag {
+			p = off + 9
+		}
 		n, w := uvarint(b[p:])
 		p += w
 		if n == len(m) && string(b[p:p+n]) == string(m) {
+			s, _ := score(b, off)
 			return off, s
 		}
 		off = p + n
@@ -151,12 +159,15 @@ func (l *leaf) insertAt(off int, m []byte, s float64) int {
 	oldCap := cap(l.b)
 	old := len(l.b)
 	if old+n > cap(l.b) {
-		// Grown by append's size classes, so a leaf wastes little of its
-		// buffer; m may alias the old buffer, which stays valid until the
-		// record is written.
-		nb := append(l.b[:old:old], make([]byte, n)...)
-		copy(nb[off+n:], nb[off:old])
+		// The size class of the contents (bufpool), so a leaf wastes
+		// little of its buffer and the outgrown one goes to the next leaf
+		// growing through that class; m may alias the old buffer, which is
+		// given back only once the record is written.
+		nb := bufpool.Get(old + n)
+		copy(nb, l.b[:off])
+		copy(nb[off+n:], l.b[off:old])
 		putRec(nb[off:], m, s)
+		bufpool.Put(l.b)
 		l.b = nb
 	} else {
 		l.b = l.b[:old+n]
@@ -213,4 +224,20 @@ func uvarintLen(n int) int {
 		w++
 	}
 	return w
+}
+
+// searchKey is lowerBound for "less than the key s, m", specialised: the
+// scores decide without touching members except on a tie.
+func (l *leaf) searchKey(s float64, m []byte) (off, i int) {
+	b := l.b
+	for off < len(b) {
+		rs, p := score(b, off)
+		n, w := uvarint(b[p:])
+		p += w
+		if rs > s || rs == s && bytes.Compare(b[p:p+n], m) >= 0 {
+			return off, i
+		}
+		off, i = p+n, i+1
+	}
+	return off, i
 }

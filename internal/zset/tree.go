@@ -3,6 +3,8 @@ package zset
 import (
 	"bytes"
 	"unsafe"
+
+	"github.com/smallredis/smallredis/internal/bufpool"
 )
 
 // The skiplist encoding is a B+tree, not a skiplist: leaves of packed
@@ -98,6 +100,8 @@ func (z *ZSet) newLeaf() *leaf {
 
 func (z *ZSet) freeLeaf(l *leaf) {
 	z.mem -= leafBytes + cap(l.b)
+	bufpool.Put(l.b)
+	l.b = nil
 	z.leaves[l.id] = nil
 	z.freeIDs = append(z.freeIDs, l.id)
 }
@@ -105,11 +109,10 @@ func (z *ZSet) freeLeaf(l *leaf) {
 // tighten reallocates l's buffer to fit its records.
 func (z *ZSet) tighten(l *leaf) {
 	z.mem -= cap(l.b)
-	if len(l.b) == 0 {
-		l.b = nil
-	} else {
-		l.b = append([]byte(nil), l.b...)
-	}
+	nb := bufpool.Get(len(l.b))
+	copy(nb, l.b)
+	bufpool.Put(l.b)
+	l.b = nb
 	z.mem += cap(l.b)
 }
 
@@ -122,7 +125,7 @@ func (z *ZSet) newSep(s float64, m []byte) sep {
 func (z *ZSet) treeInsert(m []byte, s float64) {
 	var p path
 	l := z.descend(&p, s, m)
-	off, _ := l.lowerBound(func(s2 float64, m2 []byte) bool { return cmpKey(s2, m2, s, m) < 0 })
+	off, _ := l.searchKey(s, m)
 	z.mem += l.insertAt(off, m, s)
 	for d := range p.n {
 		p.st[d].in.counts[p.st[d].i]++
@@ -144,7 +147,8 @@ func (z *ZSet) splitLeaf(p *path, l *leaf) {
 		return // one huge last record: nothing to split off
 	}
 	r := z.newLeaf()
-	r.b = append([]byte(nil), l.b[mid:]...)
+	r.b = bufpool.Get(len(l.b) - mid)
+	copy(r.b, l.b[mid:])
 	r.n = l.n - k
 	z.mem += cap(r.b)
 	l.b = l.b[:mid]
@@ -222,7 +226,7 @@ func (z *ZSet) insertKid(p *path, d int, sp sep, cnt int, lf *leaf, nd *inner) {
 func (z *ZSet) treeDelete(m []byte, s float64) {
 	var p path
 	l := z.descend(&p, s, m)
-	off, _ := l.lowerBound(func(s2 float64, m2 []byte) bool { return cmpKey(s2, m2, s, m) < 0 })
+	off, _ := l.searchKey(s, m)
 	z.idx.remove(hashOf(m), l.id)
 	l.deleteAt(off)
 	for d := range p.n {
@@ -270,6 +274,12 @@ func (z *ZSet) mergeLeaf(p *path, l *leaf) {
 	}
 	la, lb := in.leaves[a], in.leaves[b]
 	z.mem -= cap(la.b)
+	if len(la.b)+len(lb.b) > cap(la.b) {
+		nb := bufpool.Get(len(la.b) + len(lb.b))
+		copy(nb, la.b)
+		bufpool.Put(la.b)
+		la.b = nb[:len(la.b)]
+	}
 	la.b = append(la.b, lb.b...)
 	z.mem += cap(la.b)
 	la.n += lb.n
@@ -341,7 +351,7 @@ func (z *ZSet) removeKid(p *path, d int) {
 
 // seekRank is the leaf holding the member of rank r and r's index in it.
 func (z *ZSet) seekRank(r int) (*leaf, int) {
-	if z.root == nil {
+	if z.tree == nil {
 		return z.head, r
 	}
 	in := z.root
@@ -360,7 +370,7 @@ func (z *ZSet) seekRank(r int) (*leaf, int) {
 // countBefore is the number of members for which before is true; before
 // must be true for a prefix of the order and false after it.
 func (z *ZSet) countBefore(before func(s float64, m []byte) bool) int {
-	if z.root == nil {
+	if z.tree == nil {
 		_, i := z.head.lowerBound(before)
 		return i
 	}
@@ -382,6 +392,28 @@ func (z *ZSet) countBefore(before func(s float64, m []byte) bool) int {
 		}
 		if h == 1 {
 			_, k := in.leaves[i].lowerBound(before)
+			return total + k
+		}
+		in = in.inners[i]
+	}
+}
+
+// rankOf is the number of members before the key s, m: countBefore
+// specialised for member ranks.
+func (z *ZSet) rankOf(s float64, m []byte) int {
+	if z.tree == nil {
+		_, i := z.head.searchKey(s, m)
+		return i
+	}
+	in := z.root
+	total := 0
+	for h := z.height; ; h-- {
+		i := in.route(s, m)
+		for j := range i {
+			total += in.counts[j]
+		}
+		if h == 1 {
+			_, k := in.leaves[i].searchKey(s, m)
 			return total + k
 		}
 		in = in.inners[i]

@@ -23,6 +23,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"unsafe"
+
+	"github.com/smallredis/smallredis/internal/bufpool"
 )
 
 // Limits are the encoding thresholds: zset-max-listpack-entries and
@@ -37,19 +39,28 @@ var DefaultLimits = Limits{Entries: 128, Value: 64}
 
 // ZSet is a sorted set. Use New.
 type ZSet struct {
-	head, tail *leaf  // the leaves in order; head is the only one as a listpack
-	root       *inner // nil as a listpack
-	height     int    // levels of inner nodes
+	head, tail *leaf // the leaves in order; head is the only one as a listpack
+	*tree            // nil as a listpack
 	n          int
-	idx        index
-	leaves     []*leaf // by id, for the index
-	freeIDs    []uint32
 	mem        int // leaf buffers and structs, inner nodes, separators
 	mods       uint64
 }
 
+// tree is what the skiplist encoding adds, kept apart so a small set pays
+// only for its records.
+type tree struct {
+	root    *inner
+	height  int // levels of inner nodes
+	idx     index
+	leaves  []*leaf // by id, for the index
+	freeIDs []uint32
+}
+
 // structBytes approximates Redis's robj plus our ZSet header.
-const structBytes = int(unsafe.Sizeof(ZSet{})) + 16
+const (
+	structBytes = int(unsafe.Sizeof(ZSet{})) + 16
+	treeBytes   = int(unsafe.Sizeof(tree{}))
+)
 
 // New returns an empty set in the encoding Redis's zsetTypeCreate picks for
 // about hint members of which the longest is maxLen bytes.
@@ -68,27 +79,31 @@ func (z *ZSet) Len() int { return z.n }
 
 // Encoding is Redis's OBJECT ENCODING name.
 func (z *ZSet) Encoding() string {
-	if z.root == nil {
+	if z.tree == nil {
 		return "listpack"
 	}
 	return "skiplist"
 }
 
 // IsPacked reports whether the set is in the listpack encoding.
-func (z *ZSet) IsPacked() bool { return z.root == nil }
+func (z *ZSet) IsPacked() bool { return z.tree == nil }
 
 // Version changes whenever the members or scores do (store.Versioner).
 func (z *ZSet) Version() uint64 { return z.mods }
 
 // MemoryUsage is what the set holds, in O(1) (store.Sizer).
 func (z *ZSet) MemoryUsage() int {
-	return structBytes + z.mem + z.idx.bytes() + cap(z.leaves)*8 + cap(z.freeIDs)*4
+	n := structBytes + z.mem
+	if z.tree != nil {
+		n += treeBytes + z.idx.bytes() + cap(z.leaves)*8 + cap(z.freeIDs)*4
+	}
+	return n
 }
 
 // MaybeGrow converts a listpack to the tree up front when hint members are
 // about to be added and would not fit anyway (Redis's zsetTypeMaybeConvert).
 func (z *ZSet) MaybeGrow(hint int, lim Limits) {
-	if z.root == nil && int64(hint) > lim.Entries {
+	if z.tree == nil && int64(hint) > lim.Entries {
 		z.toTree()
 	}
 }
@@ -97,7 +112,7 @@ func (z *ZSet) MaybeGrow(hint int, lim Limits) {
 // as Redis's zsetConvertToListpackIfNeeded does for the sets that store
 // commands (ZUNIONSTORE, ZRANGESTORE, …) build.
 func (z *ZSet) Shrink(lim Limits) {
-	if z.root == nil || int64(z.n) > lim.Entries {
+	if z.tree == nil || int64(z.n) > lim.Entries {
 		return
 	}
 	fits := true
@@ -124,7 +139,7 @@ func (z *ZSet) toTree() {
 	old := z.head
 	z.head = &leaf{}
 	z.tail = z.head
-	z.leaves = append(z.leaves[:0], z.head)
+	z.tree = &tree{leaves: []*leaf{z.head}}
 	z.mem = innerBytes + leafBytes
 	z.root = &inner{n: 1}
 	z.root.leaves[0] = z.head
@@ -140,6 +155,7 @@ func (z *ZSet) toTree() {
 	if z.n != n {
 		panic("zset: conversion lost members")
 	}
+	bufpool.Put(old.b)
 }
 
 // Score is m's score.
@@ -155,7 +171,7 @@ func (z *ZSet) Has(m []byte) bool {
 }
 
 func (z *ZSet) lookup(m []byte) (*leaf, int, float64) {
-	if z.root == nil {
+	if z.tree == nil {
 		off, s := z.head.find(m)
 		return z.head, off, s
 	}
@@ -190,7 +206,7 @@ func (z *ZSet) Set(m []byte, s float64, lim Limits) bool {
 // Insert adds m, which must not be a member, with score s.
 func (z *ZSet) Insert(m []byte, s float64, lim Limits) {
 	z.mods++
-	if z.root == nil && (int64(z.n)+1 > lim.Entries || int64(len(m)) > lim.Value) {
+	if z.tree == nil && (int64(z.n)+1 > lim.Entries || int64(len(m)) > lim.Value) {
 		z.toTree()
 	}
 	z.insert(m, s)
@@ -199,12 +215,12 @@ func (z *ZSet) Insert(m []byte, s float64, lim Limits) {
 // insert adds m after the encoding was settled.
 func (z *ZSet) insert(m []byte, s float64) {
 	z.n++
-	if z.root == nil {
+	if z.tree == nil {
 		if s == 0 {
 			s = math.Copysign(0, 1) // Redis's listpack stores -0 as the integer 0
 		}
 		l := z.head
-		off, _ := l.lowerBound(func(s2 float64, m2 []byte) bool { return cmpKey(s2, m2, s, m) < 0 })
+		off, _ := l.searchKey(s, m)
 		z.mem += l.insertAt(off, m, s)
 		return
 	}
@@ -234,7 +250,7 @@ func (z *ZSet) Delete(m []byte) bool {
 }
 
 func (z *ZSet) delete(m []byte, s float64) {
-	if z.root == nil {
+	if z.tree == nil {
 		off, _ := z.head.find(m)
 		z.head.deleteAt(off)
 		z.n--
@@ -251,7 +267,7 @@ func (z *ZSet) Rank(m []byte, rev bool) (rank int, s float64, ok bool) {
 	if !ok {
 		return 0, 0, false
 	}
-	r := z.countBefore(func(s2 float64, m2 []byte) bool { return cmpKey(s2, m2, s, m) < 0 })
+	r := z.rankOf(s, m)
 	if rev {
 		r = z.n - 1 - r
 	}
@@ -380,7 +396,7 @@ func (z *ZSet) DeleteRanks(start, stop int) int {
 
 // Clone is a deep copy in the same encoding (store.Cloner, for COPY).
 func (z *ZSet) Clone() any {
-	if z.root == nil {
+	if z.tree == nil {
 		l := &leaf{b: bytes.Clone(z.head.b), n: z.head.n}
 		return &ZSet{head: l, tail: l, n: z.n, mem: leafBytes + cap(l.b)}
 	}
@@ -400,7 +416,7 @@ func (z *ZSet) Clone() any {
 // guarantee that a member present for the whole scan is returned at least
 // once however the set grows or shrinks between calls.
 func (z *ZSet) Scan(cursor uint64, count int, fn func(m []byte, s float64)) uint64 {
-	if z.root == nil || z.idx.count == 0 {
+	if z.tree == nil || z.idx.count == 0 {
 		z.Walk(0, false, func(m []byte, s float64) bool { fn(m, s); return true })
 		return 0
 	}

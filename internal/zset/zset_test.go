@@ -21,6 +21,14 @@ func (md model) sort() {
 	sort.Slice(md, func(i, j int) bool { return cmpKey(md[i].s, []byte(md[i].m), md[j].s, []byte(md[j].m)) < 0 })
 }
 
+func (md model) insert(e ent) model {
+	i := sort.Search(len(md), func(i int) bool { return cmpKey(md[i].s, []byte(md[i].m), e.s, []byte(e.m)) >= 0 })
+	md = append(md, ent{})
+	copy(md[i+1:], md[i:])
+	md[i] = e
+	return md
+}
+
 func (md model) find(m string) int {
 	for i, e := range md {
 		if e.m == m {
@@ -37,7 +45,7 @@ func check(t *testing.T, z *ZSet, md model) {
 	}
 	i := 0
 	z.Walk(0, false, func(m []byte, s float64) bool {
-		if string(m) != md[i].m || s != md[i].s {
+		if string(m) != md[i].m || s != md[i].s || math.Signbit(s) != math.Signbit(md[i].s) {
 			t.Fatalf("rank %d: %q %v, model %q %v", i, m, s, md[i].m, md[i].s)
 		}
 		i++
@@ -46,7 +54,7 @@ func check(t *testing.T, z *ZSet, md model) {
 	if i != len(md) {
 		t.Fatalf("walk saw %d of %d", i, len(md))
 	}
-	if z.root != nil {
+	if z.tree != nil {
 		checkTree(t, z)
 	}
 }
@@ -133,16 +141,18 @@ func TestModel(t *testing.T) {
 						if isNew {
 							t.Fatalf("Set(%q) new, model has it", m)
 						}
-						if md[i].s != s {
-							md[i].s = s
+						if md[i].s == s {
+							break // the stored score stays, even 0 over -0
 						}
-					} else {
-						if !isNew {
-							t.Fatalf("Set(%q) not new", m)
-						}
-						md = append(md, ent{m, s})
+						md = append(md[:i], md[i+1:]...)
+					} else if !isNew {
+						t.Fatalf("Set(%q) not new", m)
 					}
-					md.sort()
+					if s == 0 && z.IsPacked() {
+						s = 0 // a listpack stores -0 as 0
+						s = math.Abs(s)
+					}
+					md = md.insert(ent{m, s})
 				case k < 8:
 					ok := z.Delete([]byte(m))
 					i := md.find(m)
@@ -191,6 +201,7 @@ func TestModel(t *testing.T) {
 			if c.Encoding() != z.Encoding() {
 				t.Fatalf("clone encoding %s", c.Encoding())
 			}
+			snapshot := append(model(nil), md...)
 			for len(md) > 0 {
 				i := r.IntN(len(md))
 				if !z.Delete([]byte(md[i].m)) {
@@ -202,7 +213,7 @@ func TestModel(t *testing.T) {
 				}
 			}
 			check(t, z, md)
-			_ = c
+			check(t, c, snapshot) // the clone is independent
 		})
 	}
 }
@@ -238,4 +249,72 @@ func checkRanges(t *testing.T, r *rand.Rand, z *ZSet, md model) {
 		}
 		return r.IntN(30) != 0
 	})
+}
+
+func TestLexSpan(t *testing.T) {
+	for _, lim := range []Limits{DefaultLimits, {}} {
+		z := New(0, 0, lim)
+		var ms []string
+		for i := range 300 {
+			m := fmt.Sprintf("%03d", i*7%300)
+			z.Insert([]byte(m), 0, lim)
+			ms = append(ms, m)
+		}
+		sort.Strings(ms)
+		cases := []struct {
+			r     LexRange
+			first int
+			n     int
+		}{
+			{LexRange{MinInf: true, MaxInf: true}, 0, 300},
+			{LexRange{Min: []byte("010"), Max: []byte("020")}, 10, 11},
+			{LexRange{Min: []byte("010"), MinEx: true, Max: []byte("020"), MaxEx: true}, 11, 9},
+			{LexRange{Min: []byte("0105"), Max: []byte("02")}, 11, 9},
+			{LexRange{Min: []byte("020"), Max: []byte("010")}, 0, 0},
+			{LexRange{MinPos: true, MaxInf: true}, 0, 0},
+			{LexRange{MinInf: true, MaxNeg: true}, 0, 0},
+			{LexRange{MinInf: true, Max: []byte("005"), MaxEx: true}, 0, 5},
+		}
+		for _, c := range cases {
+			first, n := z.LexSpan(c.r)
+			if n != c.n || n > 0 && first != c.first {
+				t.Errorf("%s LexSpan(%+v) = %d %d, want %d %d", z.Encoding(), c.r, first, n, c.first, c.n)
+			}
+		}
+	}
+}
+
+// Scan returns every member of a tree exactly as often as its bucket is
+// visited: once for a scan with no changes, whatever the count.
+func TestScanComplete(t *testing.T) {
+	z := New(0, 0, DefaultLimits)
+	const n = 5000
+	for i := range n {
+		z.Insert(fmt.Appendf(nil, "m%d", i), float64(i%13), DefaultLimits)
+	}
+	for _, count := range []int{1, 10, 1000} {
+		seen := map[string]int{}
+		var cur uint64
+		for {
+			cur = z.Scan(cur, count, func(m []byte, s float64) {
+				seen[string(m)]++
+				var i int
+				fmt.Sscanf(string(m), "m%d", &i)
+				if s != float64(i%13) {
+					t.Fatalf("%s: score %v", m, s)
+				}
+			})
+			if cur == 0 {
+				break
+			}
+		}
+		if len(seen) != n {
+			t.Fatalf("count %d: saw %d of %d", count, len(seen), n)
+		}
+		for m, c := range seen {
+			if c != 1 {
+				t.Fatalf("count %d: %s seen %d times", count, m, c)
+			}
+		}
+	}
 }
