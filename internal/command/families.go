@@ -16,6 +16,8 @@ func DefaultTable() *Table {
 		hashCommands,
 		listCommands,
 		zsetCommands,
+		hllCommands,
+		geoCommands,
 		transactionCommands,
 		pubsubCommands,
 	)

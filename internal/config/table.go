@@ -229,7 +229,7 @@ var directives = []*directive{
 	memory("set-max-listpack-value", 0, longMax, 64, implemented),     // Redis 7.2
 	integer("zset-max-listpack-entries", 0, longMax, 128, implemented).aka("zset-max-ziplist-entries"),
 	memory("zset-max-listpack-value", 0, longMax, 64, implemented).aka("zset-max-ziplist-value"),
-	memory("hll-sparse-max-bytes", 0, longMax, 3000, 0),
+	memory("hll-sparse-max-bytes", 0, longMax, 3000, implemented),
 	memory("stream-node-max-bytes", 0, longMax, 4096, 0),
 	integer("stream-node-max-entries", 0, longMax, 100, 0),
 
