@@ -1,7 +1,7 @@
-// Not yet implemented: these register nothing until their libraries land.
 package lualib
+
+// Not yet implemented: registers nothing until the library lands.
 
 import lua "github.com/yuin/gopher-lua"
 
 func OpenCMsgpack(L *lua.LState) {}
-func OpenStruct(L *lua.LState)   {}
