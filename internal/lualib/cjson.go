@@ -642,7 +642,7 @@ func (d *jsonDecoder) descend() {
 
 func (d *jsonDecoder) object() lua.LValue {
 	d.descend()
-	t := d.L.NewTable()
+	t := d.L.CreateTable(0, 0)
 	var tok token
 	d.next(&tok)
 	if tok.typ == tObjEnd {
@@ -674,7 +674,7 @@ func (d *jsonDecoder) object() lua.LValue {
 
 func (d *jsonDecoder) array() lua.LValue {
 	d.descend()
-	t := d.L.NewTable()
+	t := d.L.CreateTable(0, 0)
 	var tok token
 	d.next(&tok)
 	if tok.typ == tArrEnd {

@@ -328,7 +328,15 @@ func (d *msgpackDecoder) value() lua.LValue {
 }
 
 func (d *msgpackDecoder) container(array bool, n uint64) lua.LValue {
-	t := d.L.NewTable()
+	// Size the table for what the input can hold, not what it claims
+	// (L.NewTable would preallocate 32 hash slots for every table).
+	hint := int(min(n, uint64(len(d.data)-d.pos)))
+	var t *lua.LTable
+	if array {
+		t = d.L.CreateTable(hint, 0)
+	} else {
+		t = d.L.CreateTable(0, 0)
+	}
 	d.slots++ // the table
 	defer func() { d.slots-- }()
 	if array {
