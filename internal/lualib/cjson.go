@@ -262,8 +262,8 @@ func (e *jsonEncoder) number(n lua.LNumber) {
 // arrayLength is lua_array_length: the largest key when every key is a
 // positive integer (and the array is not too sparse), else -1 (an object).
 //
-// The C code keeps the largest key in an int: a key past 2^31 becomes
-// INT_MIN (x86's conversion), so such a table encodes as an object.
+// The C code keeps the largest key in an int, so a key past 2^31 wraps
+// (2^32+1 counts as 1, 2^31 as INT_MIN, which makes the table an object).
 func (e *jsonEncoder) arrayLength(t *lua.LTable) int {
 	var max, items int32
 	isArray := true
