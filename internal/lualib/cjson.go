@@ -294,12 +294,11 @@ func (e *jsonEncoder) arrayLength(t *lua.LTable) int {
 
 func (e *jsonEncoder) object(t *lua.LTable, depth int) {
 	e.buf = append(e.buf, '{')
-	first := true
-	each(t, func(k, v lua.LValue) bool {
-		if !first {
+	for i, k := range luaNextOrder(t) {
+		v := t.RawGet(k)
+		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
-		first = false
 		switch x := k.(type) {
 		case lua.LNumber:
 			e.buf = append(e.buf, '"')
@@ -312,8 +311,7 @@ func (e *jsonEncoder) object(t *lua.LTable, depth int) {
 			e.fail(k, "table key must be a number or string")
 		}
 		e.value(v, depth)
-		return true
-	})
+	}
 	e.buf = append(e.buf, '}')
 }
 
@@ -643,6 +641,7 @@ func (d *jsonDecoder) descend() {
 func (d *jsonDecoder) object() lua.LValue {
 	d.descend()
 	t := d.L.CreateTable(0, 0)
+	markBuilt(t)
 	var tok token
 	d.next(&tok)
 	if tok.typ == tObjEnd {
