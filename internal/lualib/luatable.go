@@ -35,6 +35,10 @@ type luaTableSim struct {
 	ptrs     map[lua.LValue]uint32 // stand-in hashes of keys hashed by address
 }
 
+// KeyOrder returns t's keys in the order C Lua 5.1's next() would give
+// them (see above), for callers that want Redis's pairs() order.
+func KeyOrder(t *lua.LTable) []lua.LValue { return luaNextOrder(t) }
+
 // luaNextOrder returns t's keys in C Lua's lua_next order.
 // built records the tables cjson.decode and cmsgpack.unpack made: those
 // were filled key by key from empty, as in C. Any other table is taken for
