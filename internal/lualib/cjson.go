@@ -674,6 +674,7 @@ func (d *jsonDecoder) object() lua.LValue {
 func (d *jsonDecoder) array() lua.LValue {
 	d.descend()
 	t := d.L.CreateTable(0, 0)
+	markBuilt(t)
 	var tok token
 	d.next(&tok)
 	if tok.typ == tArrEnd {

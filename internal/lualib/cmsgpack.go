@@ -334,8 +334,8 @@ func (d *msgpackDecoder) container(array bool, n uint64) lua.LValue {
 		t = d.L.CreateTable(hint, 0)
 	} else {
 		t = d.L.CreateTable(0, 0)
-		markBuilt(t)
 	}
+	markBuilt(t)
 	d.slots++ // the table
 	defer func() { d.slots-- }()
 	if array {
