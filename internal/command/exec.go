@@ -60,6 +60,7 @@ func (s *Server) exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 	}
 	in := incoming(spec, args)
 	oom, held := s.Evict.BeforeCommand(in, ctx.Now)
+	ctx.oom = oom
 	if held {
 		// A large write's bytes stay reserved until it has stored them.
 		defer s.Evict.Release(in)

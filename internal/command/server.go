@@ -11,6 +11,7 @@ import (
 	"github.com/smallredis/smallredis/internal/config"
 	"github.com/smallredis/smallredis/internal/evictor"
 	"github.com/smallredis/smallredis/internal/resp"
+	"github.com/smallredis/smallredis/internal/script"
 	"github.com/smallredis/smallredis/internal/store"
 )
 
@@ -86,6 +87,8 @@ type Server struct {
 	// ActiveExpire enables the background expiry cycle (DEBUG
 	// SET-ACTIVE-EXPIRE).
 	ActiveExpire atomic.Bool
+	// Scripts runs EVAL scripts and FUNCTION libraries.
+	Scripts *script.Engine
 	// Evict enforces maxmemory: inline before each command (Exec), and in
 	// the background once the network layer runs Evict.Run.
 	Evict *evictor.Evictor
@@ -96,6 +99,8 @@ type Server struct {
 	monitors monitors
 	pause    pauseState
 	blocked  blockedState
+	// scripting is the running script (SCRIPT KILL, BUSY).
+	scripting scriptState
 
 	// notifyOn holds the EventClass bits notify-keyspace-events enables.
 	notifyOn atomic.Uint32
@@ -118,6 +123,7 @@ func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
 		Log:   slog.Default(),
 		Evict: evictor.New(ks, cfg),
 	}
+	s.Scripts = newScriptEngine(s)
 	s.ActiveExpire.Store(true)
 	return s
 }
@@ -164,6 +170,7 @@ type Ctx struct {
 	Cmd  *Spec
 
 	moves []pendingMove // served BLMOVEs' pushes, done after the handler
+	oom   bool          // used memory was over maxmemory when the command came
 }
 
 // DB is the client's selected database.
