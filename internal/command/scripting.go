@@ -1,6 +1,8 @@
 package command
 
 import (
+	"fmt"
+	rtdebug "runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -124,6 +126,8 @@ func prepareScript(ctx *Ctx, flags script.Flags) (*scriptCaller, bool) {
 	sr := callerPool.Get().(*scriptCaller)
 	sr.s, sr.parent, sr.ro, sr.flags = ctx.S, ctx, ro, flags
 	sr.wrote.Store(false)
+	sr.start = time.Now()
+	sr.name, sr.cmd = "", nil
 	c := &sr.c
 	c.SetDB(ctx.C.DB())
 	c.Authed = true
@@ -144,6 +148,9 @@ type scriptCaller struct {
 	flags      script.Flags
 	keys, argv [][]byte
 	wrote      atomic.Bool // a write ran: SCRIPT KILL answers UNKILLABLE
+	name       string      // FUNCTION STATS: the function
+	cmd        []string    // and the command that called it
+	start      time.Time
 	c          Client
 	ctx        Ctx
 }
@@ -201,6 +208,8 @@ func (sr *scriptCaller) Call(args [][]byte, w *resp.Writer) {
 	ctx.Args = nil
 }
 
+func (sr *scriptCaller) durationMs() int64 { return time.Since(sr.start).Milliseconds() }
+
 // recoverScriptCall keeps a command's panic inside a script an error reply.
 func (s *Server) recoverScriptCall(ctx *Ctx, start int) {
 	if r := recover(); r != nil {
@@ -229,6 +238,14 @@ func runScript(ctx *Ctx, sr *scriptCaller, run func(r *script.Run)) {
 	res.done = make(chan struct{})
 	go func() {
 		defer close(res.done)
+		defer func() {
+			if r := recover(); r != nil {
+				s.Stats.Panics.Add(1)
+				s.logger().Error("recovered a panic in a script", "panic", fmt.Sprint(r), "stack", string(rtdebug.Stack()))
+				res.w.B = res.w.B[:0]
+				res.w.Error("ERR internal error while running a script (the server logged it)")
+			}
+		}()
 		run(&script.Run{Keys: sr.keys, Args: sr.argv, Caller: sr, W: &res.w})
 	}()
 	limit := time.Duration(s.Cfg.BusyReplyThreshold()) * time.Millisecond

@@ -15,11 +15,11 @@ const maxDepth = 1000
 
 // writeValue writes a script's result by Redis's Lua-to-RESP rules:
 // numbers truncate to integers, true is 1 (RESP3: true), false and nil
-// are null (RESP3: false, null), a table with a string err / ok field is
+// are null (under redis.setresp(3): booleans), a table with a string err / ok field is
 // an error / status, double / big_number / map / set / verbatim_string
 // tables are RESP3 types (the writer downgrades them for RESP2), and any
 // other table is an array of its elements up to the first nil.
-func writeValue(w *resp.Writer, v lua.LValue, depth int) {
+func writeValue(w *resp.Writer, v lua.LValue, proto, depth int) {
 	switch v := v.(type) {
 	case lua.LString:
 		w.BulkString(string(v))
@@ -27,7 +27,7 @@ func writeValue(w *resp.Writer, v lua.LValue, depth int) {
 		w.Int(int64(v))
 	case lua.LBool:
 		switch {
-		case w.Proto == 3:
+		case proto == 3:
 			w.Bool(bool(v))
 		case bool(v):
 			w.Int(1)
@@ -39,13 +39,13 @@ func writeValue(w *resp.Writer, v lua.LValue, depth int) {
 			w.Error("ERR reached lua stack limit")
 			return
 		}
-		writeTable(w, v, depth)
+		writeTable(w, v, proto, depth)
 	default:
 		w.Null()
 	}
 }
 
-func writeTable(w *resp.Writer, t *lua.LTable, depth int) {
+func writeTable(w *resp.Writer, t *lua.LTable, proto, depth int) {
 	if s, ok := t.RawGetString("err").(lua.LString); ok {
 		w.Error(string(s))
 		return
@@ -67,8 +67,8 @@ func writeTable(w *resp.Writer, t *lua.LTable, depth int) {
 		m.ForEach(func(_, _ lua.LValue) { n++ })
 		w.Map(n)
 		m.ForEach(func(k, v lua.LValue) {
-			writeValue(w, k, depth+1)
-			writeValue(w, v, depth+1)
+			writeValue(w, k, proto, depth+1)
+			writeValue(w, v, proto, depth+1)
 		})
 		return
 	}
@@ -76,7 +76,7 @@ func writeTable(w *resp.Writer, t *lua.LTable, depth int) {
 		n := 0
 		s.ForEach(func(_, _ lua.LValue) { n++ })
 		w.Set(n)
-		s.ForEach(func(k, _ lua.LValue) { writeValue(w, k, depth+1) })
+		s.ForEach(func(k, _ lua.LValue) { writeValue(w, k, proto, depth+1) })
 		return
 	}
 	if vt, ok := t.RawGetString("verbatim_string").(*lua.LTable); ok {
@@ -93,7 +93,7 @@ func writeTable(w *resp.Writer, t *lua.LTable, depth int) {
 	}
 	w.Array(n)
 	for i := 1; i <= n; i++ {
-		writeValue(w, t.RawGetInt(i), depth+1)
+		writeValue(w, t.RawGetInt(i), proto, depth+1)
 	}
 }
 

@@ -59,7 +59,7 @@ func parseShebang(body string) (Flags, int, string) {
 	}
 	parts := strings.Split(body[2:n], " ")
 	if parts[0] != "lua" {
-		return 0, 0, "ERR Could not find scripting engine '" + parts[0] + "'"
+		return 0, 0, "ERR Unexpected engine in script shebang: " + body[:n]
 	}
 	var flags Flags
 	for _, p := range parts[1:] {

@@ -171,7 +171,7 @@ func (e *Engine) compileLibrary(name, code string, metaLen int) (*Library, strin
 		L.RaiseError("Script attempted to access nonexistent global variable '%s'", L.ToString(2))
 		return 0
 	}))
-	mt.RawSetString("__newindex", L.GetField(L.GetMetatable(st.env), "__newindex"))
+	mt.RawSetString("__newindex", st.emt.RawGetString("__newindex"))
 	L.SetMetatable(rt, mt)
 	st.g.RawSetString("redis", rt)
 

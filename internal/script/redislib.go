@@ -143,8 +143,8 @@ func errorTable(L *lua.LState, s string) *lua.LTable {
 
 func errorReply(L *lua.LState) int {
 	if L.GetTop() != 1 || L.Get(1).Type() != lua.LTString && L.Get(1).Type() != lua.LTNumber {
-		raise(L, "ERR wrong number or type of arguments")
-		return 0
+		L.Push(errorTable(L, "-ERR wrong number or type of arguments"))
+		return 1
 	}
 	s := L.ToString(1)
 	if !strings.HasPrefix(s, "-") {
@@ -156,8 +156,8 @@ func errorReply(L *lua.LState) int {
 
 func statusReply(L *lua.LState) int {
 	if L.GetTop() != 1 || L.Get(1).Type() != lua.LTString && L.Get(1).Type() != lua.LTNumber {
-		raise(L, "ERR wrong number or type of arguments")
-		return 0
+		L.Push(errorTable(L, "-ERR wrong number or type of arguments"))
+		return 1
 	}
 	t := L.NewTable()
 	t.RawSetString("ok", lua.LString(L.ToString(1)))
@@ -167,7 +167,7 @@ func statusReply(L *lua.LState) int {
 
 func sha1hex(L *lua.LState) int {
 	if L.GetTop() != 1 {
-		L.RaiseError("wrong number of arguments")
+		L.Error(lua.LString("wrong number of arguments"), 0)
 		return 0
 	}
 	L.Push(lua.LString(SHA1Hex(L.ToString(1))))
@@ -219,7 +219,7 @@ func (st *State) setresp(L *lua.LState) int {
 
 func setRepl(L *lua.LState) int {
 	if L.GetTop() != 1 {
-		raise(L, "ERR redis.set_repl() requires one argument.")
+		raise(L, "ERR redis.set_repl() requires two arguments.")
 		return 0
 	}
 	v := L.ToInt(1)
@@ -287,13 +287,13 @@ func (st *State) openMath() {
 		case 1:
 			u := L.CheckInt(1)
 			if u < 1 {
-				L.ArgError(1, "interval is empty")
+				L.RaiseError("bad argument #1 to 'random' (interval is empty)")
 			}
 			L.Push(lua.LNumber(math.Floor(r*float64(u)) + 1))
 		case 2:
 			l, u := L.CheckInt(1), L.CheckInt(2)
 			if l > u {
-				L.ArgError(2, "interval is empty")
+				L.RaiseError("bad argument #2 to 'random' (interval is empty)")
 			}
 			L.Push(lua.LNumber(math.Floor(r*float64(u-l+1)) + float64(l)))
 		default:
@@ -305,4 +305,55 @@ func (st *State) openMath() {
 		st.seed(int32(L.CheckInt(1)))
 		return 0
 	}))
+}
+
+// openBaseFixes replaces the base functions where gopher-lua differs from
+// Lua 5.1 in ways scripts notice: tonumber of exponent forms, error with a
+// number message (Lua adds the position), and rawset on the read-only
+// tables.
+func (st *State) openBaseFixes() {
+	L, g := st.L, st.g
+	tonumber := g.RawGetString("tonumber").(*lua.LFunction)
+	g.RawSetString("tonumber", L.NewFunction(func(L *lua.LState) int {
+		if L.GetTop() == 1 {
+			if s, ok := L.Get(1).(lua.LString); ok {
+				t := strings.TrimSpace(string(s))
+				if f, err := strconv.ParseFloat(t, 64); err == nil && !strings.ContainsAny(t, "xXnN") {
+					L.Push(lua.LNumber(f))
+					return 1
+				}
+			}
+		}
+		L.Insert(tonumber, 1)
+		L.Call(L.GetTop()-1, 1)
+		return 1
+	}))
+	errorFn := g.RawGetString("error").(*lua.LFunction)
+	g.RawSetString("error", L.NewFunction(func(L *lua.LState) int {
+		if n, ok := L.Get(1).(lua.LNumber); ok {
+			L.Replace(1, lua.LString(n.String()))
+		}
+		L.Insert(errorFn, 1)
+		L.Call(L.GetTop()-1, 0)
+		return 0
+	}))
+	rawset := g.RawGetString("rawset").(*lua.LFunction)
+	g.RawSetString("rawset", L.NewFunction(func(L *lua.LState) int {
+		if t, ok := L.Get(1).(*lua.LTable); ok && st.readonly(t) {
+			L.Error(lua.LString("Attempt to modify a readonly table"), 0)
+			return 0
+		}
+		L.Insert(rawset, 1)
+		L.Call(L.GetTop()-1, 1)
+		return 1
+	}))
+}
+
+// readonly reports whether t is one of the tables scripts may not change.
+func (st *State) readonly(t *lua.LTable) bool {
+	if t == st.env || t == st.g {
+		return true
+	}
+	mt, ok := t.Metatable.(*lua.LTable)
+	return ok && mt.RawGetString("__newindex") == st.emt.RawGetString("__newindex")
 }

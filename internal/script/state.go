@@ -39,6 +39,7 @@ type State struct {
 	L   *lua.LState
 	g   *lua.LTable // the real globals
 	env *lua.LTable // what scripts see as _G: reads reach g, writes fail
+	emt *lua.LTable // env's metatable
 
 	kill killSwitch
 	run  *Run
@@ -118,8 +119,10 @@ func newState(e *Engine, fn bool) *State {
 	}
 	st.openMath()
 	st.openRedis()
+	st.openBaseFixes()
 
 	st.handler = L.NewFunction(st.errorHandler)
+	st.emt = L.NewTable()
 	readonly := L.NewFunction(func(L *lua.LState) int {
 		L.RaiseError("Attempt to modify a readonly table")
 		return 0
@@ -134,7 +137,6 @@ func newState(e *Engine, fn bool) *State {
 		mt := L.NewTable()
 		mt.RawSetString("__index", lib)
 		mt.RawSetString("__newindex", readonly)
-		mt.RawSetString("__metatable", lua.LFalse)
 		L.SetMetatable(proxy, mt)
 		g.RawSetString(name, proxy)
 	}
@@ -147,7 +149,7 @@ func newState(e *Engine, fn bool) *State {
 	L.SetMetatable(g, gmt)
 
 	st.env = L.NewTable()
-	emt := L.NewTable()
+	emt := st.emt
 	emt.RawSetString("__index", g)
 	emt.RawSetString("__newindex", readonly)
 	emt.RawSetString("__metatable", lua.LFalse)
@@ -171,8 +173,11 @@ func compile(code, chunk string) (*lua.FunctionProto, string) {
 				line = strings.Count(code, "\n") + 1
 			}
 			msg := pe.Message
-			if msg == "syntax error" {
+			switch msg {
+			case "syntax error":
 				msg = "unexpected symbol"
+			case "unterminated string":
+				msg = "unfinished string"
 			}
 			return nil, chunk + ":" + strconv.Itoa(line) + ": " + msg + " near '" + near + "'"
 		}
@@ -219,7 +224,7 @@ func (st *State) exec(r *Run, name string, nargs int) {
 	} else {
 		v := L.Get(-1)
 		L.SetTop(0)
-		writeValue(r.W, v, 0)
+		writeValue(r.W, v, st.resp, 0)
 	}
 	// A script that set fields on _G (rawset) must not leave them to the
 	// next one.
@@ -230,7 +235,7 @@ func (st *State) exec(r *Run, name string, nargs int) {
 
 func (st *State) freshEnv() *lua.LTable {
 	env := st.L.NewTable()
-	st.L.SetMetatable(env, st.L.GetMetatable(st.env))
+	st.L.SetMetatable(env, st.emt)
 	st.g.RawSetString("_G", env)
 	return env
 }
@@ -303,12 +308,16 @@ func luaMessage(s string) string {
 	}
 	var a, b, op string
 	if n, _ := fmt.Sscanf(msg, "cannot perform %s operation between %s and %s", &op, &a, &b); n == 3 {
-		bad := a
-		if a == "string" || a == "number" {
-			bad = b
-		}
 		if op == "concat" {
+			bad := a
+			if a == "string" || a == "number" {
+				bad = b
+			}
 			return pos + "attempt to concatenate a " + bad + " value"
+		}
+		bad := a
+		if a == "number" {
+			bad = b
 		}
 		return pos + "attempt to perform arithmetic on a " + bad + " value"
 	}
@@ -316,6 +325,9 @@ func luaMessage(s string) string {
 		if i := strings.IndexByte(rest, ')'); i >= 0 {
 			return pos + "attempt to index a " + rest[:i] + " value"
 		}
+	}
+	if msg == "__len undefined" {
+		return pos + "attempt to get length of a nil value"
 	}
 	if msg == "attempt to call a non-function object" {
 		return pos + "attempt to call a nil value"
