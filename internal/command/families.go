@@ -17,5 +17,6 @@ func DefaultTable() *Table {
 		listCommands,
 		scriptingCommands,
 		functionCommands,
+		transactionCommands,
 	)
 }

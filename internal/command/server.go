@@ -101,6 +101,10 @@ type Server struct {
 	blocked  blockedState
 	// scripting is the running script (SCRIPT KILL, BUSY).
 	scripting scriptState
+	watched   watchState
+
+	// Gate is the world gate (gate.go) every command passes.
+	Gate *Gate
 
 	// notifyOn holds the EventClass bits notify-keyspace-events enables.
 	notifyOn atomic.Uint32
@@ -122,9 +126,12 @@ func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
 		RunID: hex.EncodeToString(id[:]),
 		Log:   slog.Default(),
 		Evict: evictor.New(ks, cfg),
+		Gate:  NewGate(),
 	}
 	s.Scripts = newScriptEngine(s)
 	s.ActiveExpire.Store(true)
+	ks.SetExpiryGate(s.Gate.Background())
+	s.Evict.SetGate(s.Gate.Background())
 	return s
 }
 
