@@ -36,21 +36,34 @@ func (s *Server) Exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 // gated runs an admitted command inside the gate.
 func (s *Server) gated(ctx *Ctx) time.Duration {
 	if ctx.Cmd.Flags&Atomic != 0 {
-		s.Gate.Lock()
-		defer s.Gate.Unlock()
+		if !s.Gate.LockUnlessBusy() {
+			s.refuse(ctx, s.busyMsg())
+			return 0
+		}
+		defer s.unlockGate(ctx)
 		return s.exec(ctx)
 	}
 	slot := s.Gate.Slot(ctx.C.ID)
 	if !s.Gate.Enter(slot) {
 		// A script holds the gate and said it is busy.
 		if ctx.Cmd.Flags&AllowBusy == 0 {
-			s.refuse(ctx, ErrBusy)
+			s.refuse(ctx, s.busyMsg())
 			return 0
 		}
 		return s.exec(ctx)
 	}
 	defer s.Gate.Exit(slot)
 	return s.exec(ctx)
+}
+
+// unlockGate ends an Atomic command's hold on the gate, unless its handler
+// handed the hold on (a script past busy-reply-threshold keeps the gate
+// until it ends, on its own goroutine).
+func (s *Server) unlockGate(ctx *Ctx) {
+	if ctx.gateHandedOff {
+		return
+	}
+	s.Gate.Unlock()
 }
 
 // admit resolves ctx.Args to a command and validates it as Redis does

@@ -11,8 +11,8 @@ import (
 // Functions (Redis 7): FCALL, FCALL_RO and FUNCTION.
 
 var functionCommands = []*Spec{
-	{Name: "fcall", Arity: -3, Flags: NoScript | Stale | SkipMonitor | NoMandatoryKeys, KeysFunc: evalKeys, ACL: aclScripting, Handler: fcall},
-	{Name: "fcall_ro", Arity: -3, Flags: ReadOnly | NoScript | Stale | SkipMonitor | NoMandatoryKeys, KeysFunc: evalKeys, ACL: aclScripting, Handler: fcall},
+	{Name: "fcall", Arity: -3, Flags: Atomic | NoScript | Stale | SkipMonitor | NoMandatoryKeys, KeysFunc: evalKeys, ACL: aclScripting, Handler: fcall},
+	{Name: "fcall_ro", Arity: -3, Flags: Atomic | ReadOnly | NoScript | Stale | SkipMonitor | NoMandatoryKeys, KeysFunc: evalKeys, ACL: aclScripting, Handler: fcall},
 	{Name: "function", Arity: -2, ACL: []string{"slow"}, Subs: []*Spec{
 		{Name: "load", Arity: -3, Flags: Write | DenyOOM | NoScript, ACL: []string{"write", "slow", "scripting"}, Handler: functionLoad},
 		{Name: "delete", Arity: 3, Flags: Write | NoScript, ACL: []string{"write", "slow", "scripting"}, Handler: functionDelete},
@@ -290,8 +290,12 @@ func functionStats(ctx *Ctx) {
 // FUNCTION KILL
 func functionKill(ctx *Ctx) {
 	sr := ctx.S.scripting.running.Load()
-	if sr == nil || sr.flags&script.FlagFunction == 0 {
+	if sr == nil {
 		ctx.Err(ErrNotBusy)
+		return
+	}
+	if sr.flags&script.FlagFunction == 0 {
+		ctx.Err(ErrBusy)
 		return
 	}
 	if sr.wrote.Load() {

@@ -20,10 +20,10 @@ import (
 var aclScripting = []string{"slow", "scripting"}
 
 var scriptingCommands = []*Spec{
-	{Name: "eval", Arity: -3, Flags: NoScript | Stale | SkipMonitor | NoMandatoryKeys, KeysFunc: evalKeys, ACL: aclScripting, Handler: eval},
-	{Name: "evalsha", Arity: -3, Flags: NoScript | Stale | SkipMonitor | NoMandatoryKeys, KeysFunc: evalKeys, ACL: aclScripting, Handler: evalsha},
-	{Name: "eval_ro", Arity: -3, Flags: ReadOnly | NoScript | Stale | SkipMonitor | NoMandatoryKeys, KeysFunc: evalKeys, ACL: aclScripting, Handler: eval},
-	{Name: "evalsha_ro", Arity: -3, Flags: ReadOnly | NoScript | Stale | SkipMonitor | NoMandatoryKeys, KeysFunc: evalKeys, ACL: aclScripting, Handler: evalsha},
+	{Name: "eval", Arity: -3, Flags: Atomic | NoScript | Stale | SkipMonitor | NoMandatoryKeys, KeysFunc: evalKeys, ACL: aclScripting, Handler: eval},
+	{Name: "evalsha", Arity: -3, Flags: Atomic | NoScript | Stale | SkipMonitor | NoMandatoryKeys, KeysFunc: evalKeys, ACL: aclScripting, Handler: evalsha},
+	{Name: "eval_ro", Arity: -3, Flags: Atomic | ReadOnly | NoScript | Stale | SkipMonitor | NoMandatoryKeys, KeysFunc: evalKeys, ACL: aclScripting, Handler: eval},
+	{Name: "evalsha_ro", Arity: -3, Flags: Atomic | ReadOnly | NoScript | Stale | SkipMonitor | NoMandatoryKeys, KeysFunc: evalKeys, ACL: aclScripting, Handler: evalsha},
 	{Name: "script", Arity: -2, ACL: []string{"slow"}, Subs: []*Spec{
 		{Name: "load", Arity: 3, Flags: NoScript | Stale, ACL: aclScripting, Handler: scriptLoad},
 		{Name: "exists", Arity: -3, Flags: NoScript, ACL: aclScripting, Handler: scriptExists},
@@ -41,7 +41,6 @@ const (
 	ErrNumkeysNegative = "ERR Number of keys can't be negative"
 	ErrNotBusy         = "NOTBUSY No scripts in execution right now."
 	ErrUnkillable      = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
-	ErrBusyScript      = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
 	errScriptWriteRO   = "ERR Write commands are not allowed from read-only scripts."
 	errScriptROFlag    = "ERR Can not execute a script with write flag using *_ro command."
 )
@@ -131,6 +130,7 @@ func prepareScript(ctx *Ctx, flags script.Flags) (*scriptCaller, bool) {
 	c := &sr.c
 	c.SetDB(ctx.C.DB())
 	c.Authed = true
+	c.atomic = true // blocking commands answer at once, as inside EXEC
 	c.ID = ctx.C.ID
 	c.Addr, c.LAddr = ctx.C.Addr, ctx.C.LAddr
 	return sr, true
@@ -190,18 +190,10 @@ func (sr *scriptCaller) Call(args [][]byte, w *resp.Writer) {
 	c.SetProto(w.Proto)
 	ctx := &sr.ctx
 	*ctx = Ctx{Args: args, W: w, C: c, S: s, Now: sr.parent.Now, Cmd: spec, oom: sr.parent.oom}
-	start := len(w.B)
-	t0 := time.Now()
 	func() {
-		defer s.recoverScriptCall(ctx, start)
-		spec.Handler(ctx)
+		defer s.recoverScriptCall(ctx, len(w.B))
+		s.execInner(ctx)
 	}()
-	if ctx.moves != nil {
-		s.runMoves(ctx.moves, ctx.Now)
-	}
-	s.KS.Drain()
-	spec.stats.calls.Add(1)
-	spec.stats.usec.Add(int64(time.Since(t0) / time.Microsecond))
 	if spec.Flags&Write != 0 {
 		sr.wrote.Store(true)
 	}
@@ -227,8 +219,13 @@ type scriptState struct {
 }
 
 // runScript runs a script on a goroutine of its own while the connection
-// waits for it up to busy-reply-threshold; past that the connection parks
-// like a blocked client and gets the reply when the script ends.
+// waits for it up to busy-reply-threshold. The command holds the world gate
+// (Atomic), so nothing else runs meanwhile. Past the threshold the gate is
+// marked busy (other clients get BUSY, except SCRIPT KILL, SHUTDOWN NOSAVE
+// and the like), the hold passes to the script's goroutine, and the
+// connection parks like a blocked client until the script ends, so its
+// event loop goes on serving (BUSY to) its other clients. Inside EXEC the
+// script simply runs: EXEC holds the gate for its whole length.
 func runScript(ctx *Ctx, sr *scriptCaller, run func(r *script.Run)) {
 	s := ctx.S
 	st := &s.scripting
@@ -249,8 +246,9 @@ func runScript(ctx *Ctx, sr *scriptCaller, run func(r *script.Run)) {
 		run(&script.Run{Keys: sr.keys, Args: sr.argv, Caller: sr, W: &res.w})
 	}()
 	limit := time.Duration(s.Cfg.BusyReplyThreshold()) * time.Millisecond
-	if limit <= 0 {
-		limit = time.Hour * 24 * 365
+	canPark := ctx.Cmd.Flags&Atomic != 0 && !ctx.C.atomic && ctx.C.Wake != nil
+	if limit <= 0 || !canPark {
+		limit = 100 * 365 * 24 * time.Hour
 	}
 	t := time.NewTimer(limit)
 	select {
@@ -263,11 +261,19 @@ func runScript(ctx *Ctx, sr *scriptCaller, run func(r *script.Run)) {
 	case <-t.C:
 	}
 	// Busy: the reply comes later, like a blocked client's.
+	s.Gate.SetBusy(true)
+	ctx.gateHandedOff = true
 	wt := &waiter{c: ctx.C, proto: ctx.C.Proto}
 	ctx.C.block = wt
+	cmd := ctx.Cmd
 	go func() {
 		<-res.done
 		finishScript(s, sr)
+		s.Gate.Unlock()
+		if len(res.w.B) > 0 && res.w.B[0] == '-' {
+			s.Stats.countError(string(res.w.B[1 : len(res.w.B)-2]))
+			cmd.stats.failed.Add(1)
+		}
 		wt.deliver(res.w.B)
 	}()
 }
@@ -329,11 +335,25 @@ func scriptFlush(ctx *Ctx) {
 	ctx.W.OK()
 }
 
+// busyMsg is the BUSY error for the running script's kind.
+func (s *Server) busyMsg() string {
+	if sr := s.scripting.running.Load(); sr != nil && sr.flags&script.FlagFunction != 0 {
+		return errBusyFunction
+	}
+	return ErrBusy
+}
+
+const errBusyFunction = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+
 // SCRIPT KILL
 func scriptKill(ctx *Ctx) {
 	sr := ctx.S.scripting.running.Load()
-	if sr == nil || sr.flags&script.FlagFunction != 0 {
+	if sr == nil {
 		ctx.Err(ErrNotBusy)
+		return
+	}
+	if sr.flags&script.FlagFunction != 0 {
+		ctx.Err(errBusyFunction)
 		return
 	}
 	if sr.wrote.Load() {

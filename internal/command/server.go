@@ -178,6 +178,9 @@ type Ctx struct {
 
 	moves []pendingMove // served BLMOVEs' pushes, done after the handler
 	oom   bool          // used memory was over maxmemory when the command came
+	// gateHandedOff: the handler keeps the gate held past its return (a
+	// busy script), and releases it itself.
+	gateHandedOff bool
 }
 
 // DB is the client's selected database.

@@ -10,6 +10,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 
+	"github.com/smallredis/smallredis/internal/lualib"
 	"github.com/smallredis/smallredis/internal/resp"
 )
 
@@ -27,10 +28,6 @@ const (
 	registrySize    = 1024
 	registryMaxSize = 1 << 20
 )
-
-// ExtraLibs opens libraries beyond Lua's own (cjson, cmsgpack, struct,
-// bit) into a fresh interpreter; the command package sets it.
-var ExtraLibs []func(L *lua.LState)
 
 // State is one Lua interpreter with Redis's sandbox. Not safe for
 // concurrent use: one script runs in it at a time.
@@ -99,9 +96,10 @@ func newState(e *Engine, fn bool) *State {
 		L.Push(lua.LString(lib.name))
 		L.Call(1, 0)
 	}
-	for _, f := range ExtraLibs {
-		f(L)
-	}
+	lualib.OpenCJSON(L)
+	lualib.OpenCMsgpack(L)
+	lualib.OpenStruct(L)
+	lualib.OpenBit(L)
 	g := L.G.Global
 	st.g = g
 	// What Redis 7 removes from the base library, plus gopher-lua's extras.
