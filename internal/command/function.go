@@ -89,7 +89,11 @@ func functionDelete(ctx *Ctx) {
 
 // FUNCTION FLUSH [ASYNC | SYNC]
 func functionFlush(ctx *Ctx) {
-	if len(ctx.Args) > 3 || len(ctx.Args) == 3 && !eqFold(ctx.Args[2], "async") && !eqFold(ctx.Args[2], "sync") {
+	if len(ctx.Args) > 3 {
+		subcommandSyntaxError(ctx)
+		return
+	}
+	if len(ctx.Args) == 3 && !eqFold(ctx.Args[2], "async") && !eqFold(ctx.Args[2], "sync") {
 		ctx.Err("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
 		return
 	}
@@ -161,7 +165,7 @@ func functionList(ctx *Ctx) {
 			names := f.Flags.Names()
 			w.Set(len(names))
 			for _, fl := range names {
-				w.BulkString(fl)
+				w.Simple(fl)
 			}
 		}
 		if withCode {
@@ -184,10 +188,6 @@ const (
 // FUNCTION DUMP
 func functionDump(ctx *Ctx) {
 	libs := ctx.S.Scripts.Libraries()
-	if len(libs) == 0 {
-		ctx.W.Null()
-		return
-	}
 	var b []byte
 	for _, l := range libs {
 		b = append(b, rdbOpFunction2)
@@ -203,7 +203,7 @@ func functionDump(ctx *Ctx) {
 func functionRestore(ctx *Ctx) {
 	policy := "APPEND"
 	if len(ctx.Args) > 4 {
-		ctx.Err(ErrSyntax)
+		subcommandSyntaxError(ctx)
 		return
 	}
 	if len(ctx.Args) == 4 {
@@ -347,4 +347,9 @@ func functionHelp(ctx *Ctx) {
 		"      libraries with the new libraries (notice that even on this option there is a chance of failure",
 		"      in case of functions name collision with another library).",
 	})
+}
+
+// subcommandSyntaxError is Redis's addReplySubcommandSyntaxError.
+func subcommandSyntaxError(ctx *Ctx) {
+	ctx.Err("ERR unknown subcommand or wrong number of arguments for '" + truncate(string(ctx.Args[1]), 128) + "'. Try " + strings.ToUpper(string(ctx.Args[0])) + " HELP.")
 }

@@ -159,29 +159,49 @@ func (e *Engine) compileLibrary(name, code string, metaLen int) (*Library, strin
 	lib := &Library{Name: name, Code: code, st: st}
 	st.loading = &loadingLib{lib: lib, funcs: map[string]*Function{}}
 
-	// The load-time redis table: register_function, log and the constants.
+	// While the library loads, its code sees one global: a redis table with
+	// register_function, log and the constants. The functions it registers
+	// keep that environment, which then reaches the full globals (without
+	// KEYS and ARGV, which functions get as arguments).
 	real := st.g.RawGetString("redis")
 	rt := L.NewTable()
 	for _, k := range []string{"log", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING", "REDIS_VERSION", "REDIS_VERSION_NUM", "setresp"} {
 		rt.RawSetString(k, L.GetField(real, k))
 	}
 	rt.RawSetString("register_function", L.NewFunction(st.registerFunction))
-	mt := L.NewTable()
-	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+	nonexistent := L.NewFunction(func(L *lua.LState) int {
 		L.RaiseError("Script attempted to access nonexistent global variable '%s'", L.ToString(2))
 		return 0
-	}))
-	mt.RawSetString("__newindex", st.emt.RawGetString("__newindex"))
+	})
+	readonly := st.emt.RawGetString("__newindex")
+	mt := L.NewTable()
+	mt.RawSetString("__index", nonexistent)
+	mt.RawSetString("__newindex", readonly)
 	L.SetMetatable(rt, mt)
-	st.g.RawSetString("redis", rt)
+
+	env := L.NewTable()
+	envMT := L.NewTable()
+	envMT.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		if st.loading != nil {
+			if L.ToString(2) == "redis" {
+				L.Push(rt)
+				return 1
+			}
+			L.RaiseError("Script attempted to access nonexistent global variable '%s'", L.ToString(2))
+			return 0
+		}
+		L.Push(L.GetField(st.env, L.ToString(2)))
+		return 1
+	}))
+	envMT.RawSetString("__newindex", readonly)
+	L.SetMetatable(env, envMT)
 
 	fn := L.NewFunctionFromProto(proto)
-	fn.Env = st.env
+	fn.Env = env
 	timer := time.AfterFunc(loadTimeout, st.kill.fire)
 	L.Push(fn)
 	err := L.PCall(0, 0, st.handler)
 	timer.Stop()
-	st.g.RawSetString("redis", real)
 	ld := st.loading
 	st.loading = nil
 	if err != nil {
@@ -241,17 +261,15 @@ func (st *State) registerFunction(L *lua.LState) int {
 			ks, _ := k.(lua.LString)
 			switch string(ks) {
 			case "function_name":
-				s, ok := v.(lua.LString)
-				if !ok {
+				if t := v.Type(); t != lua.LTString && t != lua.LTNumber {
 					bad = "ERR function_name argument given to redis.register_function must be a string"
 				}
-				f.Name = string(s)
+				f.Name = lua.LVAsString(v)
 			case "description":
-				s, ok := v.(lua.LString)
-				if !ok {
+				if t := v.Type(); t != lua.LTString && t != lua.LTNumber {
 					bad = "ERR description argument given to redis.register_function must be a string"
 				}
-				f.Desc = string(s)
+				f.Desc = lua.LVAsString(v)
 			case "callback":
 				fn, ok := v.(*lua.LFunction)
 				if !ok {
@@ -289,11 +307,11 @@ func (st *State) registerFunction(L *lua.LState) int {
 			return 0
 		}
 	case 2:
-		s, ok := L.Get(1).(lua.LString)
-		if !ok {
+		if t := L.Get(1).Type(); t != lua.LTString && t != lua.LTNumber {
 			raise(L, "ERR first argument to redis.register_function must be a string")
 			return 0
 		}
+		s := lua.LString(L.ToString(1))
 		fn, ok := L.Get(2).(*lua.LFunction)
 		if !ok {
 			raise(L, "ERR second argument to redis.register_function must be a function")
