@@ -250,7 +250,14 @@ type Run struct {
 // and ARGV are set, and the result (or Redis's error) is written to r.W.
 func (e *Engine) Eval(s *Script, r *Run) {
 	st := e.get()
-	fn := st.L.NewFunctionFromProto(s.proto)
+	fn := st.fns[s]
+	if fn == nil {
+		if st.fns == nil || len(st.fns) >= 2*DefaultMaxEvictable {
+			st.fns = map[*Script]*lua.LFunction{}
+		}
+		fn = st.L.NewFunctionFromProto(s.proto)
+		st.fns[s] = fn
+	}
 	fn.Env = st.env
 	st.setKeysArgv(r.Keys, r.Args)
 	st.L.Push(fn)

@@ -49,6 +49,7 @@ type State struct {
 	loading *loadingLib
 
 	handler *lua.LFunction
+	fns     map[*Script]*lua.LFunction // EVAL scripts' functions in this state
 	reply   resp.Writer // redis.call's replies, reused
 	argv    [][]byte
 }
@@ -186,6 +187,9 @@ func compile(code, chunk string) (*lua.FunctionProto, string) {
 	if err != nil {
 		return nil, err.Error()
 	}
+	// No Lua 5.0 "arg" table for the chunk's varargs: it would cost a
+	// table (and a map) per call.
+	proto.IsVarArg &^= lua.VarArgNeedsArg
 	return proto, ""
 }
 
