@@ -2,6 +2,7 @@ package command
 
 import (
 	"fmt"
+	"runtime"
 	rtdebug "runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -233,6 +234,7 @@ func runScript(ctx *Ctx, sr *scriptCaller, run func(r *script.Run)) {
 	st.running.Store(sr)
 	res := &scriptResult{w: resp.Writer{Proto: ctx.W.Proto}}
 	res.done = make(chan struct{})
+	res.run = script.Run{Keys: sr.keys, Args: sr.argv, Caller: sr, W: &res.w}
 	go func() {
 		defer close(res.done)
 		defer func() {
@@ -243,7 +245,7 @@ func runScript(ctx *Ctx, sr *scriptCaller, run func(r *script.Run)) {
 				res.w.Error("ERR internal error while running a script (the server logged it)")
 			}
 		}()
-		run(&script.Run{Keys: sr.keys, Args: sr.argv, Caller: sr, W: &res.w})
+		run(&res.run)
 	}()
 	limit := time.Duration(s.Cfg.BusyReplyThreshold()) * time.Millisecond
 	canPark := ctx.Cmd.Flags&Atomic != 0 && !ctx.C.atomic && ctx.C.Wake != nil
@@ -260,7 +262,18 @@ func runScript(ctx *Ctx, sr *scriptCaller, run func(r *script.Run)) {
 		return
 	case <-t.C:
 	}
-	// Busy: the reply comes later, like a blocked client's.
+	// Busy: the reply comes later, like a blocked client's. The arguments
+	// alias the connection's input buffer: wait until the script has
+	// copied them (it does first thing; only a starved goroutine is late).
+	for !res.run.ArgsTaken() {
+		select {
+		case <-res.done:
+		default:
+			runtime.Gosched()
+			continue
+		}
+		break
+	}
 	s.Gate.SetBusy(true)
 	ctx.gateHandedOff = true
 	wt := &waiter{c: ctx.C, proto: ctx.C.Proto}
@@ -280,6 +293,7 @@ func runScript(ctx *Ctx, sr *scriptCaller, run func(r *script.Run)) {
 
 type scriptResult struct {
 	w    resp.Writer
+	run  script.Run
 	done chan struct{}
 }
 

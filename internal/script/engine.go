@@ -244,7 +244,12 @@ type Run struct {
 	Caller     Caller
 	// W receives the script's result, converted for protocol W.Proto.
 	W *resp.Writer
+
+	argsTaken atomic.Bool // Keys and Args are copied into Lua: the caller may reuse them
 }
+
+// ArgsTaken reports whether the script no longer reads r.Keys and r.Args.
+func (r *Run) ArgsTaken() bool { return r.argsTaken.Load() }
 
 // Eval runs a cached script: math.random starts from Redis's seed, KEYS
 // and ARGV are set, and the result (or Redis's error) is written to r.W.
@@ -260,6 +265,7 @@ func (e *Engine) Eval(s *Script, r *Run) {
 	}
 	fn.Env = st.env
 	st.setKeysArgv(r.Keys, r.Args)
+	r.argsTaken.Store(true)
 	st.L.Push(fn)
 	st.exec(r, s.SHA, 0)
 	e.put(st)

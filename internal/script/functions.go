@@ -346,6 +346,7 @@ func (e *Engine) FCall(f *Function, r *Run) {
 	e.fmu.Lock()
 	defer e.fmu.Unlock()
 	if f.Lib.st == nil || e.fns().libs[f.Lib.Name] != f.Lib {
+		r.argsTaken.Store(true)
 		r.W.Error("ERR Function not found")
 		return
 	}
@@ -353,6 +354,7 @@ func (e *Engine) FCall(f *Function, r *Run) {
 	st.L.Push(f.fn)
 	st.L.Push(st.strings(r.Keys))
 	st.L.Push(st.strings(r.Args))
+	r.argsTaken.Store(true)
 	st.exec(r, f.Name, 2)
 	if st.kill.fired() { // the library's interpreter is gone with it
 		e.fns().remove(f.Lib)

@@ -337,6 +337,25 @@ func (st *State) openBaseFixes() {
 		L.Call(L.GetTop()-1, 0)
 		return 0
 	}))
+	// string.rep is the one-call way to ask for gigabytes: past
+	// proto-max-bulk-len's default it fails as Lua does when out of memory.
+	if str, ok := g.RawGetString("string").(*lua.LTable); ok {
+		str.RawSetString("rep", L.NewFunction(func(L *lua.LState) int {
+			s := L.CheckString(1)
+			// Lua 5.1 takes the count as a C int (2^40 is 0).
+			n := int64(int32(int64(L.CheckNumber(2))))
+			if n > 0 && int64(len(s))*n > maxStringRep {
+				L.Error(lua.LString("not enough memory"), 0)
+				return 0
+			}
+			if n <= 0 {
+				L.Push(lua.LString(""))
+				return 1
+			}
+			L.Push(lua.LString(strings.Repeat(s, int(n))))
+			return 1
+		}))
+	}
 	rawset := g.RawGetString("rawset").(*lua.LFunction)
 	g.RawSetString("rawset", L.NewFunction(func(L *lua.LState) int {
 		if t, ok := L.Get(1).(*lua.LTable); ok && st.readonly(t) {
@@ -348,6 +367,8 @@ func (st *State) openBaseFixes() {
 		return 1
 	}))
 }
+
+const maxStringRep = 512 << 20
 
 // readonly reports whether t is one of the tables scripts may not change.
 func (st *State) readonly(t *lua.LTable) bool {
