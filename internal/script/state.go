@@ -50,7 +50,7 @@ type State struct {
 
 	handler *lua.LFunction
 	fns     map[*Script]*lua.LFunction // EVAL scripts' functions in this state
-	reply   resp.Writer // redis.call's replies, reused
+	reply   resp.Writer                // redis.call's replies, reused
 	argv    [][]byte
 }
 
