@@ -55,8 +55,11 @@ func applyReplyMode(c *Client, w *resp.Writer, start int) {
 // gated runs an admitted command inside the gate.
 func (s *Server) gated(ctx *Ctx) time.Duration {
 	if ctx.Cmd.Flags&Atomic != 0 {
-		s.Gate.Lock()
-		defer s.Gate.Unlock()
+		if !s.Gate.LockUnlessBusy() {
+			s.refuse(ctx, s.busyMsg())
+			return 0
+		}
+		defer s.unlockGate(ctx)
 		// Its command time is when it has the world to itself.
 		ctx.Now = store.NowMs()
 		return s.exec(ctx)
@@ -67,7 +70,7 @@ func (s *Server) gated(ctx *Ctx) time.Duration {
 		// may run meanwhile do, without evicting or waiting for a pause.
 		switch {
 		case ctx.Cmd.Flags&AllowBusy == 0:
-			s.refuse(ctx, ErrBusy)
+			s.refuse(ctx, s.busyMsg())
 		case ctx.C.tx != nil && ctx.Cmd.Flags&TxControl == 0:
 			s.queue(ctx)
 		default:
@@ -77,6 +80,16 @@ func (s *Server) gated(ctx *Ctx) time.Duration {
 	}
 	defer s.Gate.Exit(slot)
 	return s.exec(ctx)
+}
+
+// unlockGate ends an Atomic command's hold on the gate, unless its handler
+// handed the hold on (a script past busy-reply-threshold keeps the gate
+// until it ends, on its own goroutine).
+func (s *Server) unlockGate(ctx *Ctx) {
+	if ctx.gateHandedOff {
+		return
+	}
+	s.Gate.Unlock()
 }
 
 // admit resolves ctx.Args to a command and validates it as Redis does
@@ -131,6 +144,7 @@ func (s *Server) exec(ctx *Ctx) time.Duration {
 	in := incoming(spec, args)
 	denyOOM := spec.Flags&DenyOOM != 0 || spec.Flags&Atomic != 0 && c.tx != nil && c.tx.flags&DenyOOM != 0
 	oom, held := s.Evict.BeforeCommand(in, ctx.Now)
+	ctx.oom = oom
 	if held {
 		// A large write's bytes stay reserved until it has stored them.
 		defer s.Evict.Release(in)

@@ -18,6 +18,8 @@ func DefaultTable() *Table {
 		zsetCommands,
 		hllCommands,
 		geoCommands,
+		scriptingCommands,
+		functionCommands,
 		transactionCommands,
 		pubsubCommands,
 	)

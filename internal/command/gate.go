@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // The world gate: how a transaction (EXEC, and later a script) runs with
@@ -110,6 +111,33 @@ func (g *Gate) Lock() {
 	g.xmu.Lock()
 	for i := range g.slots {
 		g.slots[i].mu.Lock()
+	}
+}
+
+// LockUnlessBusy is Lock for a command that must not queue behind a busy
+// holder (a script past busy-reply-threshold): it returns false, holding
+// nothing, when the holder is or becomes busy. Unlock wakes waiters before
+// it releases xmu, so a waiter also retries on a short tick.
+func (g *Gate) LockUnlessBusy() bool {
+	for {
+		g.stMu.Lock()
+		busy, ch := g.busy, g.changed
+		g.stMu.Unlock()
+		if busy {
+			return false
+		}
+		if g.xmu.TryLock() {
+			for i := range g.slots {
+				g.slots[i].mu.Lock()
+			}
+			return true
+		}
+		t := time.NewTimer(time.Millisecond)
+		select {
+		case <-ch:
+		case <-t.C:
+		}
+		t.Stop()
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/smallredis/smallredis/internal/config"
 	"github.com/smallredis/smallredis/internal/evictor"
 	"github.com/smallredis/smallredis/internal/resp"
+	"github.com/smallredis/smallredis/internal/script"
 	"github.com/smallredis/smallredis/internal/store"
 )
 
@@ -90,6 +91,8 @@ type Server struct {
 	// ActiveExpire enables the background expiry cycle (DEBUG
 	// SET-ACTIVE-EXPIRE).
 	ActiveExpire atomic.Bool
+	// Scripts runs EVAL scripts and FUNCTION libraries.
+	Scripts *script.Engine
 	// Evict enforces maxmemory: inline before each command (Exec), and in
 	// the background once the network layer runs Evict.Run.
 	Evict *evictor.Evictor
@@ -100,8 +103,10 @@ type Server struct {
 	monitors monitors
 	pause    pauseState
 	blocked  blockedState
-	watched  watchState
-	ps       pubsubState
+	// scripting is the running script (SCRIPT KILL, BUSY).
+	scripting scriptState
+	watched   watchState
+	ps        pubsubState
 
 	// Gate is the world gate (gate.go) every command passes.
 	Gate *Gate
@@ -131,6 +136,7 @@ func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
 		Evict: evictor.New(ks, cfg),
 		Gate:  NewGate(),
 	}
+	s.Scripts = newScriptEngine(s)
 	s.ActiveExpire.Store(true)
 	ks.SetExpiryGate(s.Gate.Background())
 	s.Evict.SetGate(s.Gate.Background())
@@ -181,6 +187,10 @@ type Ctx struct {
 	Cmd  *Spec
 
 	moves []pendingMove // served BLMOVEs' pushes, done after the handler
+	oom   bool          // used memory was over maxmemory when the command came
+	// gateHandedOff: the handler keeps the gate held past its return (a
+	// busy script), and releases it itself.
+	gateHandedOff bool
 
 	ev     *eventBuf // keyspace events reported, published after the command
 	evSink *Ctx      // where a helper context's events go (served waiters)

@@ -155,6 +155,7 @@ var (
 	idQueryBufferLimit = mustLookup("client-query-buffer-limit")
 	idSlowlogSlower    = mustLookup("slowlog-log-slower-than")
 	idSlowlogMaxLen    = mustLookup("slowlog-max-len")
+	idBusyReply        = mustLookup("busy-reply-threshold")
 	idHz               = mustLookup("hz")
 	idDir              = mustLookup("dir")
 	idDBFilename       = mustLookup("dbfilename")
@@ -241,6 +242,10 @@ func (c *Config) QueryBufferLimit() int64 { return c.num(idQueryBufferLimit) }
 // SlowlogSlowerThan is the slow log threshold in microseconds: a negative
 // value disables the slow log, 0 logs every command.
 func (c *Config) SlowlogSlowerThan() int64 { return c.num(idSlowlogSlower) }
+
+// BusyReplyThreshold is how long (ms) a script runs before other clients
+// get BUSY (busy-reply-threshold, alias lua-time-limit).
+func (c *Config) BusyReplyThreshold() int64 { return c.num(idBusyReply) }
 
 // SlowlogMaxLen is how many entries the slow log keeps.
 func (c *Config) SlowlogMaxLen() int { return int(c.num(idSlowlogMaxLen)) }

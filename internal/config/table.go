@@ -146,7 +146,7 @@ var directives = []*directive{
 	integer("acllog-max-len", 0, longMax, 128, 0),
 	str("aclfile", "", immutable),
 	enum("acl-pubsub-default", "resetchannels", []string{"allchannels", "resetchannels"}, 0),
-	integer("busy-reply-threshold", 0, longMax, 5000, 0).aka("lua-time-limit"),
+	integer("busy-reply-threshold", 0, longMax, 5000, implemented).aka("lua-time-limit"),
 
 	// Persistence.
 	special("dir", "", implemented|protected, parseDir, rewriteDir),

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# scripting.sh: Lua scripting on redis-server and smallredis, side by side,
+# servers alternating, several rounds. Prints a Markdown table.
+#
+#   EVALSHA get+incr   redis-benchmark EVALSHA of a script doing one GET and
+#                      one INCR on key:__rand_int__, at -P 1 and -P 16, -c 50
+#   CPU loop           one EVAL of a pure-Lua loop (LOOP iterations of
+#                      arithmetic and a table write), wall time per call
+#
+# Environment (defaults in brackets):
+#   N_P1 / N_P16   requests per EVALSHA test without / with pipelining [100000 / 300000]
+#   ROUNDS         [3]
+#   CLIENTS KEYSPACE   redis-benchmark -c -r [50 100000]
+#   LOOP           iterations of the CPU loop [3000000]
+#   SMALLREDIS     smallredis binary instead of building ./cmd/smallredis
+#   REDIS_SERVER   [redis-server]
+#   WAIT_QUIET     wait (up to WAIT_QUIET_MAX s) for a 1-min load average below this first
+#
+# Takes about 2 minutes (2 cores).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+N_P1=${N_P1:-100000}
+N_P16=${N_P16:-300000}
+ROUNDS=${ROUNDS:-3}
+CLIENTS=${CLIENTS:-50}
+KEYSPACE=${KEYSPACE:-100000}
+LOOP=${LOOP:-3000000}
+BENCH=${REDIS_BENCHMARK:-redis-benchmark}
+SCRIPT="local v = redis.call('get', KEYS[1]) return redis.call('incr', KEYS[1])"
+CPU="local t = {} local s = 0 for i = 1, $LOOP do s = s + i % 7 t[i % 100 + 1] = s end return s"
+
+build_ours
+REDIS_LABEL="redis-server $(redis_version)"
+declare -A PORT PID
+names=(redis)
+start_server redis "$REDIS_SERVER" --save '' --appendonly no || { echo "redis-server: $SERVER_WHY" >&2; exit 1; }
+PORT[redis]=$SERVER_PORT PID[redis]=$SERVER_PID
+if [ -n "$OURS_BIN" ]; then
+	if start_server smallredis "$OURS_BIN" --save '' --appendonly no; then
+		PORT[ours]=$SERVER_PORT PID[ours]=$SERVER_PID
+		names+=(ours)
+	else
+		OURS_WHY="did not start: $SERVER_WHY"
+	fi
+fi
+
+wait_quiet
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+RAW=$TMP/raw.csv # server,row,value (ops/s, or ms for the CPU loop)
+: >"$RAW"
+for round in $(seq "$ROUNDS"); do
+	order=("${names[@]}")
+	if ((round % 2 == 0)) && ((${#names[@]} == 2)); then order=("${names[1]}" "${names[0]}"); fi
+	for s in "${order[@]}"; do
+		port=${PORT[$s]}
+		cli "$port" FLUSHALL >/dev/null
+		sha=$(cli "$port" SCRIPT LOAD "$SCRIPT")
+		for P in 1 16; do
+			n=$N_P1
+			((P > 1)) && n=$N_P16
+			log "round $round, -P $P, $s"
+			rps=$(timeout 300 "$BENCH" -p "$port" -c "$CLIENTS" -r "$KEYSPACE" -n "$n" -P "$P" --csv \
+				EVALSHA "$sha" 1 'key:__rand_int__' 2>/dev/null | tr -d '"' | awk -F, 'NR > 1 { print $2 }')
+			echo "$s,P$P,${rps:-0}" >>"$RAW"
+		done
+		log "round $round, CPU loop, $s"
+		t0=$(date +%s%N)
+		cli "$port" EVAL "$CPU" 0 >/dev/null
+		t1=$(date +%s%N)
+		echo "$s,cpu,$(((t1 - t0) / 1000000))" >>"$RAW"
+		kill -0 "${PID[$s]}" 2>/dev/null || log "$s died"
+	done
+done
+for s in "${names[@]}"; do stop_server "${PID[$s]}" "${PORT[$s]}"; done
+
+echo
+echo "### Scripting: EVALSHA (one GET, one INCR) with redis-benchmark -c $CLIENTS -r $KEYSPACE; a CPU-bound Lua loop of $LOOP iterations"
+echo
+echo "$(machine_note) (at the end; $LOAD0 at the start), client and server on the same machine, $ROUNDS rounds, servers alternating;"
+echo "min–max over the rounds, ratio of the means (for the loop: smallredis's time / Redis's, lower is better)."
+[ -n "$OURS_BIN" ] && [ -n "${PORT[ours]:-}" ] || echo "smallredis: n/a ($OURS_WHY)."
+echo
+echo "| test | $REDIS_LABEL | smallredis | smallredis / redis |"
+echo "|---|---:|---:|---:|"
+awk -F, '
+function fmt(t, x) { return t == "cpu" ? sprintf("%d ms", x) : sprintf("%.0f k/s", x / 1000) }
+function range(s, t,   lo, hi) {
+	if (!((s, t) in n)) return "n/a"
+	lo = fmt(t, min[s, t]); hi = fmt(t, max[s, t])
+	return lo == hi ? lo : lo "–" hi
+}
+{
+	s = $1; t = $2
+	if (!((s, t) in n) || $3 < min[s, t]) min[s, t] = $3
+	if (!((s, t) in n) || $3 > max[s, t]) max[s, t] = $3
+	n[s, t]++; sum[s, t] += $3
+}
+END {
+	split("P1 P16 cpu", ts, " ")
+	label["P1"] = "-P 1 EVALSHA get+incr"; label["P16"] = "-P 16 EVALSHA get+incr"; label["cpu"] = "CPU-bound Lua loop (time per EVAL)"
+	for (i = 1; i <= 3; i++) {
+		t = ts[i]
+		ratio = ((("ours", t) in n) && (("redis", t) in n) && sum["redis", t] > 0) ? sprintf("%.2f ×", (sum["ours", t] / n["ours", t]) / (sum["redis", t] / n["redis", t])) : "n/a"
+		printf "| %s | %s | %s | %s |\n", label[t], range("redis", t), range("ours", t), ratio
+	}
+}' "$RAW"

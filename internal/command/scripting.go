@@ -1,0 +1,415 @@
+package command
+
+import (
+	"fmt"
+	"runtime"
+	rtdebug "runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/smallredis/smallredis/internal/resp"
+	"github.com/smallredis/smallredis/internal/script"
+)
+
+// Scripting: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT. The engine
+// (package script) runs Lua; this file decides what a script may call and
+// runs those calls through the command table (scriptCaller), and runs the
+// script off the connection's event loop so a long one can be answered
+// later (runScript).
+
+var aclScripting = []string{"slow", "scripting"}
+
+var scriptingCommands = []*Spec{
+	{Name: "eval", Arity: -3, Flags: Atomic | NoScript | Stale | SkipMonitor | NoMandatoryKeys, KeysFunc: evalKeys, ACL: aclScripting, Handler: eval},
+	{Name: "evalsha", Arity: -3, Flags: Atomic | NoScript | Stale | SkipMonitor | NoMandatoryKeys, KeysFunc: evalKeys, ACL: aclScripting, Handler: evalsha},
+	{Name: "eval_ro", Arity: -3, Flags: Atomic | ReadOnly | NoScript | Stale | SkipMonitor | NoMandatoryKeys, KeysFunc: evalKeys, ACL: aclScripting, Handler: eval},
+	{Name: "evalsha_ro", Arity: -3, Flags: Atomic | ReadOnly | NoScript | Stale | SkipMonitor | NoMandatoryKeys, KeysFunc: evalKeys, ACL: aclScripting, Handler: evalsha},
+	{Name: "script", Arity: -2, ACL: []string{"slow"}, Subs: []*Spec{
+		{Name: "load", Arity: 3, Flags: NoScript | Stale, ACL: aclScripting, Handler: scriptLoad},
+		{Name: "exists", Arity: -3, Flags: NoScript, ACL: aclScripting, Handler: scriptExists},
+		{Name: "flush", Arity: -2, Flags: NoScript, ACL: aclScripting, Handler: scriptFlush},
+		{Name: "kill", Arity: 2, Flags: NoScript | AllowBusy, ACL: aclScripting, Handler: scriptKill},
+		{Name: "help", Arity: 2, Flags: Loading | Stale, ACL: aclScripting, Handler: scriptHelp},
+	}},
+}
+
+func evalKeys(args [][]byte) []int { return numkeysKeys(args, 2) }
+
+// Errors of the scripting commands.
+const (
+	ErrNoScript        = "NOSCRIPT No matching script. Please use EVAL."
+	ErrNumkeysNegative = "ERR Number of keys can't be negative"
+	ErrNotBusy         = "NOTBUSY No scripts in execution right now."
+	ErrUnkillable      = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+	errScriptWriteRO   = "ERR Write commands are not allowed from read-only scripts."
+	errScriptROFlag    = "ERR Can not execute a script with write flag using *_ro command."
+)
+
+// scriptArgs splits numkeys key… arg… (from args[2]).
+func scriptArgs(ctx *Ctx) (keys, argv [][]byte, ok bool) {
+	n, ok := parseInt(ctx.Args[2])
+	if !ok {
+		ctx.Err(ErrNotInt)
+		return nil, nil, false
+	}
+	if n < 0 {
+		ctx.Err(ErrNumkeysNegative)
+		return nil, nil, false
+	}
+	if n > int64(len(ctx.Args)-3) {
+		ctx.Err(ErrNumkeysTooMany)
+		return nil, nil, false
+	}
+	return ctx.Args[3 : 3+n], ctx.Args[3+n:], true
+}
+
+// EVAL script numkeys [key [key ...]] [arg [arg ...]] (and EVAL_RO)
+func eval(ctx *Ctx) {
+	keys, argv, ok := scriptArgs(ctx)
+	if !ok {
+		return
+	}
+	sc, errMsg := ctx.S.Scripts.Load(string(ctx.Args[1]), false)
+	if errMsg != "" {
+		ctx.Err(errMsg)
+		return
+	}
+	runEval(ctx, sc, keys, argv)
+}
+
+// EVALSHA sha1 numkeys [key [key ...]] [arg [arg ...]] (and EVALSHA_RO)
+func evalsha(ctx *Ctx) {
+	keys, argv, ok := scriptArgs(ctx)
+	if !ok {
+		return
+	}
+	sc := ctx.S.Scripts.Lookup(string(ctx.Args[1]))
+	if sc == nil {
+		ctx.Err(ErrNoScript)
+		return
+	}
+	runEval(ctx, sc, keys, argv)
+}
+
+func runEval(ctx *Ctx, sc *script.Script, keys, argv [][]byte) {
+	flags := sc.Flags
+	if !sc.Shebang {
+		flags = script.FlagLegacy
+	}
+	sr, ok := prepareScript(ctx, flags)
+	if !ok {
+		return
+	}
+	sr.keys, sr.argv = keys, argv
+	runScript(ctx, sr, func(r *script.Run) { ctx.S.Scripts.Eval(sc, r) })
+}
+
+// prepareScript checks a script's flags against the command and the
+// server's state, as Redis's scriptPrepareForRun does, and readies its
+// caller.
+func prepareScript(ctx *Ctx, flags script.Flags) (*scriptCaller, bool) {
+	ro := ctx.Cmd.Flags&ReadOnly != 0
+	if flags&script.FlagLegacy == 0 {
+		if ro && flags&script.FlagNoWrites == 0 {
+			ctx.Err(errScriptROFlag)
+			return nil, false
+		}
+		if ctx.oom && flags&(script.FlagAllowOOM|script.FlagNoWrites) == 0 {
+			ctx.Err(ErrOOM)
+			return nil, false
+		}
+		if flags&script.FlagNoWrites != 0 {
+			ro = true
+		}
+	}
+	sr := callerPool.Get().(*scriptCaller)
+	sr.s, sr.parent, sr.ro, sr.flags = ctx.S, ctx, ro, flags
+	sr.wrote.Store(false)
+	sr.start = time.Now()
+	sr.name, sr.cmd = "", nil
+	c := &sr.c
+	c.SetDB(ctx.C.DB())
+	c.Authed = true
+	c.atomic = true // blocking commands answer at once, as inside EXEC
+	c.ID = ctx.C.ID
+	c.Addr, c.LAddr = ctx.C.Addr, ctx.C.LAddr
+	return sr, true
+}
+
+var callerPool = sync.Pool{New: func() any { return &scriptCaller{} }}
+
+// scriptCaller runs a script's redis.call: through the command table,
+// with Redis's refusals, as the script's own client (its SELECT does not
+// change the caller's database).
+type scriptCaller struct {
+	s          *Server
+	parent     *Ctx
+	ro         bool
+	flags      script.Flags
+	keys, argv [][]byte
+	wrote      atomic.Bool // a write ran: SCRIPT KILL answers UNKILLABLE
+	name       string      // FUNCTION STATS: the function
+	cmd        []string    // and the command that called it
+	start      time.Time
+	c          Client
+	ctx        Ctx
+}
+
+// Known reports whether name is a command (redis.acl_check_cmd).
+func (sr *scriptCaller) Known(name []byte) bool { return sr.s.Table.Lookup(name) != nil }
+
+// Call implements script.Caller.
+func (sr *scriptCaller) Call(args [][]byte, w *resp.Writer) {
+	s := sr.s
+	spec := s.Table.Lookup(args[0])
+	if spec != nil && spec.subs != nil && len(args) >= 2 {
+		spec = spec.LookupSub(args[1])
+	}
+	switch {
+	case spec == nil:
+		w.Error("ERR Unknown Redis command called from script")
+		return
+	case !spec.checkArity(len(args)):
+		w.Error("ERR Wrong number of args calling Redis command from script")
+		return
+	case spec.Flags&NoScript != 0:
+		w.Error("ERR This Redis command is not allowed from script")
+		return
+	}
+	if spec.Flags&Write != 0 {
+		if sr.ro {
+			w.Error(errScriptWriteRO)
+			return
+		}
+		if spec.Flags&DenyOOM != 0 && sr.parent.oom && sr.flags&script.FlagAllowOOM == 0 {
+			w.Error(ErrOOM)
+			return
+		}
+	}
+	c := &sr.c
+	c.SetProto(w.Proto)
+	ctx := &sr.ctx
+	*ctx = Ctx{Args: args, W: w, C: c, S: s, Now: sr.parent.Now, Cmd: spec, oom: sr.parent.oom}
+	func() {
+		defer s.recoverScriptCall(ctx, len(w.B))
+		s.execInner(ctx)
+	}()
+	if spec.Flags&Write != 0 {
+		sr.wrote.Store(true)
+	}
+	ctx.Args = nil
+}
+
+func (sr *scriptCaller) durationMs() int64 { return time.Since(sr.start).Milliseconds() }
+
+// recoverScriptCall keeps a command's panic inside a script an error reply.
+func (s *Server) recoverScriptCall(ctx *Ctx, start int) {
+	if r := recover(); r != nil {
+		s.Stats.Panics.Add(1)
+		s.logger().Error("recovered a panic in a command called from a script", "command", ctx.Cmd.Name, "panic", r)
+		ctx.W.B = ctx.W.B[:start]
+		ctx.W.Error("ERR internal error while executing '" + ctx.Cmd.Name + "' (the server logged it)")
+	}
+}
+
+// scriptState is the script running now (SCRIPT KILL, BUSY).
+type scriptState struct {
+	running atomic.Pointer[scriptCaller]
+	mu      sync.Mutex // serialises scripts until the world gate holds others off
+}
+
+// runScript runs a script on a goroutine of its own while the connection
+// waits for it up to busy-reply-threshold. The command holds the world gate
+// (Atomic), so nothing else runs meanwhile. Past the threshold the gate is
+// marked busy (other clients get BUSY, except SCRIPT KILL, SHUTDOWN NOSAVE
+// and the like), the hold passes to the script's goroutine, and the
+// connection parks like a blocked client until the script ends, so its
+// event loop goes on serving (BUSY to) its other clients. Inside EXEC the
+// script simply runs: EXEC holds the gate for its whole length.
+func runScript(ctx *Ctx, sr *scriptCaller, run func(r *script.Run)) {
+	s := ctx.S
+	st := &s.scripting
+	st.mu.Lock()
+	st.running.Store(sr)
+	res := &scriptResult{w: resp.Writer{Proto: ctx.W.Proto}}
+	res.done = make(chan struct{})
+	res.run = script.Run{Keys: sr.keys, Args: sr.argv, Caller: sr, W: &res.w}
+	go func() {
+		defer close(res.done)
+		defer func() {
+			if r := recover(); r != nil {
+				s.Stats.Panics.Add(1)
+				s.logger().Error("recovered a panic in a script", "panic", fmt.Sprint(r), "stack", string(rtdebug.Stack()))
+				res.w.B = res.w.B[:0]
+				res.w.Error("ERR internal error while running a script (the server logged it)")
+			}
+		}()
+		run(&res.run)
+	}()
+	limit := time.Duration(s.Cfg.BusyReplyThreshold()) * time.Millisecond
+	canPark := ctx.Cmd.Flags&Atomic != 0 && !ctx.C.atomic && ctx.C.Wake != nil
+	if limit <= 0 || !canPark {
+		limit = 100 * 365 * 24 * time.Hour
+	}
+	t := time.NewTimer(limit)
+	select {
+	case <-res.done:
+		t.Stop()
+		finishScript(s, sr)
+		ctx.W.B = append(ctx.W.B, res.w.B...)
+		countScriptError(ctx, res.w.B)
+		return
+	case <-t.C:
+	}
+	// Busy: the reply comes later, like a blocked client's. The arguments
+	// alias the connection's input buffer: wait until the script has
+	// copied them (it does first thing; only a starved goroutine is late).
+	for !res.run.ArgsTaken() {
+		select {
+		case <-res.done:
+		default:
+			runtime.Gosched()
+			continue
+		}
+		break
+	}
+	s.Gate.SetBusy(true)
+	ctx.gateHandedOff = true
+	wt := &waiter{c: ctx.C, proto: ctx.C.Proto}
+	ctx.C.block = wt
+	cmd := ctx.Cmd
+	go func() {
+		<-res.done
+		finishScript(s, sr)
+		s.Gate.Unlock()
+		if len(res.w.B) > 0 && res.w.B[0] == '-' {
+			s.Stats.countError(string(res.w.B[1 : len(res.w.B)-2]))
+			cmd.stats.failed.Add(1)
+		}
+		wt.deliver(res.w.B)
+	}()
+}
+
+type scriptResult struct {
+	w    resp.Writer
+	run  script.Run
+	done chan struct{}
+}
+
+func finishScript(s *Server, sr *scriptCaller) {
+	st := &s.scripting
+	st.running.Store(nil)
+	st.mu.Unlock()
+	sr.parent, sr.keys, sr.argv = nil, nil, nil
+	callerPool.Put(sr)
+}
+
+// countScriptError counts a script's error reply in errorstats.
+func countScriptError(ctx *Ctx, reply []byte) {
+	if len(reply) > 0 && reply[0] == '-' {
+		end := len(reply) - 2
+		if end < 1 {
+			end = 1
+		}
+		ctx.S.Stats.countError(string(reply[1:end]))
+		ctx.Cmd.stats.failed.Add(1)
+	}
+}
+
+// SCRIPT LOAD script
+func scriptLoad(ctx *Ctx) {
+	sc, errMsg := ctx.S.Scripts.Load(string(ctx.Args[2]), true)
+	if errMsg != "" {
+		ctx.Err(errMsg)
+		return
+	}
+	ctx.W.BulkString(sc.SHA)
+}
+
+// SCRIPT EXISTS sha1 [sha1 ...]
+func scriptExists(ctx *Ctx) {
+	ctx.W.Array(len(ctx.Args) - 2)
+	for _, a := range ctx.Args[2:] {
+		if ctx.S.Scripts.Exists(string(a)) {
+			ctx.W.Int(1)
+		} else {
+			ctx.W.Int(0)
+		}
+	}
+}
+
+// SCRIPT FLUSH [ASYNC | SYNC]
+func scriptFlush(ctx *Ctx) {
+	if len(ctx.Args) > 3 || len(ctx.Args) == 3 && !eqFold(ctx.Args[2], "async") && !eqFold(ctx.Args[2], "sync") {
+		ctx.Err("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+		return
+	}
+	ctx.S.Scripts.Flush()
+	ctx.W.OK()
+}
+
+// busyMsg is the BUSY error for the running script's kind.
+func (s *Server) busyMsg() string {
+	if sr := s.scripting.running.Load(); sr != nil && sr.flags&script.FlagFunction != 0 {
+		return errBusyFunction
+	}
+	return ErrBusy
+}
+
+const errBusyFunction = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+
+// SCRIPT KILL
+func scriptKill(ctx *Ctx) {
+	sr := ctx.S.scripting.running.Load()
+	if sr == nil {
+		ctx.Err(ErrNotBusy)
+		return
+	}
+	if sr.flags&script.FlagFunction != 0 {
+		ctx.Err(errBusyFunction)
+		return
+	}
+	if sr.wrote.Load() {
+		ctx.Err(ErrUnkillable)
+		return
+	}
+	ctx.S.Scripts.Kill()
+	ctx.W.OK()
+}
+
+// SCRIPT HELP
+func scriptHelp(ctx *Ctx) {
+	writeHelp(ctx, "SCRIPT", []string{
+		"EXISTS <sha1> [<sha1> ...]",
+		"    Return information about the existence of the scripts in the script cache.",
+		"FLUSH [ASYNC|SYNC]",
+		"    Flush the Lua scripts cache. Very dangerous on replicas.",
+		"    When called without the optional mode argument, the behavior is determined by the",
+		"    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+		"    * ASYNC: Asynchronously flush the scripts cache.",
+		"    * SYNC: Synchronously flush the scripts cache.",
+		"KILL",
+		"    Kill the currently executing Lua script.",
+		"LOAD <script>",
+		"    Load a script into the scripts cache without executing it.",
+	})
+}
+
+// newScriptEngine makes the server's engine; redis.log writes to the
+// server's log.
+func newScriptEngine(s *Server) *script.Engine {
+	e := script.NewEngine()
+	e.Log = func(level int, msg string) {
+		l := s.logger()
+		switch level {
+		case script.LogDebug, script.LogVerbose:
+			l.Debug(msg)
+		case script.LogNotice:
+			l.Info(msg)
+		default:
+			l.Warn(msg)
+		}
+	}
+	return e
+}

@@ -1,0 +1,288 @@
+package command_test
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/smallredis/smallredis/internal/testserver"
+)
+
+// A script incrementing 100 keys runs with every other client held off:
+// readers fetching all the keys at once never see some incremented and
+// others not.
+func TestScriptAtomicity(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	ctx := context.Background()
+	r := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 60})
+	t.Cleanup(func() { r.Close() })
+	const nkeys, readers, rounds = 100, 50, 200
+	keys := make([]string, nkeys)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("k%03d", i)
+	}
+	incr := redis.NewScript(`for i, k in ipairs(KEYS) do redis.call('incr', k) end return #KEYS`)
+	// Readers fetch each key with its own GET inside one pipeline, so only
+	// the gate keeps the script's increments from interleaving with them.
+	var stop atomic.Bool
+	var torn atomic.Int64
+	var reads atomic.Int64
+	var wg sync.WaitGroup
+	for range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				vals, err := r.MGet(ctx, keys...).Result()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				reads.Add(1)
+				for _, v := range vals[1:] {
+					if v != vals[0] {
+						torn.Add(1)
+						break
+					}
+				}
+			}
+		}()
+	}
+	// Undeclared keys work too: half the keys are passed, half are not.
+	undeclared := redis.NewScript(`for i = 51, 100 do redis.call('incr', string.format('k%03d', i - 1)) end
+		for _, k in ipairs(KEYS) do redis.call('incr', k) end return 1`)
+	for i := range rounds {
+		var err error
+		if i%2 == 0 {
+			err = incr.Run(ctx, r, keys).Err()
+		} else {
+			err = undeclared.Run(ctx, r, keys[:50]).Err()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop.Store(true)
+	wg.Wait()
+	if n := torn.Load(); n > 0 {
+		t.Fatalf("%d of %d reads saw a half-done script", n, reads.Load())
+	}
+	if v, _ := r.Get(ctx, keys[99]).Int(); v != rounds {
+		t.Fatalf("k099 = %d, want %d", v, rounds)
+	}
+}
+
+// A read-only script past busy-reply-threshold: other clients get BUSY,
+// SCRIPT KILL stops it, and the server serves again. A script that wrote
+// is UNKILLABLE and ends on its own.
+func TestScriptKillAndBusy(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	ctx := context.Background()
+	admin := conn1(t, addr)
+	if err := admin.ConfigSet(ctx, "busy-reply-threshold", "50").Err(); err != nil {
+		t.Fatal(err)
+	}
+	runner := conn1(t, addr)
+	done := make(chan error, 1)
+	go func() { done <- runner.Eval(ctx, "while true do end", nil).Err() }()
+	waitBusy(t, admin)
+	if err := admin.Set(ctx, "k", "v", 0).Err(); err == nil || !strings.HasPrefix(err.Error(), "BUSY ") {
+		t.Fatalf("SET while busy: %v", err)
+	}
+	if err := admin.Do(ctx, "script", "kill").Err(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "Script killed by user with SCRIPT KILL") {
+			t.Fatalf("killed script replied %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("killed script did not return")
+	}
+	if err := admin.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatalf("after kill: %v", err)
+	}
+	if err := runner.Ping(ctx).Err(); err != nil {
+		t.Fatalf("the killed script's client: %v", err)
+	}
+
+	// A script that wrote cannot be killed; it runs until its loop ends.
+	go func() {
+		done <- runner.Eval(ctx, `redis.call('set', 'w', '1') local t = os.clock() while os.clock() - t < 0.5 do end return 1`, nil).Err()
+	}()
+	waitBusy(t, admin)
+	err := admin.Do(ctx, "script", "kill").Err()
+	if err == nil || !strings.HasPrefix(err.Error(), "UNKILLABLE ") {
+		t.Fatalf("SCRIPT KILL of a writer: %v", err)
+	}
+	if err := admin.Do(ctx, "function", "stats").Err(); err != nil {
+		t.Fatalf("FUNCTION STATS while busy: %v", err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("unkillable script: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("unkillable script never ended")
+	}
+	if err := admin.Do(ctx, "script", "kill").Err(); err == nil || !strings.HasPrefix(err.Error(), "NOTBUSY ") {
+		t.Fatalf("SCRIPT KILL with nothing running: %v", err)
+	}
+}
+
+// waitBusy waits until the server answers BUSY.
+func waitBusy(t *testing.T, r *redis.Client) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := r.Get(context.Background(), "probe").Err()
+		if err != nil && strings.HasPrefix(err.Error(), "BUSY ") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server never became busy (last reply %v)", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// EVAL's scripts are cached but bounded; SCRIPT LOAD's stay; SCRIPT FLUSH
+// empties the cache.
+func TestScriptCacheBounded(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	ctx := context.Background()
+	r := conn1(t, addr)
+	loaded, err := r.ScriptLoad(ctx, "return 'loaded'").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shas []string
+	for i := range 700 {
+		body := fmt.Sprintf("return %d", i)
+		if err := r.Eval(ctx, body, nil).Err(); err != nil {
+			t.Fatal(err)
+		}
+		shas = append(shas, sha1hex(body))
+	}
+	ex, err := r.ScriptExists(ctx, shas[0], shas[699], loaded).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex[0] || !ex[1] || !ex[2] {
+		t.Fatalf("SCRIPT EXISTS oldest, newest, loaded = %v; want false true true", ex)
+	}
+	if err := r.EvalSha(ctx, shas[0], nil).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOSCRIPT") {
+		t.Fatalf("EVALSHA of an evicted script: %v", err)
+	}
+	if err := r.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if ex, _ := r.ScriptExists(ctx, loaded).Result(); ex[0] {
+		t.Fatal("SCRIPT FLUSH kept a loaded script")
+	}
+}
+
+// Runaway scripts end in errors, never in a crash: deep recursion, deep
+// pcall nesting, huge scripts, huge results.
+func TestScriptBadInput(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	ctx := context.Background()
+	r := conn1(t, addr)
+	for _, tc := range []struct{ body, want string }{
+		{"local function f(n) return f(n + 1) + 1 end return f(1)", "stack overflow"},
+		{"local function f() return pcall(f) end return f()", ""},
+		{"local t = {} t[1] = t return t", ""},
+		{"return string.rep('x', 100) .. nil", "attempt to concatenate"},
+		{"return " + strings.Repeat("(", 300) + "1" + strings.Repeat(")", 300), ""},
+	} {
+		err := r.Eval(ctx, tc.body, nil).Err()
+		if tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%.40s: %v, want %q", tc.body, err, tc.want)
+		}
+		if err := r.Ping(ctx).Err(); err != nil {
+			t.Fatalf("%.40s: server gone: %v", tc.body, err)
+		}
+	}
+	big := "local t = {} " + strings.Repeat("t[#t+1] = 1 ", 100000) + "return #t"
+	if n, err := r.Eval(ctx, big, nil).Int(); err != nil || n != 100000 {
+		t.Fatalf("huge script: %d %v", n, err)
+	}
+}
+
+// FUNCTION DUMP / RESTORE round-trip here, and a Redis payload restores.
+func TestFunctionDumpRestore(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	raddr := testserver.StartRedis(t)
+	ctx := context.Background()
+	ours, theirs := conn1(t, addr), conn1(t, raddr)
+	lib := "#!lua name=dumped\nredis.register_function('dumped', function(keys, args) return 'from the dump, a long enough body for LZF to compress it' end)"
+	for _, r := range []*redis.Client{ours, theirs} {
+		r.FunctionFlush(ctx)
+		if err := r.FunctionLoad(ctx, lib).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, r := range map[string]*redis.Client{"ours": ours, "redis": theirs} {
+		payload, err := r.FunctionDump(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ours.FunctionRestore(ctx, payload).Err(); err == nil || !strings.Contains(err.Error(), "already exists") {
+			t.Fatalf("%s payload, APPEND onto the same library: %v", name, err)
+		}
+		ours.FunctionFlush(ctx)
+		if err := ours.FunctionRestore(ctx, payload).Err(); err != nil {
+			t.Fatalf("%s payload: %v", name, err)
+		}
+		if v, err := ours.FCall(ctx, "dumped", nil).Text(); err != nil || !strings.HasPrefix(v, "from the dump") {
+			t.Fatalf("%s payload restored: %q %v", name, v, err)
+		}
+	}
+	// Our payload restores into Redis.
+	payload, _ := ours.FunctionDump(ctx).Result()
+	theirs.FunctionFlush(ctx)
+	if err := theirs.FunctionRestore(ctx, payload).Err(); err != nil {
+		t.Fatalf("Redis restoring our payload: %v", err)
+	}
+	bad := []byte(payload)
+	bad[len(bad)-1] ^= 0xFF
+	if err := ours.FunctionRestore(ctx, string(bad)).Err(); err == nil {
+		t.Fatal("a corrupt payload restored")
+	}
+}
+
+// Scripts' writes go through the change feed: WATCH sees them.
+func TestScriptWritesAbortWatch(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	ctx := context.Background()
+	a, b := conn1(t, addr), conn1(t, addr)
+	err := a.Watch(ctx, func(tx *redis.Tx) error {
+		if err := b.Eval(ctx, "return redis.call('set', KEYS[1], 'by script')", []string{"watched"}).Err(); err != nil {
+			return err
+		}
+		_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, "watched", "by tx", 0)
+			return nil
+		})
+		return err
+	}, "watched")
+	if !errors.Is(err, redis.TxFailedErr) {
+		t.Fatalf("EXEC after a script wrote the watched key: %v", err)
+	}
+}
+
+func sha1hex(s string) string {
+	h := sha1.Sum([]byte(s))
+	return hex.EncodeToString(h[:])
+}

@@ -1,0 +1,217 @@
+package script
+
+import (
+	"strings"
+	"testing"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/smallredis/smallredis/internal/resp"
+)
+
+// echoCaller answers each command with a fixed RESP reply, recording args.
+type echoCaller struct {
+	reply string
+	got   [][]string
+}
+
+func (c *echoCaller) Call(args [][]byte, w *resp.Writer) {
+	var a []string
+	for _, x := range args {
+		a = append(a, string(x))
+	}
+	c.got = append(c.got, a)
+	w.B = append(w.B, c.reply...)
+}
+
+func eval(t *testing.T, e *Engine, body string, proto int, c Caller) string {
+	t.Helper()
+	s, errMsg := e.Load(body, false)
+	if errMsg != "" {
+		return "-" + errMsg + "\r\n"
+	}
+	w := &resp.Writer{Proto: proto}
+	if c == nil {
+		c = &echoCaller{reply: "+OK\r\n"}
+	}
+	e.Eval(s, &Run{Keys: [][]byte{[]byte("k1")}, Args: [][]byte{[]byte("a1")}, Caller: c, W: w})
+	return string(w.B)
+}
+
+func TestLuaToRESP(t *testing.T) {
+	e := NewEngine()
+	for _, tc := range []struct {
+		body  string
+		proto int
+		want  string
+	}{
+		{"return 3.99", 2, ":3\r\n"},
+		{"return -3.99", 2, ":-3\r\n"},
+		{"return 'x'", 2, "$1\r\nx\r\n"},
+		{"return true", 2, ":1\r\n"},
+		{"return false", 2, "$-1\r\n"},
+		{"return nil", 2, "$-1\r\n"},
+		{"return nil", 3, "_\r\n"},
+		{"return true", 3, ":1\r\n"}, // booleans follow redis.setresp, not the client
+		{"redis.setresp(3) return true", 3, "#t\r\n"},
+		{"redis.setresp(3) return false", 3, "#f\r\n"},
+		{"redis.setresp(3) return false", 2, ":0\r\n"},
+		{"return {1, 2, nil, 4}", 2, "*2\r\n:1\r\n:2\r\n"},
+		{"return {ok='fine'}", 2, "+fine\r\n"},
+		{"return {err='CODE bad'}", 2, "-CODE bad\r\n"},
+		{"return {err=1}", 2, "*0\r\n"},
+		{"return {double=1.5}", 3, ",1.5\r\n"},
+		{"return {double=1.5}", 2, "$3\r\n1.5\r\n"},
+		{"return {big_number='12'}", 3, "(12\r\n"},
+		{"return {map={a=1}}", 3, "%1\r\n$1\r\na\r\n:1\r\n"},
+		{"return {map={a=1}}", 2, "*2\r\n$1\r\na\r\n:1\r\n"},
+		{"return {set={a=true}}", 3, "~1\r\n$1\r\na\r\n"},
+		{"return {verbatim_string={format='txt', string='hi'}}", 3, "=6\r\ntxt:hi\r\n"},
+		{"return KEYS[1] .. ARGV[1]", 2, "$4\r\nk1a1\r\n"},
+		{"return redis.error_reply('boom')", 2, "-ERR boom\r\n"},
+		{"return redis.error_reply('MY boom')", 2, "-MY boom\r\n"},
+		{"return redis.status_reply('S')", 2, "+S\r\n"},
+	} {
+		if got := eval(t, e, tc.body, tc.proto, nil); got != tc.want {
+			t.Errorf("%s (RESP%d) = %q, want %q", tc.body, tc.proto, got, tc.want)
+		}
+	}
+}
+
+func TestRESPToLua(t *testing.T) {
+	e := NewEngine()
+	for _, tc := range []struct {
+		reply, body, want string
+	}{
+		{":42\r\n", "return redis.call('x') + 1", ":43\r\n"},
+		{"$-1\r\n", "return tostring(redis.call('x'))", "$5\r\nfalse\r\n"},
+		{"*-1\r\n", "return tostring(redis.call('x'))", "$5\r\nfalse\r\n"},
+		{"_\r\n", "redis.setresp(3) return tostring(redis.call('x'))", "$3\r\nnil\r\n"},
+		{"+PONG\r\n", "return redis.call('x').ok", "$4\r\nPONG\r\n"},
+		{"-ERR no\r\n", "return redis.pcall('x').err", "$6\r\nERR no\r\n"},
+		{"*2\r\n$1\r\na\r\n:1\r\n", "local r = redis.call('x') return r[1] .. r[2]", "$2\r\na1\r\n"},
+		{"%1\r\n$1\r\nf\r\n$1\r\nv\r\n", "redis.setresp(3) return redis.call('x').map.f", "$1\r\nv\r\n"},
+		{"~1\r\n$1\r\nm\r\n", "redis.setresp(3) return tostring(redis.call('x').set.m)", "$4\r\ntrue\r\n"},
+		{",1.5\r\n", "redis.setresp(3) return redis.call('x').double * 2", ":3\r\n"},
+		{"#t\r\n", "redis.setresp(3) return tostring(redis.call('x'))", "$4\r\ntrue\r\n"},
+		{"(123\r\n", "redis.setresp(3) return redis.call('x').big_number", "$3\r\n123\r\n"},
+		{"=6\r\ntxt:hi\r\n", "redis.setresp(3) return redis.call('x').verbatim_string.string", "$2\r\nhi\r\n"},
+	} {
+		if got := eval(t, e, tc.body, 2, &echoCaller{reply: tc.reply}); got != tc.want {
+			t.Errorf("reply %q, %s = %q, want %q", tc.reply, tc.body, got, tc.want)
+		}
+	}
+}
+
+func TestCallArguments(t *testing.T) {
+	e := NewEngine()
+	c := &echoCaller{reply: "+OK\r\n"}
+	eval(t, e, "redis.call('set', 'k', 3, 0.1, -2, 1e20, 2^53)", 2, c)
+	want := "set k 3 0.10000000000000001 -2 1e+20 9007199254740992"
+	if got := strings.Join(c.got[0], " "); got != want {
+		t.Fatalf("arguments %q, want %q", got, want)
+	}
+	for body, want := range map[string]string{
+		"redis.call()":       "Please specify at least one argument",
+		"redis.call({})":     "must be strings or integers",
+		"redis.call('x', 1)": "", // fine
+	} {
+		got := eval(t, e, body, 2, &echoCaller{reply: "+OK\r\n"})
+		if want != "" && !strings.Contains(got, want) || want == "" && strings.HasPrefix(got, "-") {
+			t.Errorf("%s = %q, want %q", body, got, want)
+		}
+	}
+}
+
+func TestErrorFormats(t *testing.T) {
+	e := NewEngine()
+	for body, want := range map[string]string{
+		"error('boom')":           "-ERR user_script:1: boom script: ",
+		"error({err='X y'})":      "-X y script: ",
+		"x = 1":                   "-ERR user_script:1: Attempt to modify a readonly table script: ",
+		"return y":                "-ERR user_script:1: Script attempted to access nonexistent global variable 'y' script: ",
+		"return (":                "-ERR Error compiling script (new function): user_script:1: unexpected symbol near '<eof>'",
+		"local a\nreturn 1 .. {}": "-ERR user_script:2: attempt to concatenate a table value script: ",
+		"string.x = 1":            "-ERR user_script:1: Attempt to modify a readonly table",
+		"rawset(_G, 'x', 1)":      "-ERR Attempt to modify a readonly table script: ",
+	} {
+		if got := eval(t, e, body, 2, nil); !strings.HasPrefix(got, want) {
+			t.Errorf("%q = %q, want prefix %q", body, got, want)
+		}
+	}
+	if got := eval(t, e, "local a = 1\nlocal b = 2\nreturn redis.call('x')", 2, &echoCaller{reply: "-WRONGTYPE bad\r\n"}); !strings.HasSuffix(got, ", on @user_script:3.\r\n") {
+		t.Errorf("error line: %q", got)
+	}
+}
+
+// math.random follows Redis's redisLrand48 sequence: 40, 85, 36 for
+// math.random(100) on a fresh server, and a seed restarts it.
+func TestRandomSequence(t *testing.T) {
+	e := NewEngine()
+	if got := eval(t, e, "return {math.random(100), math.random(100), math.random(100)}", 2, nil); got != "*3\r\n:40\r\n:85\r\n:36\r\n" {
+		t.Fatalf("first draws %q", got)
+	}
+	a := eval(t, e, "math.randomseed(7) return math.random(1000)", 2, nil)
+	b := eval(t, e, "math.randomseed(7) return math.random(1000)", 2, nil)
+	if a != b {
+		t.Fatalf("same seed, %q then %q", a, b)
+	}
+}
+
+func TestShebang(t *testing.T) {
+	for _, tc := range []struct {
+		body  string
+		flags Flags
+		err   string
+	}{
+		{"#!lua\nreturn 1", 0, ""},
+		{"#!lua flags=no-writes,allow-oom\nreturn 1", FlagNoWrites | FlagAllowOOM, ""},
+		{"#!lua flags=bad\n", 0, "ERR Unexpected flag in script shebang: bad"},
+		{"#!lua x=y\n", 0, "ERR Unknown lua shebang option: x=y"},
+		{"#!js\n", 0, "ERR Unexpected engine in script shebang: #!js"},
+	} {
+		f, _, err := parseShebang(tc.body)
+		if f != tc.flags || err != tc.err {
+			t.Errorf("%q: flags %v err %q, want %v %q", tc.body, f, err, tc.flags, tc.err)
+		}
+	}
+}
+
+func TestLibraries(t *testing.T) {
+	e := NewEngine()
+	if _, err := e.LoadLibrary("#!lua name=l\nredis.register_function('f', function(keys, args) return keys[1] .. args[1] end)", false); err != "" {
+		t.Fatal(err)
+	}
+	f := e.Function("f")
+	w := &resp.Writer{Proto: 2}
+	e.FCall(f, &Run{Keys: [][]byte{[]byte("k")}, Args: [][]byte{[]byte("a")}, Caller: &echoCaller{}, W: w})
+	if string(w.B) != "$2\r\nka\r\n" {
+		t.Fatalf("FCALL = %q", w.B)
+	}
+	if _, err := e.LoadLibrary("#!lua name=l2\nredis.register_function('f', function() end)", false); err != "ERR Function f already exists" {
+		t.Fatalf("duplicate function: %q", err)
+	}
+	if _, err := e.LoadLibrary("#!lua name=l3\nwhile true do end", false); err != "ERR Error registering functions: ERR FUNCTION LOAD timeout" {
+		t.Fatalf("endless load: %q", err)
+	}
+	if l, fn := e.FunctionCounts(); l != 1 || fn != 1 {
+		t.Fatalf("counts %d %d", l, fn)
+	}
+	if !e.DeleteLibrary("l") || e.Function("f") != nil {
+		t.Fatal("DeleteLibrary")
+	}
+}
+
+func TestLuaMessage(t *testing.T) {
+	for in, want := range map[string]string{
+		"user_script:1: cannot perform concat operation between string and nil": "user_script:1: attempt to concatenate a nil value",
+		"user_script:1: cannot perform add operation between nil and number":    "user_script:1: attempt to perform arithmetic on a nil value",
+		"user_script:2: attempt to index a non-table object(nil) with key 'x'":  "user_script:2: attempt to index a nil value",
+		"user_script:1: something else":                                         "user_script:1: something else",
+	} {
+		if got := luaMessage(in); got != want {
+			t.Errorf("%q -> %q, want %q", in, got, want)
+		}
+	}
+	_ = lua.LNil
+}
