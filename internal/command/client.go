@@ -72,6 +72,7 @@ type Client struct {
 	ArgOwned func(arg []byte) bool
 
 	block *waiter // the blocking command waiting; the connection's loop only
+	trk   trackState
 
 	bufs struct{ qfree, oll, omem, tot atomic.Int64 } // published by the server: CLIENT LIST
 }
@@ -186,6 +187,10 @@ func (c *Client) info(now time.Time, self *Ctx) string {
 	} else if c.Waiting() {
 		flags = "b"
 	}
+	trk, redir := c.trackListFlags()
+	if trk != "" {
+		flags = strings.TrimPrefix(flags, "N") + trk
+	}
 	qbuf := 0
 	if c.QueryBuf != nil {
 		qbuf = c.QueryBuf()
@@ -222,7 +227,7 @@ func (c *Client) info(now time.Time, self *Ctx) string {
 		events = "rw" // waiting for the socket to take its replies
 	}
 	b.WriteString(" events=" + events + " cmd=" + cmd)
-	b.WriteString(" user=default redir=-1")
+	b.WriteString(" user=default redir=" + strconv.FormatInt(redir, 10))
 	b.WriteString(" resp=" + strconv.Itoa(int(c.proto.Load())))
 	b.WriteString(" lib-name=" + lib + " lib-ver=" + ver)
 	return b.String()

@@ -74,6 +74,10 @@ func (s *Server) exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 	if s.monitors.active() && spec.Flags&(SkipMonitor|Admin) == 0 {
 		s.monitors.feed(c, ctx.Now, args)
 	}
+	tracked := false
+	if s.tracking.n.Load() != 0 {
+		tracked = s.trackBefore(c, spec, args)
+	}
 	t0 := time.Now()
 	spec.Handler(ctx)
 	if ctx.moves != nil {
@@ -98,6 +102,10 @@ func (s *Server) exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 		c.ReplyMode = ReplyOn
 	case skipNext:
 		c.ReplyMode = ReplySkip
+	}
+	if tracked {
+		// Invalidations go out even under CLIENT REPLY OFF, as Redis's pushes.
+		s.trackAfter(c, spec, w)
 	}
 	return 0
 }

@@ -12,13 +12,16 @@ import (
 	"github.com/smallredis/smallredis/internal/evictor"
 	"github.com/smallredis/smallredis/internal/resp"
 	"github.com/smallredis/smallredis/internal/store"
+	"github.com/smallredis/smallredis/internal/tracking"
 )
 
-// Version is smallredis's own version; RedisVersion is the Redis version
-// we report so clients enable the features we implement.
+// Version is smallredis's own version; RedisVersion is the default of the
+// redis-version directive: the Redis version HELLO and INFO report, which
+// clients read to decide what to use (redis-py and Jedis enable
+// client-side caching from 7.4). See the README.
 const (
 	Version      = "0.1.0"
-	RedisVersion = "7.2.0"
+	RedisVersion = "7.4.0"
 )
 
 // Host is what the network layer provides to commands that reach beyond
@@ -96,6 +99,7 @@ type Server struct {
 	monitors monitors
 	pause    pauseState
 	blocked  blockedState
+	tracking trackingState
 
 	// notifyOn holds the EventClass bits notify-keyspace-events enables.
 	notifyOn atomic.Uint32
@@ -119,6 +123,7 @@ func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
 		Evict: evictor.New(ks, cfg),
 	}
 	s.ActiveExpire.Store(true)
+	s.tracking.tab = tracking.New()
 	return s
 }
 
