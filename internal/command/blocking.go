@@ -456,6 +456,7 @@ func bpop(ctx *Ctx, where list.Where) {
 			ctx.W.Array(2)
 			ctx.W.Bulk(keys[i])
 			popElements(ctx, es[i], where, 1, ctx.W.Bulk)
+		case ctx.denyBlocking(blockPop):
 		default:
 			ctx.block(keys, &waiter{kind: blockPop, where: where}, timeout)
 		}
@@ -481,6 +482,7 @@ func blmpop(ctx *Ctx) {
 		case !ok:
 		case i >= 0:
 			writeMPop(ctx, es[i], keys[i], where, count)
+		case ctx.denyBlocking(blockMPop):
 		default:
 			ctx.block(keys, &waiter{kind: blockMPop, where: where, count: count}, timeout)
 		}
@@ -515,6 +517,7 @@ func blmoveKeys(ctx *Ctx, from, to list.Where, t []byte) {
 			if moveElement(ctx, src, es[1], from, to) {
 				ctx.signalPushed(ctx.Args[2], es[1])
 			}
+		case ctx.denyBlocking(blockMove):
 		default:
 			dst := append([]byte(nil), ctx.Args[2]...)
 			ctx.block(ctx.Args[1:2], &waiter{kind: blockMove, where: from, to: to, dst: dst}, timeout)

@@ -74,6 +74,17 @@ type Client struct {
 	block *waiter // the blocking command waiting; the connection's loop only
 	trk   trackState
 
+	// Transactions (multi.go), the connection's loop only: the open MULTI,
+	// the watched keys, and atomic while EXEC (or a script) runs commands
+	// for it (blocking commands do not block, CLIENT REPLY applies to the
+	// whole reply). multiN, watchN and multiMem mirror them for CLIENT LIST.
+	tx       *txState
+	watch    *watchSet
+	atomic   bool
+	multiN   atomic.Int32 // queued commands, -1 outside MULTI
+	watchN   atomic.Int32
+	multiMem atomic.Int64
+
 	bufs struct{ qfree, oll, omem, tot atomic.Int64 } // published by the server: CLIENT LIST
 }
 
@@ -103,6 +114,7 @@ func (c *Client) Buffers() Buffers {
 func NewClient(id int64, addr, laddr string, fd int) *Client {
 	c := &Client{ID: id, Addr: addr, LAddr: laddr, FD: fd, Created: time.Now(), Proto: 2}
 	c.proto.Store(2)
+	c.multiN.Store(-1)
 	c.lastActive.Store(time.Now().UnixMilli())
 	return c
 }
@@ -184,6 +196,8 @@ func (c *Client) info(now time.Time, self *Ctx) string {
 	flags := "N"
 	if c.Monitor {
 		flags = "O"
+	} else if c.multiN.Load() >= 0 {
+		flags = "x"
 	} else if c.Waiting() {
 		flags = "b"
 	}
@@ -205,7 +219,8 @@ func (c *Client) info(now time.Time, self *Ctx) string {
 	b.WriteString(" idle=" + strconv.FormatInt(c.IdleMs(now.UnixMilli())/1000, 10))
 	b.WriteString(" flags=" + flags)
 	b.WriteString(" db=" + strconv.Itoa(c.DB()))
-	b.WriteString(" sub=0 psub=0 ssub=0 multi=-1")
+	b.WriteString(" sub=0 psub=0 ssub=0 multi=" + strconv.Itoa(int(c.multiN.Load())))
+	b.WriteString(" watch=" + strconv.Itoa(int(c.watchN.Load())))
 	bufs := c.Buffers()
 	var argv, obl int64
 	if self != nil {
@@ -217,11 +232,12 @@ func (c *Client) info(now time.Time, self *Ctx) string {
 	b.WriteString(" qbuf=" + strconv.Itoa(qbuf))
 	b.WriteString(" qbuf-free=" + strconv.FormatInt(bufs.QueryFree, 10))
 	b.WriteString(" argv-mem=" + strconv.FormatInt(argv, 10))
-	b.WriteString(" multi-mem=0 rbs=0 rbp=0")
+	mm := c.multiMem.Load()
+	b.WriteString(" multi-mem=" + strconv.FormatInt(mm, 10) + " rbs=0 rbp=0")
 	b.WriteString(" obl=" + strconv.FormatInt(obl, 10))
 	b.WriteString(" oll=" + strconv.FormatInt(bufs.Oll, 10))
 	b.WriteString(" omem=" + strconv.FormatInt(bufs.Omem, 10))
-	b.WriteString(" tot-mem=" + strconv.FormatInt(bufs.Total+argv, 10))
+	b.WriteString(" tot-mem=" + strconv.FormatInt(bufs.Total+argv+mm, 10))
 	events := "r"
 	if bufs.Omem > 0 {
 		events = "rw" // waiting for the socket to take its replies

@@ -14,8 +14,8 @@ var connectionCommands = []*Spec{
 	{Name: "hello", Arity: -1, Flags: NoScript | Loading | Stale | Fast | NoAuth | AllowBusy, ACL: []string{"fast", "connection"}, Handler: hello},
 	{Name: "auth", Arity: -2, Flags: NoScript | Loading | Stale | Fast | NoAuth | AllowBusy, ACL: []string{"fast", "connection"}, Handler: auth},
 	{Name: "select", Arity: 2, Flags: Loading | Stale | Fast, ACL: []string{"fast", "connection"}, Handler: selectDB},
-	{Name: "quit", Arity: -1, Flags: NoScript | Loading | Stale | Fast | NoAuth | AllowBusy, ACL: []string{"fast", "connection"}, Handler: quit},
-	{Name: "reset", Arity: 1, Flags: NoScript | Loading | Stale | Fast | NoAuth | AllowBusy, ACL: []string{"fast", "connection"}, Handler: reset},
+	{Name: "quit", Arity: -1, Flags: NoScript | Loading | Stale | Fast | NoAuth | AllowBusy | TxControl, ACL: []string{"fast", "connection"}, Handler: quit},
+	{Name: "reset", Arity: 1, Flags: NoScript | Loading | Stale | Fast | NoAuth | AllowBusy | TxControl, ACL: []string{"fast", "connection"}, Handler: reset},
 	{Name: "client", Arity: -2, ACL: []string{"slow"}, Subs: clientSubcommands},
 }
 
@@ -193,6 +193,7 @@ func reset(ctx *Ctx) {
 	}
 	ctx.S.disableTracking(c)
 	c.Authed = ctx.S.Cfg.RequirePass() == ""
+	ctx.S.discardTx(c)
 	ctx.W.Simple("RESET")
 }
 

@@ -15,6 +15,9 @@ import (
 // a non-zero duration (at most how long it may wait) when the command could
 // not run yet (CLIENT PAUSE): nothing is written, and the caller keeps the
 // command and retries it once the function it gives WhenUnpaused is called.
+//
+// The command runs inside the world gate (gate.go): in its client's reader
+// slot, or holding the whole gate for an Atomic command.
 func (s *Server) Exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.Duration {
 	if len(args) == 0 {
 		return 0
@@ -23,54 +26,108 @@ func (s *Server) Exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 	// stay open-coded (nearly free): Go falls back to slower defer records
 	// in a function with many defers × returns.
 	defer s.recoverCommand(ctx, len(w.B))
-	return s.exec(c, ctx, args, w)
+	*ctx = Ctx{Args: args, W: w, C: c, S: s, Now: store.NowMs()}
+	if !s.admit(ctx) {
+		return 0
+	}
+	return s.gated(ctx)
 }
 
-func (s *Server) exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.Duration {
-	start := len(w.B)
-	*ctx = Ctx{Args: args, W: w, C: c, S: s, Now: store.NowMs()}
+// gated runs an admitted command inside the gate.
+func (s *Server) gated(ctx *Ctx) time.Duration {
+	if ctx.Cmd.Flags&Atomic != 0 {
+		s.Gate.Lock()
+		defer s.Gate.Unlock()
+		return s.exec(ctx)
+	}
+	slot := s.Gate.Slot(ctx.C.ID)
+	if !s.Gate.Enter(slot) {
+		// A script holds the gate and said it is busy.
+		if ctx.Cmd.Flags&AllowBusy == 0 {
+			s.refuse(ctx, ErrBusy)
+			return 0
+		}
+		return s.exec(ctx)
+	}
+	defer s.Gate.Exit(slot)
+	return s.exec(ctx)
+}
+
+// admit resolves ctx.Args to a command and validates it as Redis does
+// before running (or queueing) anything: unknown command, arity, DEBUG
+// protection, authentication. A refused command has its error written.
+func (s *Server) admit(ctx *Ctx) bool {
+	args, c := ctx.Args, ctx.C
 	spec := s.Table.Lookup(args[0])
 	if spec == nil {
 		ctx.Cmd = &unknownSpec
-		ctx.Err(unknownCommand(args))
-		return 0
+		s.refuseErr(ctx, unknownCommand(args))
+		return false
 	}
 	if spec.subs != nil && len(args) >= 2 {
 		sub := spec.LookupSub(args[1])
 		if sub == nil {
 			ctx.Cmd = spec
-			ctx.Err("ERR unknown subcommand '" + truncate(string(args[1]), 128) + "'. Try " + strings.ToUpper(spec.Name) + " HELP.")
-			return 0
+			s.refuseErr(ctx, "ERR unknown subcommand '"+truncate(string(args[1]), 128)+"'. Try "+strings.ToUpper(spec.Name)+" HELP.")
+			return false
 		}
 		spec = sub
 	}
 	ctx.Cmd = spec
 	if !spec.checkArity(len(args)) {
-		ctx.reject(ctx.arityMsg())
-		return 0
+		s.refuse(ctx, ctx.arityMsg())
+		return false
 	}
 	if spec.Name == "debug" && !config.Allows(s.Cfg.EnableDebugCommand(), c.Local) {
 		// As Redis: before authentication, so the reply says how to enable it.
-		ctx.reject(ErrDebugDisabled)
-		return 0
+		s.refuse(ctx, ErrDebugDisabled)
+		return false
 	}
 	if !c.Authed && spec.Flags&NoAuth == 0 && s.Cfg.RequirePass() != "" {
-		ctx.reject(ErrNoAuth)
-		return 0
+		s.refuse(ctx, ErrNoAuth)
+		return false
 	}
+	if c.tx != nil && spec.Flags&NoMulti != 0 {
+		s.refuse(ctx, ErrNoMulti)
+		return false
+	}
+	return true
+}
+
+// exec runs an admitted command inside the gate: eviction and OOM, CLIENT
+// PAUSE, MULTI's queueing, then the handler.
+func (s *Server) exec(ctx *Ctx) time.Duration {
+	c, spec, args := ctx.C, ctx.Cmd, ctx.Args
 	in := incoming(spec, args)
+	denyOOM := spec.Flags&DenyOOM != 0 || spec.Flags&Atomic != 0 && c.tx != nil && c.tx.flags&DenyOOM != 0
 	oom, held := s.Evict.BeforeCommand(in, ctx.Now)
 	if held {
 		// A large write's bytes stay reserved until it has stored them.
 		defer s.Evict.Release(in)
 	}
-	if oom && spec.Flags&DenyOOM != 0 {
-		ctx.reject(ErrOOM)
+	if oom && denyOOM {
+		s.refuse(ctx, ErrOOM)
 		return 0
 	}
-	if d := s.pause.blocks(spec); d > 0 {
+	if d := s.pause.blocks(spec, c.tx); d > 0 {
 		return d
 	}
+	if c.tx != nil && spec.Flags&TxControl == 0 {
+		s.queue(ctx)
+		return 0
+	}
+	s.execInner(ctx)
+	return 0
+}
+
+// execInner runs a validated command: the handler, its BLMOVE pushes, the
+// feed's delivery, statistics, slowlog, CLIENT REPLY. It takes no gate and
+// checks neither pause nor memory: Exec has done that, or EXEC (and later a
+// script) runs its queued commands through it while holding the gate, as
+// Redis runs them with call().
+func (s *Server) execInner(ctx *Ctx) {
+	c, spec, args, w := ctx.C, ctx.Cmd, ctx.Args, ctx.W
+	start := len(w.B)
 	if s.monitors.active() && spec.Flags&(SkipMonitor|Admin) == 0 {
 		s.monitors.feed(c, ctx.Now, args)
 	}
@@ -94,6 +151,11 @@ func (s *Server) exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 	if spec.Flags&SkipSlowlog == 0 {
 		s.slowlog.record(s, c, args, dur)
 	}
+	if c.atomic {
+		// EXEC applies CLIENT REPLY to its whole reply, and invalidations
+		// for this client go after it (trackAfter of EXEC itself).
+		return
+	}
 	switch c.ReplyMode {
 	case ReplyOff:
 		w.B = w.B[:start]
@@ -107,7 +169,30 @@ func (s *Server) exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 		// Invalidations go out even under CLIENT REPLY OFF, as Redis's pushes.
 		s.trackAfter(c, spec, w)
 	}
-	return 0
+}
+
+// refuse answers a command refused before it runs (arity, authentication,
+// OOM, BUSY, not allowed in MULTI) as Redis's rejectCommand does: counted as
+// a rejected call; inside MULTI it also dooms the transaction, and EXEC
+// itself refused aborts it with the reason.
+func (s *Server) refuse(ctx *Ctx, msg string) {
+	if ctx.C.tx != nil {
+		ctx.C.tx.aborted = true
+	}
+	if ctx.Cmd.Name == "exec" {
+		s.discardTx(ctx.C)
+		msg = "EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR ")
+	}
+	ctx.reject(msg)
+}
+
+// refuseErr is refuse for an unknown command or subcommand, which Redis
+// counts as an error but not as a rejected call of any command.
+func (s *Server) refuseErr(ctx *Ctx, msg string) {
+	if ctx.C.tx != nil {
+		ctx.C.tx.aborted = true
+	}
+	ctx.Err(msg)
 }
 
 // recoverCommand is the last line of defence against a bug in a command:

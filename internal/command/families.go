@@ -15,5 +15,6 @@ func DefaultTable() *Table {
 		setCommands,
 		hashCommands,
 		listCommands,
+		transactionCommands,
 	)
 }

@@ -80,6 +80,7 @@ func (m *monitors) add(c *Client) {
 func (s *Server) RemoveClient(c *Client) {
 	s.dropBlocked(c)
 	s.disableTracking(c)
+	s.discardTx(c)
 	s.pause.mu.Lock()
 	delete(s.pause.waiters, c)
 	s.pause.mu.Unlock()
@@ -171,7 +172,7 @@ const maxWait = time.Duration(math.MaxInt64/int64(time.Millisecond)) * time.Mill
 
 // blocks reports how long (at most) a command must wait because of CLIENT
 // PAUSE; 0 means it runs now.
-func (p *pauseState) blocks(s *Spec) time.Duration {
+func (p *pauseState) blocks(s *Spec, tx *txState) time.Duration {
 	until := p.until.Load()
 	if until == 0 {
 		return 0
@@ -184,7 +185,7 @@ func (p *pauseState) blocks(s *Spec) time.Duration {
 	if s.Name == "client|unpause" || s.Flags&(NoAuth|Admin) != 0 && s.Flags&Write == 0 {
 		return 0
 	}
-	if p.writeOnl.Load() && s.Flags&(Write|MayReplicate) == 0 {
+	if p.writeOnl.Load() && pauseFlags(s, tx)&(Write|MayReplicate) == 0 {
 		return 0
 	}
 	return min(time.Duration(left), maxWait/time.Millisecond) * time.Millisecond

@@ -100,6 +100,10 @@ type Server struct {
 	pause    pauseState
 	blocked  blockedState
 	tracking trackingState
+	watched  watchState
+
+	// Gate is the world gate (gate.go) every command passes.
+	Gate *Gate
 
 	// notifyOn holds the EventClass bits notify-keyspace-events enables.
 	notifyOn atomic.Uint32
@@ -121,9 +125,12 @@ func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
 		RunID: hex.EncodeToString(id[:]),
 		Log:   slog.Default(),
 		Evict: evictor.New(ks, cfg),
+		Gate:  NewGate(),
 	}
 	s.ActiveExpire.Store(true)
 	s.tracking.tab = tracking.New()
+	ks.SetExpiryGate(s.Gate.Background())
+	s.Evict.SetGate(s.Gate.Background())
 	return s
 }
 

@@ -36,6 +36,15 @@ const (
 	AllowBusy
 	// Movablekeys is derived: commands whose keys are not at fixed positions.
 	Movablekeys
+
+	// Our own flags, not reported by COMMAND INFO.
+
+	// Atomic: the command holds the world gate exclusively (gate.go): EXEC,
+	// and later the script commands.
+	Atomic
+	// TxControl: the command runs, rather than being queued, inside MULTI
+	// (MULTI EXEC DISCARD WATCH QUIT RESET).
+	TxControl
 )
 
 var flagNames = []string{

@@ -142,12 +142,12 @@ func (s *Server) TrackKeys(c *Client, spec *Spec, args [][]byte) {
 
 // trackAfter ends a tracking client's command: the invalidations meant for
 // it during the command go after its reply, and CLIENT CACHING's choice
-// lasts for one command (or, once transactions exist, one MULTI … EXEC).
+// lasts for one command, or one MULTI … EXEC, as Redis's resetClient.
 func (s *Server) trackAfter(c *Client, spec *Spec, w *resp.Writer) {
 	t := &c.trk
 	t.mu.Lock()
 	t.executing, t.running, t.runArgs = false, nil, nil
-	if spec.parent == nil || spec.parent.Name != "client" {
+	if (spec.parent == nil || spec.parent.Name != "client") && c.tx == nil {
 		t.flags &^= trkCaching
 	}
 	p := t.pending

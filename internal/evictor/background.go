@@ -2,6 +2,7 @@ package evictor
 
 import (
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/smallredis/smallredis/internal/store"
@@ -14,6 +15,11 @@ import (
 func Headroom(limit int64) int64 {
 	return min(max(limit/128, 64<<10), 16<<20, limit/4)
 }
+
+// SetGate makes the background evictor hold l around each batch (the
+// command layer's world gate, so nothing is evicted while a transaction
+// runs). Call it before Run.
+func (ev *Evictor) SetGate(l sync.Locker) { ev.gate = l }
 
 // kick wakes the background evictor without waiting.
 func (ev *Evictor) kick() {
@@ -70,7 +76,14 @@ func (ev *Evictor) background(stop <-chan struct{}) {
 			}
 			return
 		}
-		if ev.evict(target, backgroundSlice, store.NowMs(), limit) == Fail {
+		if ev.gate != nil {
+			ev.gate.Lock()
+		}
+		res := ev.evict(target, backgroundSlice, store.NowMs(), limit)
+		if ev.gate != nil {
+			ev.gate.Unlock()
+		}
+		if res == Fail {
 			return
 		}
 		select {

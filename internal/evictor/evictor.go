@@ -64,6 +64,7 @@ type Evictor struct {
 	pol      atomic.Pointer[policy]
 	evicted  atomic.Int64
 	wake     chan struct{}
+	gate     sync.Locker // held by the background evictor around each batch; nil = none
 
 	// Time spent over the limit (INFO stats *_eviction_exceeded_time).
 	overSince atomic.Int64 // unix µs when eviction last failed to finish, 0 if it did

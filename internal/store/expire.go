@@ -2,6 +2,7 @@ package store
 
 import (
 	"runtime"
+	"sync"
 	"time"
 )
 
@@ -21,10 +22,20 @@ const (
 	expireMaxSlots = 2048
 )
 
+// SetExpiryGate makes the active expiry cycle hold l around each step (the
+// step and the delivery of its changes): the command layer's world gate, so
+// that no key expires while a transaction runs.
+func (ks *Keyspace) SetExpiryGate(l sync.Locker) {
+	ks.expMu.Lock()
+	ks.expGate = l
+	ks.expMu.Unlock()
+}
+
 // ActiveExpireCycle deletes expired keys for up to budget and returns how
-// many, delivering the changes to the feed's listeners after each step. Call it periodically (Redis: 10 times a second with 25 ms); a cycle
-// that runs out of time resumes at the same shard next time. Concurrent calls
-// return at once.
+// many, delivering the changes to the feed's listeners after each step. Call
+// it periodically (Redis: 10 times a second with 25 ms); a cycle that runs
+// out of time resumes at the same shard next time. Concurrent calls return
+// at once.
 func (ks *Keyspace) ActiveExpireCycle(now int64, budget time.Duration) (expired int) {
 	if !ks.expMu.TryLock() {
 		return 0
@@ -43,8 +54,10 @@ func (ks *Keyspace) ActiveExpireCycle(now int64, budget time.Duration) (expired 
 		// Objects with deadlines of their own first (hash fields), as
 		// Redis 7.4's activeExpireCycle does.
 		for sh.ndl.Load() > 0 {
+			ks.enterStep()
 			sampled, due := sh.objExpireStep(now)
 			ks.Drain()
+			ks.exitStep()
 			if !pace(deadline, &yield) {
 				return expired
 			}
@@ -53,9 +66,11 @@ func (ks *Keyspace) ActiveExpireCycle(now int64, budget time.Duration) (expired 
 			}
 		}
 		for sh.nexp.Load() > 0 {
+			ks.enterStep()
 			n, sampled := sh.expireStep(now)
-			expired += n
 			ks.Drain()
+			ks.exitStep()
+			expired += n
 			if !pace(deadline, &yield) {
 				return expired
 			}
@@ -66,6 +81,18 @@ func (ks *Keyspace) ActiveExpireCycle(now int64, budget time.Duration) (expired 
 		ks.expPos = pos + 1
 	}
 	return expired
+}
+
+func (ks *Keyspace) enterStep() {
+	if ks.expGate != nil {
+		ks.expGate.Lock()
+	}
+}
+
+func (ks *Keyspace) exitStep() {
+	if ks.expGate != nil {
+		ks.expGate.Unlock()
+	}
 }
 
 // pace reports whether the cycle may go on, yielding the processor every

@@ -61,8 +61,9 @@ type Keyspace struct {
 	meta     atomic.Pointer[metaHooks] // how accesses update metadata; nil = Redis's defaults
 	pressure atomic.Bool               // near the memory limit: compact arenas harder
 
-	expMu  sync.Mutex // guards expPos; one active expiry cycle at a time
-	expPos int        // db*numShards+shard where the next cycle resumes
+	expMu   sync.Mutex  // guards expPos and expGate; one active expiry cycle at a time
+	expPos  int         // db*numShards+shard where the next cycle resumes
+	expGate sync.Locker // held around each step of the cycle; nil = none
 
 	feed    feed         // the change feed (feed.go)
 	changes atomic.Int64 // dirty count of changes no database owns (SWAPDB)

@@ -1,0 +1,357 @@
+package command
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/smallredis/smallredis/internal/store"
+)
+
+// Transactions: MULTI EXEC DISCARD WATCH UNWATCH, with Redis 7.0's
+// semantics.
+//
+// MULTI starts queueing: Exec validates each following command as it would
+// run it (unknown command, arity, authentication, no-multi, OOM, BUSY) and,
+// instead of running it, copies it into the client's queue and answers
+// +QUEUED; a refused one dooms the transaction (EXEC then answers
+// EXECABORT). EXEC is Atomic: it holds the world gate (gate.go) while its
+// queued commands run one after another through execInner, all with the
+// command time EXEC started at, so no other client runs in between and no
+// key expires in the middle.
+//
+// WATCH is driven by the store's change feed. The first WATCH registers a
+// feed listener (none while nobody watches); it maps (database, key) to the
+// clients watching it and marks them dirty on any change of that key:
+// commands, expiry, eviction, RENAME/MOVE/COPY (each side is a change of its
+// own key), and FLUSHDB/FLUSHALL/SWAPDB for keys that existed (as Redis's
+// touchAllWatchedKeysInDb). EXEC runs holding the gate, after every change
+// made before it has been delivered (each command and expiry step drains
+// the feed inside the gate), so the dirty flag it reads is exact.
+
+var transactionCommands = []*Spec{
+	{Name: "multi", Arity: 1, Flags: NoScript | Loading | Stale | Fast | AllowBusy | TxControl, ACL: []string{"fast", "transaction"}, Handler: multiCmd},
+	{Name: "exec", Arity: 1, Flags: NoScript | Loading | Stale | SkipSlowlog | Atomic | TxControl, ACL: []string{"slow", "transaction"}, Handler: execCmd},
+	{Name: "discard", Arity: 1, Flags: NoScript | Loading | Stale | Fast | AllowBusy | TxControl, ACL: []string{"fast", "transaction"}, Handler: discardCmd},
+	{Name: "watch", Arity: -2, Flags: NoScript | Loading | Stale | Fast | AllowBusy | TxControl, FirstKey: 1, LastKey: -1, Step: 1, ACL: []string{"fast", "transaction"}, Handler: watchCmd},
+	{Name: "unwatch", Arity: 1, Flags: NoScript | Loading | Stale | Fast | AllowBusy, ACL: []string{"fast", "transaction"}, Handler: unwatchCmd},
+}
+
+// Transaction errors, as Redis 7 sends them.
+const (
+	ErrExecAbort   = "EXECABORT Transaction discarded because of previous errors."
+	ErrNestedMulti = "ERR MULTI calls can not be nested"
+	ErrExecNoMulti = "ERR EXEC without MULTI"
+	ErrDiscardNo   = "ERR DISCARD without MULTI"
+	ErrWatchMulti  = "ERR WATCH inside MULTI is not allowed"
+	ErrNoMulti     = "ERR Command not allowed inside a transaction"
+	ErrBusy        = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+)
+
+// txState is a client's open transaction; only its connection touches it.
+type txState struct {
+	cmds    []queued
+	flags   Flag  // union of the queued commands' flags (EXEC's OOM and pause checks)
+	mem     int64 // what the queue holds, as multi-mem
+	aborted bool  // a command was refused while queueing (Redis's CLIENT_DIRTY_EXEC)
+}
+
+// queued is one command waiting for EXEC, its arguments copied out of the
+// read buffer into one allocation.
+type queued struct {
+	spec *Spec
+	args [][]byte
+}
+
+// queuedOverhead approximates what Redis's multiCmd and argv cost beyond
+// the argument bytes (multi-mem).
+const queuedOverhead, queuedArgOverhead = 32, 24
+
+// queue copies an admitted command into the transaction and answers +QUEUED.
+func (s *Server) queue(ctx *Ctx) {
+	tx := ctx.C.tx
+	if !tx.aborted { // as Redis: a doomed transaction keeps nothing more
+		n := 0
+		for _, a := range ctx.Args {
+			n += len(a)
+		}
+		buf := make([]byte, 0, n)
+		args := make([][]byte, len(ctx.Args))
+		for i, a := range ctx.Args {
+			buf = append(buf, a...)
+			args[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
+		}
+		tx.cmds = append(tx.cmds, queued{spec: ctx.Cmd, args: args})
+		tx.flags |= ctx.Cmd.Flags
+		tx.mem += int64(queuedOverhead + n + queuedArgOverhead*len(args))
+		ctx.C.multiN.Store(int32(len(tx.cmds)))
+		ctx.C.multiMem.Store(tx.mem)
+	}
+	ctx.W.Simple("QUEUED")
+}
+
+// multi: MULTI
+func multiCmd(ctx *Ctx) {
+	c := ctx.C
+	if c.tx != nil {
+		ctx.Err(ErrNestedMulti) // as Redis, this does not doom the transaction
+		return
+	}
+	c.tx = &txState{}
+	c.multiN.Store(0)
+	ctx.W.OK()
+}
+
+// discard: DISCARD
+func discardCmd(ctx *Ctx) {
+	if ctx.C.tx == nil {
+		ctx.Err(ErrDiscardNo)
+		return
+	}
+	ctx.S.discardTx(ctx.C)
+	ctx.W.OK()
+}
+
+// discardTx ends c's transaction, if any, and unwatches its keys (Redis's
+// discardTransaction).
+func (s *Server) discardTx(c *Client) {
+	c.tx = nil
+	c.multiN.Store(-1)
+	c.multiMem.Store(0)
+	s.unwatchAll(c)
+}
+
+// exec: EXEC
+func execCmd(ctx *Ctx) {
+	c, s := ctx.C, ctx.S
+	tx := c.tx
+	if tx == nil {
+		ctx.Err(ErrExecNoMulti)
+		return
+	}
+	if tx.aborted {
+		s.discardTx(c)
+		ctx.Err(ErrExecAbort)
+		return
+	}
+	if c.watch != nil && (c.watch.dirty.Load() || s.watchedExpired(c, ctx.Now)) {
+		s.discardTx(c)
+		ctx.W.NullArray()
+		return
+	}
+	// Unwatch first, as Redis: the transaction's own writes must not
+	// matter, and the listener has less to do.
+	s.unwatchAll(c)
+	c.tx = nil
+	ctx.W.Array(len(tx.cmds))
+	c.atomic = true
+	for _, q := range tx.cmds {
+		inner := Ctx{Args: q.args, W: ctx.W, C: c, S: s, Now: ctx.Now, Cmd: q.spec}
+		s.execInner(&inner)
+	}
+	c.atomic = false
+	c.multiN.Store(-1)
+	c.multiMem.Store(0)
+}
+
+// watch: WATCH key [key ...]
+func watchCmd(ctx *Ctx) {
+	c := ctx.C
+	if c.tx != nil {
+		ctx.Err(ErrWatchMulti)
+		return
+	}
+	db := c.DB()
+	for _, k := range ctx.Args[1:] {
+		live := false
+		ctx.DB().Peek(k, ctx.Now, func(e *store.Entry) { live = e.Exists() })
+		ctx.S.watch(c, db, k, live)
+	}
+	ctx.W.OK()
+}
+
+// unwatch: UNWATCH
+func unwatchCmd(ctx *Ctx) {
+	ctx.S.unwatchAll(ctx.C)
+	ctx.W.OK()
+}
+
+// watchKey is a watched (database, key).
+type watchKey struct {
+	db  int
+	key string
+}
+
+// watchSet is what one client watches. dirty is set by the feed listener,
+// on whichever goroutine drains; keys grow only on the client's connection,
+// under watchState.mu (the listener reads them).
+type watchSet struct {
+	dirty atomic.Bool
+	keys  []watched
+}
+
+type watched struct {
+	k    watchKey
+	live bool // the key existed at WATCH time
+}
+
+// watchState is the server's registry of watched keys.
+type watchState struct {
+	mu     sync.Mutex // guards keys and cancel; taken by the feed listener
+	keys   map[watchKey][]*watchSet
+	cancel func() // the feed listener, registered while anybody watches
+}
+
+// watch adds (db, key) to c's watched keys.
+func (s *Server) watch(c *Client, db int, key []byte, live bool) {
+	ws := c.watch
+	if ws == nil {
+		ws = &watchSet{}
+		c.watch = ws
+	}
+	wk := watchKey{db, string(key)}
+	for _, w := range ws.keys {
+		if w.k == wk {
+			return // already watched: Redis keeps the first
+		}
+	}
+	r := &s.watched
+	r.mu.Lock()
+	ws.keys = append(ws.keys, watched{k: wk, live: live})
+	if r.keys == nil {
+		r.keys = map[watchKey][]*watchSet{}
+	}
+	if r.cancel == nil {
+		r.cancel = s.KS.Listen(s.feedWatch)
+	}
+	r.keys[wk] = append(r.keys[wk], ws)
+	r.mu.Unlock()
+	c.watchN.Store(int32(len(ws.keys)))
+}
+
+// unwatchAll forgets every key c watches.
+func (s *Server) unwatchAll(c *Client) {
+	ws := c.watch
+	if ws == nil {
+		return
+	}
+	c.watch = nil
+	c.watchN.Store(0)
+	r := &s.watched
+	r.mu.Lock()
+	for _, w := range ws.keys {
+		l := r.keys[w.k]
+		for i, x := range l {
+			if x == ws {
+				l = append(l[:i], l[i+1:]...)
+				break
+			}
+		}
+		if len(l) == 0 {
+			delete(r.keys, w.k)
+		} else {
+			r.keys[w.k] = l
+		}
+	}
+	if len(r.keys) == 0 && r.cancel != nil {
+		r.cancel()
+		r.cancel = nil
+	}
+	r.mu.Unlock()
+}
+
+// watchedExpired is Redis 7.0's isWatchedKeyExpired: a key that was live
+// at WATCH time and has logically expired since (no change was delivered
+// for it, so it is still in the store, past its deadline).
+func (s *Server) watchedExpired(c *Client, now int64) bool {
+	for _, w := range c.watch.keys {
+		if !w.live || w.k.db >= s.KS.Databases() {
+			continue
+		}
+		live := false
+		s.KS.DB(w.k.db).Peek([]byte(w.k.key), now, func(e *store.Entry) { live = e.Exists() })
+		if !live {
+			return true
+		}
+	}
+	return false
+}
+
+// feedWatch is the feed listener while anybody watches.
+func (s *Server) feedWatch(batch []store.Change) {
+	r := &s.watched
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, ch := range batch {
+		if !ch.Kind.DBWide() {
+			for _, ws := range r.keys[watchKey{ch.DB, string(ch.Key)}] {
+				ws.dirty.Store(true)
+			}
+			continue
+		}
+		// FLUSHDB, FLUSHALL, SWAPDB: as Redis, a watcher of a key that
+		// existed before (it was live at WATCH time and no change has been
+		// delivered since, or it would be dirty already) or, for SWAPDB,
+		// exists now.
+		now := store.NowMs()
+		for wk, wss := range r.keys {
+			if wk.db != ch.DB {
+				continue
+			}
+			existsNow := -1
+			for _, ws := range wss {
+				if ws.dirty.Load() {
+					continue
+				}
+				hit := ws.wasLive(wk)
+				if !hit && ch.Kind == store.ChangeSwap {
+					if existsNow < 0 {
+						existsNow = 0
+						s.KS.DB(wk.db).Peek([]byte(wk.key), now, func(e *store.Entry) {
+							if e.Exists() {
+								existsNow = 1
+							}
+						})
+					}
+					hit = existsNow == 1
+				}
+				if hit {
+					ws.dirty.Store(true)
+				}
+			}
+		}
+	}
+}
+
+// wasLive reports whether the key was live when it was watched; the
+// caller holds watchState.mu, under which keys grow.
+func (ws *watchSet) wasLive(wk watchKey) bool {
+	for _, w := range ws.keys {
+		if w.k == wk {
+			return w.live
+		}
+	}
+	return false
+}
+
+// denyBlocking answers a blocking command that found nothing to serve
+// inside EXEC (or a script) as if it had timed out, as Redis does.
+func (ctx *Ctx) denyBlocking(kind blockKind) bool {
+	if !ctx.C.atomic {
+		return false
+	}
+	if kind == blockMove {
+		ctx.W.Null()
+	} else {
+		ctx.W.NullArray()
+	}
+	return true
+}
+
+// pauseFlags are the flags CLIENT PAUSE judges a command by: EXEC's are its
+// queued commands' (Redis's is_may_replicate_command).
+func pauseFlags(s *Spec, tx *txState) Flag {
+	if tx != nil && s.Flags&Atomic != 0 {
+		return s.Flags | tx.flags&(Write|MayReplicate)
+	}
+	return s.Flags
+}
