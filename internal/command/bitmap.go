@@ -73,6 +73,7 @@ func setbit(ctx *Ctx) {
 		prev := int64(getBit(v, off))
 		mask := byte(0x80) >> (off & 7)
 		v[off>>3] = v[off>>3]&^mask | byte(on)<<(7-off&7)
+		ctx.Notify(EvString, "setbit", ctx.Args[1])
 		ctx.W.Int(prev)
 	})
 }
@@ -402,6 +403,7 @@ func bitop(ctx *Ctx) {
 		if maxLen == 0 {
 			if dst.Exists() {
 				dst.Delete()
+				ctx.Notify(EvGeneric, "del", keys[0])
 			}
 			ctx.W.Int(0)
 			return
@@ -432,6 +434,7 @@ func bitop(ctx *Ctx) {
 		dst.SetStr(res)
 		dst.MarkRaw() // Redis builds the result as a raw string
 		dst.SetExpireAt(0)
+		ctx.Notify(EvString, "set", keys[0])
 		ctx.W.Int(int64(maxLen))
 	})
 }
@@ -495,7 +498,9 @@ func bitfieldGeneric(ctx *Ctx, readOnly bool) {
 		}
 		// Like Redis, grow (or create) the string to the farthest bit
 		// written before running the operations, even if they then fail.
-		runBitfield(ctx, ops, e.MutableStr(int(highest>>3)+1))
+		if runBitfield(ctx, ops, e.MutableStr(int(highest>>3)+1)) > 0 {
+			ctx.Notify(EvString, "setbit", ctx.Args[1])
+		}
 	})
 }
 
@@ -577,7 +582,7 @@ func parseBitfieldType(b []byte) (signed bool, width int, ok bool) {
 
 // runBitfield executes ops on s in order and writes the reply array. For
 // writes s is already long enough; GETs read past its end as zeros.
-func runBitfield(ctx *Ctx, ops []bitfieldOp, s []byte) {
+func runBitfield(ctx *Ctx, ops []bitfieldOp, s []byte) (changes int) {
 	ctx.W.Array(len(ops))
 	for _, o := range ops {
 		old := getBitfield(s, o.offset, o.width)
@@ -617,7 +622,9 @@ func runBitfield(ctx *Ctx, ops []bitfieldOp, s []byte) {
 		}
 		ctx.W.Int(int64(ret))
 		setBitfield(s, o.offset, o.width, nv)
+		changes++
 	}
+	return changes
 }
 
 // getBitfield reads width bits at offset as an unsigned number; bits past

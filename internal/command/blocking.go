@@ -306,7 +306,8 @@ type pendingMove struct {
 // serveReady hands the list e holds (key, in database db; the caller
 // holds its lock) to the clients blocked on it, longest-waiting first,
 // while it has elements. BLMOVE pushes are appended to moves.
-func (s *Server) serveReady(db int, key []byte, e *store.Entry, now int64, moves *[]pendingMove) {
+// Their keyspace events go to sink's.
+func (s *Server) serveReady(db int, key []byte, e *store.Entry, now int64, moves *[]pendingMove, sink *Ctx) {
 	b := &s.blocked
 	if b.n.Load() == 0 {
 		return
@@ -323,7 +324,7 @@ func (s *Server) serveReady(db int, key []byte, e *store.Entry, now int64, moves
 		b.remove(w)
 		b.mu.Unlock()
 		rw := resp.Writer{Proto: w.proto}
-		ctx := Ctx{W: &rw, C: w.c, S: s, Now: now, Cmd: &unknownSpec}
+		ctx := Ctx{W: &rw, C: w.c, S: s, Now: now, Cmd: &unknownSpec, evSink: sink}
 		switch w.kind {
 		case blockPop:
 			rw.Array(2)
@@ -348,13 +349,13 @@ func (s *Server) serveReady(db int, key []byte, e *store.Entry, now int64, moves
 
 // runMoves does served BLMOVEs' pushes, serving the destinations' own
 // waiters in turn, and then answers the BLMOVE clients.
-func (s *Server) runMoves(moves []pendingMove, now int64) {
+func (s *Server) runMoves(moves []pendingMove, now int64, sink *Ctx) {
 	for len(moves) > 0 {
 		m := moves[0]
 		moves = moves[1:]
 		w := m.w
 		rw := resp.Writer{Proto: w.proto}
-		ctx := Ctx{W: &rw, C: w.c, S: s, Now: now, Cmd: &unknownSpec}
+		ctx := Ctx{W: &rw, C: w.c, S: s, Now: now, Cmd: &unknownSpec, evSink: sink}
 		db := s.KS.DB(w.db)
 		wrong := false
 		db.Update(w.dst, now, func(e *store.Entry) {
@@ -363,7 +364,8 @@ func (s *Server) runMoves(moves []pendingMove, now int64) {
 				return
 			}
 			pushElement(&ctx, e, m.v, w.to)
-			s.serveReady(w.db, w.dst, e, now, &moves)
+			ctx.NotifyDB(EvList, pushEvent(w.to), w.dst, w.db)
+			s.serveReady(w.db, w.dst, e, now, &moves, sink)
 		})
 		if wrong {
 			// Undone as Redis undoes the pop (unless the source changed
@@ -371,7 +373,7 @@ func (s *Server) runMoves(moves []pendingMove, now int64) {
 			db.Update(m.src, now, func(e *store.Entry) {
 				if !e.Exists() || e.Type() == store.TypeList {
 					pushElement(&ctx, e, m.v, m.from)
-					s.serveReady(w.db, m.src, e, now, &moves)
+					s.serveReady(w.db, m.src, e, now, &moves, sink)
 				}
 			})
 			rw.Error(ErrWrongType)
@@ -388,7 +390,7 @@ func (ctx *Ctx) signalPushed(key []byte, e *store.Entry) {
 	if ctx.S.blocked.n.Load() == 0 {
 		return
 	}
-	ctx.S.serveReady(ctx.C.DB(), key, e, ctx.Now, &ctx.moves)
+	ctx.S.serveReady(ctx.C.DB(), key, e, ctx.Now, &ctx.moves, ctx)
 }
 
 // feedReady is the change-feed listener: keys that may now hold a list,
@@ -400,6 +402,7 @@ func (s *Server) feedReady(batch []store.Change) {
 	}
 	now := store.NowMs()
 	var moves []pendingMove
+	root := &Ctx{S: s} // collects the served waiters' keyspace events
 	for _, c := range batch {
 		switch c.Kind {
 		case store.ChangeSet, store.ChangeRenameTo, store.ChangeMoveTo, store.ChangeCopyTo:
@@ -407,7 +410,7 @@ func (s *Server) feedReady(batch []store.Change) {
 			_, ok := b.keys[blockKey{c.DB, string(c.Key)}]
 			b.mu.Unlock()
 			if ok {
-				s.serveKey(c.DB, c.Key, now, &moves)
+				s.serveKey(c.DB, c.Key, now, &moves, root)
 			}
 		case store.ChangeSwap:
 			for _, db := range []int{c.DB, c.Other} {
@@ -420,18 +423,21 @@ func (s *Server) feedReady(batch []store.Change) {
 				}
 				b.mu.Unlock()
 				for _, k := range keys {
-					s.serveKey(db, []byte(k), now, &moves)
+					s.serveKey(db, []byte(k), now, &moves, root)
 				}
 			}
 		}
 	}
-	s.runMoves(moves, now)
+	s.runMoves(moves, now, root)
+	if root.ev != nil {
+		s.flushEvents(root, -1)
+	}
 }
 
-func (s *Server) serveKey(db int, key []byte, now int64, moves *[]pendingMove) {
+func (s *Server) serveKey(db int, key []byte, now int64, moves *[]pendingMove, sink *Ctx) {
 	s.KS.DB(db).Update(key, now, func(e *store.Entry) {
 		if e.Exists() && e.Type() == store.TypeList {
-			s.serveReady(db, key, e, now, moves)
+			s.serveReady(db, key, e, now, moves, sink)
 		}
 	})
 }

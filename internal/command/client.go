@@ -49,6 +49,7 @@ type Client struct {
 	noTouch    atomic.Bool
 	killed     atomic.Bool
 	blockedNow atomic.Bool // in a blocking command, for CLIENT LIST and the idle timeout
+	subs       subCounts   // subscriptions (pubsub.go)
 
 	mu      sync.Mutex // guards name, libName, libVer
 	name    string
@@ -200,6 +201,8 @@ func (c *Client) info(now time.Time, self *Ctx) string {
 		flags = "x"
 	} else if c.Waiting() {
 		flags = "b"
+	} else if c.Subscribed() {
+		flags = "P"
 	}
 	trk, redir := c.trackListFlags()
 	if trk != "" {
@@ -219,7 +222,10 @@ func (c *Client) info(now time.Time, self *Ctx) string {
 	b.WriteString(" idle=" + strconv.FormatInt(c.IdleMs(now.UnixMilli())/1000, 10))
 	b.WriteString(" flags=" + flags)
 	b.WriteString(" db=" + strconv.Itoa(c.DB()))
-	b.WriteString(" sub=0 psub=0 ssub=0 multi=" + strconv.Itoa(int(c.multiN.Load())))
+	b.WriteString(" sub=" + strconv.Itoa(int(c.subs.sub.Load())))
+	b.WriteString(" psub=" + strconv.Itoa(int(c.subs.psub.Load())))
+	b.WriteString(" ssub=" + strconv.Itoa(int(c.subs.ssub.Load())))
+	b.WriteString(" multi=" + strconv.Itoa(int(c.multiN.Load())))
 	b.WriteString(" watch=" + strconv.Itoa(int(c.watchN.Load())))
 	bufs := c.Buffers()
 	var argv, obl int64

@@ -46,6 +46,17 @@ func ping(ctx *Ctx) {
 		ctx.ErrArity()
 		return
 	}
+	if ctx.C.Proto == 2 && ctx.C.Subscribed() {
+		// Subscribed mode answers in the shape of a message.
+		ctx.W.Array(2)
+		ctx.W.BulkString("pong")
+		if len(ctx.Args) == 2 {
+			ctx.W.Bulk(ctx.Args[1])
+		} else {
+			ctx.W.BulkString("")
+		}
+		return
+	}
 	if len(ctx.Args) == 2 {
 		ctx.W.Bulk(ctx.Args[1])
 		return
@@ -192,6 +203,7 @@ func reset(ctx *Ctx) {
 		ctx.S.RemoveClient(c)
 	}
 	ctx.S.disableTracking(c)
+	ctx.S.dropSubscriptions(c)
 	c.Authed = ctx.S.Cfg.RequirePass() == ""
 	ctx.S.discardTx(c)
 	ctx.W.Simple("RESET")
@@ -264,7 +276,9 @@ func clientList(ctx *Ctx) {
 		case opt == "type" && len(args) >= 2:
 			typ = strings.ToLower(string(args[1]))
 			switch typ {
-			case "normal", "master", "replica", "slave", "pubsub":
+			case "normal", "master", "replica", "pubsub":
+			case "slave":
+				typ = "replica"
 			default:
 				ctx.Err("ERR Unknown client type '" + string(args[1]) + "'")
 				return
@@ -292,8 +306,8 @@ func clientList(ctx *Ctx) {
 		if ids != nil && !ids[c.ID] {
 			continue
 		}
-		if typ != "" && typ != "normal" {
-			continue // no replicas, masters or pub/sub clients yet
+		if typ != "" && typ != c.Type() {
+			continue
 		}
 		if c == ctx.C {
 			b.WriteString(c.info(now, ctx))
@@ -325,7 +339,7 @@ func clientKill(ctx *Ctx) {
 		return
 	}
 	var id int64
-	var addr, laddr, user string
+	var addr, laddr, user, typ string
 	skipMe := true
 	for i := 0; i < len(args); i += 2 {
 		v := string(args[i+1])
@@ -344,8 +358,11 @@ func clientKill(ctx *Ctx) {
 		case "user":
 			user = v
 		case "type":
-			switch strings.ToLower(v) {
-			case "normal", "master", "replica", "slave", "pubsub":
+			typ = strings.ToLower(v)
+			switch typ {
+			case "normal", "master", "replica", "pubsub":
+			case "slave":
+				typ = "replica"
 			default:
 				ctx.Err("ERR Unknown client type '" + v + "'")
 				return
@@ -369,7 +386,7 @@ func clientKill(ctx *Ctx) {
 	var self bool
 	for _, c := range ctx.S.Host.Clients() {
 		if id != 0 && c.ID != id || addr != "" && c.Addr != addr || laddr != "" && c.LAddr != laddr ||
-			user != "" && user != "default" {
+			user != "" && user != "default" || typ != "" && typ != c.Type() {
 			continue
 		}
 		if c == ctx.C {

@@ -91,6 +91,10 @@ func (s *Server) admit(ctx *Ctx) bool {
 		s.refuse(ctx, ErrNoMulti)
 		return false
 	}
+	if c.Proto == 2 && c.Subscribed() && !subscribedOK(spec) {
+		s.refuse(ctx, subscribedModeError(spec))
+		return false
+	}
 	return true
 }
 
@@ -138,12 +142,15 @@ func (s *Server) execInner(ctx *Ctx) {
 	t0 := time.Now()
 	spec.Handler(ctx)
 	if ctx.moves != nil {
-		s.runMoves(ctx.moves, ctx.Now)
+		s.runMoves(ctx.moves, ctx.Now, ctx)
 	}
 	dur := time.Since(t0)
 	// The command's changes reach the feed's listeners (WATCH, blocked
 	// clients, notifications) before its client's next command runs.
 	s.KS.Drain()
+	if ctx.ev != nil {
+		s.flushEvents(ctx, start)
+	}
 	spec.stats.calls.Add(1)
 	spec.stats.usec.Add(int64(dur / time.Microsecond))
 	s.Stats.Commands.Add(1)

@@ -111,8 +111,10 @@ func expireGeneric(ctx *Ctx, base int64, seconds bool) {
 		}
 		if when <= ctx.Now {
 			e.Delete()
+			ctx.Notify(EvGeneric, "del", ctx.Args[1])
 		} else {
 			e.SetExpireAt(when)
+			ctx.Notify(EvGeneric, "expire", ctx.Args[1])
 		}
 		ctx.W.Int(1)
 	})
@@ -166,6 +168,7 @@ func persist(ctx *Ctx) {
 	ctx.Update(ctx.Args[1], func(e *store.Entry) {
 		if e.Exists() && e.ExpireAt() != 0 {
 			e.SetExpireAt(0)
+			ctx.Notify(EvGeneric, "persist", ctx.Args[1])
 			ctx.W.Int(1)
 			return
 		}

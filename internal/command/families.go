@@ -16,5 +16,6 @@ func DefaultTable() *Table {
 		hashCommands,
 		listCommands,
 		transactionCommands,
+		pubsubCommands,
 	)
 }

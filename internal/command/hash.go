@@ -140,6 +140,7 @@ func hsetPairs(ctx *Ctx, e *store.Entry) (int64, bool) {
 			n++
 		}
 	}
+	ctx.Notify(EvHash, "hset", ctx.Args[1])
 	return n, true
 }
 
@@ -158,6 +159,7 @@ func hsetnx(ctx *Ctx) {
 		lim := hashLimits(ctx)
 		h.Prepare(lim, f, v)
 		h.Set(f, v, lim)
+		ctx.Notify(EvHash, "hset", ctx.Args[1])
 		ctx.W.Int(1)
 	})
 }
@@ -267,6 +269,12 @@ func hdel(ctx *Ctx) {
 					}
 				}
 			}
+			if n > 0 {
+				ctx.Notify(EvHash, "hdel", ctx.Args[1])
+			}
+			if h.Len() == 0 {
+				ctx.Notify(EvGeneric, "del", ctx.Args[1])
+			}
 			deleteIfEmpty(e, h)
 		}
 		ctx.W.Int(n)
@@ -344,6 +352,7 @@ func hincrby(ctx *Ctx) {
 		h, _ := writeHash(ctx, e, true)
 		var buf [20]byte
 		h.SetKeepTTL(f, strconv.AppendInt(buf[:0], cur, 10), hashLimits(ctx))
+		ctx.Notify(EvHash, "hincrby", ctx.Args[1])
 		ctx.W.Int(cur)
 	})
 }
@@ -384,6 +393,7 @@ func hincrbyfloat(ctx *Ctx) {
 		out := appendLongDouble(nil, sum)
 		h, _ := writeHash(ctx, e, true)
 		h.SetKeepTTL(f, out, hashLimits(ctx))
+		ctx.Notify(EvHash, "hincrbyfloat", ctx.Args[1])
 		ctx.W.Bulk(out)
 	})
 }

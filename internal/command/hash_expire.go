@@ -111,8 +111,26 @@ func hexpireGeneric(ctx *Ctx, base int64, seconds bool) {
 			return
 		}
 		h.MarkTTL()
+		var set, deleted int
 		for _, f := range fields {
-			ctx.W.Int(hexpireField(h, f, at, cond, ctx.Now))
+			r := hexpireField(h, f, at, cond, ctx.Now)
+			switch r {
+			case hfeSet:
+				set++
+			case hfeDeleted:
+				deleted++
+			}
+			ctx.W.Int(r)
+		}
+		// As Redis 7.4: one event for the command, "hdel" if it deleted.
+		switch {
+		case deleted > 0:
+			ctx.Notify(EvHash, "hdel", ctx.Args[1])
+		case set > 0:
+			ctx.Notify(EvHash, "hexpire", ctx.Args[1])
+		}
+		if h.Len() == 0 {
+			ctx.Notify(EvGeneric, "del", ctx.Args[1])
 		}
 		deleteIfEmpty(e, h)
 	})
@@ -197,15 +215,20 @@ func hpersist(ctx *Ctx) {
 			return
 		}
 		ctx.W.Array(len(fields))
+		persisted := false
 		for _, f := range fields {
 			switch {
 			case h == nil || !h.Has(f):
 				ctx.W.Int(hfeNoField)
 			case h.Persist(f):
+				persisted = true
 				ctx.W.Int(hfeSet)
 			default:
 				ctx.W.Int(hfeNoTTL)
 			}
+		}
+		if persisted {
+			ctx.Notify(EvHash, "hpersist", ctx.Args[1])
 		}
 	})
 }

@@ -35,9 +35,10 @@ func del(ctx *Ctx) {
 	var n int64
 	// No access to record: the keys are going away.
 	ctx.DB().MultiNoTouch(ctx.Args[1:], ctx.Now, func(es []*store.Entry) {
-		for _, e := range es {
+		for i, e := range es {
 			if e.Exists() {
 				e.Delete()
+				ctx.Notify(EvGeneric, "del", ctx.Args[1+i])
 				n++
 			}
 		}
@@ -114,6 +115,8 @@ func renameGeneric(ctx *Ctx, nx bool) {
 			ctx.W.Int(0)
 		default:
 			s.RenameTo(d)
+			ctx.Notify(EvGeneric, "rename_from", src)
+			ctx.Notify(EvGeneric, "rename_to", dst)
 			if nx {
 				ctx.W.Int(1)
 			} else {
@@ -158,7 +161,11 @@ func copyCmd(ctx *Ctx) {
 			ctx.Miss()
 		}
 	})
-	ctx.W.Int(boolInt(ctx.S.KS.Copy(srcDB, dstDB, from, to, replace, ctx.Now)))
+	copied := ctx.S.KS.Copy(srcDB, dstDB, from, to, replace, ctx.Now)
+	if copied {
+		ctx.NotifyDB(EvGeneric, "copy_to", to, dstDB)
+	}
+	ctx.W.Int(boolInt(copied))
 }
 
 // move: MOVE key db
@@ -173,6 +180,10 @@ func move(ctx *Ctx) {
 		return
 	}
 	moved, _ := ctx.S.KS.Move(src, dst, ctx.Args[1], ctx.Now)
+	if moved {
+		ctx.NotifyDB(EvGeneric, "move_from", ctx.Args[1], src)
+		ctx.NotifyDB(EvGeneric, "move_to", ctx.Args[1], dst)
+	}
 	ctx.W.Int(boolInt(moved))
 }
 

@@ -98,6 +98,7 @@ func push(ctx *Ctx, where list.Where, xx bool) {
 			l.Push(v, where, lim)
 		}
 		ctx.W.Int(int64(l.Len()))
+		ctx.Notify(EvList, pushEvent(where), ctx.Args[1])
 		ctx.signalPushed(ctx.Args[1], e)
 	})
 }
@@ -254,6 +255,7 @@ func lset(ctx *Ctx) {
 		l.Prepare(lim, v) // as Redis, even when the index is out of range
 		if l.Set(int(i), v, lim) {
 			ctx.W.OK()
+			ctx.Notify(EvList, "lset", ctx.Args[1])
 		} else {
 			ctx.Err(ErrIndexRange)
 		}
@@ -287,6 +289,7 @@ func linsert(ctx *Ctx) {
 			ctx.W.Int(-1)
 			return
 		}
+		ctx.Notify(EvList, "linsert", ctx.Args[1])
 		ctx.W.Int(int64(l.Len()))
 	})
 }
@@ -311,7 +314,11 @@ func lrem(ctx *Ctx) {
 		}
 		l := listOf(e)
 		n := l.Remove(ctx.Args[3], int(count))
+		if n > 0 {
+			ctx.Notify(EvList, "lrem", ctx.Args[1])
+		}
 		if l.Len() == 0 {
+			ctx.Notify(EvGeneric, "del", ctx.Args[1])
 			e.Delete()
 		} else if n > 0 {
 			l.Convert(lim, true)
@@ -340,7 +347,9 @@ func ltrim(ctx *Ctx) {
 		}
 		l := listOf(e)
 		from, to, ok := clampRange(start, stop, l.Len())
+		ctx.Notify(EvList, "ltrim", ctx.Args[1])
 		if !ok {
+			ctx.Notify(EvGeneric, "del", ctx.Args[1])
 			e.Delete()
 			ctx.W.OK()
 			return

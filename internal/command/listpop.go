@@ -47,15 +47,35 @@ func pushElement(ctx *Ctx, dst *store.Entry, v []byte, where list.Where) {
 // pops wrap the elements in their own reply shapes.
 func popElements(ctx *Ctx, e *store.Entry, where list.Where, count int, fn func(v []byte)) {
 	l := listOf(e)
-	for range min(count, l.Len()) {
+	n := min(count, l.Len())
+	for range n {
 		fn(l.Peek(where))
 		l.Pop(where)
 	}
+	if n > 0 {
+		ctx.Notify(EvList, popEvent(where), e.Key())
+	}
 	if l.Len() == 0 {
+		ctx.Notify(EvGeneric, "del", e.Key())
 		e.Delete()
 		return
 	}
 	l.Convert(listLimits(ctx), true)
+}
+
+// popEvent and pushEvent are the keyspace events of a pop or push at where.
+func popEvent(where list.Where) string {
+	if where == list.Head {
+		return "lpop"
+	}
+	return "rpop"
+}
+
+func pushEvent(where list.Where) string {
+	if where == list.Head {
+		return "lpush"
+	}
+	return "rpush"
 }
 
 // writeMPop pops up to count elements from the list e holds and replies
@@ -89,7 +109,11 @@ func moveElement(ctx *Ctx, src, dst *store.Entry, from, to list.Where) bool {
 	// When dst is src the list is not deleted in between, so the key
 	// keeps its TTL, as in Redis.
 	pushElement(ctx, dst, v, to)
+	// Redis's order: the destination's push, the source's pop, its del.
+	ctx.Notify(EvList, pushEvent(to), dst.Key())
+	ctx.Notify(EvList, popEvent(from), src.Key())
 	if l.Len() == 0 {
+		ctx.Notify(EvGeneric, "del", src.Key())
 		src.Delete()
 	} else {
 		l.Convert(listLimits(ctx), true)

@@ -1,5 +1,12 @@
 package command
 
+import (
+	"strconv"
+	"sync"
+
+	"github.com/smallredis/smallredis/internal/store"
+)
+
 // Keyspace notifications: handlers report what they did with Notify, after
 // the change, with the event name Redis's own command sends (see Redis's
 // notifyKeyspaceEvent calls: "set", "del", "expire", "hset", "lpush",
@@ -45,4 +52,143 @@ func (ctx *Ctx) NotifyDB(class EventClass, event string, key []byte, db int) {
 		return
 	}
 	ctx.S.notify(ctx, class, event, key, db)
+}
+
+// loadNotify applies notify-keyspace-events. Its bits after K and E are the
+// EventClass bits in the same order. Without K or E nothing is published,
+// so no class is on.
+func (s *Server) loadNotify() {
+	f := s.Cfg.NotifyKeyspaceFlags()
+	ke := uint32(f & 3)
+	on := uint32(0)
+	if ke != 0 {
+		on = uint32(f >> 2)
+	}
+	s.notifyKE.Store(ke)
+	s.notifyOn.Store(on)
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	feed := EventClass(on)&(EvExpired|EvEvicted|EvNew|EvHash|EvGeneric) != 0
+	switch {
+	case feed && s.notifyFeed == nil:
+		s.notifyFeed = s.KS.Listen(s.feedNotify)
+	case !feed && s.notifyFeed != nil:
+		s.notifyFeed()
+		s.notifyFeed = nil
+	}
+}
+
+// pendingEvent is one reported event; its key is keys[off:off+n] of its
+// eventBuf.
+type pendingEvent struct {
+	class  EventClass
+	event  string
+	db     int
+	off, n int
+}
+
+type eventBuf struct {
+	evs  []pendingEvent
+	keys []byte
+}
+
+var eventBufs = sync.Pool{New: func() any { return new(eventBuf) }}
+
+// notify records an event for after the command (flushEvents): Redis
+// publishes inside the command, we keep publishing out of the store's locks.
+func (s *Server) notify(ctx *Ctx, class EventClass, event string, key []byte, db int) {
+	for ctx.evSink != nil {
+		ctx = ctx.evSink
+	}
+	if ctx.ev == nil {
+		ctx.ev = eventBufs.Get().(*eventBuf)
+	}
+	b := ctx.ev
+	b.evs = append(b.evs, pendingEvent{class: class, event: event, db: db, off: len(b.keys), n: len(key)})
+	b.keys = append(b.keys, key...)
+}
+
+// flushEvents publishes what ctx's command reported. Pushes to the client
+// itself (a RESP3 client subscribed to its own events) go before the
+// command's reply, which starts at start in ctx.W, as Redis writes them
+// while the command runs; start < 0 means there is no reply to put them
+// before.
+func (s *Server) flushEvents(ctx *Ctx, start int) {
+	b := ctx.ev
+	ctx.ev = nil
+	self := selfPush{c: ctx.C}
+	var scratch []byte
+	for _, e := range b.evs {
+		scratch = s.publishEvent(&self, scratch, e.event, b.keys[e.off:e.off+e.n], e.db)
+	}
+	if len(self.b) > 0 {
+		if start < 0 || ctx.W == nil {
+			if ctx.C != nil && ctx.C.Send != nil {
+				ctx.C.Send(self.b)
+			}
+		} else {
+			w := ctx.W
+			w.B = append(w.B, self.b...)
+			copy(w.B[start+len(self.b):], w.B[start:len(w.B)-len(self.b)])
+			copy(w.B[start:], self.b)
+		}
+	}
+	b.evs = b.evs[:0]
+	if cap(b.keys) > 1<<16 {
+		b.keys = nil
+	}
+	b.keys = b.keys[:0]
+	eventBufs.Put(b)
+}
+
+// publishEvent publishes one event on __keyspace@<db>__:<key> (message: the
+// event) and __keyevent@<db>__:<event> (message: the key), as K and E ask;
+// scratch is reused for the channel names and returned.
+func (s *Server) publishEvent(self *selfPush, scratch []byte, event string, key []byte, db int) []byte {
+	ke := s.notifyKE.Load()
+	if ke&1 != 0 {
+		scratch = append(scratch[:0], "__keyspace@"...)
+		scratch = strconv.AppendInt(scratch, int64(db), 10)
+		scratch = append(scratch, "__:"...)
+		scratch = append(scratch, key...)
+		s.publish(&s.ps.global, "message", self, scratch, []byte(event))
+	}
+	if ke&2 != 0 {
+		scratch = append(scratch[:0], "__keyevent@"...)
+		scratch = strconv.AppendInt(scratch, int64(db), 10)
+		scratch = append(scratch, "__:"...)
+		scratch = append(scratch, event...)
+		s.publish(&s.ps.global, "message", self, scratch, key)
+	}
+	return scratch
+}
+
+// feedNotify is the change-feed listener for the events no handler
+// reports: expiry (x: "expired"), eviction (e: "evicted"), hash fields
+// reaching their TTL (h: "hexpired", and g: "del" when that emptied the
+// hash). Deliveries to a client itself go through its Send.
+func (s *Server) feedNotify(batch []store.Change) {
+	on := EventClass(s.notifyOn.Load())
+	if on == 0 {
+		return
+	}
+	var scratch []byte
+	ev := func(class EventClass, event string, c store.Change) {
+		if on&class != 0 {
+			scratch = s.publishEvent(nil, scratch, event, c.Key, c.DB)
+		}
+	}
+	for _, c := range batch {
+		switch c.Kind {
+		case store.ChangeExpired:
+			ev(EvExpired, "expired", c)
+		case store.ChangeEvicted:
+			ev(EvEvicted, "evicted", c)
+		case store.ChangeFieldsExpired:
+			ev(EvHash, "hexpired", c)
+		case store.ChangeEmptied:
+			ev(EvHash, "hexpired", c)
+			ev(EvGeneric, "del", c)
+		}
+	}
 }

@@ -81,6 +81,7 @@ func (s *Server) RemoveClient(c *Client) {
 	s.dropBlocked(c)
 	s.disableTracking(c)
 	s.discardTx(c)
+	s.dropSubscriptions(c)
 	s.pause.mu.Lock()
 	delete(s.pause.waiters, c)
 	s.pause.mu.Unlock()

@@ -104,14 +104,17 @@ type Server struct {
 
 	// Gate is the world gate (gate.go) every command passes.
 	Gate *Gate
+	ps       pubsubState
 
-	// notifyOn holds the EventClass bits notify-keyspace-events enables.
+	// notifyOn holds the EventClass bits notify-keyspace-events enables
+	// (none unless K or E is set); notifyKE its K (1) and E (2) bits.
 	notifyOn atomic.Uint32
+	notifyKE atomic.Uint32
+	notifyMu sync.Mutex // guards notifyFeed
+	// notifyFeed unregisters the change-feed listener of the x, e and n
+	// classes; nil while none of them is on.
+	notifyFeed func()
 }
-
-// notify publishes one keyspace event. Keyspace notifications are not
-// built yet: notifyOn stays zero, so this is never reached.
-func (s *Server) notify(ctx *Ctx, class EventClass, event string, key []byte, db int) {}
 
 // NewServer wires a server state. host may be set later, before serving.
 func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
@@ -131,6 +134,8 @@ func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
 	s.tracking.tab = tracking.New()
 	ks.SetExpiryGate(s.Gate.Background())
 	s.Evict.SetGate(s.Gate.Background())
+	s.loadNotify()
+	cfg.OnChange("notify-keyspace-events", s.loadNotify)
 	return s
 }
 
@@ -176,6 +181,9 @@ type Ctx struct {
 	Cmd  *Spec
 
 	moves []pendingMove // served BLMOVEs' pushes, done after the handler
+
+	ev     *eventBuf // keyspace events reported, published after the command
+	evSink *Ctx      // where a helper context's events go (served waiters)
 }
 
 // DB is the client's selected database.

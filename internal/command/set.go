@@ -89,6 +89,9 @@ func sadd(ctx *Ctx) {
 				}
 			}
 		}
+		if added > 0 {
+			ctx.Notify(EvSet, "sadd", ctx.Args[1])
+		}
 		ctx.W.Int(added)
 	})
 }
@@ -107,10 +110,16 @@ func srem(ctx *Ctx) {
 				if s.Remove(m) {
 					n++
 					if s.Len() == 0 {
-						e.Delete()
 						break
 					}
 				}
+			}
+			if n > 0 {
+				ctx.Notify(EvSet, "srem", ctx.Args[1])
+			}
+			if s.Len() == 0 {
+				ctx.Notify(EvGeneric, "del", ctx.Args[1])
+				e.Delete()
 			}
 		}
 		ctx.W.Int(n)
@@ -201,7 +210,9 @@ func spop(ctx *Ctx) {
 			var buf [64]byte
 			s := setOf(e)
 			ctx.W.Bulk(s.Pop(buf[:0]))
+			ctx.Notify(EvSet, "spop", ctx.Args[1])
 			if s.Len() == 0 {
+				ctx.Notify(EvGeneric, "del", ctx.Args[1])
 				e.Delete()
 			}
 		}
@@ -227,9 +238,11 @@ func spopCount(ctx *Ctx) {
 			return
 		}
 		s := setOf(e)
+		ctx.Notify(EvSet, "spop", ctx.Args[1])
 		if count >= int64(s.Len()) {
 			// As Redis: the reply is SUNION of the one set.
 			writeMembers(ctx.W, settype.Union([]*settype.Set{s}, lim))
+			ctx.Notify(EvGeneric, "del", ctx.Args[1])
 			e.Delete()
 			return
 		}
@@ -342,15 +355,21 @@ func smove(ctx *Ctx) {
 			ctx.W.Int(0)
 			return
 		}
+		ctx.Notify(EvSet, "srem", ctx.Args[1])
 		if ss.Len() == 0 {
+			ctx.Notify(EvGeneric, "del", ctx.Args[1])
 			src.Delete()
 		}
+		added := true
 		if dst.Exists() {
-			setOf(dst).Add(m, lim)
+			added = setOf(dst).Add(m, lim)
 		} else {
 			ds := settype.New(m, 1, lim)
 			ds.Add(m, lim)
 			dst.SetObj(store.TypeSet, ds)
+		}
+		if added {
+			ctx.Notify(EvSet, "sadd", ctx.Args[2])
 		}
 		ctx.W.Int(1)
 	})
@@ -508,12 +527,16 @@ func store3(ctx *Ctx, op func([]*settype.Set, settype.Limits) *settype.Set) {
 		}
 		res := op(sets, lim)
 		if res == nil || res.Len() == 0 {
+			if dst.Exists() {
+				ctx.Notify(EvGeneric, "del", ctx.Args[1])
+			}
 			dst.Delete()
 			ctx.W.Int(0)
 			return
 		}
 		dst.SetObj(store.TypeSet, res)
 		dst.SetExpireAt(0)
+		ctx.Notify(EvSet, ctx.Cmd.Name, ctx.Args[1]) // sinterstore, sunionstore, sdiffstore
 		ctx.W.Int(int64(res.Len()))
 	})
 }

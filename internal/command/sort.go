@@ -360,8 +360,10 @@ func sortLocked(ctx *Ctx, o *sortOpts, src *store.Entry, locked map[string]*stor
 		res.Convert(lim, false)
 		dst.SetObj(store.TypeList, res)
 		dst.SetExpireAt(0)
-	} else {
+		ctx.Notify(EvList, "sortstore", o.store)
+	} else if dst.Exists() {
 		dst.Delete()
+		ctx.Notify(EvGeneric, "del", o.store)
 	}
 	ctx.W.Int(outlen)
 	return nil, true

@@ -234,6 +234,10 @@ func setGeneric(ctx *Ctx, key, val []byte, flags setFlags, at int64, reply setRe
 		default:
 			e.SetStr(val)
 		}
+		ctx.Notify(EvString, "set", key)
+		if at != 0 {
+			ctx.Notify(EvGeneric, "expire", key)
+		}
 		if flags&setGet == 0 {
 			if reply == replyInt {
 				ctx.W.Int(1)
@@ -285,10 +289,15 @@ func getex(ctx *Ctx) {
 		switch {
 		case flags&(setEXAT|setPXAT) != 0 && at <= ctx.Now:
 			e.Delete()
+			ctx.Notify(EvGeneric, "del", ctx.Args[1])
 		case expire != nil:
 			e.SetExpireAt(at)
+			ctx.Notify(EvGeneric, "expire", ctx.Args[1])
 		case flags&setPersist != 0:
-			e.SetExpireAt(0)
+			if e.ExpireAt() != 0 {
+				e.SetExpireAt(0)
+				ctx.Notify(EvGeneric, "persist", ctx.Args[1])
+			}
 		}
 	})
 }
@@ -301,6 +310,7 @@ func getdel(ctx *Ctx) {
 		}
 		ctx.W.Bulk(e.Str())
 		e.Delete()
+		ctx.Notify(EvGeneric, "del", ctx.Args[1])
 	})
 }
 
@@ -319,6 +329,7 @@ func getset(ctx *Ctx) {
 			ctx.W.Null()
 		}
 		e.SetStrExpire(ctx.Args[2], 0)
+		ctx.Notify(EvString, "set", ctx.Args[1])
 	})
 }
 
@@ -379,6 +390,7 @@ func mset(ctx *Ctx) {
 	ctx.DB().Multi(keys, ctx.Now, func(es []*store.Entry) {
 		for i, e := range es {
 			e.SetStrExpire(ctx.Args[2+2*i], 0)
+			ctx.Notify(EvString, "set", keys[i])
 		}
 	})
 	ctx.W.OK()
@@ -399,6 +411,7 @@ func msetnx(ctx *Ctx) {
 		}
 		for i, e := range es {
 			e.SetStrExpire(ctx.Args[2+2*i], 0)
+			ctx.Notify(EvString, "set", keys[i])
 		}
 		ctx.W.Int(1)
 	})
@@ -456,6 +469,7 @@ func incrBy(ctx *Ctx, n int64) {
 		v += n
 		var buf [20]byte
 		e.SetStr(strconv.AppendInt(buf[:0], v, 10))
+		ctx.Notify(EvString, "incrby", ctx.Args[1])
 		ctx.W.Int(v)
 	})
 }
@@ -491,6 +505,7 @@ func incrbyfloat(ctx *Ctx) {
 		out := appendLongDouble(nil, sum)
 		e.SetStr(out)
 		e.MarkNotInt()
+		ctx.Notify(EvString, "incrbyfloat", ctx.Args[1])
 		ctx.W.Bulk(out)
 	})
 }
@@ -501,6 +516,7 @@ func appendCmd(ctx *Ctx) {
 	ctx.Update(ctx.Args[1], func(e *store.Entry) {
 		if !e.Exists() {
 			e.SetStr(add)
+			ctx.Notify(EvString, "append", ctx.Args[1])
 			ctx.W.Int(int64(len(add)))
 			return
 		}
@@ -514,6 +530,7 @@ func appendCmd(ctx *Ctx) {
 		}
 		v := e.MutableStr(n + len(add))
 		copy(v[n:], add)
+		ctx.Notify(EvString, "append", ctx.Args[1])
 		ctx.W.Int(int64(len(v)))
 	})
 }
@@ -612,6 +629,7 @@ func setrange(ctx *Ctx) {
 		}
 		v := e.MutableStr(int(off) + len(val))
 		copy(v[off:], val)
+		ctx.Notify(EvString, "setrange", ctx.Args[1])
 		ctx.W.Int(int64(len(v)))
 	})
 }

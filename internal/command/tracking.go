@@ -354,18 +354,15 @@ func (s *Server) sendInvalidation(c *Client, redir int64, payload []byte) {
 	switch {
 	case to.proto.Load() == 3:
 		b = append(make([]byte, 0, 24+len(payload)), ">2\r\n$10\r\ninvalidate\r\n"...)
-	case redir != 0 && to.inPubSub():
+	case redir != 0 && to.Subscribed():
+		// Any subscription will do, as Redis checks (CLIENT_PUBSUB), not
+		// __redis__:invalidate itself.
 		b = append(make([]byte, 0, 48+len(payload)), "*3\r\n$7\r\nmessage\r\n$20\r\n"+trackingChannel+"\r\n"...)
 	default:
 		return
 	}
 	deliver(to, append(b, payload...))
 }
-
-// inPubSub reports whether c is in Pub/Sub mode, where a RESP2 connection
-// can receive invalidations as messages. Nobody can subscribe until
-// Pub/Sub exists; then this is c.Subscribed().
-func (c *Client) inPubSub() bool { return false }
 
 // deliver queues frame for c: after the reply of the command c is running,
 // or now.

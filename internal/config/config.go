@@ -273,3 +273,7 @@ func (c *Config) DBFilename() string { return c.str(idDBFilename) }
 // NotifyKeyspaceEvents is the notification classes in Redis's canonical
 // spelling ("" when notifications are off, "AKE" for everything).
 func (c *Config) NotifyKeyspaceEvents() string { return c.str(idNotify) }
+
+// NotifyKeyspaceFlags is notify-keyspace-events as bits, in the order of
+// the letters K E g $ l s h z x e t m d n (K is bit 0).
+func (c *Config) NotifyKeyspaceFlags() int64 { return c.num(idNotify) }

@@ -138,9 +138,14 @@ func (s *Server) loadLimits() {
 }
 
 // limitClass is the client-output-buffer-limit class a client is held to,
-// as Redis's getClientType: MONITOR clients count as normal ones; pub/sub
-// clients will be OutputPubSub.
-func limitClass(*command.Client) config.OutputClass { return config.OutputNormal }
+// as Redis's getClientType: a subscribed client (RESP2 or RESP3) is
+// pubsub, MONITOR clients count as normal ones.
+func limitClass(c *command.Client) config.OutputClass {
+	if c.Subscribed() {
+		return config.OutputPubSub
+	}
+	return config.OutputNormal
+}
 
 // usage is what output limits compare: replies not yet sent, less what
 // Redis's static reply buffer would hold.
