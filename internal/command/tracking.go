@@ -1,6 +1,7 @@
 package command
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -287,7 +288,9 @@ func (s *Server) invalidateAll() {
 func (s *Server) broadcast() {
 	ts := &s.tracking
 	var ids []int64
-	for p, keys := range ts.bcast {
+	// Prefixes in byte order, as Redis walks its prefix table.
+	for _, p := range slices.Sorted(maps.Keys(ts.bcast)) {
+		keys := ts.bcast[p]
 		slices.Sort(keys)
 		keys = slices.Compact(keys)
 		ids = ts.tab.Watchers(p, ids[:0])
