@@ -104,7 +104,7 @@ type Server struct {
 
 	// Gate is the world gate (gate.go) every command passes.
 	Gate *Gate
-	ps       pubsubState
+	ps   pubsubState
 
 	// notifyOn holds the EventClass bits notify-keyspace-events enables
 	// (none unless K or E is set); notifyKE its K (1) and E (2) bits.
