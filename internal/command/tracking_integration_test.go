@@ -1,0 +1,240 @@
+package command_test
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/smallredis/smallredis/internal/difftest"
+	"github.com/smallredis/smallredis/internal/resp"
+	"github.com/smallredis/smallredis/internal/testserver"
+)
+
+// rconn is a raw connection, to see pushes as they arrive.
+func rconn(t *testing.T, addr string, cmds ...[]string) *difftest.Conn {
+	t.Helper()
+	c, err := difftest.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	for _, cmd := range cmds {
+		mustDo(t, c, cmd...)
+	}
+	return c
+}
+
+func mustDo(t *testing.T, c *difftest.Conn, args ...string) resp.Value {
+	t.Helper()
+	v, err := c.Do(args...)
+	if err != nil || v.Type == '-' {
+		t.Fatalf("%v: %v %v", args, v, err)
+	}
+	return v
+}
+
+// invalidated returns the keys of the invalidation pushes c got within d.
+func invalidated(t *testing.T, c *difftest.Conn, d time.Duration) []string {
+	t.Helper()
+	pushes, err := c.Pushes(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, p := range pushes {
+		if len(p.Elems) != 2 || p.Elems[0].Str != "invalidate" {
+			t.Fatalf("not an invalidation: %v", p)
+		}
+		for _, k := range p.Elems[1].Elems {
+			keys = append(keys, k.Str)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+var tracker = [][]string{{"HELLO", "3"}, {"CLIENT", "TRACKING", "ON"}}
+
+// Eviction (maxmemory) invalidates like any other deletion.
+func TestTrackingEviction(t *testing.T) {
+	addr, _ := testserver.Start(t, "--maxmemory-policy", "allkeys-random")
+	a := rconn(t, addr, tracker...)
+	b := rconn(t, addr)
+	mustDo(t, b, "SET", "k", "v")
+	mustDo(t, a, "GET", "k")
+	mustDo(t, b, "CONFIG", "SET", "maxmemory", "1")
+	b.Do("SET", "x", "y") // evicts everything it can, then may answer OOM
+	mustDo(t, b, "CONFIG", "SET", "maxmemory", "0")
+	if got := invalidated(t, a, 200*time.Millisecond); !slices.Equal(got, []string{"k"}) {
+		t.Fatalf("invalidations after eviction: %q", got)
+	}
+}
+
+// Past tracking-table-max-keys, keys are dropped from the table and their
+// readers told at once, so the table stays bounded.
+func TestTrackingTableMaxKeys(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	a := rconn(t, addr, tracker...)
+	mustDo(t, a, "CONFIG", "SET", "tracking-table-max-keys", "3")
+	for i := range 10 {
+		mustDo(t, a, "GET", "k"+strconv.Itoa(i))
+	}
+	// As Redis, the limit is applied before each command: INFO's.
+	info := mustDo(t, a, "INFO", "stats").Str
+	got := invalidated(t, a, 100*time.Millisecond)
+	if !strings.Contains(info, "tracking_total_keys:3\r\n") {
+		t.Fatalf("table not bounded: %s", info)
+	}
+	if len(got) != 7 {
+		t.Fatalf("%d early invalidations (%q), want 7", len(got), got)
+	}
+}
+
+// A redirect target that went away: the tracker is told, as Redis does, on
+// each invalidation, and CLIENT LIST shows R.
+func TestTrackingBrokenRedirect(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	r := rconn(t, addr)
+	rid := mustDo(t, r, "CLIENT", "ID").Int
+	a := rconn(t, addr, []string{"HELLO", "3"}, []string{"CLIENT", "TRACKING", "ON", "REDIRECT", strconv.FormatInt(rid, 10)})
+	b := rconn(t, addr)
+	mustDo(t, a, "GET", "k")
+	r.Close()
+	time.Sleep(50 * time.Millisecond)
+	mustDo(t, b, "SET", "k", "1")
+	pushes, err := a.Pushes(200 * time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `>["tracking-redir-broken" :` + strconv.FormatInt(rid, 10) + "]"
+	if len(pushes) != 1 || pushes[0].String() != want {
+		t.Fatalf("pushes %v, want %s", pushes, want)
+	}
+	if list := mustDo(t, a, "CLIENT", "INFO").Str; !strings.Contains(list, " flags=tR ") {
+		t.Fatalf("CLIENT INFO: %s", list)
+	}
+}
+
+// Disconnecting ends tracking: no listener, no tracking client left.
+func TestTrackingDisconnect(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	a := rconn(t, addr, tracker...)
+	b := rconn(t, addr)
+	mustDo(t, a, "GET", "k")
+	if info := mustDo(t, b, "INFO", "clients").Str; !strings.Contains(info, "tracking_clients:1\r\n") {
+		t.Fatalf("INFO: %s", info)
+	}
+	a.Close()
+	deadline := time.Now().Add(2 * time.Second)
+	for !strings.Contains(mustDo(t, b, "INFO", "clients").Str, "tracking_clients:0\r\n") {
+		if time.Now().After(deadline) {
+			t.Fatal("tracking_clients stayed 1 after the tracker disconnected")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	mustDo(t, b, "SET", "k", "1")
+}
+
+// rueidis's cached read is CLIENT CACHING YES, MULTI, PTTL, GET, EXEC: the
+// reads inside EXEC are tracked, and the invalidation follows EXEC's reply.
+func TestTrackingInsideExec(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	a := rconn(t, addr, []string{"HELLO", "3"}, []string{"CLIENT", "TRACKING", "ON", "OPTIN"})
+	b := rconn(t, addr)
+	mustDo(t, a, "GET", "untracked")
+	mustDo(t, a, "CLIENT", "CACHING", "YES")
+	mustDo(t, a, "MULTI")
+	mustDo(t, a, "PTTL", "k")
+	mustDo(t, a, "GET", "k")
+	mustDo(t, a, "EXEC")
+	mustDo(t, a, "GET", "after") // CACHING YES ended with EXEC
+	mustDo(t, b, "MSET", "k", "1", "untracked", "1", "after", "1")
+	if got := invalidated(t, a, 100*time.Millisecond); !slices.Equal(got, []string{"k"}) {
+		t.Fatalf("invalidations %q, want [k]", got)
+	}
+	// An own write inside EXEC: the push comes after EXEC's whole reply.
+	mustDo(t, a, "CLIENT", "CACHING", "YES")
+	mustDo(t, a, "GET", "k")
+	mustDo(t, a, "MULTI")
+	mustDo(t, a, "SET", "k", "2")
+	mustDo(t, a, "GET", "k")
+	v := mustDo(t, a, "EXEC")
+	if len(v.Elems) != 2 {
+		t.Fatalf("EXEC reply %v", v)
+	}
+	if got := invalidated(t, a, 100*time.Millisecond); !slices.Equal(got, []string{"k"}) {
+		t.Fatalf("invalidations %q, want [k]", got)
+	}
+}
+
+// A write by another client reaches a rueidis client's local cache as an
+// invalidation within 10 ms at p99, with writes arriving at 1,000 a second.
+func TestTrackingRueidisLatency(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1,000 timed writes")
+	}
+	addr, _ := testserver.Start(t)
+	var mu sync.Mutex
+	var got chan struct{}
+	cached, err := rueidis.NewClient(rueidis.ClientOption{
+		InitAddress: []string{addr},
+		OnInvalidations: func(msgs []rueidis.RedisMessage) {
+			mu.Lock()
+			if got != nil {
+				close(got)
+				got = nil
+			}
+			mu.Unlock()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cached.Close()
+	writer, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}, DisableCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	ctx := context.Background()
+	const n = 1000
+	lat := make([]time.Duration, 0, n)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for i := range n {
+		v, err := cached.DoCache(ctx, cached.B().Get().Key("lat").Cache(), time.Minute).ToString()
+		if err != nil && !rueidis.IsRedisNil(err) {
+			t.Fatal(err)
+		}
+		if i > 0 && v != strconv.Itoa(i-1) {
+			t.Fatalf("read %d: cached %q, want %d (stale)", i, v, i-1)
+		}
+		<-tick.C
+		done := make(chan struct{})
+		mu.Lock()
+		got = done
+		mu.Unlock()
+		start := time.Now()
+		if err := writer.Do(ctx, writer.B().Set().Key("lat").Value(strconv.Itoa(i)).Build()).Error(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-done:
+			lat = append(lat, time.Since(start))
+		case <-time.After(2 * time.Second):
+			t.Fatalf("write %d: no invalidation within 2 s", i)
+		}
+	}
+	slices.Sort(lat)
+	p50, p99 := lat[n/2], lat[n*99/100]
+	t.Logf("write → invalidation in the cache: p50 %v, p99 %v, max %v", p50, p99, lat[n-1])
+	if p99 > 10*time.Millisecond && !raceEnabled() {
+		t.Fatalf("p99 %v, want ≤ 10ms", p99)
+	}
+}
