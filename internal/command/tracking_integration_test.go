@@ -238,3 +238,23 @@ func TestTrackingRueidisLatency(t *testing.T) {
 		t.Fatalf("p99 %v, want ≤ 10ms", p99)
 	}
 }
+
+// redis-version is what HELLO and INFO report; it takes three numbers.
+func TestRedisVersionDirective(t *testing.T) {
+	addr, _ := testserver.Start(t, "--redis-version", "7.2.4")
+	c := rconn(t, addr)
+	hello := mustDo(t, c, "HELLO", "3")
+	if !strings.Contains(hello.String(), `"version" "7.2.4"`) {
+		t.Fatalf("HELLO: %v", hello)
+	}
+	mustDo(t, c, "CONFIG", "SET", "redis-version", "7.4.0")
+	if info := mustDo(t, c, "INFO", "server").Str; !strings.Contains(info, "redis_version:7.4.0\r\n") {
+		t.Fatalf("INFO: %s", info)
+	}
+	for _, bad := range []string{"7.4", "7.4.x", "7.04.0", "", "1.2.3.4"} {
+		v, err := c.Do("CONFIG", "SET", "redis-version", bad)
+		if err != nil || v.Type != '-' {
+			t.Errorf("CONFIG SET redis-version %q = %v %v, want an error", bad, v, err)
+		}
+	}
+}
