@@ -102,6 +102,11 @@ func (s *Server) admit(ctx *Ctx) bool {
 // PAUSE, MULTI's queueing, then the handler.
 func (s *Server) exec(ctx *Ctx) time.Duration {
 	c, spec, args := ctx.C, ctx.Cmd, ctx.Args
+	if s.tracking.n.Load() != 0 && s.trackEnter(c) {
+		// Invalidations caused from here on (eviction, the table's limit,
+		// the command) go out in Redis's order around the reply.
+		defer s.trackLeave(c, ctx.W)
+	}
 	in := incoming(spec, args)
 	denyOOM := spec.Flags&DenyOOM != 0 || spec.Flags&Atomic != 0 && c.tx != nil && c.tx.flags&DenyOOM != 0
 	oom, held := s.Evict.BeforeCommand(in, ctx.Now)
@@ -131,13 +136,12 @@ func (s *Server) exec(ctx *Ctx) time.Duration {
 // Redis runs them with call().
 func (s *Server) execInner(ctx *Ctx) {
 	c, spec, args, w := ctx.C, ctx.Cmd, ctx.Args, ctx.W
+	if c.trk.executing {
+		s.trackCommand(c, spec, args, w)
+	}
 	start := len(w.B)
 	if s.monitors.active() && spec.Flags&(SkipMonitor|Admin) == 0 {
 		s.monitors.feed(c, ctx.Now, args)
-	}
-	tracked := false
-	if s.tracking.n.Load() != 0 {
-		tracked = s.trackBefore(c, spec, args)
 	}
 	t0 := time.Now()
 	spec.Handler(ctx)
@@ -159,9 +163,7 @@ func (s *Server) execInner(ctx *Ctx) {
 		s.slowlog.record(s, c, args, dur)
 	}
 	if c.atomic {
-		// EXEC applies CLIENT REPLY to its whole reply, and invalidations
-		// for this client go after it (trackAfter of EXEC itself).
-		return
+		return // EXEC applies CLIENT REPLY to its whole reply
 	}
 	switch c.ReplyMode {
 	case ReplyOff:
@@ -172,9 +174,10 @@ func (s *Server) execInner(ctx *Ctx) {
 	case skipNext:
 		c.ReplyMode = ReplySkip
 	}
-	if tracked {
-		// Invalidations go out even under CLIENT REPLY OFF, as Redis's pushes.
-		s.trackAfter(c, spec, w)
+	if c.trk.executing && (spec.parent == nil || spec.parent.Name != "client") && c.tx == nil {
+		// CLIENT CACHING's choice lasts for one command, or one MULTI …
+		// EXEC, as Redis's resetClient.
+		c.trk.endCaching()
 	}
 }
 

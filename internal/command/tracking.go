@@ -89,24 +89,39 @@ type trackingState struct {
 
 const trackingChannel = "__redis__:invalidate"
 
-// trackBefore runs before the handler of every command while some client
-// tracks: it keeps the table within tracking-table-max-keys, as Redis does
-// before each command, and for a tracking client records the keys a read
-// command is about to read. It reports whether trackAfter must run.
-func (s *Server) trackBefore(c *Client, spec *Spec, args [][]byte) bool {
-	s.limitTracking()
+// trackEnter starts a command of client c while some client tracks: it
+// keeps the table within tracking-table-max-keys, as Redis does before each
+// command, and for a tracking client marks it executing, so that what is
+// meant for it from now on waits in its pending buffer (see trackCommand
+// and trackLeave). It reports whether trackLeave must run.
+func (s *Server) trackEnter(c *Client) bool {
 	t := &c.trk
-	flags := t.flags
-	if flags&trkOn == 0 {
+	if t.flags&trkOn == 0 {
+		s.limitTracking()
 		return false
 	}
 	t.mu.Lock()
-	t.executing, t.running, t.runArgs = true, spec, args
+	t.executing = true
 	t.mu.Unlock()
-	if flags&trkBcast == 0 {
-		s.TrackKeys(c, spec, args)
-	}
+	s.limitTracking()
 	return true
+}
+
+// trackCommand runs before the handler of each command of a tracking client
+// (each command EXEC runs too): invalidations that came before it (eviction
+// making room for it, the table's limit) go before its reply, as Redis sends
+// them, and a read command's keys are remembered.
+func (s *Server) trackCommand(c *Client, spec *Spec, args [][]byte, w *resp.Writer) {
+	t := &c.trk
+	t.mu.Lock()
+	t.running, t.runArgs = spec, args
+	var p []byte
+	if !c.atomic {
+		p, t.pending = t.pending, nil
+	}
+	t.mu.Unlock()
+	w.B = append(w.B, p...)
+	s.TrackKeys(c, spec, args)
 }
 
 // TrackKeys records the keys of a read-only command for a tracking client
@@ -141,20 +156,24 @@ func (s *Server) TrackKeys(c *Client, spec *Spec, args [][]byte) {
 	}
 }
 
-// trackAfter ends a tracking client's command: the invalidations meant for
-// it during the command go after its reply, and CLIENT CACHING's choice
-// lasts for one command, or one MULTI … EXEC, as Redis's resetClient.
-func (s *Server) trackAfter(c *Client, spec *Spec, w *resp.Writer) {
+// trackLeave ends a tracking client's command: the invalidations it
+// caused go after its reply (also under CLIENT REPLY OFF, as Redis's pushes).
+func (s *Server) trackLeave(c *Client, w *resp.Writer) {
 	t := &c.trk
 	t.mu.Lock()
 	t.executing, t.running, t.runArgs = false, nil, nil
-	if (spec.parent == nil || spec.parent.Name != "client") && c.tx == nil {
-		t.flags &^= trkCaching
-	}
 	p := t.pending
 	t.pending = nil
 	t.mu.Unlock()
 	w.B = append(w.B, p...)
+}
+
+func (t *trackState) endCaching() {
+	if t.flags&trkCaching != 0 {
+		t.mu.Lock()
+		t.flags &^= trkCaching
+		t.mu.Unlock()
+	}
 }
 
 // limitTracking evicts tracked keys past tracking-table-max-keys, sending
