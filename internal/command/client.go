@@ -73,6 +73,7 @@ type Client struct {
 	ArgOwned func(arg []byte) bool
 
 	block *waiter // the blocking command waiting; the connection's loop only
+	trk   trackState
 
 	// Transactions (multi.go), the connection's loop only: the open MULTI,
 	// the watched keys, and atomic while EXEC (or a script) runs commands
@@ -207,6 +208,10 @@ func (c *Client) info(now time.Time, self *Ctx) string {
 	} else if c.Subscribed() {
 		flags = "P"
 	}
+	trk, redir := c.trackListFlags()
+	if trk != "" {
+		flags = strings.TrimPrefix(flags, "N") + trk
+	}
 	qbuf := 0
 	if c.QueryBuf != nil {
 		qbuf = c.QueryBuf()
@@ -248,7 +253,7 @@ func (c *Client) info(now time.Time, self *Ctx) string {
 		events = "rw" // waiting for the socket to take its replies
 	}
 	b.WriteString(" events=" + events + " cmd=" + cmd)
-	b.WriteString(" user=default redir=-1")
+	b.WriteString(" user=default redir=" + strconv.FormatInt(redir, 10))
 	b.WriteString(" resp=" + strconv.Itoa(int(c.proto.Load())))
 	b.WriteString(" lib-name=" + lib + " lib-ver=" + ver)
 	return b.String()

@@ -120,7 +120,7 @@ func hello(ctx *Ctx) {
 	w.BulkString("server")
 	w.BulkString("redis")
 	w.BulkString("version")
-	w.BulkString(RedisVersion)
+	w.BulkString(ctx.S.Cfg.RedisVersion())
 	w.BulkString("proto")
 	w.Int(int64(proto))
 	w.BulkString("id")
@@ -202,6 +202,7 @@ func reset(ctx *Ctx) {
 		c.Monitor = false
 		ctx.S.RemoveClient(c)
 	}
+	ctx.S.disableTracking(c)
 	ctx.S.dropSubscriptions(c)
 	c.Authed = ctx.S.Cfg.RequirePass() == ""
 	ctx.S.discardTx(c)
@@ -493,41 +494,9 @@ func clientUnpause(ctx *Ctx) {
 	ctx.W.OK()
 }
 
-// clientTracking answers an error: client-side caching needs real
-// invalidation messages, and OK without them would make clients serve
-// stale data.
-func clientTracking(ctx *Ctx) {
-	switch strings.ToLower(string(ctx.Args[2])) {
-	case "off":
-		ctx.W.OK()
-	case "on":
-		ctx.Err("ERR client-side caching (CLIENT TRACKING) is not supported yet by this server")
-	default:
-		ctx.Err(ErrSyntax)
-	}
-}
-
-func clientTrackingInfo(ctx *Ctx) {
-	w := ctx.W
-	w.Map(3)
-	w.BulkString("flags")
-	w.Set(1)
-	w.BulkString("off")
-	w.BulkString("redirect")
-	w.Int(-1)
-	w.BulkString("prefixes")
-	w.Array(0)
-}
-
-func clientCaching(ctx *Ctx) {
-	ctx.Err("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled")
-}
-
-func clientGetRedir(ctx *Ctx) { ctx.W.Int(-1) }
-
 func clientHelp(ctx *Ctx) {
 	writeHelp(ctx, "CLIENT", []string{
-		"CACHING (YES|NO)", "    Not supported: client-side caching is not implemented yet.",
+		"CACHING (YES|NO)", "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
 		"GETNAME", "    Return the name of the current connection.",
 		"GETREDIR", "    Return the client ID we are redirecting to when tracking is enabled.",
 		"ID", "    Return the ID of the current connection.",
@@ -543,7 +512,7 @@ func clientHelp(ctx *Ctx) {
 		"NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
 		"NO-TOUCH (ON|OFF)", "    Will not touch LRU/LFU stats when this mode is on.",
 		"UNBLOCK <clientid> [TIMEOUT|ERROR]", "    Unblock the specified blocked client.",
-		"TRACKING (ON|OFF) [...]", "    Not supported yet: answers an error for ON.",
+		"TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]", "         [OPTIN] [OPTOUT] [NOLOOP]", "    Control server assisted client side caching.",
 		"TRACKINGINFO", "    Report tracking status for the current connection.",
 	})
 }

@@ -134,6 +134,10 @@ func (s *Server) admit(ctx *Ctx) bool {
 		s.refuse(ctx, ErrNoMulti)
 		return false
 	}
+	if c.Proto == 2 && c.Subscribed() && !subscribedOK(spec) {
+		s.refuse(ctx, subscribedModeError(spec))
+		return false
+	}
 	return true
 }
 
@@ -141,6 +145,11 @@ func (s *Server) admit(ctx *Ctx) bool {
 // PAUSE, MULTI's queueing, then the handler.
 func (s *Server) exec(ctx *Ctx) time.Duration {
 	c, spec, args := ctx.C, ctx.Cmd, ctx.Args
+	if s.tracking.n.Load() != 0 && s.trackEnter(c) {
+		// Invalidations caused from here on (eviction, the table's limit,
+		// the command) go out in Redis's order around the reply.
+		defer s.trackLeave(c, ctx.W)
+	}
 	in := incoming(spec, args)
 	denyOOM := spec.Flags&DenyOOM != 0 || spec.Flags&Atomic != 0 && c.tx != nil && c.tx.flags&DenyOOM != 0
 	oom, held := s.Evict.BeforeCommand(in, ctx.Now)
@@ -182,7 +191,10 @@ func queuedOOM(spec *Spec) bool {
 // script) runs its queued commands through it while holding the gate, as
 // Redis runs them with call().
 func (s *Server) execInner(ctx *Ctx) {
-	c, spec, args := ctx.C, ctx.Cmd, ctx.Args
+	c, spec, args, w := ctx.C, ctx.Cmd, ctx.Args, ctx.W
+	if c.trk.executing {
+		s.trackCommand(c, spec, args, w)
+	}
 	if s.monitors.active() && spec.Flags&(SkipMonitor|Admin) == 0 {
 		s.monitors.feed(c, ctx.Now, args)
 	}
@@ -204,6 +216,11 @@ func (s *Server) execInner(ctx *Ctx) {
 	c.Touch(spec, ctx.Now)
 	if spec.Flags&SkipSlowlog == 0 {
 		s.slowlog.record(s, c, args, dur)
+	}
+	if c.trk.executing && (spec.parent == nil || spec.parent.Name != "client") && c.tx == nil {
+		// CLIENT CACHING's choice lasts for one command, or one MULTI …
+		// EXEC, as Redis's resetClient.
+		c.trk.endCaching()
 	}
 }
 

@@ -81,7 +81,7 @@ func kv(b *strings.Builder, k string, v any) {
 
 func infoServer(s *Server, b *strings.Builder) {
 	up := time.Since(s.Start)
-	kv(b, "redis_version", RedisVersion)
+	kv(b, "redis_version", s.Cfg.RedisVersion())
 	kv(b, "smallredis_version", Version)
 	kv(b, "redis_git_sha1", "00000000")
 	kv(b, "redis_git_dirty", 0)
@@ -116,7 +116,7 @@ func infoClients(s *Server, b *strings.Builder) {
 	kv(b, "client_recent_max_output_buffer", s.Stats.RecentMaxOutput.Load())
 	blocked, timed := s.BlockedClients()
 	kv(b, "blocked_clients", blocked)
-	kv(b, "tracking_clients", 0)
+	kv(b, "tracking_clients", s.TrackingClients())
 	kv(b, "clients_in_timeout_table", timed)
 }
 
@@ -220,6 +220,9 @@ func infoStats(s *Server, b *strings.Builder) {
 	kv(b, "pubsub_channels", channels)
 	kv(b, "pubsub_patterns", patterns)
 	kv(b, "pubsubshard_channels", shard)
+	kv(b, "tracking_total_keys", s.tracking.tab.Keys())
+	kv(b, "tracking_total_items", s.tracking.tab.Items())
+	kv(b, "tracking_total_prefixes", s.tracking.tab.Prefixes())
 	kv(b, "total_error_replies", st.ErrorReplies.Load())
 	kv(b, "total_reads_processed", st.Reads.Load())
 	kv(b, "total_writes_processed", st.Writes.Load())

@@ -79,6 +79,7 @@ func (m *monitors) add(c *Client) {
 // any CLIENT PAUSE wake-up it registered.
 func (s *Server) RemoveClient(c *Client) {
 	s.dropBlocked(c)
+	s.disableTracking(c)
 	s.discardTx(c)
 	s.dropSubscriptions(c)
 	s.pause.mu.Lock()

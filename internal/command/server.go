@@ -13,13 +13,16 @@ import (
 	"github.com/smallredis/smallredis/internal/resp"
 	"github.com/smallredis/smallredis/internal/script"
 	"github.com/smallredis/smallredis/internal/store"
+	"github.com/smallredis/smallredis/internal/tracking"
 )
 
-// Version is smallredis's own version; RedisVersion is the Redis version
-// we report so clients enable the features we implement.
+// Version is smallredis's own version; RedisVersion is the default of the
+// redis-version directive: the Redis version HELLO and INFO report, which
+// clients read to decide what to use (redis-py and Jedis enable
+// client-side caching from 7.4). See the README.
 const (
 	Version      = "0.1.0"
-	RedisVersion = "7.2.0"
+	RedisVersion = "7.4.0"
 )
 
 // Host is what the network layer provides to commands that reach beyond
@@ -106,6 +109,7 @@ type Server struct {
 	// scripting is the running script (SCRIPT KILL, BUSY).
 	scripting scriptState
 	watched   watchState
+	tracking  trackingState
 	ps        pubsubState
 
 	// Gate is the world gate (gate.go) every command passes.
@@ -138,6 +142,7 @@ func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
 	}
 	s.Scripts = newScriptEngine(s)
 	s.ActiveExpire.Store(true)
+	s.tracking.tab = tracking.New()
 	ks.SetExpiryGate(s.Gate.Background())
 	s.Evict.SetGate(s.Gate.Background())
 	s.loadNotify()

@@ -165,7 +165,15 @@ var (
 	idHashMaxEntries   = mustLookup("hash-max-listpack-entries")
 	idHashMaxValue     = mustLookup("hash-max-listpack-value")
 	idDebugCommand     = mustLookup("enable-debug-command")
+	idTrackingMaxKeys  = mustLookup("tracking-table-max-keys")
+	idRedisVersion     = mustLookup("redis-version")
 )
+
+// TrackingTableMaxKeys bounds the client-side caching table (0: no limit).
+func (c *Config) TrackingTableMaxKeys() int64 { return c.num(idTrackingMaxKeys) }
+
+// RedisVersion is the Redis version HELLO and INFO report.
+func (c *Config) RedisVersion() string { return c.str(idRedisVersion) }
 
 func (c *Config) num(id int) int64  { return c.cur.Load().num[id] }
 func (c *Config) str(id int) string { return c.cur.Load().val[id] }

@@ -431,3 +431,20 @@ func strerror(err error) string {
 	}
 	return err.Error()
 }
+
+// parseRedisVersion accepts a version as Redis prints its own: three
+// dot-separated numbers.
+func parseRedisVersion(_ string, args []string) (string, int64, error) {
+	v := args[0]
+	parts := strings.Split(v, ".")
+	ok := len(parts) == 3
+	for _, p := range parts {
+		if n, err := strconv.Atoi(p); err != nil || n < 0 || n > 255 || p != strconv.Itoa(n) {
+			ok = false
+		}
+	}
+	if !ok {
+		return "", 0, errors.New("argument must be a version such as 7.4.0")
+	}
+	return v, 0, nil
+}

@@ -73,7 +73,10 @@ var directives = []*directive{
 		implemented|multiArg, parseOutputBufferLimit, rewriteOutputBufferLimit),
 	integer("io-threads", 1, 128, 1, immutable),
 	boolean("io-threads-do-reads", false, immutable),
-	integer("tracking-table-max-keys", 0, longMax, 1000000, 0),
+	integer("tracking-table-max-keys", 0, longMax, 1000000, implemented),
+	// Ours: the Redis version HELLO and INFO report (see the README);
+	// hidden, so CONFIG GET * lists what Redis 7.0 lists.
+	special("redis-version", "7.4.0", implemented|hidden, parseRedisVersion, nil),
 	integer("socket-mark-id", 0, uintMax, 0, immutable),
 	memory("maxmemory-clients", -100, longMax, 0, percent),
 

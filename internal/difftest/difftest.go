@@ -35,6 +35,16 @@
 //	B> @recv             read the oldest pending reply (waiting up to 5 s,
 //	                     or the given ms: "@recv 2000") and compare it
 //
+// RESP3 push messages (client-side caching's invalidations) are not
+// replies: whenever a reply is read, pushes before it are set aside, and
+//
+//	A> @pushes           waits up to 50 ms (or "@pushes 200") for more, then
+//	                     compares every push set aside on A since the last
+//	                     @pushes, in order, and forgets them
+//
+// An argument "$id:B" stands for connection B's client ID on each server
+// (CLIENT TRACKING … REDIRECT $id:B).
+//
 // A connection the server closed (CLIENT KILL, QUIT) replies
 // "(connection closed)" from then on, which is compared like a reply.
 // Each script starts on fresh connections after FLUSHALL, in RESP2, db 0.
@@ -61,7 +71,7 @@ import (
 type Step struct {
 	Line   int
 	Conn   string // the connection it runs on: "A" unless the line names one
-	Mode   string // "", "sorted", "type", "approx", "noreply", "proto", "sleep", "info", "send", "recv", "blocked"
+	Mode   string // "", "sorted", "type", "approx", "noreply", "proto", "sleep", "info", "send", "recv", "blocked", "pushes"
 	Param  int
 	Args   []string
 	Source string
@@ -95,8 +105,8 @@ func ParseScript(path string) ([]Step, error) {
 					return nil, fmt.Errorf("%s:%d: bad number %q", path, i+1, n)
 				}
 				rest = strings.TrimSpace(after)
-			case "recv", "blocked":
-				st.Param = map[string]int{"recv": 5000, "blocked": 100}[st.Mode]
+			case "recv", "blocked", "pushes":
+				st.Param = map[string]int{"recv": 5000, "blocked": 100, "pushes": 50}[st.Mode]
 				if rest != "" {
 					if st.Param, err = strconv.Atoi(rest); err != nil {
 						return nil, fmt.Errorf("%s:%d: bad number %q", path, i+1, rest)
@@ -123,7 +133,7 @@ func ParseScript(path string) ([]Step, error) {
 			return nil, fmt.Errorf("%s:%d: @info takes one INFO field name", path, i+1)
 		case st.Mode == "needs" && len(st.Args) != 1:
 			return nil, fmt.Errorf("%s:%d: @needs takes one command name", path, i+1)
-		case st.Mode != "proto" && st.Mode != "sleep" && st.Mode != "recv" && st.Mode != "blocked" && len(st.Args) == 0:
+		case st.Mode != "proto" && st.Mode != "sleep" && st.Mode != "recv" && st.Mode != "blocked" && st.Mode != "pushes" && len(st.Args) == 0:
 			return nil, fmt.Errorf("%s:%d: no command", path, i+1)
 		}
 		steps = append(steps, st)
@@ -149,7 +159,8 @@ func isConnName(s string) bool {
 type Conn struct {
 	c      net.Conn
 	r      *bufio.Reader
-	closed bool // the server closed it: every later reply is "(connection closed)"
+	closed bool         // the server closed it: every later reply is "(connection closed)"
+	pushes []resp.Value // RESP3 pushes read before replies, for @pushes
 }
 
 // Dial connects to addr.
@@ -192,12 +203,47 @@ func (c *Conn) Recv(d time.Duration) (resp.Value, error) {
 		return closedValue, nil
 	}
 	_ = c.c.SetReadDeadline(time.Now().Add(d))
-	v, err := resp.ReadValue(c.r)
-	if isClosed(err) {
-		c.closed = true
-		return closedValue, nil
+	for {
+		v, err := resp.ReadValue(c.r)
+		if isClosed(err) {
+			c.closed = true
+			return closedValue, nil
+		}
+		if err == nil && v.Type == '>' {
+			c.pushes = append(c.pushes, v)
+			continue
+		}
+		return v, err
 	}
-	return v, err
+}
+
+// Pushes waits up to d for push messages and returns those set aside so
+// far, forgetting them. A reply arriving meanwhile is returned among them:
+// nobody asked for it.
+func (c *Conn) Pushes(d time.Duration) ([]resp.Value, error) {
+	deadline := time.Now().Add(d)
+	for !c.closed {
+		_ = c.c.SetReadDeadline(deadline)
+		if _, err := c.r.Peek(1); err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				break
+			}
+			if isClosed(err) {
+				c.closed = true
+				break
+			}
+			return nil, err
+		}
+		v, err := resp.ReadValue(c.r)
+		if err != nil {
+			return nil, err
+		}
+		c.pushes = append(c.pushes, v)
+	}
+	out := c.pushes
+	c.pushes = nil
+	return out, nil
 }
 
 // Waiting reports whether no reply has arrived within d (the command
@@ -207,7 +253,15 @@ func (c *Conn) Waiting(d time.Duration) (bool, error) {
 		return false, nil
 	}
 	_ = c.c.SetReadDeadline(time.Now().Add(d))
-	_, err := c.r.Peek(1)
+	b, err := c.r.Peek(1)
+	for err == nil && b[0] == '>' {
+		// A push is not the reply waited for.
+		var v resp.Value
+		if v, err = resp.ReadValue(c.r); err == nil {
+			c.pushes = append(c.pushes, v)
+			b, err = c.r.Peek(1)
+		}
+	}
 	var ne net.Error
 	switch {
 	case err == nil:
@@ -276,6 +330,41 @@ func Run(redisAddr, oursAddr string, steps []Step) (out []Mismatch, err error) {
 			return nil, fmt.Errorf("FLUSHALL: %v %v", v, err)
 		}
 	}
+	// ids caches "$id:NAME" arguments: the named connection's CLIENT ID on
+	// redis (0) and on ours (1).
+	ids := map[string][2]string{}
+	subst := func(args []string, side int) ([]string, error) {
+		var out []string
+		for i, a := range args {
+			name, ok := strings.CutPrefix(a, "$id:")
+			if !ok {
+				continue
+			}
+			id, ok := ids[name]
+			if !ok {
+				q, err := conn(name)
+				if err != nil {
+					return nil, err
+				}
+				for j, c := range []*Conn{q.redis, q.ours} {
+					v, err := c.Do("CLIENT", "ID")
+					if err != nil {
+						return nil, err
+					}
+					id[j] = strconv.FormatInt(v.Int, 10)
+				}
+				ids[name] = id
+			}
+			if out == nil {
+				out = append([]string(nil), args...)
+			}
+			out[i] = id[side]
+		}
+		if out == nil {
+			return args, nil
+		}
+		return out, nil
+	}
 	type base struct{ redis, ours int64 }
 	infoBase := map[string]base{}
 	for _, st := range steps {
@@ -320,6 +409,20 @@ func Run(redisAddr, oursAddr string, steps []Step) (out []Mismatch, err error) {
 				out = append(out, Mismatch{Step: st, Redis: "blocked " + strconv.FormatBool(r), Ours: "blocked " + strconv.FormatBool(o)})
 			}
 			continue
+		case "pushes":
+			d := time.Duration(st.Param) * time.Millisecond
+			var r, o []resp.Value
+			if r, err = p.redis.Pushes(d); err == nil {
+				o, err = p.ours.Pushes(d)
+			}
+			if err != nil {
+				return out, fmt.Errorf("line %d: %v", st.Line, err)
+			}
+			rs, ours := pushList(r), pushList(o)
+			if rs != ours {
+				out = append(out, Mismatch{Step: st, Redis: rs, Ours: ours})
+			}
+			continue
 		case "recv":
 			d := time.Duration(st.Param) * time.Millisecond
 			if rv, err = p.redis.Recv(d); err != nil {
@@ -352,10 +455,18 @@ func Run(redisAddr, oursAddr string, steps []Step) (out []Mismatch, err error) {
 			infoBase[field] = base{r, o}
 			continue
 		default:
-			if rv, err = p.redis.Do(st.Args...); err != nil {
+			ra, err := subst(st.Args, 0)
+			if err != nil {
+				return out, fmt.Errorf("line %d: %v", st.Line, err)
+			}
+			oa, err := subst(st.Args, 1)
+			if err != nil {
+				return out, fmt.Errorf("line %d: %v", st.Line, err)
+			}
+			if rv, err = p.redis.Do(ra...); err != nil {
 				return out, fmt.Errorf("line %d: redis: %v", st.Line, err)
 			}
-			if ov, err = p.ours.Do(st.Args...); err != nil {
+			if ov, err = p.ours.Do(oa...); err != nil {
 				return out, fmt.Errorf("line %d: smallredis: %v", st.Line, err)
 			}
 		}
@@ -370,6 +481,14 @@ func Run(redisAddr, oursAddr string, steps []Step) (out []Mismatch, err error) {
 type MissingError struct{ Command string }
 
 func (e *MissingError) Error() string { return "smallredis has no " + e.Command + " command yet" }
+
+func pushList(vs []resp.Value) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = v.String()
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
 
 // infoInt reads an integer field of INFO.
 func infoInt(c *Conn, field string) (int64, error) {

@@ -187,6 +187,11 @@ func (s *Server) trafficPanicked(r any, t transport) {
 // rather than copied in).
 func (s *Server) run(c *conn, buf []byte, inPending bool) gnet.Action {
 	c.parser.MaxBulkLen = s.cfg.ProtoMaxBulkLen()
+	if c.out.inbox.n.Load() != 0 && len(c.w.B) == 0 {
+		// Posted before this batch ran (invalidations, MONITOR lines): it
+		// goes before the batch's replies, where Redis had written it.
+		c.out.inbox.drain(c)
+	}
 	args, detached := c.held, c.held != nil
 	c.held = nil
 	for {

@@ -271,6 +271,16 @@ func (s *Server) Shutdown() {
 // Port is the configured TCP port.
 func (s *Server) Port() int { return s.cfg.Port() }
 
+// Client finds a connected client by id (nil when there is none).
+func (s *Server) Client(id int64) *command.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.conns[id]; c != nil {
+		return c.client
+	}
+	return nil
+}
+
 // Clients returns a snapshot of connected clients ordered by id.
 func (s *Server) Clients() []*command.Client {
 	s.mu.Lock()
