@@ -35,8 +35,9 @@
 //	B> @recv             read the oldest pending reply (waiting up to 5 s,
 //	                     or the given ms: "@recv 2000") and compare it
 //
-// RESP3 push messages (client-side caching's invalidations) are not
-// replies: whenever a reply is read, pushes before it are set aside, and
+// Client-side caching's RESP3 pushes (invalidate, tracking-redir-broken)
+// are not replies: whenever a reply is read, those before it are set
+// aside (other pushes, such as pub/sub's, are read as replies), and
 //
 //	A> @pushes           waits up to 50 ms (or "@pushes 200") for more, then
 //	                     compares every push set aside on A since the last
@@ -161,6 +162,7 @@ type Conn struct {
 	r      *bufio.Reader
 	closed bool         // the server closed it: every later reply is "(connection closed)"
 	pushes []resp.Value // RESP3 pushes read before replies, for @pushes
+	ahead  []resp.Value // replies read while looking for pushes, returned first
 }
 
 // Dial connects to addr.
@@ -202,6 +204,11 @@ func (c *Conn) Recv(d time.Duration) (resp.Value, error) {
 	if c.closed {
 		return closedValue, nil
 	}
+	if len(c.ahead) > 0 {
+		v := c.ahead[0]
+		c.ahead = c.ahead[1:]
+		return v, nil
+	}
 	_ = c.c.SetReadDeadline(time.Now().Add(d))
 	for {
 		v, err := resp.ReadValue(c.r)
@@ -209,12 +216,22 @@ func (c *Conn) Recv(d time.Duration) (resp.Value, error) {
 			c.closed = true
 			return closedValue, nil
 		}
-		if err == nil && v.Type == '>' {
+		if err == nil && isAside(v) {
 			c.pushes = append(c.pushes, v)
 			continue
 		}
 		return v, err
 	}
+}
+
+// isAside reports whether v is a push of client-side caching, which the
+// scripts compare with @pushes rather than as a reply.
+func isAside(v resp.Value) bool {
+	if v.Type != '>' || len(v.Elems) == 0 {
+		return false
+	}
+	k := v.Elems[0].Str
+	return k == "invalidate" || k == "tracking-redir-broken"
 }
 
 // Pushes waits up to d for push messages and returns those set aside so
@@ -252,12 +269,19 @@ func (c *Conn) Waiting(d time.Duration) (bool, error) {
 	if c.closed {
 		return false, nil
 	}
+	if len(c.ahead) > 0 {
+		return false, nil
+	}
 	_ = c.c.SetReadDeadline(time.Now().Add(d))
 	b, err := c.r.Peek(1)
 	for err == nil && b[0] == '>' {
-		// A push is not the reply waited for.
+		// A tracking push is not the reply waited for.
 		var v resp.Value
 		if v, err = resp.ReadValue(c.r); err == nil {
+			if !isAside(v) {
+				c.ahead = append(c.ahead, v)
+				return false, nil
+			}
 			c.pushes = append(c.pushes, v)
 			b, err = c.r.Peek(1)
 		}
