@@ -62,6 +62,10 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	c.client.Send = func(b []byte) {
 		c.out.inbox.post(c, b, s.limits.Load()[limitClass(c.client)].Hard)
 	}
+	c.client.Queue = func(b []byte) bool {
+		return c.out.inbox.queue(b, s.limits.Load()[limitClass(c.client)].Hard)
+	}
+	c.client.WakeOutput = func() { _ = gc.Wake(nil) }
 	gc.SetContext(c)
 	return nil, gnet.None
 }
