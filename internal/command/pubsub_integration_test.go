@@ -275,3 +275,42 @@ func TestKeyspaceExpiredEvicted(t *testing.T) {
 	}
 	c.ConfigSet(ctx, "maxmemory", "0")
 }
+
+// Redis 7.4's hash-field expiry events, which Redis 7.0 (the differential
+// scripts' reference) does not have.
+func TestKeyspaceHashFieldEvents(t *testing.T) {
+	addr, _ := testserver.Start(t, "--notify-keyspace-events", "Eghx")
+	ctx := context.Background()
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	ps := c.PSubscribe(ctx, "__keyevent@0__:*")
+	defer ps.Close()
+	if _, err := ps.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	expect := func(what string, want ...string) {
+		t.Helper()
+		var got []string
+		for _, m := range recvN(t, ps, len(want)) {
+			got = append(got, strings.TrimPrefix(m.Channel, "__keyevent@0__:")+" "+m.Payload)
+		}
+		if strings.Join(got, ", ") != strings.Join(want, ", ") {
+			t.Errorf("%s: got %q, want %q", what, got, want)
+		}
+	}
+	c.HSet(ctx, "h", "a", "1", "b", "2")
+	expect("HSET", "hset h")
+	c.Do(ctx, "HPEXPIRE", "h", "100000", "FIELDS", "1", "a")
+	expect("HPEXPIRE", "hexpire h")
+	c.Do(ctx, "HPERSIST", "h", "FIELDS", "1", "a")
+	expect("HPERSIST", "hpersist h")
+	c.Do(ctx, "HPERSIST", "h", "FIELDS", "1", "a") // nothing to persist: no event
+	c.Do(ctx, "HEXPIREAT", "h", "1", "FIELDS", "1", "a")
+	expect("HEXPIREAT in the past", "hdel h")
+	c.Do(ctx, "HPEXPIRE", "h", "30", "FIELDS", "1", "b")
+	expect("HPEXPIRE", "hexpire h")
+	expect("the last field expiring", "hexpired h", "del h")
+	c.Set(ctx, "after", "1", 0)
+	c.Del(ctx, "after")
+	expect("nothing in between", "del after")
+}

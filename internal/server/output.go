@@ -95,26 +95,29 @@ type inbox struct {
 // post hands b to c's loop, waking it when the inbox was empty. b must not
 // change afterwards. hard is c's hard output limit (0: none).
 func (in *inbox) post(c *conn, b []byte, hard int64) {
+	if in.queue(b, hard) {
+		_ = c.gc.Wake(nil)
+	}
+}
+
+// queue is post without the wake: it reports whether c's loop must be
+// woken (the inbox was empty, or it overflowed), which the caller may do
+// later (a publisher wakes its subscribers once per batch of commands).
+func (in *inbox) queue(b []byte, hard int64) (wake bool) {
 	in.mu.Lock()
+	defer in.mu.Unlock()
 	if in.closed || in.over {
-		in.mu.Unlock()
-		return
+		return false
 	}
 	if hard > 0 && in.bytes+int64(len(b)) > hard+replyChunk {
 		in.over = true
 		in.n.Store(int32(len(in.bufs) + 1)) // flush must look
-		in.mu.Unlock()
-		_ = c.gc.Wake(nil)
-		return
+		return true
 	}
 	in.bytes += int64(len(b))
 	in.bufs = append(in.bufs, b)
-	first := len(in.bufs) == 1
 	in.n.Store(int32(len(in.bufs)))
-	in.mu.Unlock()
-	if first {
-		_ = c.gc.Wake(nil)
-	}
+	return len(in.bufs) == 1
 }
 
 // drain moves what was posted into c's queue. It reports whether the
@@ -235,6 +238,7 @@ func (s *Server) overLimit(c *conn) bool {
 // the batch decided; flush returns the action for gnet.
 func (s *Server) flush(c *conn, action gnet.Action) gnet.Action {
 	o := &c.out
+	c.client.WakeDeferred()
 	if o.inbox.n.Load() != 0 {
 		// What other goroutines sent goes after this batch's replies: a
 		// MONITOR feed line after MONITOR's +OK.
