@@ -70,41 +70,48 @@ var invFact = func() [48]dd {
 // ddPi is π to about 107 bits.
 var ddPi = dd{3.141592653589793116, 1.2246467991473532072e-16}
 
-// terms is the highest power the series of |x| ≤ π/2 + ε needs: the
-// first k with |x|^k/k! below 2^-110, so small arguments (the half
-// differences of nearby points) cost a few steps.
-func terms(ax float64) int {
+// terms is the highest power the series of |x| ≤ π/2 + ε needs for a
+// relative accuracy of tiny: the first k with |x|^k/k! below it, so small
+// arguments (the half differences of nearby points) cost a few steps.
+func terms(ax, tiny float64) int {
 	t := 1.0
 	for k := 1; k < len(invFact)-1; k++ {
 		t *= ax / float64(k)
-		if t < 0x1p-110 {
+		if t < tiny {
 			return k
 		}
 	}
 	return len(invFact) - 2
 }
 
-// sinSeries and cosSeries sum the Taylor series for |x| ≤ π/2 + ε by
-// Horner's rule from the smallest term.
-func sinSeries(x dd) dd {
-	x2 := x.mul(x)
-	top := terms(math.Abs(x.hi)) | 1 // odd powers
-	s := invFact[top]
-	for k := top - 2; k >= 1; k -= 2 {
+// horner sums c[top] … c[from] (every second coefficient, signs
+// alternating) at y = x², as c[from] - y(c[from+2] - y(…)): the terms
+// below 2^-56 in float64, where their rounding cannot reach the 106th
+// bit, the others in double-double.
+func horner(x2 dd, ax float64, from int) dd {
+	top := terms(ax, 0x1p-110)
+	mid := terms(ax, 0x1p-56)
+	if (top-from)&1 != 0 {
+		top++
+	}
+	if (mid-from)&1 != 0 {
+		mid++
+	}
+	f := invFact[top].hi
+	k := top - 2
+	for ; k > mid; k -= 2 {
+		f = invFact[k].hi - x2.hi*f
+	}
+	s := dd{f, 0}
+	for ; k >= from; k -= 2 {
 		s = invFact[k].add(x2.mul(s).neg())
 	}
-	return x.mul(s)
+	return s
 }
 
-func cosSeries(x dd) dd {
-	x2 := x.mul(x)
-	top := (terms(math.Abs(x.hi)) + 1) &^ 1 // even powers
-	c := invFact[top]
-	for k := top - 2; k >= 0; k -= 2 {
-		c = invFact[k].add(x2.mul(c).neg())
-	}
-	return c
-}
+// sinSeries and cosSeries sum the Taylor series for |x| ≤ π/2 + ε.
+func sinSeries(x dd) dd { return x.mul(horner(x.mul(x), math.Abs(x.hi), 1)) }
+func cosSeries(x dd) dd { return horner(x.mul(x), math.Abs(x.hi), 0) }
 
 // sinDD is sin(x) in double-double for |x| ≤ π.
 func sinDD(x float64) dd {
