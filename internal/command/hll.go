@@ -112,7 +112,7 @@ func pfcount(ctx *Ctx) {
 			var u hll.Union
 			for _, e := range es {
 				if !e.Exists() {
-					ctx.Miss()
+					ctx.MissKey(e)
 					continue
 				}
 				ctx.Hit()
@@ -131,7 +131,7 @@ func pfcount(ctx *Ctx) {
 	}
 	ctx.Update(ctx.Args[1], func(e *store.Entry) {
 		if !e.Exists() {
-			ctx.Miss()
+			ctx.MissKey(e)
 			ctx.W.Int(0)
 			return
 		}
@@ -163,7 +163,7 @@ func pfmerge(ctx *Ctx) {
 		dense := false
 		for _, e := range es {
 			if !e.Exists() {
-				ctx.Miss()
+				ctx.MissKey(e)
 				continue
 			}
 			ctx.Hit()

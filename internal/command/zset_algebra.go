@@ -155,7 +155,7 @@ func zalgebra(ctx *Ctx, op setOp, store_, cardOnly bool) {
 		for i, e := range es {
 			src[i].weight = 1
 			if !e.Exists() {
-				ctx.Miss()
+				ctx.MissKey(e)
 				continue
 			}
 			ctx.Hit()
