@@ -55,7 +55,10 @@ func applyReplyMode(c *Client, w *resp.Writer, start int) {
 // gated runs an admitted command inside the gate.
 func (s *Server) gated(ctx *Ctx) time.Duration {
 	if ctx.Cmd.Flags&Atomic != 0 {
-		s.Gate.Lock()
+		if !s.Gate.LockUnlessBusy() {
+			s.refuse(ctx, ErrBusy)
+			return 0
+		}
 		defer s.Gate.Unlock()
 		// Its command time is when it has the world to itself.
 		ctx.Now = store.NowMs()
@@ -125,7 +128,7 @@ func (s *Server) admit(ctx *Ctx) bool {
 func (s *Server) exec(ctx *Ctx) time.Duration {
 	c, spec, args := ctx.C, ctx.Cmd, ctx.Args
 	in := incoming(spec, args)
-	denyOOM := spec.Flags&DenyOOM != 0 || spec.Flags&Atomic != 0 && c.tx != nil && c.tx.flags&DenyOOM != 0
+	denyOOM := spec.Flags&DenyOOM != 0 || spec.Flags&execFlags == execFlags && c.tx != nil && c.tx.flags&DenyOOM != 0
 	oom, held := s.Evict.BeforeCommand(in, ctx.Now)
 	if held {
 		// A large write's bytes stay reserved until it has stored them.

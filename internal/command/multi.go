@@ -47,6 +47,9 @@ const (
 	ErrBusy        = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
 )
 
+// execFlags tell EXEC apart (a script is Atomic, not TxControl).
+const execFlags = Atomic | TxControl
+
 // txState is a client's open transaction; only its connection touches it.
 type txState struct {
 	cmds    []queued
@@ -388,7 +391,7 @@ func (ctx *Ctx) denyBlocking(kind blockKind) bool {
 // pauseFlags are the flags CLIENT PAUSE judges a command by: EXEC's are its
 // queued commands' (Redis's is_may_replicate_command).
 func pauseFlags(s *Spec, tx *txState) Flag {
-	if tx != nil && s.Flags&Atomic != 0 {
+	if tx != nil && s.Flags&execFlags == execFlags {
 		return s.Flags | tx.flags&(Write|MayReplicate)
 	}
 	return s.Flags
