@@ -151,7 +151,7 @@ func (s *Server) exec(ctx *Ctx) time.Duration {
 		defer s.trackLeave(c, ctx.W)
 	}
 	in := incoming(spec, args)
-	denyOOM := spec.Flags&DenyOOM != 0 || spec.Flags&Atomic != 0 && c.tx != nil && c.tx.flags&DenyOOM != 0
+	denyOOM := spec.Flags&DenyOOM != 0 || spec.Flags&execFlags == execFlags && c.tx != nil && c.tx.flags&DenyOOM != 0
 	oom, held := s.Evict.BeforeCommand(in, ctx.Now)
 	ctx.oom = oom
 	if held {

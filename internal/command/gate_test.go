@@ -125,6 +125,9 @@ func TestGateBusy(t *testing.T) {
 		t.Fatal("background work ran while the gate was held")
 	case <-time.After(5 * time.Millisecond):
 	}
+	if g.LockUnlessBusy() {
+		t.Fatal("LockUnlessBusy succeeded while the holder is busy")
+	}
 	g.Unlock()
 	select {
 	case <-bgIn:
@@ -138,6 +141,44 @@ func TestGateBusy(t *testing.T) {
 		t.Fatal("Enter failed on a free gate")
 	}
 	g.Exit(0)
+}
+
+// An exclusive waiter behind a holder gets the gate when the holder leaves,
+// or gives up when it becomes busy.
+func TestGateLockUnlessBusy(t *testing.T) {
+	g := newGate(2)
+	for _, busy := range []bool{false, true} {
+		g.Lock()
+		got := make(chan bool)
+		go func() {
+			ok := g.LockUnlessBusy()
+			if ok {
+				g.Unlock()
+			}
+			got <- ok
+		}()
+		time.Sleep(5 * time.Millisecond)
+		if busy {
+			g.SetBusy(true)
+		} else {
+			g.Unlock()
+		}
+		select {
+		case ok := <-got:
+			if ok == busy {
+				t.Fatalf("busy=%v: LockUnlessBusy = %v", busy, ok)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("busy=%v: the exclusive waiter was not woken", busy)
+		}
+		if busy {
+			g.Unlock()
+		}
+	}
+	if !g.LockUnlessBusy() {
+		t.Fatal("LockUnlessBusy failed on a free gate")
+	}
+	g.Unlock()
 }
 
 // A waiter blocked behind a (not busy) holder enters once the holder

@@ -19,6 +19,9 @@ func TestExecWhileBusy(t *testing.T) {
 		{"multi", "+OK\r\n"},
 		{"set k w", "-" + ErrBusy + "\r\n"},
 		{"nosuch", "-ERR unknown command 'nosuch', with args beginning with: \r\n"},
+		{"exec", "-EXECABORT Transaction discarded because of: " + ErrBusy + "\r\n"},
+		{"multi", "+OK\r\n"},
+		{"nosuch", "-ERR unknown command 'nosuch', with args beginning with: \r\n"},
 	}
 	for _, st := range steps {
 		if got := s.do(strings.Fields(st.cmd)...); got != st.want {
