@@ -154,7 +154,6 @@ done:
 	n := len(elems) / 2
 	var scoreBuf [8]float64
 	scores := scoreBuf[:0]
-	maxLen := 0
 	for j := range n {
 		s, ok := parseFloat(elems[2*j])
 		if !ok {
@@ -162,7 +161,6 @@ done:
 			return
 		}
 		scores = append(scores, s)
-		maxLen = max(maxLen, len(elems[2*j+1]))
 	}
 	key := args[1]
 	lim := zsetLimits(ctx)
@@ -174,12 +172,12 @@ done:
 		var added, updated, processed int
 		var score float64
 		nan := false
-		if z == nil {
-			if !xx {
-				z = zsetCreate(e, n, maxLen, lim)
-			}
-		} else {
-			z.MaybeGrow(n, lim)
+		// Redis 7.0 picks the new set's encoding by its first member only
+		// (7.2 looks at them all, and converts an existing set up front);
+		// the final encoding is the same, but a -0 added while the set is
+		// still a listpack becomes 0.
+		if z == nil && !xx {
+			z = zsetCreate(e, 1, len(elems[1]), lim)
 		}
 		for j := 0; z != nil && j < n; j++ {
 			m, s := elems[2*j+1], scores[j]

@@ -73,10 +73,16 @@ func aggr(a aggregate, acc *float64, v float64) {
 		if math.IsNaN(*acc) {
 			*acc = 0 // inf + -inf: Redis's convention
 		}
+	// Not Go's min and max: a tie (0 and -0) or a NaN keeps the
+	// accumulator, as Redis's comparisons do.
 	case aggMin:
-		*acc = min(*acc, v)
+		if v < *acc {
+			*acc = v
+		}
 	case aggMax:
-		*acc = max(*acc, v)
+		if v > *acc {
+			*acc = v
+		}
 	}
 }
 
@@ -218,7 +224,9 @@ func zalgebra(ctx *Ctx, op setOp, store_, cardOnly bool) {
 			ctx.W.Int(int64(interCard(src, limit)))
 			return
 		}
-		res := zset.New(0, 0, lim)
+		// Built in the large encoding, as Redis builds it (so a -0 score
+		// survives in the reply), and shrunk on store.
+		res := zset.New(math.MaxInt32, 0, lim)
 		switch op {
 		case opUnion:
 			zunionInto(res, src, agg, lim)
@@ -240,7 +248,8 @@ func zalgebra(ctx *Ctx, op setOp, store_, cardOnly bool) {
 	})
 }
 
-// bySize orders the inputs smallest first, as Redis does for ZINTER.
+// bySize orders the inputs smallest first, as Redis does for ZINTER and
+// ZUNION (glibc's qsort is a stable merge sort at these sizes).
 func bySize(src []zsrc) []zsrc {
 	s := append([]zsrc(nil), src...)
 	sort.SliceStable(s, func(i, j int) bool { return s[i].len() < s[j].len() })
@@ -264,7 +273,7 @@ func zinterInto(res *zset.ZSet, src []zsrc, agg aggregate, lim zset.Limits) {
 			if !ok {
 				return true
 			}
-			aggr(agg, &score, weighted(v, s[i].weight))
+			aggr(agg, &score, v*s[i].weight) // only the first is NaN-cleaned, as in Redis
 		}
 		out = append(out, ent{append([]byte(nil), m...), score})
 		return true
@@ -293,6 +302,7 @@ func interCard(src []zsrc, limit int64) int {
 }
 
 func zunionInto(res *zset.ZSet, src []zsrc, agg aggregate, lim zset.Limits) {
+	src = bySize(src) // the order decides ties under MIN and MAX, as in Redis
 	acc := map[string]float64{}
 	var order []string
 	for i := range src {

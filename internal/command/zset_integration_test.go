@@ -90,7 +90,7 @@ func TestZSetsGoRedis(t *testing.T) {
 		if zk, err := r.BZPopMax(ctx, time.Second, nope, z).Result(); err != nil || zk.Key != z || zk.Member != "c" || zk.Score != 3 {
 			t.Fatalf("BZPOPMAX = %+v, %v", zk, err)
 		}
-		if _, err := r.BZPopMin(ctx, 10*time.Millisecond, nope).Result(); err != redis.Nil {
+		if _, err := r.BZPopMin(ctx, time.Second, nope).Result(); err != redis.Nil {
 			t.Fatalf("BZPOPMIN timeout: %v", err)
 		}
 		if k, zs, err := r.BZMPop(ctx, time.Second, "min", 5, z).Result(); err != nil || k != z || len(zs) != 2 {

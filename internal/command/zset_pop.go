@@ -55,10 +55,6 @@ func zpop(ctx *Ctx, popMax bool) {
 			ctx.Err(ErrNegativeCount)
 			return
 		}
-		if c == 0 {
-			ctx.W.Array(0)
-			return
-		}
 		count = c
 	}
 	key := ctx.Args[1]
@@ -67,7 +63,7 @@ func zpop(ctx *Ctx, popMax bool) {
 		switch {
 		case !ok:
 			return
-		case z == nil:
+		case z == nil || count == 0: // count 0 only after the type check, as Redis
 			ctx.W.Array(0)
 			return
 		}

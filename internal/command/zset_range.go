@@ -303,8 +303,14 @@ func zrangestore(ctx *Ctx) {
 		}
 		var res *zset.ZSet
 		if src != nil {
-			_, n := q.span(src)
-			res = zset.New(n, 0, lim)
+			// Redis sizes the destination by the count for a rank range
+			// and starts a score or lex range as a listpack; members go in
+			// in reply order (which decides whether a -0 became 0).
+			hint := 0
+			if q.kind == byRank {
+				_, hint = q.span(src)
+			}
+			res = zset.New(hint, 0, lim)
 			q.walk(src, func(m []byte, s float64) { res.Insert(m, s, lim) })
 		}
 		zstoreResult(ctx, dst, dstKey, res, lim, "zrangestore")

@@ -124,6 +124,9 @@ func TestModel(t *testing.T) {
 		{"converting", DefaultLimits, 20000, 400},
 		{"tree", Limits{Entries: 0, Value: 0}, 60000, 5000},
 	} {
+		if raceEnabled {
+			tc.ops /= 8 // the race detector makes each op ~20 times slower
+		}
 		t.Run(tc.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(1, uint64(len(tc.name))))
 			z := New(0, 0, tc.lim)
@@ -194,7 +197,7 @@ func TestModel(t *testing.T) {
 					}
 					checkRanges(t, r, z, md)
 				}
-				if op%500 == 0 {
+				if op%1000 == 0 {
 					check(t, z, md)
 				}
 			}
