@@ -96,16 +96,23 @@ func monitor(ctx *Ctx) {
 // As in Redis, every argument is checked before acting: NOSAVE with SAVE,
 // or ABORT with anything but ABORT, is a syntax error. A shutdown here is
 // immediate, so there is never one in progress to abort.
+//
+// There is no persistence: SAVE fails as Redis's SHUTDOWN fails when its
+// save does (FORCE shuts down anyway, as there). Without SAVE the save
+// points of the save directive are ignored (nothing could be saved), where
+// Redis would save.
 func shutdown(ctx *Ctx) {
-	var save, nosave, other, abort bool
+	var save, nosave, force, other, abort bool
 	for _, a := range ctx.Args[1:] {
 		switch strings.ToLower(string(a)) {
 		case "nosave":
 			nosave = true
 		case "save":
 			save = true
-		case "now", "force":
+		case "now":
 			other = true
+		case "force":
+			force, other = true, true
 		case "abort":
 			abort = true
 		default:
@@ -120,6 +127,14 @@ func shutdown(ctx *Ctx) {
 	if abort {
 		ctx.Err("ERR No shutdown in progress.")
 		return
+	}
+	if save {
+		if !force {
+			ctx.S.logger().Warn("Error trying to save the DB, can't exit: this server has no persistence (SHUTDOWN SAVE)")
+			ctx.Err("ERR Errors trying to SHUTDOWN. Check logs.")
+			return
+		}
+		ctx.S.logger().Warn("Error trying to save the DB (this server has no persistence). Exit anyway.")
 	}
 	// Like Redis, no reply on success: the connection just closes.
 	ctx.C.CloseAfterReply = true
@@ -190,6 +205,8 @@ func (s *Server) ResetStats() {
 	st.AuthDenied.Store(0)
 	st.NetInput.Store(0)
 	st.NetOutput.Store(0)
+	st.Reads.Store(0)
+	st.Writes.Store(0)
 	st.OutputLimitDisconnections.Store(0)
 	st.errMu.Lock()
 	st.errors = nil

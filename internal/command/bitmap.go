@@ -86,7 +86,7 @@ func getbit(ctx *Ctx) {
 	}
 	ctx.View(ctx.Args[1], func(e *store.Entry) {
 		if !e.Exists() {
-			ctx.Miss()
+			ctx.MissKey(e)
 			ctx.W.Int(0)
 			return
 		}
@@ -142,7 +142,7 @@ func bitcount(ctx *Ctx) {
 		// Redis 7.0 looks the key up before parsing the range, so a
 		// missing key answers 0 whatever the arguments.
 		if !e.Exists() {
-			ctx.Miss()
+			ctx.MissKey(e)
 			ctx.W.Int(0)
 			return
 		}
@@ -254,7 +254,7 @@ func bitpos(ctx *Ctx) {
 	ctx.View(args[1], func(e *store.Entry) {
 		// A missing key is an infinite run of zeros.
 		if !e.Exists() {
-			ctx.Miss()
+			ctx.MissKey(e)
 			if bit == 1 {
 				ctx.W.Int(-1)
 			} else {
@@ -388,7 +388,7 @@ func bitop(ctx *Ctx) {
 		maxLen := 0
 		for i, e := range srcs {
 			if !e.Exists() {
-				ctx.Miss()
+				ctx.MissKey(e)
 				continue
 			}
 			ctx.Hit()
@@ -481,7 +481,7 @@ func bitfieldGeneric(ctx *Ctx, readOnly bool) {
 				}
 				s = e.Str()
 			} else {
-				ctx.Miss()
+				ctx.MissKey(e)
 			}
 			runBitfield(ctx, ops, s)
 		})

@@ -430,7 +430,7 @@ func (s *Server) feedReady(batch []store.Change) {
 	}
 	s.runMoves(moves, now, root)
 	if root.ev != nil {
-		s.flushEvents(root, -1)
+		s.flushEvents(root, false)
 	}
 }
 

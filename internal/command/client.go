@@ -65,6 +65,12 @@ type Client struct {
 	// Wake makes the connection go on after a blocking command finished
 	// (from any goroutine; set by the server).
 	Wake func()
+	// Queue is Send without waking the connection: it reports whether the
+	// connection must be woken (WakeOutput) for what it queued. A publisher
+	// queues its messages and wakes each subscriber once per batch of
+	// commands (WakeDeferred). Nil: use Send.
+	Queue      func(b []byte) bool
+	WakeOutput func()
 	// QueryBuf reports the unparsed input buffered (CLIENT LIST qbuf).
 	QueryBuf func() int
 	// ArgOwned reports whether an argument of the running command is a
@@ -85,6 +91,11 @@ type Client struct {
 	multiN   atomic.Int32 // queued commands, -1 outside MULTI
 	watchN   atomic.Int32
 	multiMem atomic.Int64
+
+	// wakeLater are the subscribers this client's commands queued messages
+	// for without waking them; its loop wakes them (WakeDeferred) before
+	// it writes. The connection's loop only.
+	wakeLater []*Client
 
 	bufs struct{ qfree, oll, omem, tot atomic.Int64 } // published by the server: CLIENT LIST
 }

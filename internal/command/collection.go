@@ -13,7 +13,7 @@ import "github.com/smallredis/smallredis/internal/store"
 // exists false: the caller replies its command's empty answer.
 func readTyped(ctx *Ctx, e *store.Entry, t store.Type) (exists, ok bool) {
 	if !e.Exists() {
-		ctx.Miss()
+		ctx.MissKey(e)
 		return false, true
 	}
 	ctx.Hit()

@@ -184,7 +184,6 @@ func (s *Server) execInner(ctx *Ctx) {
 	if c.trk.executing {
 		s.trackCommand(c, spec, args, w)
 	}
-	start := len(w.B)
 	if s.monitors.active() && spec.Flags&(SkipMonitor|Admin) == 0 {
 		s.monitors.feed(c, ctx.Now, args)
 	}
@@ -198,7 +197,7 @@ func (s *Server) execInner(ctx *Ctx) {
 	// clients, notifications) before its client's next command runs.
 	s.KS.Drain()
 	if ctx.ev != nil {
-		s.flushEvents(ctx, start)
+		s.flushEvents(ctx, true)
 	}
 	spec.stats.calls.Add(1)
 	spec.stats.usec.Add(int64(dur / time.Microsecond))

@@ -138,7 +138,7 @@ func pexpiretime(ctx *Ctx) { ttlGeneric(ctx, true, true) }
 func ttlGeneric(ctx *Ctx, ms, abs bool) {
 	ctx.Peek(ctx.Args[1], func(e *store.Entry) {
 		if !e.Exists() {
-			ctx.Miss()
+			ctx.MissKey(e)
 			ctx.W.Int(-2)
 			return
 		}

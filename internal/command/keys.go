@@ -64,7 +64,7 @@ func countExisting(ctx *Ctx, lookup func(key []byte, fn func(e *store.Entry))) {
 				ctx.Hit()
 				n++
 			} else {
-				ctx.Miss()
+				ctx.MissKey(e)
 			}
 		})
 	}
@@ -75,7 +75,7 @@ func countExisting(ctx *Ctx, lookup func(key []byte, fn func(e *store.Entry))) {
 func typeCmd(ctx *Ctx) {
 	ctx.Peek(ctx.Args[1], func(e *store.Entry) {
 		if !e.Exists() {
-			ctx.Miss()
+			ctx.MissKey(e)
 			ctx.W.Simple("none")
 			return
 		}
@@ -154,7 +154,7 @@ func copyCmd(ctx *Ctx) {
 		if e.Exists() {
 			ctx.Hit()
 		} else {
-			ctx.Miss()
+			ctx.MissKey(e)
 		}
 	})
 	copied := ctx.Copy(srcDB, dstDB, from, to, replace)

@@ -14,7 +14,7 @@ func readStrings(ctx *Ctx, keys [][]byte, wrongType string, lookAll bool) ([][]b
 	ctx.Multi(keys, func(es []*store.Entry) {
 		for i, e := range es {
 			if !e.Exists() {
-				ctx.Miss()
+				ctx.MissKey(e)
 				continue
 			}
 			ctx.Hit()

@@ -68,6 +68,10 @@ func (s *Server) loadNotify() {
 	s.notifyOn.Store(on)
 	s.notifyMu.Lock()
 	defer s.notifyMu.Unlock()
+	if wantNew := EventClass(on)&EvNew != 0; wantNew != s.notifyNew {
+		s.KS.RecordNew(wantNew)
+		s.notifyNew = wantNew
+	}
 	feed := EventClass(on)&(EvExpired|EvEvicted|EvNew|EvHash|EvGeneric) != 0
 	switch {
 	case feed && s.notifyFeed == nil:
@@ -85,6 +89,7 @@ type pendingEvent struct {
 	event  string
 	db     int
 	off, n int
+	pos    int // len(ctx.W.B) when reported: where a push to self goes
 }
 
 type eventBuf struct {
@@ -104,34 +109,43 @@ func (s *Server) notify(ctx *Ctx, class EventClass, event string, key []byte, db
 		ctx.ev = eventBufs.Get().(*eventBuf)
 	}
 	b := ctx.ev
-	b.evs = append(b.evs, pendingEvent{class: class, event: event, db: db, off: len(b.keys), n: len(key)})
+	pos := -1
+	if ctx.W != nil {
+		pos = len(ctx.W.B)
+	}
+	b.evs = append(b.evs, pendingEvent{class: class, event: event, db: db, off: len(b.keys), n: len(key), pos: pos})
 	b.keys = append(b.keys, key...)
 }
 
-// flushEvents publishes what ctx's command reported. Pushes to the client
-// itself (a RESP3 client subscribed to its own events) go before the
-// command's reply, which starts at start in ctx.W, as Redis writes them
-// while the command runs; start < 0 means there is no reply to put them
-// before.
-func (s *Server) flushEvents(ctx *Ctx, start int) {
+// flushEvents publishes what ctx's command reported. A push to the client
+// itself (a RESP3 client subscribed to its own events) goes into its reply
+// stream where the handler was when it reported the event, as Redis writes
+// it while the command runs (SET's before +OK, LPUSH's after its length);
+// withReply false (no reply stream: served waiters) sends them instead.
+func (s *Server) flushEvents(ctx *Ctx, withReply bool) {
 	b := ctx.ev
 	ctx.ev = nil
 	self := selfPush{c: ctx.C}
 	var scratch []byte
+	shift := 0
 	for _, e := range b.evs {
+		self.b = self.b[:0]
 		scratch = s.publishEvent(&self, scratch, e.event, b.keys[e.off:e.off+e.n], e.db)
-	}
-	if len(self.b) > 0 {
-		if start < 0 || ctx.W == nil {
-			if ctx.C != nil && ctx.C.Send != nil {
-				ctx.C.Send(self.b)
-			}
-		} else {
-			w := ctx.W
-			w.B = append(w.B, self.b...)
-			copy(w.B[start+len(self.b):], w.B[start:len(w.B)-len(self.b)])
-			copy(w.B[start:], self.b)
+		if len(self.b) == 0 {
+			continue
 		}
+		if !withReply || ctx.W == nil || e.pos < 0 {
+			if ctx.C != nil && ctx.C.Send != nil {
+				ctx.C.Send(append([]byte(nil), self.b...))
+			}
+			continue
+		}
+		w := ctx.W
+		at := min(e.pos+shift, len(w.B))
+		w.B = append(w.B, self.b...)
+		copy(w.B[at+len(self.b):], w.B[at:len(w.B)-len(self.b)])
+		copy(w.B[at:], self.b)
+		shift += len(self.b)
 	}
 	b.evs = b.evs[:0]
 	if cap(b.keys) > 1<<16 {
@@ -184,11 +198,23 @@ func (s *Server) feedNotify(batch []store.Change) {
 			ev(EvExpired, "expired", c)
 		case store.ChangeEvicted:
 			ev(EvEvicted, "evicted", c)
+		case store.ChangeNew:
+			ev(EvNew, "new", c)
 		case store.ChangeFieldsExpired:
 			ev(EvHash, "hexpired", c)
 		case store.ChangeEmptied:
 			ev(EvHash, "hexpired", c)
 			ev(EvGeneric, "del", c)
 		}
+	}
+}
+
+// MissKey counts a keyspace miss of a read lookup and reports its
+// "keymiss" event (class m), as Redis's lookupKeyRead does; e is the
+// missing key's entry.
+func (ctx *Ctx) MissKey(e *store.Entry) {
+	ctx.Miss()
+	if EventClass(ctx.S.notifyOn.Load())&EvKeyMiss != 0 {
+		ctx.S.notify(ctx, EvKeyMiss, "keymiss", e.Key(), ctx.C.DB())
 	}
 }

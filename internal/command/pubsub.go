@@ -142,14 +142,35 @@ func (s *Server) publish(reg *pubsub.Registry[*Client], kind string, self *selfP
 				w.Bulk(msg)
 			})
 		}
-		if self != nil && c == self.c {
+		switch {
+		case self != nil && c == self.c:
 			self.b = append(self.b, b...)
-			return
-		}
-		if c.Send != nil {
+		case self != nil && self.c != nil && c.Queue != nil:
+			if c.Queue(b) {
+				self.c.wakeLater = append(self.c.wakeLater, c)
+			}
+		case c.Send != nil:
 			c.Send(b)
 		}
 	})
+}
+
+// WakeDeferred wakes the subscribers c's commands queued messages for
+// (see Client.Queue). The server calls it on c's loop before it writes
+// c's replies, once per batch of commands.
+func (c *Client) WakeDeferred() {
+	if len(c.wakeLater) == 0 {
+		return
+	}
+	for i, x := range c.wakeLater {
+		x.WakeOutput()
+		c.wakeLater[i] = nil
+	}
+	if cap(c.wakeLater) > 1024 {
+		c.wakeLater = nil
+	} else {
+		c.wakeLater = c.wakeLater[:0]
+	}
 }
 
 // selfPush collects what a client publishes to itself, for its own reply

@@ -37,15 +37,19 @@ type Host interface {
 
 // Stats are the counters INFO stats reports.
 type Stats struct {
-	Commands         atomic.Int64
-	Connections      atomic.Int64
-	Rejected         atomic.Int64
-	Hits             atomic.Int64
-	Misses           atomic.Int64
-	ErrorReplies     atomic.Int64
-	AuthDenied       atomic.Int64 // failed AUTH and HELLO AUTH (acl_access_denied_auth)
-	NetInput         atomic.Int64
-	NetOutput        atomic.Int64
+	Commands     atomic.Int64
+	Connections  atomic.Int64
+	Rejected     atomic.Int64
+	Hits         atomic.Int64
+	Misses       atomic.Int64
+	ErrorReplies atomic.Int64
+	AuthDenied   atomic.Int64 // failed AUTH and HELLO AUTH (acl_access_denied_auth)
+	NetInput     atomic.Int64
+	NetOutput    atomic.Int64
+	// Reads and Writes count the socket reads that brought input and the
+	// socket writes that sent output (total_reads/writes_processed).
+	Reads            atomic.Int64
+	Writes           atomic.Int64
 	InstantaneousOps atomic.Int64
 	// Panics counts panics recovered in commands (see recoverCommand).
 	Panics atomic.Int64
@@ -108,9 +112,10 @@ type Server struct {
 
 	// notifyOn holds the EventClass bits notify-keyspace-events enables
 	// (none unless K or E is set); notifyKE its K (1) and E (2) bits.
-	notifyOn atomic.Uint32
-	notifyKE atomic.Uint32
-	notifyMu sync.Mutex // guards notifyFeed
+	notifyOn  atomic.Uint32
+	notifyKE  atomic.Uint32
+	notifyMu  sync.Mutex // guards notifyFeed, notifyNew
+	notifyNew bool       // the store records ChangeNew for us
 	// notifyFeed unregisters the change-feed listener of the x, e and n
 	// classes; nil while none of them is on.
 	notifyFeed func()

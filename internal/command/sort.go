@@ -210,7 +210,7 @@ func sortLocked(ctx *Ctx, o *sortOpts, src *store.Entry, locked map[string]*stor
 	if src.Exists() {
 		ctx.Hit()
 	} else {
-		ctx.Miss()
+		ctx.MissKey(src)
 	}
 	lookup := func(pat, v []byte) ([]byte, bool) {
 		if isGetSelf(pat) {
@@ -222,7 +222,7 @@ func sortLocked(ctx *Ctx, o *sortOpts, src *store.Entry, locked map[string]*stor
 		}
 		e := locked[string(k)]
 		if !e.Exists() {
-			ctx.Miss()
+			ctx.MissKey(e)
 			return nil, false
 		}
 		ctx.Hit()

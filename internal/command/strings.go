@@ -60,7 +60,7 @@ func get(ctx *Ctx) {
 // caller should now reply with.
 func readString(ctx *Ctx, e *store.Entry) bool {
 	if !e.Exists() {
-		ctx.Miss()
+		ctx.MissKey(e)
 		ctx.W.Null()
 		return false
 	}
@@ -208,7 +208,7 @@ func setGeneric(ctx *Ctx, key, val []byte, flags setFlags, at int64, reply setRe
 				}
 				ctx.W.Bulk(e.Str())
 			} else {
-				ctx.Miss()
+				ctx.MissKey(e)
 				ctx.W.Null()
 			}
 		}
@@ -325,7 +325,7 @@ func getset(ctx *Ctx) {
 			}
 			ctx.W.Bulk(e.Str())
 		} else {
-			ctx.Miss()
+			ctx.MissKey(e)
 			ctx.W.Null()
 		}
 		e.SetStrExpire(ctx.Args[2], 0)
@@ -343,7 +343,7 @@ func mget(ctx *Ctx) {
 		for _, e := range es {
 			switch {
 			case !e.Exists():
-				ctx.Miss()
+				ctx.MissKey(e)
 				ctx.W.Null()
 			case e.Type() != store.TypeString:
 				ctx.Hit()
@@ -529,7 +529,7 @@ func appendCmd(ctx *Ctx) {
 func strlenCmd(ctx *Ctx) {
 	ctx.View(ctx.Args[1], func(e *store.Entry) {
 		if !e.Exists() {
-			ctx.Miss()
+			ctx.MissKey(e)
 			ctx.W.Int(0)
 			return
 		}
@@ -556,7 +556,7 @@ func getrange(ctx *Ctx) {
 	}
 	ctx.View(ctx.Args[1], func(e *store.Entry) {
 		if !e.Exists() {
-			ctx.Miss()
+			ctx.MissKey(e)
 			ctx.W.Bulk(nil)
 			return
 		}

@@ -122,7 +122,8 @@ func (c *Config) SetFrom(pairs [][2]string, local bool) error {
 	var run []func()
 	changed := make(map[int]bool, len(ds))
 	for _, d := range ds {
-		if next.val[d.id] != old.val[d.id] && !changed[d.id] { // an alias may name d twice
+		// The number too: notify-keyspace-events shows "AKE" with n or without.
+		if (next.val[d.id] != old.val[d.id] || next.num[d.id] != old.num[d.id]) && !changed[d.id] { // an alias may name d twice
 			changed[d.id] = true
 			run = append(run, c.hooks[d.id]...)
 		}

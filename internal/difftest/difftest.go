@@ -32,8 +32,9 @@
 //	B> @recv             read the oldest pending reply (waiting up to 5 s,
 //	                     or the given ms: "@recv 2000") and compare it
 //
-// RESP3 push messages (client-side caching's invalidations) are not
-// replies: whenever a reply is read, pushes before it are set aside, and
+// Client-side caching's RESP3 pushes (invalidate, tracking-redir-broken)
+// are not replies: whenever a reply is read, those before it are set
+// aside (other pushes, Pub/Sub's, are read as replies), and
 //
 //	A> @pushes           waits up to 50 ms (or "@pushes 200") for more, then
 //	                     compares every push set aside on A since the last
@@ -152,10 +153,11 @@ func isConnName(s string) bool {
 
 // Conn is a raw RESP connection that returns decoded replies.
 type Conn struct {
-	c      net.Conn
-	r      *bufio.Reader
-	closed bool         // the server closed it: every later reply is "(connection closed)"
-	pushes []resp.Value // RESP3 pushes read before replies, for @pushes
+	c       net.Conn
+	r       *bufio.Reader
+	closed  bool         // the server closed it: every later reply is "(connection closed)"
+	pushes  []resp.Value // tracking pushes read before replies, for @pushes
+	pending *resp.Value  // a reply Waiting had to read to look past pushes
 }
 
 // Dial connects to addr.
@@ -197,6 +199,10 @@ func (c *Conn) Recv(d time.Duration) (resp.Value, error) {
 	if c.closed {
 		return closedValue, nil
 	}
+	if v := c.pending; v != nil {
+		c.pending = nil
+		return *v, nil
+	}
 	_ = c.c.SetReadDeadline(time.Now().Add(d))
 	for {
 		v, err := resp.ReadValue(c.r)
@@ -204,12 +210,21 @@ func (c *Conn) Recv(d time.Duration) (resp.Value, error) {
 			c.closed = true
 			return closedValue, nil
 		}
-		if err == nil && v.Type == '>' {
+		if err == nil && isTrackingPush(v) {
 			c.pushes = append(c.pushes, v)
 			continue
 		}
 		return v, err
 	}
+}
+
+// isTrackingPush reports whether v is one of client-side caching's pushes.
+func isTrackingPush(v resp.Value) bool {
+	if v.Type != '>' || len(v.Elems) == 0 {
+		return false
+	}
+	k := v.Elems[0].Str
+	return k == "invalidate" || k == "tracking-redir-broken"
 }
 
 // Pushes waits up to d for push messages and returns those set aside so
@@ -249,13 +264,20 @@ func (c *Conn) Waiting(d time.Duration) (bool, error) {
 	}
 	_ = c.c.SetReadDeadline(time.Now().Add(d))
 	b, err := c.r.Peek(1)
-	for err == nil && b[0] == '>' {
-		// A push is not the reply waited for.
+	for err == nil && b[0] == '>' && c.pending == nil {
+		// A tracking push is not the reply waited for; another one is.
 		var v resp.Value
 		if v, err = resp.ReadValue(c.r); err == nil {
+			if !isTrackingPush(v) {
+				c.pending = &v
+				break
+			}
 			c.pushes = append(c.pushes, v)
 			b, err = c.r.Peek(1)
 		}
+	}
+	if c.pending != nil {
+		return false, nil
 	}
 	var ne net.Error
 	switch {

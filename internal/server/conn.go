@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -39,6 +40,7 @@ type conn struct {
 	qbuf    atomic.Int64 // len(pending) + parser.Buffered(), for CLIENT LIST
 	blocked bool
 	woken   atomic.Bool
+	tlsOver atomic.Bool // a TLS connection's queued output passed its hard limit
 
 	out output // replies not yet sent, limits, accounting (output.go)
 }
@@ -59,7 +61,13 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		_ = gc.SetKeepAlivePeriod(ka)
 	}
 	c.sock = gc.Fd()
-	c.client.Send = func(b []byte) { c.out.inbox.post(c, b) }
+	c.client.Send = func(b []byte) {
+		c.out.inbox.post(c, b, s.limits.Load()[limitClass(c.client)].Hard)
+	}
+	c.client.Queue = func(b []byte) bool {
+		return c.out.inbox.queue(b, s.limits.Load()[limitClass(c.client)].Hard)
+	}
+	c.client.WakeOutput = func() { _ = gc.Wake(nil) }
 	gc.SetContext(c)
 	return nil, gnet.None
 }
@@ -90,8 +98,19 @@ func (s *Server) open(t transport, fd int) (*conn, []byte) {
 	c.client.Local = isLocal(t.RemoteAddr())
 	c.client.Kill = func() { _ = t.Close() }
 	// A TLS connection queues other goroutines' output itself; OnOpen gives
-	// gnet connections the output queue's inbox instead.
-	c.client.Send = func(b []byte) { _ = t.AsyncWrite(b, nil) }
+	// gnet connections the output queue's inbox instead. Its queue is held
+	// to the hard output limit here (a subscriber that never reads).
+	c.client.Send = func(b []byte) {
+		if hard := s.limits.Load()[limitClass(c.client)].Hard; hard > 0 && int64(t.OutboundBuffered()+len(b)) > hard+replyChunk {
+			if c.tlsOver.CompareAndSwap(false, true) {
+				s.st.Stats.OutputLimitDisconnections.Add(1)
+				s.log.Warn("Client " + c.client.Info(time.Now()) + " scheduled to be closed ASAP for overcoming of output buffer limits.")
+				_ = t.Close()
+			}
+			return
+		}
+		_ = t.AsyncWrite(b, nil)
+	}
 	c.client.Wake = func() {
 		c.woken.Store(true)
 		_ = c.gc.Wake(nil)
@@ -139,7 +158,10 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 // traffic is OnTraffic on any transport: data is what arrived (nil when
 // woken from a wait).
 func (s *Server) traffic(c *conn, data []byte) gnet.Action {
-	s.st.Stats.NetInput.Add(int64(len(data)))
+	if len(data) > 0 {
+		s.st.Stats.NetInput.Add(int64(len(data)))
+		s.st.Stats.Reads.Add(1)
+	}
 	if c.blocked && !c.woken.Swap(false) {
 		c.pending = append(c.pending, data...)
 		return s.flush(c, s.checkQueryBuf(c))

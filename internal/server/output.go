@@ -81,47 +81,67 @@ type output struct {
 // limited like replies and keeps its order.
 type inbox struct {
 	n      atomic.Int32 // len(bufs), read without the lock on every flush
-	mu     sync.Mutex   // guards bufs, closed
+	mu     sync.Mutex   // guards bufs, closed, bytes, over
 	bufs   [][]byte
 	closed bool
+	bytes  int64 // in bufs
+	// over: what was posted alone passed the client's hard output limit
+	// before its loop could take it (a publisher far faster than the
+	// subscriber's loop): later posts are dropped, and flush closes the
+	// client as over its limit, which it is whatever the queue holds.
+	over bool
 }
 
 // post hands b to c's loop, waking it when the inbox was empty. b must not
-// change afterwards.
-func (in *inbox) post(c *conn, b []byte) {
-	in.mu.Lock()
-	if in.closed {
-		in.mu.Unlock()
-		return
-	}
-	in.bufs = append(in.bufs, b)
-	first := len(in.bufs) == 1
-	in.n.Store(int32(len(in.bufs)))
-	in.mu.Unlock()
-	if first {
+// change afterwards. hard is c's hard output limit (0: none).
+func (in *inbox) post(c *conn, b []byte, hard int64) {
+	if in.queue(b, hard) {
 		_ = c.gc.Wake(nil)
 	}
 }
 
-// drain moves what was posted into c's queue.
-func (in *inbox) drain(c *conn) {
+// queue is post without the wake: it reports whether c's loop must be
+// woken (the inbox was empty, or it overflowed), which the caller may do
+// later (a publisher wakes its subscribers once per batch of commands).
+func (in *inbox) queue(b []byte, hard int64) (wake bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.closed || in.over {
+		return false
+	}
+	if hard > 0 && in.bytes+int64(len(b)) > hard+replyChunk {
+		in.over = true
+		in.n.Store(int32(len(in.bufs) + 1)) // flush must look
+		return true
+	}
+	in.bytes += int64(len(b))
+	in.bufs = append(in.bufs, b)
+	in.n.Store(int32(len(in.bufs)))
+	return len(in.bufs) == 1
+}
+
+// drain moves what was posted into c's queue. It reports whether the
+// inbox overflowed (see inbox.over).
+func (in *inbox) drain(c *conn) (over bool) {
 	if in.n.Load() == 0 {
-		return
+		return false
 	}
 	in.mu.Lock()
 	bufs := in.bufs
-	in.bufs = nil
+	in.bufs, in.bytes = nil, 0
 	in.n.Store(0)
+	over = in.over
 	in.mu.Unlock()
 	for _, b := range bufs {
 		c.out.push(b, false)
 	}
+	return over
 }
 
 // close drops what is posted and refuses more.
 func (in *inbox) close() {
 	in.mu.Lock()
-	in.bufs, in.closed = nil, true
+	in.bufs, in.bytes, in.closed = nil, 0, true
 	in.n.Store(0)
 	in.mu.Unlock()
 }
@@ -218,6 +238,7 @@ func (s *Server) overLimit(c *conn) bool {
 // the batch decided; flush returns the action for gnet.
 func (s *Server) flush(c *conn, action gnet.Action) gnet.Action {
 	o := &c.out
+	c.client.WakeDeferred()
 	if o.inbox.n.Load() != 0 {
 		// What other goroutines sent goes after this batch's replies: a
 		// MONITOR feed line after MONITOR's +OK.
@@ -228,7 +249,12 @@ func (s *Server) flush(c *conn, action gnet.Action) gnet.Action {
 				c.w.Reset()
 			}
 		}
-		o.inbox.drain(c)
+		if o.inbox.drain(c) && !o.closing {
+			o.closing = true
+			s.st.Stats.OutputLimitDisconnections.Add(1)
+			s.account(c)
+			s.log.Warn("Client " + c.client.Info(time.Now()) + " scheduled to be closed ASAP for overcoming of output buffer limits.")
+		}
 	}
 	if o.closing || (len(c.w.B) > 0 || o.queued > 0) && s.overLimit(c) {
 		s.dropOutput(c)
@@ -254,7 +280,8 @@ func (s *Server) flush(c *conn, action gnet.Action) gnet.Action {
 			if i == 0 {
 				b = b[o.off:]
 			}
-			_, _ = c.gc.Write(b)
+			n, _ := c.gc.Write(b)
+			s.st.Stats.NetOutput.Add(int64(n))
 		}
 		s.dropOutput(c)
 	}
@@ -350,6 +377,7 @@ func (s *Server) writeQueue(c *conn) error {
 			n, err = writev(c, v)
 			if n > 0 {
 				s.st.Stats.NetOutput.Add(int64(n))
+				s.st.Stats.Writes.Add(1)
 			}
 		}
 		if err != nil {
@@ -389,6 +417,9 @@ func (s *Server) write(c *conn, b []byte) (int, error) {
 	if c.sock < 0 {
 		n, err := c.gc.Write(b) // TLS: blocks this connection's goroutine until written
 		s.st.Stats.NetOutput.Add(int64(n))
+		if n > 0 {
+			s.st.Stats.Writes.Add(1)
+		}
 		return n, err
 	}
 	for {
@@ -396,6 +427,9 @@ func (s *Server) write(c *conn, b []byte) (int, error) {
 		switch {
 		case err == nil:
 			s.st.Stats.NetOutput.Add(int64(n))
+			if n > 0 {
+				s.st.Stats.Writes.Add(1)
+			}
 			return n, nil
 		case errors.Is(err, unix.EINTR):
 			continue

@@ -439,3 +439,39 @@ func TestNoListenerIsAnError(t *testing.T) {
 		t.Fatalf("Run with port 0 and no tls-port = %v", err)
 	}
 }
+
+// A TLS subscriber that never reads is held to its pubsub output limit
+// too: its connection's own queue does not grow without bound.
+func TestTLSSlowSubscriberDisconnected(t *testing.T) {
+	certs := testcerts.Make(t)
+	addr, plain, _ := testserver.StartTLS(t, true, append(certs.ServerArgs(), "--client-output-buffer-limit", "pubsub", "256kb", "0", "0")...)
+	tc, err := tls.Dial("tcp", addr, certs.ClientConfig(t, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	fmt.Fprintf(tc, "SUBSCRIBE feed\r\n")
+	buf := make([]byte, 64)
+	if _, err := tc.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	pub := redis.NewClient(&redis.Options{Addr: plain})
+	defer pub.Close()
+	payload := strings.Repeat("x", 1024)
+	for i := 0; i < 10000; i++ { // 10 MB, never read
+		if err := pub.Publish(ctx, "feed", payload).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for pub.PubSubNumSub(ctx, "feed").Val()["feed"] != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := pub.PubSubNumSub(ctx, "feed").Val()["feed"]; n != 0 {
+		t.Fatalf("the TLS subscriber is still there (NUMSUB %d)", n)
+	}
+	if info := pub.Info(ctx, "stats").Val(); !strings.Contains(info, "client_output_buffer_limit_disconnections:1\r") {
+		t.Errorf("want one disconnection counted: %s", info)
+	}
+}

@@ -33,6 +33,7 @@ type Entry struct {
 	verOK  bool   // the object has a Version
 	stale  bool   // a read found the key expired: delete it once unlocked
 	due    bool   // a read found the object has something due: redo under the write lock
+	absent bool   // the key did not exist when the Entry began (ChangeNew)
 }
 
 // Sizer is implemented by values stored with SetObj that can estimate the
@@ -87,7 +88,7 @@ func (sh *shard) begin(e *Entry, key []byte, h uint32, now int64, write, touch b
 			sh.touch(r.metaPtr(), h, now)
 		}
 	}
-	e.slot, e.loc, e.r, e.ver = slot, loc, r, sh.ver
+	e.slot, e.loc, e.r, e.ver, e.absent = slot, loc, r, sh.ver, slot < 0
 }
 
 // end re-measures an object changed in place, reports the Entry's change
@@ -107,6 +108,9 @@ func (e *Entry) end() {
 		}
 	}
 	if e.change != 0 {
+		if e.absent && e.sh.db.ks.feed.newOn.Load() > 0 && e.sh.db.ks.feed.on.Load() && e.resolve() {
+			e.sh.note(e.key, ChangeNew, 0)
+		}
 		e.sh.note(e.key, e.change, int(e.other))
 		e.change = 0
 	}

@@ -67,11 +67,15 @@ const (
 	// ChangeSwap: the database's contents were swapped with database Other
 	// (SWAPDB; Other == DB for SWAPDB i i). Key is nil.
 	ChangeSwap
+	// ChangeNew: the key did not exist and now does (keyspace event "new");
+	// recorded just before the change that created it, which follows, and
+	// only while somebody asked for it (RecordNew).
+	ChangeNew
 	numChangeKinds
 )
 
 var changeNames = [numChangeKinds]string{"", "set", "del", "expired", "evicted", "fields_expired",
-	"emptied", "rename_from", "rename_to", "move_from", "move_to", "copy_to", "flush", "swap"}
+	"emptied", "rename_from", "rename_to", "move_from", "move_to", "copy_to", "flush", "swap", "new"}
 
 // DBWide reports whether the change is of a whole database (Key is nil).
 func (k ChangeKind) DBWide() bool { return k == ChangeFlush || k == ChangeSwap }
@@ -115,7 +119,8 @@ type pending struct {
 }
 
 type feed struct {
-	on atomic.Bool // a listener is registered: record changes
+	on    atomic.Bool  // a listener is registered: record changes
+	newOn atomic.Int32 // RecordNew requests: record ChangeNew too
 
 	mu   sync.Mutex // guards buf and keys; taken under shard locks, never the reverse
 	buf  []pending
@@ -161,6 +166,16 @@ func (ks *Keyspace) Listen(fn Listener) (cancel func()) {
 			f.lis.Store(&rest)
 			f.on.Store(len(rest) > 0)
 		})
+	}
+}
+
+// RecordNew asks (on) or stops asking for ChangeNew records, which nobody
+// but keyspace notifications' "n" class needs; calls nest.
+func (ks *Keyspace) RecordNew(on bool) {
+	if on {
+		ks.feed.newOn.Add(1)
+	} else {
+		ks.feed.newOn.Add(-1)
 	}
 }
 

@@ -456,3 +456,30 @@ func BenchmarkSetFeed(b *testing.B) {
 		})
 	}
 }
+
+// ChangeNew is recorded, before the change that created the key, only
+// while somebody asked for it.
+func TestFeedNew(t *testing.T) {
+	ks := New(2)
+	got := collect(t, ks)
+	set(ks.DB(0), "a", "v", t0)
+	if g := got(); !slices.Equal(g, []chg{{0, "a", ChangeSet, 0}}) {
+		t.Fatalf("without RecordNew: %v", g)
+	}
+	ks.RecordNew(true)
+	set(ks.DB(0), "b", "v", t0)
+	set(ks.DB(0), "b", "w", t0)
+	set(ks.DB(0), "a", "w", t0)
+	ks.Move(0, 1, []byte("a"), t0)
+	upd(ks, 0, "gone", t0, func(e *Entry) {}) // no change, nothing new
+	want := []chg{{0, "b", ChangeNew, 0}, {0, "b", ChangeSet, 0}, {0, "b", ChangeSet, 0}, {0, "a", ChangeSet, 0},
+		{0, "a", ChangeMoveFrom, 1}, {1, "a", ChangeNew, 0}, {1, "a", ChangeMoveTo, 0}}
+	if g := got(); !slices.Equal(g, want) {
+		t.Errorf("with RecordNew:\n got %v\nwant %v", g, want)
+	}
+	ks.RecordNew(false)
+	set(ks.DB(0), "c", "v", t0)
+	if g := got(); !slices.Equal(g, []chg{{0, "c", ChangeSet, 0}}) {
+		t.Errorf("after RecordNew(false): %v", g)
+	}
+}
