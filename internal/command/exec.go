@@ -28,13 +28,22 @@ func (s *Server) Exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 	defer s.recoverCommand(ctx, len(w.B))
 	*ctx = Ctx{Args: args, W: w, C: c, S: s, Now: store.NowMs()}
 	start := len(w.B)
-	if s.admit(ctx) {
-		if d := s.gated(ctx); d > 0 {
-			return d
-		}
+	if !s.admit(ctx) {
+		applyReplyMode(c, w, start)
+		return 0
 	}
-	applyReplyMode(c, w, start)
-	return 0
+	// For a tracking client, invalidations caused from here on (eviction,
+	// the table's limit, the command) go out in Redis's order around the
+	// reply, and are never dropped by CLIENT REPLY.
+	tracked := s.tracking.n.Load() != 0 && s.trackEnter(c)
+	d := s.gated(ctx)
+	if d == 0 {
+		applyReplyMode(c, w, start)
+	}
+	if tracked {
+		s.trackLeave(c, w)
+	}
+	return d
 }
 
 // applyReplyMode drops the reply CLIENT REPLY OFF or SKIP suppresses: every
@@ -145,11 +154,6 @@ func (s *Server) admit(ctx *Ctx) bool {
 // PAUSE, MULTI's queueing, then the handler.
 func (s *Server) exec(ctx *Ctx) time.Duration {
 	c, spec, args := ctx.C, ctx.Cmd, ctx.Args
-	if s.tracking.n.Load() != 0 && s.trackEnter(c) {
-		// Invalidations caused from here on (eviction, the table's limit,
-		// the command) go out in Redis's order around the reply.
-		defer s.trackLeave(c, ctx.W)
-	}
 	in := incoming(spec, args)
 	denyOOM := spec.Flags&DenyOOM != 0 || spec.Flags&execFlags == execFlags && c.tx != nil && c.tx.flags&DenyOOM != 0
 	oom, held := s.Evict.BeforeCommand(in, ctx.Now)
@@ -217,7 +221,7 @@ func (s *Server) execInner(ctx *Ctx) {
 	if spec.Flags&SkipSlowlog == 0 {
 		s.slowlog.record(s, c, args, dur)
 	}
-	if c.trk.executing && (spec.parent == nil || spec.parent.Name != "client") && c.tx == nil {
+	if c.trk.executing && !c.atomic && (spec.parent == nil || spec.parent.Name != "client") && c.tx == nil {
 		// CLIENT CACHING's choice lasts for one command, or one MULTI …
 		// EXEC, as Redis's resetClient.
 		c.trk.endCaching()

@@ -116,7 +116,9 @@ func (s *Server) trackCommand(c *Client, spec *Spec, args [][]byte, w *resp.Writ
 	t.mu.Lock()
 	t.running, t.runArgs = spec, args
 	var p []byte
-	if !c.atomic {
+	if !c.atomic && c.ReplyMode == ReplyOn {
+		// (Under CLIENT REPLY OFF or SKIP they wait for trackLeave, after
+		// the reply is dropped.)
 		p, t.pending = t.pending, nil
 	}
 	t.mu.Unlock()
