@@ -187,6 +187,10 @@ func (sr *scriptCaller) Call(args [][]byte, w *resp.Writer) {
 			return
 		}
 	}
+	if caller := sr.parent.C; caller.trk.flags&trkOn != 0 {
+		// A script's reads are its caller's, as Redis tracks them.
+		s.TrackKeys(caller, spec, args)
+	}
 	c := &sr.c
 	c.SetProto(w.Proto)
 	ctx := &sr.ctx

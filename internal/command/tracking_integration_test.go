@@ -222,6 +222,22 @@ func TestTrackingInsideExec(t *testing.T) {
 	}
 }
 
+// A script's reads are its caller's: every key a read command inside it
+// names is tracked, declared or not (Redis 7.2's rule; 7.0 tracks the
+// declared keys only), and its writes track nothing.
+func TestTrackingInsideScript(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	a := rconn(t, addr, []string{"HELLO", "3"}, []string{"CLIENT", "TRACKING", "ON"})
+	b := rconn(t, addr)
+	mustDo(t, a, "EVAL", "redis.call('get', KEYS[1]) redis.call('get', 'undeclared') redis.call('set', 'written', 'x') return 1", "1", "declared")
+	mustDo(t, b, "MSET", "declared", "1", "undeclared", "1", "written", "1")
+	got := invalidated(t, a, 100*time.Millisecond)
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"declared", "undeclared"}) {
+		t.Fatalf("invalidations %q, want [declared undeclared]", got)
+	}
+}
+
 // A write by another client reaches a rueidis client's local cache as an
 // invalidation within 10 ms at p99, with writes arriving at 1,000 a second.
 // The machine is shared: the best of three runs of 1,000 writes counts.
