@@ -2,8 +2,8 @@ package script
 
 import (
 	"sort"
-	"sync"
 	"strings"
+	"sync"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
