@@ -32,6 +32,13 @@ var fuzzExcluded = map[string]string{
 	"blmove":     "blocks the harness's connection",
 	"brpoplpush": "blocks the harness's connection",
 	"blmpop":     "blocks the harness's connection",
+	// Lua the fuzzer writes may loop forever (no event loop here to park
+	// on); the scripting tests and difftest scripts cover these.
+	"eval":             "runs arbitrary Lua",
+	"eval_ro":          "runs arbitrary Lua",
+	"script|load":      "caches arbitrary Lua for EVALSHA",
+	"function|load":    "runs arbitrary Lua",
+	"function|restore": "runs arbitrary Lua",
 }
 
 // fuzzExcludedDebug are DEBUG subcommands the fuzzer never runs.
