@@ -19,6 +19,9 @@
 //	                     previous @info of that field (the first sets the
 //	                     baseline): server-wide counters differ in absolute
 //	                     value, their steps must not
+//	@needs eval          skip the rest of the script (Run returns a
+//	                     *MissingError) when smallredis does not know the
+//	                     command yet: scripts for a feature still in review
 //
 // Several connections: a line may start with a connection name and ">"
 // ("B> get k"); lines without one run on connection A. A named connection
@@ -100,7 +103,7 @@ func ParseScript(path string) ([]Step, error) {
 					}
 					rest = ""
 				}
-			case "sorted", "type", "noreply", "send", "info":
+			case "sorted", "type", "noreply", "send", "info", "needs":
 			default:
 				return nil, fmt.Errorf("%s:%d: unknown directive @%s", path, i+1, st.Mode)
 			}
@@ -118,6 +121,8 @@ func ParseScript(path string) ([]Step, error) {
 		switch {
 		case st.Mode == "info" && len(st.Args) != 1:
 			return nil, fmt.Errorf("%s:%d: @info takes one INFO field name", path, i+1)
+		case st.Mode == "needs" && len(st.Args) != 1:
+			return nil, fmt.Errorf("%s:%d: @needs takes one command name", path, i+1)
 		case st.Mode != "proto" && st.Mode != "sleep" && st.Mode != "recv" && st.Mode != "blocked" && len(st.Args) == 0:
 			return nil, fmt.Errorf("%s:%d: no command", path, i+1)
 		}
@@ -323,6 +328,15 @@ func Run(redisAddr, oursAddr string, steps []Step) (out []Mismatch, err error) {
 			if ov, err = p.ours.Recv(d); err != nil {
 				return out, fmt.Errorf("line %d: smallredis: %v", st.Line, err)
 			}
+		case "needs":
+			v, err := p.ours.Do("COMMAND", "INFO", st.Args[0])
+			if err != nil {
+				return out, fmt.Errorf("line %d: smallredis: %v", st.Line, err)
+			}
+			if len(v.Elems) != 1 || v.Elems[0].Null {
+				return out, &MissingError{Command: st.Args[0]}
+			}
+			continue
 		case "info":
 			field := st.Args[0]
 			var r, o int64
@@ -351,6 +365,11 @@ func Run(redisAddr, oursAddr string, steps []Step) (out []Mismatch, err error) {
 	}
 	return out, nil
 }
+
+// MissingError is Run's answer to "@needs cmd" when smallredis lacks cmd.
+type MissingError struct{ Command string }
+
+func (e *MissingError) Error() string { return "smallredis has no " + e.Command + " command yet" }
 
 // infoInt reads an integer field of INFO.
 func infoInt(c *Conn, field string) (int64, error) {

@@ -1,6 +1,7 @@
 package difftest
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,17 +30,52 @@ func TestDifferential(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			total += len(steps)
 			mm, err := Run(redisAddr, oursAddr, steps)
 			for _, m := range mm {
 				t.Errorf("%s", m)
 			}
+			if missing := (*MissingError)(nil); errors.As(err, &missing) {
+				t.Skip(err)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
+			total += len(steps)
 		})
 	}
 	t.Logf("%d script lines compared", total)
+}
+
+// "@needs cmd" stops a script, with a *MissingError, exactly when
+// smallredis lacks cmd.
+func TestNeeds(t *testing.T) {
+	redisAddr := testserver.StartRedis(t)
+	oursAddr, _ := testserver.Start(t)
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		script  string
+		missing bool
+	}{
+		{"@needs get\nset k v\n", false},
+		{"@needs nosuchcommand\nset k v\n", true},
+	} {
+		path := filepath.Join(dir, "s.txt")
+		if err := os.WriteFile(path, []byte(tt.script), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		steps, err := ParseScript(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mm, err := Run(redisAddr, oursAddr, steps)
+		var missing *MissingError
+		if errors.As(err, &missing) != tt.missing || len(mm) != 0 {
+			t.Errorf("%q: mismatches %v, error %v", tt.script, mm, err)
+		}
+		if tt.missing && (err == nil || missing.Command != "nosuchcommand") {
+			t.Errorf("%q: error %v", tt.script, err)
+		}
+	}
 }
 
 // The harness itself must notice differences, and only real ones.

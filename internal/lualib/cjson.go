@@ -262,8 +262,8 @@ func (e *jsonEncoder) number(n lua.LNumber) {
 // arrayLength is lua_array_length: the largest key when every key is a
 // positive integer (and the array is not too sparse), else -1 (an object).
 //
-// The C code keeps the largest key in an int: a key past 2^31 becomes
-// INT_MIN (x86's conversion), so such a table encodes as an object.
+// The C code keeps the largest key in an int, so a key past 2^31 wraps
+// (2^32+1 counts as 1, 2^31 as INT_MIN, which makes the table an object).
 func (e *jsonEncoder) arrayLength(t *lua.LTable) int {
 	var max, items int32
 	isArray := true
@@ -294,12 +294,11 @@ func (e *jsonEncoder) arrayLength(t *lua.LTable) int {
 
 func (e *jsonEncoder) object(t *lua.LTable, depth int) {
 	e.buf = append(e.buf, '{')
-	first := true
-	each(t, func(k, v lua.LValue) bool {
-		if !first {
+	for i, k := range luaNextOrder(t) {
+		v := t.RawGet(k)
+		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
-		first = false
 		switch x := k.(type) {
 		case lua.LNumber:
 			e.buf = append(e.buf, '"')
@@ -312,8 +311,7 @@ func (e *jsonEncoder) object(t *lua.LTable, depth int) {
 			e.fail(k, "table key must be a number or string")
 		}
 		e.value(v, depth)
-		return true
-	})
+	}
 	e.buf = append(e.buf, '}')
 }
 
@@ -642,7 +640,8 @@ func (d *jsonDecoder) descend() {
 
 func (d *jsonDecoder) object() lua.LValue {
 	d.descend()
-	t := d.L.NewTable()
+	t := d.L.CreateTable(0, 0)
+	markBuilt(t)
 	var tok token
 	d.next(&tok)
 	if tok.typ == tObjEnd {
@@ -674,7 +673,8 @@ func (d *jsonDecoder) object() lua.LValue {
 
 func (d *jsonDecoder) array() lua.LValue {
 	d.descend()
-	t := d.L.NewTable()
+	t := d.L.CreateTable(0, 0)
+	markBuilt(t)
 	var tok token
 	d.next(&tok)
 	if tok.typ == tArrEnd {

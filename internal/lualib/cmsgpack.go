@@ -86,14 +86,12 @@ func msgpackEncode(b []byte, v lua.LValue, level int) []byte {
 			}
 			return b
 		}
-		n := 0
-		each(x, func(_, _ lua.LValue) bool { n++; return true })
-		b = msgpackHeader(b, n, 0x80, 0xde, 0xdf)
-		each(x, func(k, v lua.LValue) bool {
+		keys := luaNextOrder(x)
+		b = msgpackHeader(b, len(keys), 0x80, 0xde, 0xdf)
+		for _, k := range keys {
 			b = msgpackEncode(b, k, level+1)
-			b = msgpackEncode(b, v, level+1)
-			return true
-		})
+			b = msgpackEncode(b, x.RawGet(k), level+1)
+		}
 		return b
 	}
 	return append(b, 0xc0)
@@ -328,7 +326,16 @@ func (d *msgpackDecoder) value() lua.LValue {
 }
 
 func (d *msgpackDecoder) container(array bool, n uint64) lua.LValue {
-	t := d.L.NewTable()
+	// Size the table for what the input can hold, not what it claims
+	// (L.NewTable would preallocate 32 hash slots for every table).
+	hint := int(min(n, uint64(len(d.data)-d.pos)))
+	var t *lua.LTable
+	if array {
+		t = d.L.CreateTable(hint, 0)
+	} else {
+		t = d.L.CreateTable(0, 0)
+	}
+	markBuilt(t)
 	d.slots++ // the table
 	defer func() { d.slots-- }()
 	if array {

@@ -154,12 +154,10 @@ func dtoi(f float64) int64 {
 	return int64(f)
 }
 
-// dtoi32 converts like a C cast of a double to int on x86-64.
+// dtoi32 converts like a C cast of a double to int as gcc compiles it
+// on x86-64: a 64-bit conversion whose low 32 bits are kept.
 func dtoi32(f float64) int32 {
-	if f != f || f >= 2147483648 || f < -2147483648 {
-		return math.MinInt32
-	}
-	return int32(f)
+	return int32(dtoi(f))
 }
 
 // toLString is lua_tolstring: strings, and numbers formatted "%.14g".
