@@ -41,7 +41,7 @@ var serverCommands = []*Spec{
 	}},
 }
 
-func dbsize(ctx *Ctx) { ctx.W.Int(int64(ctx.DB().Len())) }
+func dbsize(ctx *Ctx) { ctx.W.Int(int64(ctx.DBSize())) }
 
 // flushMode parses FLUSHDB/FLUSHALL's optional ASYNC|SYNC.
 func flushMode(ctx *Ctx) bool {
@@ -62,14 +62,14 @@ func flushMode(ctx *Ctx) bool {
 
 func flushdb(ctx *Ctx) {
 	if flushMode(ctx) {
-		ctx.DB().Flush()
+		ctx.FlushDB()
 		ctx.W.OK()
 	}
 }
 
 func flushall(ctx *Ctx) {
 	if flushMode(ctx) {
-		ctx.S.KS.FlushAll()
+		ctx.FlushAll()
 		ctx.W.OK()
 	}
 }

@@ -381,7 +381,7 @@ func bitop(ctx *Ctx) {
 	// Sources and destination in one atomic step; a source may be the
 	// destination too, so all sources are read before the write.
 	keys := ctx.Args[2:]
-	ctx.DB().Multi(keys, ctx.Now, func(es []*store.Entry) {
+	ctx.MultiTouch(keys, func(es []*store.Entry) {
 		srcs := es[1:]
 		vals := make([][]byte, len(srcs))
 		maxLen := 0

@@ -448,7 +448,7 @@ func bpop(ctx *Ctx, where list.Where) {
 	if !ok {
 		return
 	}
-	ctx.multi(keys, func(es []*store.Entry) {
+	ctx.Multi(keys, func(es []*store.Entry) {
 		i, ok := firstNonEmpty(ctx, es)
 		switch {
 		case !ok:
@@ -476,7 +476,7 @@ func blmpop(ctx *Ctx) {
 	if !ok {
 		return
 	}
-	ctx.multi(keys, func(es []*store.Entry) {
+	ctx.Multi(keys, func(es []*store.Entry) {
 		i, ok := firstNonEmpty(ctx, es)
 		switch {
 		case !ok:
@@ -508,7 +508,7 @@ func blmoveKeys(ctx *Ctx, from, to list.Where, t []byte) {
 	if !ok {
 		return
 	}
-	ctx.multi(ctx.Args[1:3], func(es []*store.Entry) {
+	ctx.Multi(ctx.Args[1:3], func(es []*store.Entry) {
 		src := es[0]
 		exists, ok := writeTyped(ctx, src, store.TypeList)
 		switch {

@@ -118,6 +118,10 @@ func NewClient(id int64, addr, laddr string, fd int) *Client {
 	return c
 }
 
+// MultiMem is what the client's queued transaction holds (CLIENT LIST
+// multi-mem); it counts in the client's memory and query-buffer limit.
+func (c *Client) MultiMem() int64 { return c.multiMem.Load() }
+
 // DB is the selected database index.
 func (c *Client) DB() int { return int(c.db.Load()) }
 
@@ -232,7 +236,7 @@ func (c *Client) info(now time.Time, self *Ctx) string {
 	b.WriteString(" obl=" + strconv.FormatInt(obl, 10))
 	b.WriteString(" oll=" + strconv.FormatInt(bufs.Oll, 10))
 	b.WriteString(" omem=" + strconv.FormatInt(bufs.Omem, 10))
-	b.WriteString(" tot-mem=" + strconv.FormatInt(bufs.Total+argv+mm, 10))
+	b.WriteString(" tot-mem=" + strconv.FormatInt(bufs.Total+argv, 10))
 	events := "r"
 	if bufs.Omem > 0 {
 		events = "rw" // waiting for the socket to take its replies

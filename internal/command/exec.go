@@ -27,10 +27,29 @@ func (s *Server) Exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 	// in a function with many defers × returns.
 	defer s.recoverCommand(ctx, len(w.B))
 	*ctx = Ctx{Args: args, W: w, C: c, S: s, Now: store.NowMs()}
-	if !s.admit(ctx) {
-		return 0
+	start := len(w.B)
+	if s.admit(ctx) {
+		if d := s.gated(ctx); d > 0 {
+			return d
+		}
 	}
-	return s.gated(ctx)
+	applyReplyMode(c, w, start)
+	return 0
+}
+
+// applyReplyMode drops the reply CLIENT REPLY OFF or SKIP suppresses: every
+// reply of a top-level command, errors and +QUEUED included. (Inside EXEC
+// the mode applies to EXEC's whole reply.)
+func applyReplyMode(c *Client, w *resp.Writer, start int) {
+	switch c.ReplyMode {
+	case ReplyOff:
+		w.B = w.B[:start]
+	case ReplySkip:
+		w.B = w.B[:start]
+		c.ReplyMode = ReplyOn
+	case skipNext:
+		c.ReplyMode = ReplySkip
+	}
 }
 
 // gated runs an admitted command inside the gate.
@@ -41,16 +60,23 @@ func (s *Server) gated(ctx *Ctx) time.Duration {
 			return 0
 		}
 		defer s.unlockGate(ctx)
+		// Its command time is when it has the world to itself.
+		ctx.Now = store.NowMs()
 		return s.exec(ctx)
 	}
 	slot := s.Gate.Slot(ctx.C.ID)
 	if !s.Gate.Enter(slot) {
-		// A script holds the gate and said it is busy.
-		if ctx.Cmd.Flags&AllowBusy == 0 {
+		// A script holds the gate and said it is busy: only commands that
+		// may run meanwhile do, without evicting or waiting for a pause.
+		switch {
+		case ctx.Cmd.Flags&AllowBusy == 0:
 			s.refuse(ctx, s.busyMsg())
-			return 0
+		case ctx.C.tx != nil && ctx.Cmd.Flags&TxControl == 0:
+			s.queue(ctx)
+		default:
+			s.execInner(ctx)
 		}
-		return s.exec(ctx)
+		return 0
 	}
 	defer s.Gate.Exit(slot)
 	return s.exec(ctx)
@@ -112,14 +138,14 @@ func (s *Server) admit(ctx *Ctx) bool {
 func (s *Server) exec(ctx *Ctx) time.Duration {
 	c, spec, args := ctx.C, ctx.Cmd, ctx.Args
 	in := incoming(spec, args)
-	denyOOM := spec.Flags&DenyOOM != 0 || spec.Flags&Atomic != 0 && c.tx != nil && c.tx.flags&DenyOOM != 0
+	denyOOM := spec.Flags&DenyOOM != 0 || spec.Flags&execFlags == execFlags && c.tx != nil && c.tx.flags&DenyOOM != 0
 	oom, held := s.Evict.BeforeCommand(in, ctx.Now)
 	ctx.oom = oom
 	if held {
 		// A large write's bytes stay reserved until it has stored them.
 		defer s.Evict.Release(in)
 	}
-	if oom && denyOOM {
+	if oom && (denyOOM || c.tx != nil && queuedOOM(spec)) {
 		s.refuse(ctx, ErrOOM)
 		return 0
 	}
@@ -134,14 +160,25 @@ func (s *Server) exec(ctx *Ctx) time.Duration {
 	return 0
 }
 
+// queuedOOM reports whether a command is refused when out of memory inside
+// MULTI, whatever its flags: queueing could take memory without bound.
+// As Redis, never EXEC (unless its queue holds denyoom commands), DISCARD,
+// QUIT or RESET.
+func queuedOOM(spec *Spec) bool {
+	switch spec.Name {
+	case "exec", "discard", "quit", "reset":
+		return false
+	}
+	return true
+}
+
 // execInner runs a validated command: the handler, its BLMOVE pushes, the
-// feed's delivery, statistics, slowlog, CLIENT REPLY. It takes no gate and
+// feed's delivery, statistics, slowlog. It takes no gate and
 // checks neither pause nor memory: Exec has done that, or EXEC (and later a
 // script) runs its queued commands through it while holding the gate, as
 // Redis runs them with call().
 func (s *Server) execInner(ctx *Ctx) {
-	c, spec, args, w := ctx.C, ctx.Cmd, ctx.Args, ctx.W
-	start := len(w.B)
+	c, spec, args := ctx.C, ctx.Cmd, ctx.Args
 	if s.monitors.active() && spec.Flags&(SkipMonitor|Admin) == 0 {
 		s.monitors.feed(c, ctx.Now, args)
 	}
@@ -160,18 +197,6 @@ func (s *Server) execInner(ctx *Ctx) {
 	c.Touch(spec, ctx.Now)
 	if spec.Flags&SkipSlowlog == 0 {
 		s.slowlog.record(s, c, args, dur)
-	}
-	if c.atomic {
-		return // EXEC applies CLIENT REPLY to its whole reply
-	}
-	switch c.ReplyMode {
-	case ReplyOff:
-		w.B = w.B[:start]
-	case ReplySkip:
-		w.B = w.B[:start]
-		c.ReplyMode = ReplyOn
-	case skipNext:
-		c.ReplyMode = ReplySkip
 	}
 }
 

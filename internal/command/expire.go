@@ -134,7 +134,7 @@ func pexpiretime(ctx *Ctx) { ttlGeneric(ctx, true, true) }
 // else the remaining time (or the absolute expiry time), in seconds rounded
 // to the nearest one unless ms is set.
 func ttlGeneric(ctx *Ctx, ms, abs bool) {
-	ctx.DB().Peek(ctx.Args[1], ctx.Now, func(e *store.Entry) {
+	ctx.Peek(ctx.Args[1], func(e *store.Entry) {
 		if !e.Exists() {
 			ctx.Miss()
 			ctx.W.Int(-2)

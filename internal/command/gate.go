@@ -4,7 +4,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // The world gate: how a transaction (EXEC, and later a script) runs with
@@ -34,9 +33,10 @@ import (
 // slot, and Drain's listeners never wait for the gate.
 //
 // Busy (for scripts): an exclusive holder that runs for long marks itself
-// busy (SetBusy(true)). Enter then returns false instead of waiting, and
-// Exec answers BUSY, except to commands flagged AllowBusy (SCRIPT KILL,
-// SHUTDOWN NOSAVE…), which run without a slot. Waiters sleep on a channel
+// busy (SetBusy(true)). Enter (and LockUnlessBusy, which Atomic commands
+// use) then return false instead of waiting, and Exec answers BUSY, except
+// to commands flagged AllowBusy (SCRIPT KILL, SHUTDOWN NOSAVE…), which run
+// without a slot. Waiters sleep on a channel
 // that is closed on every state change (the holder leaving or becoming
 // busy): nobody spins.
 
@@ -114,31 +114,31 @@ func (g *Gate) Lock() {
 	}
 }
 
-// LockUnlessBusy is Lock for a command that must not queue behind a busy
-// holder (a script past busy-reply-threshold): it returns false, holding
-// nothing, when the holder is or becomes busy. Unlock wakes waiters before
-// it releases xmu, so a waiter also retries on a short tick.
+// LockUnlessBusy is Lock for a command that must not wait behind a busy
+// holder (EXEC, a script, while a script runs long): it returns false,
+// holding nothing, when the current holder is or becomes busy.
 func (g *Gate) LockUnlessBusy() bool {
 	for {
+		if g.xmu.TryLock() {
+			break
+		}
 		g.stMu.Lock()
 		busy, ch := g.busy, g.changed
 		g.stMu.Unlock()
 		if busy {
 			return false
 		}
+		// Tried again after reading changed: the holder closes it after
+		// releasing xmu, so no wake-up is lost.
 		if g.xmu.TryLock() {
-			for i := range g.slots {
-				g.slots[i].mu.Lock()
-			}
-			return true
+			break
 		}
-		t := time.NewTimer(time.Millisecond)
-		select {
-		case <-ch:
-		case <-t.C:
-		}
-		t.Stop()
+		<-ch
 	}
+	for i := range g.slots {
+		g.slots[i].mu.Lock()
+	}
+	return true
 }
 
 // Unlock releases the exclusive hold (and clears busy).
@@ -147,10 +147,12 @@ func (g *Gate) Unlock() {
 		g.slots[i].mu.Unlock()
 	}
 	g.stMu.Lock()
-	g.busy = false
-	g.wakeLocked()
+	g.busy = false // before xmu goes: the next holder's SetBusy must not be undone
 	g.stMu.Unlock()
 	g.xmu.Unlock()
+	g.stMu.Lock()
+	g.wakeLocked()
+	g.stMu.Unlock()
 }
 
 // SetBusy marks the exclusive holder busy or not; only the holder calls it.

@@ -34,7 +34,7 @@ var keyCommands = []*Spec{
 func del(ctx *Ctx) {
 	var n int64
 	// No access to record: the keys are going away.
-	ctx.DB().MultiNoTouch(ctx.Args[1:], ctx.Now, func(es []*store.Entry) {
+	ctx.MultiNoTouch(ctx.Args[1:], func(es []*store.Entry) {
 		for _, e := range es {
 			if e.Exists() {
 				e.Delete()
@@ -47,18 +47,18 @@ func del(ctx *Ctx) {
 
 // exists: EXISTS key [key ...]. A key named twice counts twice. Redis
 // looks the keys up without touching them.
-func exists(ctx *Ctx) { countExisting(ctx, ctx.DB().Peek) }
+func exists(ctx *Ctx) { countExisting(ctx, ctx.Peek) }
 
 // touch: TOUCH key [key ...]. It updates the access time even under
 // CLIENT NO-TOUCH, as Redis 7.2 does: touching is its whole purpose.
-func touch(ctx *Ctx) { countExisting(ctx, ctx.DB().View) }
+func touch(ctx *Ctx) { countExisting(ctx, ctx.ViewTouch) }
 
 // countExisting replies how many of the keys exist, reading each with
 // lookup (Peek or View).
-func countExisting(ctx *Ctx, lookup func(key []byte, now int64, fn func(e *store.Entry))) {
+func countExisting(ctx *Ctx, lookup func(key []byte, fn func(e *store.Entry))) {
 	var n int64
 	for _, k := range ctx.Args[1:] {
-		lookup(k, ctx.Now, func(e *store.Entry) {
+		lookup(k, func(e *store.Entry) {
 			if e.Exists() {
 				ctx.Hit()
 				n++
@@ -72,7 +72,7 @@ func countExisting(ctx *Ctx, lookup func(key []byte, now int64, fn func(e *store
 
 // typeCmd: TYPE key
 func typeCmd(ctx *Ctx) {
-	ctx.DB().Peek(ctx.Args[1], ctx.Now, func(e *store.Entry) {
+	ctx.Peek(ctx.Args[1], func(e *store.Entry) {
 		if !e.Exists() {
 			ctx.Miss()
 			ctx.W.Simple("none")
@@ -93,11 +93,7 @@ func renamenx(ctx *Ctx) { renameGeneric(ctx, true) }
 // the selected database, atomically.
 func renameGeneric(ctx *Ctx, nx bool) {
 	src, dst := ctx.Args[1], ctx.Args[2]
-	multi := ctx.DB().Multi
-	if ctx.C.NoTouch() {
-		multi = ctx.DB().MultiNoTouch
-	}
-	multi(ctx.Args[1:3], ctx.Now, func(es []*store.Entry) {
+	ctx.Multi(ctx.Args[1:3], func(es []*store.Entry) {
 		s, d := es[0], es[1]
 		switch {
 		case !s.Exists():
@@ -151,14 +147,14 @@ func copyCmd(ctx *Ctx) {
 	}
 	// Redis reads the source as a GET would, counting a keyspace hit or
 	// miss; Keyspace.Copy does not say which, so look first.
-	ctx.DB().Peek(from, ctx.Now, func(e *store.Entry) {
+	ctx.Peek(from, func(e *store.Entry) {
 		if e.Exists() {
 			ctx.Hit()
 		} else {
 			ctx.Miss()
 		}
 	})
-	ctx.W.Int(boolInt(ctx.S.KS.Copy(srcDB, dstDB, from, to, replace, ctx.Now)))
+	ctx.W.Int(boolInt(ctx.Copy(srcDB, dstDB, from, to, replace)))
 }
 
 // move: MOVE key db
@@ -172,7 +168,7 @@ func move(ctx *Ctx) {
 		ctx.Err(ErrSameObject)
 		return
 	}
-	moved, _ := ctx.S.KS.Move(src, dst, ctx.Args[1], ctx.Now)
+	moved, _ := ctx.Move(src, dst, ctx.Args[1])
 	ctx.W.Int(boolInt(moved))
 }
 
@@ -188,12 +184,12 @@ func swapdb(ctx *Ctx) {
 		ctx.Err("ERR invalid second DB index")
 		return
 	}
-	n := int64(ctx.S.KS.Databases())
+	n := int64(ctx.Databases())
 	if i < 0 || i >= n || j < 0 || j >= n {
 		ctx.Err(ErrInvalidDB)
 		return
 	}
-	ctx.S.KS.SwapDB(int(i), int(j))
+	ctx.SwapDB(int(i), int(j))
 	ctx.W.OK()
 }
 
@@ -208,7 +204,7 @@ func parseDBIndex(ctx *Ctx, b []byte) (int, bool) {
 	case v < math.MinInt32 || v > math.MaxInt32:
 		ctx.Err(ErrIntRange)
 		return 0, false
-	case v < 0 || v >= int64(ctx.S.KS.Databases()):
+	case v < 0 || v >= int64(ctx.Databases()):
 		ctx.Err(ErrInvalidDB)
 		return 0, false
 	}
@@ -225,7 +221,7 @@ func parseInt32(b []byte) (int64, bool) {
 // randomkey: RANDOMKEY
 func randomkey(ctx *Ctx) {
 	var buf [64]byte
-	k, ok := ctx.DB().RandomKey(ctx.Now, buf[:0])
+	k, ok := ctx.RandomKey(buf[:0])
 	if !ok {
 		ctx.W.Null()
 		return
@@ -242,7 +238,7 @@ func keys(ctx *Ctx) {
 	// then the array header goes out once the count is known.
 	body := resp.Writer{Proto: ctx.W.Proto}
 	n := 0
-	ctx.DB().Keys(ctx.Now, func(key []byte, _ store.Type) bool {
+	ctx.Keys(func(key []byte, _ store.Type) bool {
 		if all || glob.Match(pat, key, false) {
 			body.Bulk(key)
 			n++
@@ -301,7 +297,7 @@ func scan(ctx *Ctx) {
 	}
 	body := resp.Writer{Proto: ctx.W.Proto}
 	n, lookups := 0, int64(0)
-	next := ctx.DB().Scan(cursor, int(count), ctx.Now, func(key []byte, t store.Type) {
+	next := ctx.Scan(cursor, int(count), func(key []byte, t store.Type) {
 		if matchOn && !glob.Match(pat, key, false) {
 			return
 		}

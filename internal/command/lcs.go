@@ -11,7 +11,7 @@ import "github.com/smallredis/smallredis/internal/store"
 func readStrings(ctx *Ctx, keys [][]byte, wrongType string, lookAll bool) ([][]byte, bool) {
 	vals := make([][]byte, len(keys))
 	bad := false
-	viewMulti(ctx, keys, func(es []*store.Entry) {
+	ctx.Multi(keys, func(es []*store.Entry) {
 		for i, e := range es {
 			if !e.Exists() {
 				ctx.Miss()

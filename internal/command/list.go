@@ -476,7 +476,7 @@ func lmove(ctx *Ctx) {
 func rpoplpush(ctx *Ctx) { lmoveKeys(ctx, list.Tail, list.Head) }
 
 func lmoveKeys(ctx *Ctx, from, to list.Where) {
-	ctx.multi(ctx.Args[1:3], func(es []*store.Entry) {
+	ctx.Multi(ctx.Args[1:3], func(es []*store.Entry) {
 		src := es[0]
 		exists, ok := writeTyped(ctx, src, store.TypeList)
 		switch {
@@ -501,7 +501,7 @@ func lmpop(ctx *Ctx) {
 	if !ok {
 		return
 	}
-	ctx.multi(keys, func(es []*store.Entry) {
+	ctx.Multi(keys, func(es []*store.Entry) {
 		if i, ok := firstNonEmpty(ctx, es); !ok {
 		} else if i < 0 {
 			ctx.W.NullArray()

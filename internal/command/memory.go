@@ -49,7 +49,7 @@ func memoryUsage(ctx *Ctx) {
 	}
 	// Redis 7.0 looks the key up in the dictionary directly: no keyspace
 	// hit or miss is counted.
-	ctx.DB().Peek(ctx.Args[2], ctx.Now, func(e *store.Entry) {
+	ctx.Peek(ctx.Args[2], func(e *store.Entry) {
 		if !e.Exists() {
 			ctx.W.Null()
 			return

@@ -47,6 +47,9 @@ const (
 	ErrBusy        = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
 )
 
+// execFlags tell EXEC apart (a script is Atomic, not TxControl).
+const execFlags = Atomic | TxControl
+
 // txState is a client's open transaction; only its connection touches it.
 type txState struct {
 	cmds    []queued
@@ -162,9 +165,23 @@ func watchCmd(ctx *Ctx) {
 	}
 	db := c.DB()
 	for _, k := range ctx.Args[1:] {
-		live := false
-		ctx.DB().Peek(k, ctx.Now, func(e *store.Entry) { live = e.Exists() })
-		ctx.S.watch(c, db, k, live)
+		// Registered before the key is looked at: a change racing with
+		// this WATCH on another event loop fails the transaction rather
+		// than going unseen.
+		i, added := ctx.S.watch(c, db, k)
+		if !added {
+			continue
+		}
+		live, expired := false, false
+		ctx.Peek(k, func(e *store.Entry) { live, expired = e.Exists(), e.Expired() })
+		r := &ctx.S.watched
+		r.mu.Lock()
+		w := &c.watch.keys[i]
+		w.live, w.expired = live, expired
+		if expired {
+			c.watch.expired++
+		}
+		r.mu.Unlock()
 	}
 	ctx.W.OK()
 }
@@ -185,13 +202,18 @@ type watchKey struct {
 // on whichever goroutine drains; keys grow only on the client's connection,
 // under watchState.mu (the listener reads them).
 type watchSet struct {
-	dirty atomic.Bool
-	keys  []watched
+	dirty   atomic.Bool
+	keys    []watched
+	expired int // keys with expired set; guarded by watchState.mu
 }
 
 type watched struct {
-	k    watchKey
-	live bool // the key existed at WATCH time
+	k watchKey
+	// Set under watchState.mu: the key existed at WATCH time, or it was
+	// there but past its deadline. The deletion of such a key by expiry is
+	// no change (Redis's watchedKey.expired): its first ChangeExpired is
+	// ignored.
+	live, expired bool
 }
 
 // watchState is the server's registry of watched keys.
@@ -201,8 +223,9 @@ type watchState struct {
 	cancel func() // the feed listener, registered while anybody watches
 }
 
-// watch adds (db, key) to c's watched keys.
-func (s *Server) watch(c *Client, db int, key []byte, live bool) {
+// watch adds (db, key) to c's watched keys and returns its index in them,
+// or false if it was watched already.
+func (s *Server) watch(c *Client, db int, key []byte) (int, bool) {
 	ws := c.watch
 	if ws == nil {
 		ws = &watchSet{}
@@ -211,12 +234,12 @@ func (s *Server) watch(c *Client, db int, key []byte, live bool) {
 	wk := watchKey{db, string(key)}
 	for _, w := range ws.keys {
 		if w.k == wk {
-			return // already watched: Redis keeps the first
+			return 0, false // already watched: Redis keeps the first
 		}
 	}
 	r := &s.watched
 	r.mu.Lock()
-	ws.keys = append(ws.keys, watched{k: wk, live: live})
+	ws.keys = append(ws.keys, watched{k: wk})
 	if r.keys == nil {
 		r.keys = map[watchKey][]*watchSet{}
 	}
@@ -226,6 +249,7 @@ func (s *Server) watch(c *Client, db int, key []byte, live bool) {
 	r.keys[wk] = append(r.keys[wk], ws)
 	r.mu.Unlock()
 	c.watchN.Store(int32(len(ws.keys)))
+	return len(ws.keys) - 1, true
 }
 
 // unwatchAll forgets every key c watches.
@@ -283,7 +307,11 @@ func (s *Server) feedWatch(batch []store.Change) {
 	defer r.mu.Unlock()
 	for _, ch := range batch {
 		if !ch.Kind.DBWide() {
-			for _, ws := range r.keys[watchKey{ch.DB, string(ch.Key)}] {
+			wk := watchKey{ch.DB, string(ch.Key)}
+			for _, ws := range r.keys[wk] {
+				if ch.Kind == store.ChangeExpired && ws.expired > 0 && ws.expiredAtWatch(wk) {
+					continue
+				}
 				ws.dirty.Store(true)
 			}
 			continue
@@ -323,11 +351,24 @@ func (s *Server) feedWatch(batch []store.Change) {
 }
 
 // wasLive reports whether the key was live when it was watched; the
-// caller holds watchState.mu, under which keys grow.
+// caller holds watchState.mu, under which keys grow and live is set.
 func (ws *watchSet) wasLive(wk watchKey) bool {
 	for _, w := range ws.keys {
 		if w.k == wk {
 			return w.live
+		}
+	}
+	return false
+}
+
+// expiredAtWatch reports whether wk was found expired when watched and
+// clears that (a later change counts); the caller holds watchState.mu.
+func (ws *watchSet) expiredAtWatch(wk watchKey) bool {
+	for i := range ws.keys {
+		if w := &ws.keys[i]; w.k == wk && w.expired {
+			w.expired = false
+			ws.expired--
+			return true
 		}
 	}
 	return false
@@ -350,7 +391,7 @@ func (ctx *Ctx) denyBlocking(kind blockKind) bool {
 // pauseFlags are the flags CLIENT PAUSE judges a command by: EXEC's are its
 // queued commands' (Redis's is_may_replicate_command).
 func pauseFlags(s *Spec, tx *txState) Flag {
-	if tx != nil && s.Flags&Atomic != 0 {
+	if tx != nil && s.Flags&execFlags == execFlags {
 		return s.Flags | tx.flags&(Write|MayReplicate)
 	}
 	return s.Flags

@@ -34,7 +34,7 @@ const sharedIntegers = 10000
 // objectLookup finds the key without touching it, as Redis's OBJECT does,
 // replying null when it is missing.
 func objectLookup(ctx *Ctx, fn func(e *store.Entry)) {
-	ctx.DB().Peek(ctx.Args[2], ctx.Now, func(e *store.Entry) {
+	ctx.Peek(ctx.Args[2], func(e *store.Entry) {
 		if !e.Exists() {
 			ctx.Miss()
 			ctx.W.Null()

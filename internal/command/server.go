@@ -183,9 +183,6 @@ type Ctx struct {
 	gateHandedOff bool
 }
 
-// DB is the client's selected database.
-func (ctx *Ctx) DB() *store.DB { return ctx.S.KS.DB(ctx.C.DB()) }
-
 // Err writes an error reply and counts it for INFO errorstats.
 func (ctx *Ctx) Err(msg string) {
 	ctx.W.Error(msg)
@@ -203,25 +200,6 @@ func (ctx *Ctx) arityMsg() string {
 // Hit and Miss count keyspace lookups for INFO stats.
 func (ctx *Ctx) Hit()  { ctx.S.Stats.Hits.Add(1) }
 func (ctx *Ctx) Miss() { ctx.S.Stats.Misses.Add(1) }
-
-// View reads key honouring CLIENT NO-TOUCH.
-func (ctx *Ctx) View(key []byte, fn func(e *store.Entry)) {
-	if ctx.C.NoTouch() {
-		ctx.DB().Peek(key, ctx.Now, fn)
-		return
-	}
-	ctx.DB().View(key, ctx.Now, fn)
-}
-
-// Update modifies key in the selected database, honouring CLIENT NO-TOUCH
-// as Redis's write lookups do.
-func (ctx *Ctx) Update(key []byte, fn func(e *store.Entry)) {
-	if ctx.C.NoTouch() {
-		ctx.DB().UpdateNoTouch(key, ctx.Now, fn)
-		return
-	}
-	ctx.DB().Update(key, ctx.Now, fn)
-}
 
 // reject refuses the command before it runs (arity, authentication, OOM):
 // an error reply counted in errorstats and as a rejected call, not a failed

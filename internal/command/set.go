@@ -53,15 +53,6 @@ func setLimits(ctx *Ctx) settype.Limits {
 // setOf is the set a key holds; the caller has checked the type.
 func setOf(e *store.Entry) *settype.Set { return e.Obj().(*settype.Set) }
 
-// multi locks keys together honouring CLIENT NO-TOUCH.
-func (ctx *Ctx) multi(keys [][]byte, fn func(es []*store.Entry)) {
-	if ctx.C.NoTouch() {
-		ctx.DB().MultiNoTouch(keys, ctx.Now, fn)
-		return
-	}
-	ctx.DB().Multi(keys, ctx.Now, fn)
-}
-
 // sadd: SADD key member [member ...]
 func sadd(ctx *Ctx) {
 	lim := setLimits(ctx)
@@ -324,7 +315,7 @@ func writeArray(w *resp.Writer, s *settype.Set) {
 func smove(ctx *Ctx) {
 	m := ctx.Args[3]
 	lim := setLimits(ctx)
-	ctx.multi(ctx.Args[1:3], func(es []*store.Entry) {
+	ctx.Multi(ctx.Args[1:3], func(es []*store.Entry) {
 		src, dst := es[0], es[1]
 		switch {
 		case !src.Exists():
@@ -384,7 +375,7 @@ func anyMissing(sets []*settype.Set) bool {
 
 // sinter: SINTER key [key ...]
 func sinter(ctx *Ctx) {
-	ctx.multi(ctx.Args[1:], func(es []*store.Entry) {
+	ctx.Multi(ctx.Args[1:], func(es []*store.Entry) {
 		sets, ok := readSets(ctx, es)
 		switch {
 		case !ok:
@@ -448,7 +439,7 @@ func sintercard(ctx *Ctx) {
 		}
 		limit = v
 	}
-	ctx.multi(keys, func(es []*store.Entry) {
+	ctx.Multi(keys, func(es []*store.Entry) {
 		sets, ok := readSets(ctx, es)
 		if !ok {
 			return
@@ -472,7 +463,7 @@ func sdiff(ctx *Ctx) { unionDiff(ctx, settype.Diff) }
 
 func unionDiff(ctx *Ctx, op func([]*settype.Set, settype.Limits) *settype.Set) {
 	lim := setLimits(ctx)
-	ctx.multi(ctx.Args[1:], func(es []*store.Entry) {
+	ctx.Multi(ctx.Args[1:], func(es []*store.Entry) {
 		sets, ok := readSets(ctx, es)
 		if ok {
 			writeMembers(ctx.W, op(sets, lim))
@@ -500,7 +491,7 @@ func sdiffstore(ctx *Ctx) { store3(ctx, settype.Diff) }
 // it held (and its TTL); an empty result deletes it.
 func store3(ctx *Ctx, op func([]*settype.Set, settype.Limits) *settype.Set) {
 	lim := setLimits(ctx)
-	ctx.multi(ctx.Args[1:], func(es []*store.Entry) {
+	ctx.Multi(ctx.Args[1:], func(es []*store.Entry) {
 		dst := es[0]
 		sets, ok := readSets(ctx, es[1:])
 		if !ok {

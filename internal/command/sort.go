@@ -160,7 +160,7 @@ func sortGeneric(ctx *Ctx, readonly bool) {
 	for {
 		var want [][]byte
 		done := false
-		ctx.multi(keys, func(es []*store.Entry) {
+		ctx.Multi(keys, func(es []*store.Entry) {
 			locked := make(map[string]*store.Entry, len(keys))
 			for i, k := range keys {
 				locked[string(k)] = es[i]

@@ -328,7 +328,7 @@ func getset(ctx *Ctx) {
 func mget(ctx *Ctx) {
 	keys := ctx.Args[1:]
 	ctx.W.Array(len(keys))
-	viewMulti(ctx, keys, func(es []*store.Entry) {
+	ctx.Multi(keys, func(es []*store.Entry) {
 		for _, e := range es {
 			switch {
 			case !e.Exists():
@@ -343,16 +343,6 @@ func mget(ctx *Ctx) {
 			}
 		}
 	})
-}
-
-// viewMulti reads several keys atomically, honouring CLIENT NO-TOUCH as
-// ctx.View does.
-func viewMulti(ctx *Ctx, keys [][]byte, fn func(es []*store.Entry)) {
-	if ctx.C.NoTouch() {
-		ctx.DB().MultiNoTouch(keys, ctx.Now, fn)
-		return
-	}
-	ctx.DB().Multi(keys, ctx.Now, fn)
 }
 
 // pairKeys returns the keys of a "key value [key value ...]" argument
@@ -376,7 +366,7 @@ func mset(ctx *Ctx) {
 	if !ok {
 		return
 	}
-	ctx.DB().Multi(keys, ctx.Now, func(es []*store.Entry) {
+	ctx.MultiTouch(keys, func(es []*store.Entry) {
 		for i, e := range es {
 			e.SetStrExpire(ctx.Args[2+2*i], 0)
 		}
@@ -390,7 +380,7 @@ func msetnx(ctx *Ctx) {
 	if !ok {
 		return
 	}
-	ctx.DB().Multi(keys, ctx.Now, func(es []*store.Entry) {
+	ctx.MultiTouch(keys, func(es []*store.Entry) {
 		for _, e := range es {
 			if e.Exists() {
 				ctx.W.Int(0)

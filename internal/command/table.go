@@ -1,9 +1,23 @@
 // Package command owns the command table and every command's handler: one
 // Spec per command (name, arity, flags, key positions, ACL categories, docs,
 // handler) drives dispatch, arity errors, COMMAND, COMMAND DOCS and key
-// extraction. Handlers speak to the keyspace (package store) and write
-// replies (package resp); they know nothing of sockets or event loops, which
-// the server package reaches through the Host interface.
+// extraction. Handlers write replies (package resp); they know nothing of
+// sockets or event loops, which the server package reaches through the Host
+// interface.
+//
+// The command context is the only door to the keyspace: a handler reaches
+// keys and databases only through Ctx's methods (ctx.go: View, Update,
+// Peek, Multi, Scan, FlushDB, Move…), never through package store directly,
+// so the client's database, the command time and CLIENT NO-TOUCH are applied
+// in one place, whatever runs the command (a connection, EXEC, later a
+// script). Only the server's own machinery (the feed listeners that serve
+// blocked clients and flag WATCH, and INFO/MEMORY statistics) uses the
+// store itself.
+//
+// Every command passes Exec, which runs it inside the world gate (gate.go):
+// ordinary commands in a reader slot of their own, Atomic ones (EXEC)
+// holding the whole gate, which is how a transaction is atomic with no
+// global lock on the normal path. Lock order: the gate, then shard locks.
 package command
 
 import (

@@ -251,11 +251,12 @@ func (s *Server) run(c *conn, buf []byte, inPending bool) gnet.Action {
 }
 
 // checkQueryBuf enforces client-query-buffer-limit on unexecuted input:
-// the unparsed input and the partial request the parser holds.
+// the unparsed input, the partial request the parser holds and the commands
+// a transaction has queued.
 func (s *Server) checkQueryBuf(c *conn) gnet.Action {
 	qbuf := int64(len(c.pending) + c.parser.Buffered())
 	c.qbuf.Store(qbuf)
-	if qbuf > s.cfg.QueryBufferLimit() {
+	if qbuf+c.client.MultiMem() > s.cfg.QueryBufferLimit() {
 		s.log.Warn("closing client that reached the query buffer limit",
 			"client", c.client.Addr, "qbuf", qbuf)
 		return gnet.Close

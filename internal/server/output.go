@@ -443,7 +443,7 @@ func (s *Server) account(c *conn) {
 	o := &c.out
 	// The parser's share is the unfinished request it holds between reads
 	// (up to client-query-buffer-limit): input memory too.
-	total := connOverhead + int64(cap(c.w.B)) + int64(cap(c.pending)) + int64(c.parser.Buffered()) + o.held
+	total := connOverhead + int64(cap(c.w.B)) + int64(cap(c.pending)) + int64(c.parser.Buffered()) + o.held + c.client.MultiMem()
 	if total != o.charged {
 		s.st.KS.ChargeClients(total - o.charged)
 		o.charged = total

@@ -135,6 +135,10 @@ func (e *Entry) mustWrite() {
 // Exists reports whether the key exists (expired keys do not).
 func (e *Entry) Exists() bool { return e.resolve() }
 
+// Expired reports whether a read found the key past its deadline: it reads
+// as missing and is deleted (ChangeExpired) once the lookup ends.
+func (e *Entry) Expired() bool { return e.stale }
+
 // Key returns the stored key, or the requested one if it does not exist.
 func (e *Entry) Key() []byte {
 	if !e.resolve() {
