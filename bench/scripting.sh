@@ -4,14 +4,14 @@
 #
 #   EVALSHA get+incr   redis-benchmark EVALSHA of a script doing one GET and
 #                      one INCR on key:__rand_int__, at -P 1 and -P 16, -c 50
-#   CPU loop           one EVAL of a pure-Lua loop (LOOP iterations of
-#                      arithmetic and a table write), wall time per call
+#   CPU loop           one EVAL of a pure-Lua loop (LOOP iterations of a
+#                      function call, arithmetic and a table write), wall time per call
 #
 # Environment (defaults in brackets):
 #   N_P1 / N_P16   requests per EVALSHA test without / with pipelining [100000 / 300000]
 #   ROUNDS         [3]
 #   CLIENTS KEYSPACE   redis-benchmark -c -r [50 100000]
-#   LOOP           iterations of the CPU loop [3000000]
+#   LOOP           iterations of the CPU loop [1000000]
 #   SMALLREDIS     smallredis binary instead of building ./cmd/smallredis
 #   REDIS_SERVER   [redis-server]
 #   WAIT_QUIET     wait (up to WAIT_QUIET_MAX s) for a 1-min load average below this first
@@ -25,10 +25,10 @@ N_P16=${N_P16:-300000}
 ROUNDS=${ROUNDS:-3}
 CLIENTS=${CLIENTS:-50}
 KEYSPACE=${KEYSPACE:-100000}
-LOOP=${LOOP:-3000000}
+LOOP=${LOOP:-1000000}
 BENCH=${REDIS_BENCHMARK:-redis-benchmark}
 SCRIPT="local v = redis.call('get', KEYS[1]) return redis.call('incr', KEYS[1])"
-CPU="local t = {} local s = 0 for i = 1, $LOOP do s = s + i % 7 t[i % 100 + 1] = s end return s"
+CPU="local function f(x) return x * 2 end local t = {} local s = 0 for i = 1, $LOOP do s = s + f(i) t[i % 100 + 1] = s end return s"
 
 build_ours
 REDIS_LABEL="redis-server $(redis_version)"

@@ -36,6 +36,13 @@ var fuzzExcluded = map[string]string{
 	"bzpopmax":   "blocks the harness's connection",
 	"bzmpop":     "blocks the harness's connection",
 	"pfselftest": "ten million adds per call: too slow to fuzz (hll's own tests run it small)",
+	// Lua the fuzzer writes may loop forever (no event loop here to park
+	// on); the scripting tests and difftest scripts cover these.
+	"eval":             "runs arbitrary Lua",
+	"eval_ro":          "runs arbitrary Lua",
+	"script|load":      "caches arbitrary Lua for EVALSHA",
+	"function|load":    "runs arbitrary Lua",
+	"function|restore": "runs arbitrary Lua",
 }
 
 // fuzzExcludedDebug are DEBUG subcommands the fuzzer never runs.

@@ -220,7 +220,8 @@ func (s *Server) recoverScriptCall(ctx *Ctx, start int) {
 // scriptState is the script running now (SCRIPT KILL, BUSY).
 type scriptState struct {
 	running atomic.Pointer[scriptCaller]
-	mu      sync.Mutex // serialises scripts until the world gate holds others off
+	mu      sync.Mutex  // serialises scripts (the gate does too, except inside EXEC)
+	timer   *time.Timer // busy-reply-threshold's; guarded by mu
 }
 
 // runScript runs a script on a goroutine of its own while the connection
@@ -256,7 +257,12 @@ func runScript(ctx *Ctx, sr *scriptCaller, run func(r *script.Run)) {
 	if limit <= 0 || !canPark {
 		limit = 100 * 365 * 24 * time.Hour
 	}
-	t := time.NewTimer(limit)
+	if st.timer == nil {
+		st.timer = time.NewTimer(limit)
+	} else {
+		st.timer.Reset(limit)
+	}
+	t := st.timer
 	select {
 	case <-res.done:
 		t.Stop()

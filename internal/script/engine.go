@@ -74,7 +74,7 @@ type Engine struct {
 	running atomic.Pointer[State] // the state running a script, for Kill
 	rng     atomic.Uint64         // math.random's state; 0 before the first draw
 
-	fmu   sync.Mutex // guards funcs; held while a function runs or loads
+	fmu   sync.Mutex // guards funcs; held while a library loads, not while a function runs
 	funcs *functions
 }
 

@@ -3,6 +3,7 @@ package script
 import (
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -16,7 +17,8 @@ type Library struct {
 	Code  string
 	Funcs []*Function // sorted by name
 
-	st *State
+	st    *State
+	runMu sync.Mutex // held while one of its functions runs
 }
 
 // Function is one registered function.
@@ -341,25 +343,40 @@ func (e *Engine) Function(name string) *Function {
 	return e.fns().funcs[name]
 }
 
-// FCall runs a function with KEYS and ARGV as its two arguments.
+// FCall runs a function with KEYS and ARGV as its two arguments. The
+// registry lock is not held while it runs, so FUNCTION STATS answers
+// during a long function; the library's own lock serialises its runs.
 func (e *Engine) FCall(f *Function, r *Run) {
 	e.fmu.Lock()
-	defer e.fmu.Unlock()
-	if f.Lib.st == nil || e.fns().libs[f.Lib.Name] != f.Lib {
+	ok := f.Lib.st != nil && e.fns().libs[f.Lib.Name] == f.Lib
+	e.fmu.Unlock()
+	if !ok {
 		r.argsTaken.Store(true)
 		r.W.Error("ERR Function not found")
 		return
 	}
-	st := f.Lib.st
+	lib := f.Lib
+	lib.runMu.Lock()
+	defer lib.runMu.Unlock()
+	st := lib.st
 	st.L.Push(f.fn)
 	st.L.Push(st.strings(r.Keys))
 	st.L.Push(st.strings(r.Args))
 	r.argsTaken.Store(true)
 	st.exec(r, f.Name, 2)
 	if st.kill.fired() { // the library's interpreter is gone with it
-		e.fns().remove(f.Lib)
-		if lib, errMsg := e.compileLibrary(f.Lib.Name, f.Lib.Code, strings.IndexByte(f.Lib.Code, '\n')); errMsg == "" {
-			e.fns().add(lib)
+		fresh, errMsg := e.compileLibrary(lib.Name, lib.Code, strings.IndexByte(lib.Code, '\n'))
+		e.fmu.Lock()
+		defer e.fmu.Unlock()
+		if e.fns().libs[lib.Name] != lib {
+			if fresh != nil {
+				fresh.st.L.Close()
+			}
+			return
+		}
+		e.fns().remove(lib)
+		if errMsg == "" {
+			e.fns().add(fresh)
 		}
 	}
 }
@@ -405,6 +422,18 @@ func (e *Engine) FunctionCounts() (libs, funcs int) {
 	defer e.fmu.Unlock()
 	f := e.fns()
 	return len(f.libs), len(f.funcs)
+}
+
+// FunctionStats is INFO's number_of_libraries, number_of_functions and
+// used_memory_functions (the libraries' code).
+func (e *Engine) FunctionStats() (libs, funcs int, codeBytes int64) {
+	e.fmu.Lock()
+	defer e.fmu.Unlock()
+	f := e.fns()
+	for _, l := range f.libs {
+		codeBytes += int64(len(l.Code))
+	}
+	return len(f.libs), len(f.funcs), codeBytes
 }
 
 // RestoreLibraries installs libraries from FUNCTION RESTORE's payload

@@ -279,6 +279,8 @@ func (st *State) openMath() {
 	if !ok {
 		return
 	}
+	// Lua 5.1's math.huge is infinity (gopher-lua's is MaxFloat64).
+	m.RawSetString("huge", lua.LNumber(math.Inf(1)))
 	m.RawSetString("random", st.L.NewFunction(func(L *lua.LState) int {
 		r := float64(st.lrand48()%randMax) / float64(randMax)
 		switch L.GetTop() {
@@ -356,6 +358,57 @@ func (st *State) openBaseFixes() {
 			return 1
 		}))
 	}
+	// The read-only proxies (_G and the library tables) iterate and read
+	// as the tables behind them.
+	next := g.RawGetString("next").(*lua.LFunction)
+	g.RawSetString("next", L.NewFunction(func(L *lua.LState) int {
+		if t, ok := L.Get(1).(*lua.LTable); ok {
+			if real := st.behind(t); real != nil {
+				L.Replace(1, real)
+			}
+		}
+		L.Insert(next, 1)
+		L.Call(L.GetTop()-1, 2)
+		return 2
+	}))
+	pairs := g.RawGetString("pairs").(*lua.LFunction)
+	nextFn := g.RawGetString("next")
+	g.RawSetString("pairs", L.NewFunction(func(L *lua.LState) int {
+		if t, ok := L.Get(1).(*lua.LTable); ok {
+			if real := st.behind(t); real != nil {
+				L.Push(nextFn)
+				L.Push(real)
+				L.Push(lua.LNil)
+				return 3
+			}
+		}
+		L.Insert(pairs, 1)
+		L.Call(L.GetTop()-1, 3)
+		return 3
+	}))
+	// tostring of numbers as Lua 5.1's "%.14g" (inf, nan, 0.33333333333333);
+	// concatenation still uses gopher-lua's formatting.
+	tostring := g.RawGetString("tostring").(*lua.LFunction)
+	g.RawSetString("tostring", L.NewFunction(func(L *lua.LState) int {
+		if n, ok := L.Get(1).(lua.LNumber); ok {
+			L.Push(lua.LString(formatNumber(float64(n))))
+			return 1
+		}
+		L.Insert(tostring, 1)
+		L.Call(L.GetTop()-1, 1)
+		return 1
+	}))
+	rawget := g.RawGetString("rawget").(*lua.LFunction)
+	g.RawSetString("rawget", L.NewFunction(func(L *lua.LState) int {
+		if t, ok := L.Get(1).(*lua.LTable); ok {
+			if real := st.behind(t); real != nil {
+				L.Replace(1, real)
+			}
+		}
+		L.Insert(rawget, 1)
+		L.Call(L.GetTop()-1, 1)
+		return 1
+	}))
 	rawset := g.RawGetString("rawset").(*lua.LFunction)
 	g.RawSetString("rawset", L.NewFunction(func(L *lua.LState) int {
 		if t, ok := L.Get(1).(*lua.LTable); ok && st.readonly(t) {
@@ -369,6 +422,32 @@ func (st *State) openBaseFixes() {
 }
 
 const maxStringRep = 512 << 20
+
+// formatNumber is Lua 5.1's number format, "%.14g".
+func formatNumber(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	case math.IsNaN(f):
+		return "nan"
+	}
+	return strconv.FormatFloat(f, 'g', 14, 64)
+}
+
+// behind returns the table a read-only proxy stands for, or nil.
+func (st *State) behind(t *lua.LTable) *lua.LTable {
+	if t == st.env {
+		return st.g
+	}
+	if mt, ok := t.Metatable.(*lua.LTable); ok && mt.RawGetString("__newindex") == st.emt.RawGetString("__newindex") {
+		if real, ok := mt.RawGetString("__index").(*lua.LTable); ok {
+			return real
+		}
+	}
+	return nil
+}
 
 // readonly reports whether t is one of the tables scripts may not change.
 func (st *State) readonly(t *lua.LTable) bool {
