@@ -40,6 +40,11 @@ type Client struct {
 	ReplyMode int
 	// Monitor is set by MONITOR: the connection only receives the feed.
 	Monitor bool
+	// BatchGate is set by a server that calls EndBatch after each batch of
+	// commands it runs for the client: consecutive atomic commands of one
+	// batch (pipelined EVALSHAs, EXECs) then take the world gate once.
+	BatchGate bool
+	gateHeld  bool // this batch's atomic commands hold the gate (EndBatch releases)
 
 	db         atomic.Int32
 	proto      atomic.Int32 // mirror of Proto for other clients' CLIENT LIST

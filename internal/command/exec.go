@@ -63,10 +63,26 @@ func applyReplyMode(c *Client, w *resp.Writer, start int) {
 
 // gated runs an admitted command inside the gate.
 func (s *Server) gated(ctx *Ctx) time.Duration {
-	if ctx.Cmd.Flags&Atomic != 0 {
+	c := ctx.C
+	atomic := ctx.Cmd.Flags&Atomic != 0
+	if c.gateHeld {
+		if atomic {
+			// The batch's previous command was atomic too: it left the
+			// world gate held for this one.
+			return s.execHeld(ctx)
+		}
+		s.EndBatch(c)
+	}
+	if atomic {
 		if !s.Gate.LockUnlessBusy() {
 			s.refuse(ctx, s.busyMsg())
 			return 0
+		}
+		if c.BatchGate {
+			// Kept until a non-atomic command or the batch's end
+			// (EndBatch): a pipeline of scripts takes the gate once.
+			c.gateHeld = true
+			return s.execHeld(ctx)
 		}
 		defer s.unlockGate(ctx)
 		// Its command time is when it has the world to itself.
@@ -89,6 +105,28 @@ func (s *Server) gated(ctx *Ctx) time.Duration {
 	}
 	defer s.Gate.Exit(slot)
 	return s.exec(ctx)
+}
+
+// execHeld runs an atomic command while its client holds the gate for the
+// batch (gateHeld).
+func (s *Server) execHeld(ctx *Ctx) time.Duration {
+	// Its command time is when it has the world to itself.
+	ctx.Now = store.NowMs()
+	d := s.exec(ctx)
+	if ctx.gateHandedOff {
+		ctx.C.gateHeld = false // a busy script's goroutine releases it
+	}
+	return d
+}
+
+// EndBatch releases the world gate if the client's atomic commands kept it
+// (BatchGate). The server calls it after each batch of commands it runs for
+// the client, before writing their replies.
+func (s *Server) EndBatch(c *Client) {
+	if c.gateHeld {
+		c.gateHeld = false
+		s.Gate.Unlock()
+	}
 }
 
 // unlockGate ends an Atomic command's hold on the gate, unless its handler

@@ -240,7 +240,7 @@ func runScript(ctx *Ctx, sr *scriptCaller, run func(r *script.Run)) {
 	res := &scriptResult{w: resp.Writer{Proto: ctx.W.Proto}}
 	res.done = make(chan struct{})
 	res.run = script.Run{Keys: sr.keys, Args: sr.argv, Caller: sr, W: &res.w}
-	go func() {
+	scriptWorkers.run(func() {
 		defer close(res.done)
 		defer func() {
 			if r := recover(); r != nil {
@@ -251,7 +251,7 @@ func runScript(ctx *Ctx, sr *scriptCaller, run func(r *script.Run)) {
 			}
 		}()
 		run(&res.run)
-	}()
+	})
 	limit := time.Duration(s.Cfg.BusyReplyThreshold()) * time.Millisecond
 	canPark := ctx.Cmd.Flags&Atomic != 0 && !ctx.C.atomic && ctx.C.Wake != nil
 	if limit <= 0 || !canPark {
@@ -299,6 +299,37 @@ func runScript(ctx *Ctx, sr *scriptCaller, run func(r *script.Run)) {
 		}
 		wt.deliver(res.w.B)
 	}()
+}
+
+// scriptWorkers run scripts. A worker outlives its script, so its stack
+// stays grown to what the interpreter needs: a goroutine per script spent
+// a sixth of EVALSHA's CPU copying a fresh goroutine's stack as it grew.
+var scriptWorkers = workerPool{jobs: make(chan func())}
+
+// workerPool hands functions to idle long-lived goroutines, starting one
+// when none is idle; a worker idle for a minute ends.
+type workerPool struct{ jobs chan func() }
+
+func (p *workerPool) run(f func()) {
+	select {
+	case p.jobs <- f:
+	default:
+		go p.work(f)
+	}
+}
+
+func (p *workerPool) work(f func()) {
+	idle := time.NewTimer(time.Minute)
+	defer idle.Stop()
+	for {
+		f()
+		idle.Reset(time.Minute)
+		select {
+		case f = <-p.jobs:
+		case <-idle.C:
+			return
+		}
+	}
 }
 
 type scriptResult struct {

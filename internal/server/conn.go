@@ -97,6 +97,7 @@ func (s *Server) open(t transport, fd int) (*conn, []byte) {
 	c.client.Authed = s.cfg.RequirePass() == ""
 	c.client.Local = isLocal(t.RemoteAddr())
 	c.client.Kill = func() { _ = t.Close() }
+	c.client.BatchGate = true // runBatch ends every batch with EndBatch
 	// A TLS connection queues other goroutines' output itself; OnOpen gives
 	// gnet connections the output queue's inbox instead. Its queue is held
 	// to the hard output limit here (a subscriber that never reads).
@@ -178,7 +179,15 @@ func (s *Server) traffic(c *conn, data []byte) gnet.Action {
 		c.pending = append(c.pending, data...)
 		buf, pooled = c.pending, true
 	}
-	return s.flush(c, s.run(c, buf, pooled))
+	return s.flush(c, s.runBatch(c, buf, pooled))
+}
+
+// runBatch runs what buf holds and then lets go of the world gate if the
+// batch's atomic commands kept it (command.Server.EndBatch), before the
+// replies are written; also when a panic ends the batch.
+func (s *Server) runBatch(c *conn, buf []byte, pooled bool) gnet.Action {
+	defer s.st.EndBatch(c.client)
+	return s.run(c, buf, pooled)
 }
 
 // recoverTraffic is the last resort behind Exec's own recovery: a panic
