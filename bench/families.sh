@@ -42,18 +42,7 @@ ROWS="HSET HGET SADD SISMEMBER LPUSH RPOP LRANGE_100"
 
 build_ours
 REDIS_LABEL="redis-server $(redis_version)"
-declare -A PORT PID
-names=(redis)
-start_server redis "$REDIS_SERVER" --save '' --appendonly no || { echo "redis-server: $SERVER_WHY" >&2; exit 1; }
-PORT[redis]=$SERVER_PORT PID[redis]=$SERVER_PID
-if [ -n "$OURS_BIN" ]; then
-	if start_server smallredis "$OURS_BIN" --save '' --appendonly no; then
-		PORT[ours]=$SERVER_PORT PID[ours]=$SERVER_PID
-		names+=(ours)
-	else
-		OURS_WHY="did not start: $SERVER_WHY"
-	fi
-fi
+start_both
 
 # bench PORT P N ARGS...: one redis-benchmark run, CSV rows "name,rps" on stdout.
 bench() {

@@ -152,3 +152,21 @@ wait_quiet() {
 		sleep 15
 	done
 }
+
+# start_both starts redis-server (exiting if it cannot) and, when it was
+# built, smallredis, both without persistence: PORT[name] and PID[name] for
+# names=(redis [ours]); OURS_WHY says why smallredis is missing.
+start_both() {
+	declare -gA PORT PID
+	names=(redis)
+	start_server redis "$REDIS_SERVER" --save '' --appendonly no || { echo "redis-server: $SERVER_WHY" >&2; exit 1; }
+	PORT[redis]=$SERVER_PORT PID[redis]=$SERVER_PID
+	if [ -n "$OURS_BIN" ]; then
+		if start_server smallredis "$OURS_BIN" --save '' --appendonly no; then
+			PORT[ours]=$SERVER_PORT PID[ours]=$SERVER_PID
+			names+=(ours)
+		else
+			OURS_WHY="did not start: $SERVER_WHY"
+		fi
+	fi
+}

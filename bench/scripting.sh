@@ -32,18 +32,7 @@ CPU="local function f(x) return x * 2 end local t = {} local s = 0 for i = 1, $L
 
 build_ours
 REDIS_LABEL="redis-server $(redis_version)"
-declare -A PORT PID
-names=(redis)
-start_server redis "$REDIS_SERVER" --save '' --appendonly no || { echo "redis-server: $SERVER_WHY" >&2; exit 1; }
-PORT[redis]=$SERVER_PORT PID[redis]=$SERVER_PID
-if [ -n "$OURS_BIN" ]; then
-	if start_server smallredis "$OURS_BIN" --save '' --appendonly no; then
-		PORT[ours]=$SERVER_PORT PID[ours]=$SERVER_PID
-		names+=(ours)
-	else
-		OURS_WHY="did not start: $SERVER_WHY"
-	fi
-fi
+start_both
 
 wait_quiet
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -532,6 +532,41 @@ func store3(ctx *Ctx, op func([]*settype.Set, settype.Limits) *settype.Set) {
 	})
 }
 
+// scanOptions parses SSCAN's and ZSCAN's [MATCH pattern] [COUNT count]
+// with Redis's errors; pat is nil for no pattern (or "*"), count is
+// capped to keep int arithmetic safe (it is a hint).
+func scanOptions(ctx *Ctx, opts [][]byte) (pat []byte, count int64, ok bool) {
+	count = 10
+	for ; len(opts) > 0; opts = opts[2:] {
+		if len(opts) < 2 {
+			ctx.Err(ErrSyntax)
+			return nil, 0, false
+		}
+		switch {
+		case eqFold(opts[0], "count"):
+			n, ok := parseInt(opts[1])
+			if !ok {
+				ctx.Err(ErrNotInt)
+				return nil, 0, false
+			}
+			if n < 1 {
+				ctx.Err(ErrSyntax)
+				return nil, 0, false
+			}
+			count = min(n, math.MaxInt32)
+		case eqFold(opts[0], "match"):
+			pat = opts[1]
+			if len(pat) == 1 && pat[0] == '*' {
+				pat = nil
+			}
+		default:
+			ctx.Err(ErrSyntax)
+			return nil, 0, false
+		}
+	}
+	return pat, count, true
+}
+
 // sscan: SSCAN key cursor [MATCH pattern] [COUNT count]. As in Redis 7.0
 // the options are parsed only once the key is known to be a set.
 func sscan(ctx *Ctx) {
@@ -551,34 +586,9 @@ func sscan(ctx *Ctx) {
 			ctx.W.Array(0)
 			return
 		}
-		var pat []byte
-		count := int64(10)
-		for opts := ctx.Args[3:]; len(opts) > 0; opts = opts[2:] {
-			if len(opts) < 2 {
-				ctx.Err(ErrSyntax)
-				return
-			}
-			switch {
-			case eqFold(opts[0], "count"):
-				n, ok := parseInt(opts[1])
-				if !ok {
-					ctx.Err(ErrNotInt)
-					return
-				}
-				if n < 1 {
-					ctx.Err(ErrSyntax)
-					return
-				}
-				count = min(n, math.MaxInt32)
-			case eqFold(opts[0], "match"):
-				pat = opts[1]
-				if len(pat) == 1 && pat[0] == '*' {
-					pat = nil
-				}
-			default:
-				ctx.Err(ErrSyntax)
-				return
-			}
+		pat, count, ok := scanOptions(ctx, ctx.Args[3:])
+		if !ok {
+			return
 		}
 		body := resp.Writer{Proto: ctx.W.Proto}
 		n, seen := 0, 0

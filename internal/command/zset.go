@@ -422,34 +422,9 @@ func zscan(ctx *Ctx) {
 			ctx.W.Array(0)
 			return
 		}
-		var pat []byte
-		count := int64(10)
-		for opts := ctx.Args[3:]; len(opts) > 0; opts = opts[2:] {
-			if len(opts) < 2 {
-				ctx.Err(ErrSyntax)
-				return
-			}
-			switch {
-			case eqFold(opts[0], "count"):
-				n, ok := parseInt(opts[1])
-				if !ok {
-					ctx.Err(ErrNotInt)
-					return
-				}
-				if n < 1 {
-					ctx.Err(ErrSyntax)
-					return
-				}
-				count = min(n, math.MaxInt32)
-			case eqFold(opts[0], "match"):
-				pat = opts[1]
-				if len(pat) == 1 && pat[0] == '*' {
-					pat = nil
-				}
-			default:
-				ctx.Err(ErrSyntax)
-				return
-			}
+		pat, count, ok := scanOptions(ctx, ctx.Args[3:])
+		if !ok {
+			return
 		}
 		body := resp.Writer{Proto: ctx.W.Proto}
 		n, seen := 0, 0
