@@ -22,6 +22,7 @@ import (
 	"github.com/smallredis/smallredis/internal/command"
 	"github.com/smallredis/smallredis/internal/config"
 	"github.com/smallredis/smallredis/internal/evictor"
+	"github.com/smallredis/smallredis/internal/procs"
 	"github.com/smallredis/smallredis/internal/server"
 )
 
@@ -79,6 +80,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	srv := server.New(cfg, log)
+	if os.Getenv("GOMAXPROCS") == "" {
+		// One P until the load needs more (internal/procs explains why);
+		// GOMAXPROCS in the environment pins the count instead.
+		sizer := procs.New(runtime.GOMAXPROCS(0))
+		sizer.Start()
+		stop := make(chan struct{})
+		defer close(stop)
+		go sizer.Run(stop)
+	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	go func() {

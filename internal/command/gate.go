@@ -61,9 +61,11 @@ type Gate struct {
 	bgNext atomic.Uint32 // spreads Background workers over the slots
 }
 
-// NewGate makes a gate with 2×GOMAXPROCS reader slots (at least 2).
+// NewGate makes a gate with 2 reader slots per CPU (at least 2): sized
+// from the CPUs, not GOMAXPROCS, which the server lowers when the load is
+// light and raises again when it is not.
 func NewGate() *Gate {
-	return newGate(max(2, 2*runtime.GOMAXPROCS(0)))
+	return newGate(max(2, 2*runtime.NumCPU(), 2*runtime.GOMAXPROCS(0)))
 }
 
 func newGate(n int) *Gate {

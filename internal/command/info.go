@@ -92,6 +92,7 @@ func infoServer(s *Server, b *strings.Builder) {
 	kv(b, "monotonic_clock", "POSIX clock_gettime")
 	kv(b, "multiplexing_api", "epoll")
 	kv(b, "go_version", runtime.Version())
+	kv(b, "go_maxprocs", runtime.GOMAXPROCS(0)) // adapted to the load: see internal/procs
 	kv(b, "process_id", os.Getpid())
 	kv(b, "process_supervised", "no")
 	kv(b, "run_id", s.RunID)
