@@ -355,6 +355,7 @@ func ltrim(ctx *Ctx) {
 			return
 		}
 		l.Trim(from, to)
+		l.Touch() // Redis signals LTRIM even when it kept every element
 		l.Convert(lim, true)
 		ctx.W.OK()
 	})

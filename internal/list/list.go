@@ -37,7 +37,18 @@ type List struct {
 	count  int
 	packed bool // the listpack encoding: exactly one node
 	mem    int  // node structs and buffers, kept current for MemoryUsage
+	mods   uint64
 }
+
+// Version changes whenever the elements do (store.Versioner), so a write
+// command that changed nothing (LREM of a missing element, LINSERT with
+// no pivot) reports no change to WATCH, tracking and the dirty counter,
+// as in Redis. Encoding conversions alone do not move it.
+func (l *List) Version() uint64 { return l.mods }
+
+// Touch counts a change although the elements are the same: LTRIM that
+// keeps everything, which Redis still signals as a modification.
+func (l *List) Touch() { l.mods++ }
 
 // node is one listpack of a quicklist (the only one of a packed list).
 type node struct {
@@ -145,6 +156,7 @@ func (l *List) Convert(lim Limits, shrinking bool) {
 // Push adds v at one end. Call Prepare with all the elements of the command
 // first.
 func (l *List) Push(v []byte, where Where, lim Limits) {
+	l.mods++
 	l.count++
 	if l.packed {
 		l.insertAt(l.nodes.at(0), l.endPos(l.nodes.at(0), where), v, lim)
@@ -251,6 +263,7 @@ func (l *List) Peek(where Where) []byte {
 // must not be empty. Call Convert(lim, true) once the command is done
 // removing.
 func (l *List) Pop(where Where) {
+	l.mods++
 	i := 0
 	if where == Tail {
 		i = l.nodes.n - 1
@@ -334,6 +347,7 @@ func (l *List) Set(i int, v []byte, lim Limits) bool {
 	if i = l.norm(i); i < 0 {
 		return false
 	}
+	l.mods++
 	ni, p := l.locate(i)
 	n := l.nodes.at(ni)
 	old := entrySize(n.lp.Get(p))
@@ -453,6 +467,7 @@ func (l *List) Insert(pivot, v []byte, after bool, lim Limits) bool {
 	if ni < 0 {
 		return false
 	}
+	l.mods++
 	l.count++
 	n := l.nodes.at(ni)
 	if l.packed {
@@ -526,8 +541,12 @@ func (l *List) Insert(pivot, v []byte, after bool, lim Limits) bool {
 // Remove deletes up to count elements equal to v, from the head when
 // count > 0, from the tail when count < 0, all when 0 (LREM), and returns
 // how many went. Call Convert(lim, true) afterwards.
-func (l *List) Remove(v []byte, count int) int {
-	removed := 0
+func (l *List) Remove(v []byte, count int) (removed int) {
+	defer func() {
+		if removed > 0 {
+			l.mods++
+		}
+	}()
 	if count >= 0 {
 		for i := 0; i < l.nodes.n && (count == 0 || removed < count); {
 			n := l.nodes.at(i)
@@ -580,6 +599,7 @@ func (l *List) DeleteRange(start, k int) {
 	if k <= 0 || start >= l.count {
 		return
 	}
+	l.mods++
 	ni, p := l.locate(start)
 	for k > 0 {
 		n := l.nodes.at(ni)

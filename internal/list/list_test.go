@@ -345,3 +345,38 @@ func TestEntrySize(t *testing.T) {
 		}
 	}
 }
+
+func TestVersionMovesOnlyOnChanges(t *testing.T) {
+	lim := Limits{Fill: 4} // small nodes: conversions both ways below
+	l := New()
+	step := func(name string, changes bool, f func()) {
+		t.Helper()
+		v := l.Version()
+		f()
+		if moved := l.Version() != v; moved != changes {
+			t.Fatalf("%s: version moved %v, want %v", name, moved, changes)
+		}
+	}
+	for i := range 10 {
+		step("push", true, func() { l.Prepare(lim, []byte("x")); l.Push([]byte{'a' + byte(i)}, Tail, lim) })
+	}
+	step("convert", false, func() { l.Convert(lim, true) })
+	step("remove missing", false, func() {
+		if n := l.Remove([]byte("zz"), 0); n != 0 {
+			t.Fatalf("removed %d", n)
+		}
+	})
+	step("remove", true, func() { l.Remove([]byte("b"), 1) })
+	step("insert without pivot", false, func() { l.Insert([]byte("zz"), []byte("x"), true, lim) })
+	step("insert", true, func() { l.Insert([]byte("a"), []byte("x"), true, lim) })
+	step("set out of range", false, func() { l.Set(100, []byte("x"), lim) })
+	step("set", true, func() { l.Set(0, []byte("a"), lim) })
+	step("delete nothing", false, func() { l.DeleteRange(0, 0) })
+	step("trim everything kept", false, func() { l.Trim(0, l.Len()-1) })
+	step("touch", true, l.Touch)
+	step("trim", true, func() { l.Trim(1, 2); l.Convert(lim, true) })
+	step("pop", true, func() { l.Pop(Head) })
+	step("read", false, func() { l.Index(0); l.Peek(Tail); l.Len() })
+	c := l.Clone().(*List)
+	step("change the clone", false, func() { c.Push([]byte("y"), Head, lim) })
+}
