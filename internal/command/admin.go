@@ -32,7 +32,7 @@ var serverCommands = []*Spec{
 		{Name: "reset", Arity: 2, Flags: Admin | Loading | Stale, ACL: []string{"admin", "slow", "dangerous"}, Handler: slowlogReset},
 		{Name: "help", Arity: 2, Flags: Loading | Stale, ACL: []string{"slow"}, Handler: slowlogHelp},
 	}},
-	{Name: "debug", Arity: -2, Flags: Admin | NoScript | Loading | Stale, ACL: []string{"admin", "slow", "dangerous"}, Handler: debug},
+	{Name: "debug", Arity: -2, Flags: Admin | NoScript | Loading | Stale | Protected, ACL: []string{"admin", "slow", "dangerous"}, Handler: debug},
 	{Name: "cluster", Arity: -2, ACL: []string{"slow"}, Subs: []*Spec{
 		{Name: "slots", Arity: 2, Flags: Stale, ACL: []string{"slow"}, Handler: clusterDisabled},
 		{Name: "shards", Arity: 2, Flags: Stale, ACL: []string{"slow"}, Handler: clusterDisabled},

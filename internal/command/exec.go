@@ -164,7 +164,7 @@ func (s *Server) admit(ctx *Ctx) bool {
 		s.refuse(ctx, ctx.arityMsg())
 		return false
 	}
-	if spec.Name == "debug" && !config.Allows(s.Cfg.EnableDebugCommand(), c.Local) {
+	if spec.Flags&Protected != 0 && !config.Allows(s.Cfg.EnableDebugCommand(), c.Local) {
 		// As Redis: before authentication, so the reply says how to enable it.
 		s.refuse(ctx, ErrDebugDisabled)
 		return false

@@ -59,6 +59,9 @@ const (
 	// TxControl: the command runs, rather than being queued, inside MULTI
 	// (MULTI EXEC DISCARD WATCH QUIT RESET).
 	TxControl
+	// Protected: refused unless enable-debug-command allows the client
+	// (Redis's CMD_PROTECTED, which COMMAND INFO does not report either).
+	Protected
 )
 
 var flagNames = []string{
