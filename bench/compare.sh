@@ -61,21 +61,21 @@ done
 # "fresh" means FLUSHALL before every run; a named data set is loaded once
 # and reused by the following rows that keep it.
 ROW_TABLE="set-p1|main|fresh|no|100000|$CLIENTS|1|1000000|-d 64 -t set
-set-p16|main|fresh|no|1000000|$CLIENTS|16|1000000|-d 64 -t set
+set-p16|main|fresh|no|800000|$CLIENTS|16|1000000|-d 64 -t set
 get-p1|main|strings|yes|100000|$CLIENTS|1|1000000|-t get
-get-p16|main|strings|yes|1000000|$CLIENTS|16|1000000|-t get
+get-p16|main|strings|yes|800000|$CLIENTS|16|1000000|-t get
 get-c1|main|strings|yes|40000|1|1|1000000|-t get
-mget|main|strings|yes|300000|$CLIENTS|$PIPELINE|1000000|MGET ${K10[*]}
+mget|main|strings|yes|150000|$CLIENTS|$PIPELINE|1000000|MGET ${K10[*]}
 evalsha|main|strings|yes|300000|$CLIENTS|$PIPELINE|1000000|EVALSHA @SHA 1 key:__rand_int__
-mset|main|fresh|no|300000|$CLIENTS|$PIPELINE|1000000|MSET ${M10[*]}
-incr|main|fresh|no|1000000|$CLIENTS|$PIPELINE|1000000|INCR counter:__rand_int__
-hset|main|fresh|no|500000|$CLIENTS|$PIPELINE|$HASH_FIELDS|HSET myhash element:__rand_int__ $VAL
-hget|main|hash|yes|500000|$CLIENTS|$PIPELINE|$HASH_FIELDS|HGET myhash element:__rand_int__
-sadd|main|fresh|no|500000|$CLIENTS|$PIPELINE|100000|SADD myset element:__rand_int__
-lpush|main|fresh|no|500000|$CLIENTS|$PIPELINE|1000000|LPUSH mylist $VAL
-rpop|main|list|no|500000|$CLIENTS|$PIPELINE|1000000|RPOP mylist
+mset|main|fresh|no|100000|$CLIENTS|$PIPELINE|1000000|MSET ${M10[*]}
+incr|main|fresh|no|800000|$CLIENTS|$PIPELINE|1000000|INCR counter:__rand_int__
+hset|main|fresh|no|600000|$CLIENTS|$PIPELINE|$HASH_FIELDS|HSET myhash element:__rand_int__ $VAL
+hget|main|hash|yes|600000|$CLIENTS|$PIPELINE|$HASH_FIELDS|HGET myhash element:__rand_int__
+sadd|main|fresh|no|600000|$CLIENTS|$PIPELINE|100000|SADD myset element:__rand_int__
+lpush|main|fresh|no|600000|$CLIENTS|$PIPELINE|-|LPUSH mylist $VAL
+rpop|main|list|no|600000|$CLIENTS|$PIPELINE|-|RPOP mylist
 zrange|main|zset|yes|200000|$CLIENTS|$PIPELINE|$ZSET_SIZE|ZRANGE bigz __rand_int__ +inf BYSCORE LIMIT 0 10
-zadd|main|zset|yes|300000|$CLIENTS|$PIPELINE|$ZSET_SIZE|ZADD bigz __rand_int__ element:__rand_int__
+zadd|main|zset|yes|200000|$CLIENTS|$PIPELINE|$ZSET_SIZE|ZADD bigz __rand_int__ element:__rand_int__
 publish|main|fresh|no|$MESSAGES|$SUBS|$PUB_PIPELINE|-|pubsub
 evict-default|evict-default|evictfill|yes|300000|$CLIENTS|16|1000000|-d $EVICT_SIZE -t set
 evict-lru|evict-lru|evictfill|yes|300000|$CLIENTS|16|1000000|-d $EVICT_SIZE -t set"
@@ -110,17 +110,17 @@ done
 label() {
 	local name=$1 args
 	if [ "${R_ARGS[$name]}" = pubsub ]; then
-		echo "PUBLISH fan-out: $SUBS subscribers, $MSG_SIZE B, pipeline ${R_P[$name]}"
+		echo "PUBLISH fan-out: ${R_C[$name]} subscribers, ${R_N[$name]} messages of $MSG_SIZE B, pipeline ${R_P[$name]}"
 		return
 	fi
 	args=${R_ARGS[$name]//$VAL/<64 B>}
 	args=${args//__rand_int__/R}
-	args=${args//@SHA/<sha of $SCRIPT>}
+	args=${args//@SHA/<sha>}
 	args=$(sed -E 's/^-d ([0-9]+) -t set$/SET key:R <\1 B>/; s/^-t get$/GET key:R/
 		s/(key:R <64 B> ){9}key:R <64 B>/(key:R <64 B>) × 10/; s/(key:R ){9}key:R/key:R × 10/' <<<"$args")
 	local r=""
-	[ "${R_R[$name]}" = - ] || [[ $args != *R* ]] || r=" -r ${R_R[$name]}"
-	echo "$args -c ${R_C[$name]} -P ${R_P[$name]}$r"
+	[ "${R_R[$name]}" = - ] || r=" -r ${R_R[$name]}"
+	echo "$args -c ${R_C[$name]} -P ${R_P[$name]}$r -n ${R_N[$name]}"
 }
 
 # cpu_ticks PID: utime + stime of the process, in clock ticks (fields 14
@@ -179,29 +179,45 @@ gen() {
 	echo "$f"
 }
 
+# client_status RC FILE prints why a client run (exit code RC, output in
+# FILE) failed, or nothing if it did not.
+client_status() {
+	if (($1 == 124)); then
+		echo "timed out after ${RUN_TIMEOUT}s"
+	elif grep -q 'Error from server' "$2"; then
+		echo "error: $(grep -m1 -o 'Error from server: .*' "$2" | cut -c20-90)"
+	elif (($1 != 0)); then
+		echo "client failed: $(tr '\r' '\n' <"$2" | grep -v '^\s*$' | tail -n 1 | cut -c1-80)"
+	fi
+}
+
 # prepare SERVER ROW: FLUSHALL and load the row's data set unless the
-# server holds it already.
+# server holds it already; SETUP_WHY says why not when it fails.
 prepare() {
-	local s=$1 row=$2 port=${PORT[$1]} data=${R_DATA[$2]} got want
+	local s=$1 row=$2 port=${PORT[$1]} data=${R_DATA[$2]} got want rc=0
+	SETUP_WHY=""
 	if [ "$data" != fresh ] && [ "${DATASET[$s]:-}" = "$data" ]; then return 0; fi
 	DATASET[$s]=""
-	cli "$port" FLUSHALL >/dev/null || return 1
+	cli "$port" FLUSHALL >/dev/null || { SETUP_WHY="FLUSHALL failed"; return 1; }
 	case $data in
 	fresh) return 0 ;;
-	evictfill) # enough 1 KB values to pass maxmemory: every measured write evicts
-		timeout "$RUN_TIMEOUT" "$BENCH" -p "$port" -c "$CLIENTS" -P 16 -r 1000000 -n 150000 -d "$EVICT_SIZE" -t set -q >/dev/null 2>&1 || return 1
+	evictfill) # more 1 KB values than maxmemory holds: every measured write evicts
+		timeout "$RUN_TIMEOUT" "$BENCH" -p "$port" -c "$CLIENTS" -P 16 -r 1000000 -n 150000 -d "$EVICT_SIZE" -t set -q \
+			>"$TMP/fill.out" 2>&1 || rc=$?
+		SETUP_WHY=$(client_status "$rc" "$TMP/fill.out")
+		[ -z "$SETUP_WHY" ] || { SETUP_WHY="filling: $SETUP_WHY"; return 1; }
 		got=$(cli "$port" INFO stats | tr -d '\r' | awk -F: '$1 == "evicted_keys" { print $2 }')
-		((${got:-0} > 0)) || { log "$s: nothing evicted after the fill"; return 1; } ;;
+		((${got:-0} > 0)) || { SETUP_WHY="nothing evicted after the fill"; return 1; } ;;
 	*)
 		log "$s: loading the $data data set"
-		load_pipe "$port" "$(gen "$data")" || return 1
+		load_pipe "$port" "$(gen "$data")" || { SETUP_WHY="loading the $data data set failed"; return 1; }
 		case $data in
 		strings) got=$(cli "$port" DBSIZE) want=$STRINGS ;;
 		hash) got=$(cli "$port" HLEN myhash) want=$HASH_FIELDS ;;
 		zset) got=$(cli "$port" ZCARD bigz) want=$ZSET_SIZE ;;
 		list) got=$(cli "$port" LLEN mylist) want=$((R_N[rpop] + 1000)) ;;
 		esac
-		[ "$got" = "$want" ] || { log "$s: the $data data set has $got, not $want"; return 1; }
+		[ "$got" = "$want" ] || { SETUP_WHY="the $data data set has $got, not $want"; return 1; }
 		;;
 	esac
 	DATASET[$s]=$data
@@ -212,8 +228,9 @@ run_one() {
 	local s=$1 row=$2 round=$3 port=${PORT[$1]} pid=${PID[$1]} status=ok
 	local n=${R_N[$2]} reqs ops="" p50="" p99="" p999="" cpu="" e0 e1 c0 c1 rc=0 args
 	if ! prepare "$s" "$row"; then
-		status="setup failed"
+		status="setup: $SETUP_WHY"
 		kill -0 "$pid" 2>/dev/null || status="server died"
+		log "$row, $s: $status"
 		echo "$row,$s,$round,$status,$n,,,,," >>"$OUT"
 		return
 	fi
@@ -256,14 +273,15 @@ run_one() {
 				/avg +min +p50 +p95 +p99 +max/ { lat = 1 }
 				END { if (ops != "") print ops, p50, p99, p999 }') || true
 		fi
-		if ((rc == 124)); then
-			status="timed out after ${RUN_TIMEOUT}s"
-		elif grep -q 'Error from server' "$TMP/run.out"; then
-			status="error: $(grep -m1 -o 'Error from server: .*' "$TMP/run.out" | cut -c20-90)"
-		elif ((rc != 0)) || [ -z "$ops" ]; then
-			status="client failed: $(tr '\r' '\n' <"$TMP/run.out" | grep -v '^\s*$' | tail -n 1 | cut -c1-80)"
+		status=$(client_status "$rc" "$TMP/run.out")
+		if [ -n "$status" ]; then
+			:
+		elif [ -z "$ops" ]; then
+			status="no result: $(tr '\r' '\n' <"$TMP/run.out" | grep -v '^\s*$' | tail -n 1 | cut -c1-80)"
 		elif [ -n "$e0" ] && [ -n "$e1" ] && ((e1 > e0)); then
 			status="$((e1 - e0)) error replies"
+		else
+			status=ok
 		fi
 		cpu=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$reqs" 'BEGIN { printf "%.4f", t / hz * 1e6 / n }')
 	fi
@@ -355,9 +373,9 @@ for name in "${SELECTED[@]}"; do echo "L,$name,$(label "$name")"; done >"$TMP/la
 	echo
 	echo "$DATE0 UTC, $(nproc) cores, load average $LOAD0 at the start and $LOAD1 at the end; took $((DUR / 60)) min $((DUR % 60)) s."
 	echo "$REDIS_LABEL against $OURS_LABEL, both fresh on loopback with \`--save '' --appendonly no\`, the client on the same machine;"
-	echo "$ROUNDS rounds per row, servers alternating (the first swaps each round), medians; ratios are smallredis / Redis."
+	echo "$ROUNDS round(s) per row, servers alternating (the first swaps each round), medians; ratios are smallredis / Redis."
 	echo "CPU µs/req: the server's utime + stime over the run per request (per delivered message for fan-out): lower is better."
-	echo "Latency in ms (redis-benchmark's; p99.9 is its percentile step at 99.902 %)."
+	echo "Latency in ms (redis-benchmark's; p99.9 is its percentile step at 99.902 %). R: a random 12-digit number below -r; <sha>: \`$SCRIPT\`."
 	[ -n "${OURS_WHY:-}" ] && echo "smallredis: $OURS_WHY."
 	for note in ${NOTES[@]+"${NOTES[@]}"}; do echo "$note."; done
 	echo
@@ -368,7 +386,7 @@ for name in "${SELECTED[@]}"; do echo "L,$name,$(label "$name")"; done >"$TMP/la
 	$1 == "row" { next }
 	{
 		k = $1 SUBSEP $2
-		if ($4 != "ok") { if (!(k in bad)) bad[k] = $4; next }
+		if ($4 != "ok") { if (!(k in bad)) bad[k] = $4; nbad[k]++; next }
 		n[k]++
 		ops[k, n[k]] = $6; p50[k, n[k]] = $7; p99[k, n[k]] = $8; p999[k, n[k]] = $9; cpu[k, n[k]] = $10
 	}
@@ -380,8 +398,8 @@ for name in "${SELECTED[@]}"; do echo "L,$name,$(label "$name")"; done >"$TMP/la
 	}
 	function ok(k) { return (k in n) && !(k in bad) }
 	function cell(k, what) {
-		if (k in bad) return "n/a: " bad[k]
-		if (!(k in n)) return "n/a: " why
+		if (k in bad) return what == "ops" ? "n/a: " bad[k] (n[k] ? sprintf(" (%d of %d rounds)", nbad[k], nbad[k] + n[k]) : "") : "n/a"
+		if (!(k in n)) return what == "ops" ? "n/a: " why : "n/a"
 		if (what == "ops") return ops_fmt(median(ops, k))
 		if (what == "cpu") return sprintf("%.2f", median(cpu, k))
 		if (p50[k, 1] == "") return "—"
