@@ -153,16 +153,19 @@ wait_quiet() {
 	done
 }
 
-# start_both starts redis-server (exiting if it cannot) and, when it was
-# built, smallredis, both without persistence: PORT[name] and PID[name] for
+# start_both [ARGS...] starts redis-server (exiting if it cannot) and, when
+# it was built, smallredis, both without persistence and with ARGS (e.g.
+# --maxmemory 64mb); the arrays REDIS_ARGS and OURS_ARGS, if set, add
+# arguments for one server only. Sets PORT[name] and PID[name] for
 # names=(redis [ours]); OURS_WHY says why smallredis is missing.
 start_both() {
 	declare -gA PORT PID
 	names=(redis)
-	start_server redis "$REDIS_SERVER" --save '' --appendonly no || { echo "redis-server: $SERVER_WHY" >&2; exit 1; }
+	start_server redis "$REDIS_SERVER" --save '' --appendonly no "$@" ${REDIS_ARGS[@]+"${REDIS_ARGS[@]}"} ||
+		{ echo "redis-server: $SERVER_WHY" >&2; exit 1; }
 	PORT[redis]=$SERVER_PORT PID[redis]=$SERVER_PID
 	if [ -n "$OURS_BIN" ]; then
-		if start_server smallredis "$OURS_BIN" --save '' --appendonly no; then
+		if start_server smallredis "$OURS_BIN" --save '' --appendonly no "$@" ${OURS_ARGS[@]+"${OURS_ARGS[@]}"}; then
 			PORT[ours]=$SERVER_PORT PID[ours]=$SERVER_PID
 			names+=(ours)
 		else
