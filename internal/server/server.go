@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -69,6 +70,8 @@ type Server struct {
 	waiter writeWaiter
 	mem    clientMemory
 	tidy   memTidy // cron only
+
+	pprofAddr atomic.Value // string: where pprof-addr's listener is
 
 	cronStop chan struct{}
 	done     chan struct{}
@@ -163,6 +166,11 @@ func canListen(network, address string) bool {
 // must be set), and a TLS configuration that cannot be honoured is an
 // error before anything listens.
 func (s *Server) Run() error {
+	stopPprof, err := s.servePprof()
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	if s.cfg.TLSPort() != 0 {
 		tl, err := s.listenTLS()
 		if err != nil {
@@ -187,8 +195,11 @@ func (s *Server) Run() error {
 		<-s.stopCh
 		return nil
 	}
-	err := gnet.Rotate(s, s.addrs(s.cfg.Port()),
-		gnet.WithMulticore(true),
+	err = gnet.Rotate(s, s.addrs(s.cfg.Port()),
+		// One event loop per P, not per CPU (gnet's Multicore): GOMAXPROCS
+		// follows the container's CPU limit, and more loops than Ps only
+		// add context switches and cross-loop sharing.
+		gnet.WithNumEventLoop(runtime.GOMAXPROCS(0)),
 		gnet.WithLoadBalancing(gnet.LeastConnections),
 		// SO_REUSEADDR, as Redis: a restart binds at once although the
 		// connections the last run closed hold the port in TIME_WAIT.
