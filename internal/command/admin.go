@@ -212,6 +212,7 @@ func (s *Server) ResetStats() {
 	st.errors = nil
 	st.errMu.Unlock()
 	s.ResetMemoryStats()
+	resetRuntimeStats()
 	var walk func([]*Spec)
 	walk = func(specs []*Spec) {
 		for _, sp := range specs {

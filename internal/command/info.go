@@ -35,6 +35,7 @@ var infoSections = []struct {
 var extraSections = map[string]func(*Server, *strings.Builder){
 	"commandstats": infoCommandStats,
 	"latencystats": func(*Server, *strings.Builder) {},
+	"runtime":      infoRuntime,
 }
 
 // info: INFO [section [section …]]
@@ -48,6 +49,7 @@ func info(ctx *Ctx) {
 			all = true
 			want["commandstats"] = true
 			want["latencystats"] = true
+			want["runtime"] = true
 		case "default":
 			all = true
 		default:
@@ -67,7 +69,7 @@ func info(ctx *Ctx) {
 			emit(sec.name, sec.fn)
 		}
 	}
-	for _, name := range []string{"commandstats", "latencystats"} {
+	for _, name := range []string{"commandstats", "latencystats", "runtime"} {
 		if want[name] {
 			emit(name, extraSections[name])
 		}
