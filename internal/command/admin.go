@@ -216,10 +216,7 @@ func (s *Server) ResetStats() {
 	var walk func([]*Spec)
 	walk = func(specs []*Spec) {
 		for _, sp := range specs {
-			sp.stats.calls.Store(0)
-			sp.stats.usec.Store(0)
-			sp.stats.rejected.Store(0)
-			sp.stats.failed.Store(0)
+			sp.stats.reset()
 			walk(sp.Subs)
 		}
 	}

@@ -2,7 +2,10 @@ package command
 
 import (
 	"strconv"
+	"sync/atomic"
 	"testing"
+
+	"github.com/smallredis/smallredis/internal/resp"
 )
 
 // BenchmarkExecGetSet is the cost of dispatch (gate included) around a
@@ -22,5 +25,44 @@ func BenchmarkExecGetSet(b *testing.B) {
 		s.w.Reset()
 		s.srv.Exec(s.c, &s.ctx, set, &s.w)
 		s.srv.Exec(s.c, &s.ctx, get, &s.w)
+	}
+}
+
+// BenchmarkExecParallel is dispatch and store for GET (hits) and SET on
+// several goroutines at once, each its own client as each event loop has
+// its own: run with -cpu 1,2,4 to see what the goroutines share (striped
+// counters, gate slots by stripe, store shards). Each goroutine's client
+// has its own Stripe, as an event loop's clients do.
+func BenchmarkExecParallel(b *testing.B) {
+	for _, cmd := range []string{"GET", "SET"} {
+		b.Run(cmd, func(b *testing.B) {
+			s := newStrServer(b)
+			keys := make([][]byte, 1<<16)
+			val := []byte("0123456789abcdef0123456789abcdef")
+			for i := range keys {
+				keys[i] = []byte("key:" + strconv.Itoa(i))
+				s.srv.Exec(s.c, &s.ctx, [][]byte{[]byte("SET"), keys[i], val}, &s.w)
+				s.w.Reset()
+			}
+			var next atomic.Int64
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				id := next.Add(1)
+				c := NewClient(id, "127.0.0.1:1", "127.0.0.1:2", -1)
+				setStripe(c, int(id-1))
+				var ctx Ctx
+				w := resp.Writer{Proto: 2}
+				args := [][]byte{[]byte(cmd), nil, val}
+				if cmd == "GET" {
+					args = args[:2]
+				}
+				for i := int(id) * 7919; pb.Next(); i++ {
+					args[1] = keys[i&(1<<16-1)]
+					w.Reset()
+					s.srv.Exec(c, &ctx, args, &w)
+				}
+			})
+		})
 	}
 }

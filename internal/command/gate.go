@@ -10,10 +10,11 @@ import (
 // no other command in between, without a global lock on the normal path.
 //
 // The gate is a sharded reader/writer lock. An ordinary command enters one
-// reader slot (the client's ID modulo the number of slots, each slot a
-// padded sync.RWMutex of its own) for the time of its handler: readers of
-// different slots share nothing, and readers of one slot only an atomic
-// counter. An atomic command (a Spec with the Atomic flag) instead holds the
+// reader slot (the client's Stripe, i.e. its event loop, modulo the number
+// of slots, each slot a padded sync.RWMutex of its own) for the time of its
+// handler: readers of different slots share nothing, and readers of one
+// slot only an atomic counter, which the clients of one loop take in turn
+// on one core. An atomic command (a Spec with the Atomic flag) instead holds the
 // gate exclusively: it write-locks every slot, in index order, under a mutex
 // that serialises exclusive holders, so once it holds the gate no other
 // command, on any event loop or TLS goroutine, is inside a handler, and none
@@ -70,7 +71,7 @@ func newGate(n int) *Gate {
 	return &Gate{slots: make([]gateSlot, n), changed: make(chan struct{})}
 }
 
-// Slot is the reader slot of the client with this ID.
+// Slot is the reader slot for a client's stripe (or any spreading number).
 func (g *Gate) Slot(id int64) int {
 	return int(uint64(id) % uint64(len(g.slots)))
 }

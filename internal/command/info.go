@@ -291,12 +291,12 @@ func infoCommandStats(s *Server, b *strings.Builder) {
 				walk(sp.Subs)
 				continue
 			}
-			calls := sp.stats.calls.Load()
+			calls := sp.stats.calls()
 			rej, fail := sp.stats.rejected.Load(), sp.stats.failed.Load()
 			if calls == 0 && rej == 0 && fail == 0 {
 				continue
 			}
-			usec := sp.stats.usec.Load()
+			usec := sp.stats.usec()
 			per := 0.0
 			if calls > 0 {
 				per = float64(usec) / float64(calls)

@@ -60,8 +60,9 @@ type Server struct {
 	stopOnce sync.Once
 
 	nextID atomic.Int64
-	mu     sync.Mutex // guards clients
+	mu     sync.Mutex // guards conns and loops
 	conns  map[int64]*conn
+	loops  map[gnet.EventLoop]int // each event loop's index, its connections' counter stripe
 
 	tls    *tlsListener  // nil without tls-port
 	stopCh chan struct{} // closed by Shutdown
@@ -277,6 +278,22 @@ func (s *Server) Shutdown() {
 			}
 		}()
 	})
+}
+
+// loopIndex numbers event loops in the order their first connection came,
+// so that each loop's connections add to striped counters of their own.
+func (s *Server) loopIndex(el gnet.EventLoop) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.loops == nil {
+		s.loops = map[gnet.EventLoop]int{}
+	}
+	i, ok := s.loops[el]
+	if !ok {
+		i = len(s.loops)
+		s.loops[el] = i
+	}
+	return i
 }
 
 // Port is the configured TCP port.
