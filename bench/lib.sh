@@ -22,12 +22,16 @@ trap 'exit 130' INT TERM
 log() { echo "[$(date +%T)] $*" >&2; }
 
 # free_port prints a loopback TCP port no socket uses, below the ephemeral
-# range so that our own client connections cannot take it meanwhile.
+# range so that our own client connections cannot take it meanwhile, or
+# within PORT_RANGE (lo-hi) if set.
 free_port() {
-	local port low
+	local port low base=10000
 	low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+	if [ -n "${PORT_RANGE:-}" ]; then
+		base=${PORT_RANGE%-*} low=$((${PORT_RANGE#*-} + 1))
+	fi
 	while :; do
-		port=$((10000 + RANDOM % (low - 10000)))
+		port=$((base + RANDOM % (low - base)))
 		if [ -z "$(ss -Htan "sport = :$port" 2>/dev/null)" ]; then
 			echo "$port"
 			return

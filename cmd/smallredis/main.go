@@ -83,7 +83,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if os.Getenv("GOMAXPROCS") == "" {
 		// One P until the load needs more (internal/procs explains why);
 		// GOMAXPROCS in the environment pins the count instead.
-		sizer := procs.New(runtime.GOMAXPROCS(0))
+		sizer := procs.New(procs.Limit())
 		sizer.Start()
 		stop := make(chan struct{})
 		defer close(stop)

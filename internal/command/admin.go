@@ -212,13 +212,11 @@ func (s *Server) ResetStats() {
 	st.errors = nil
 	st.errMu.Unlock()
 	s.ResetMemoryStats()
+	resetRuntimeStats()
 	var walk func([]*Spec)
 	walk = func(specs []*Spec) {
 		for _, sp := range specs {
-			sp.stats.calls.Store(0)
-			sp.stats.usec.Store(0)
-			sp.stats.rejected.Store(0)
-			sp.stats.failed.Store(0)
+			sp.stats.reset()
 			walk(sp.Subs)
 		}
 	}
@@ -323,12 +321,24 @@ func debug(ctx *Ctx) {
 			return
 		}
 		ctx.W.OK()
+	case sub == "populate" && len(ctx.Args) >= 3 && len(ctx.Args) <= 5:
+		debugPopulate(ctx)
+	case sub == "pprof" && len(ctx.Args) >= 4:
+		debugPprof(ctx)
 	case sub == "help":
 		writeHelp(ctx, "DEBUG", []string{
 			"PANIC", "    Panic inside the command: the server logs it, answers an error and closes the connection.",
 			"SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
 			"SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not accessed.",
 			"QUICKLIST-PACKED-THRESHOLD <size>", "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+			"POPULATE <count> [<prefix>] [<size>]", "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+			"    it is used instead of the 'key' prefix. These are not propagated to",
+			"    replicas. Cluster slots are not respected so keys not belonging to the",
+			"    current node can be created in cluster mode.",
+			"PPROF CPU <seconds> <path>", "    Write a Go CPU profile of the next <seconds> to <path>, in the background.",
+			"PPROF CPU STOP", "    End that profile now and reply with its path.",
+			"PPROF HEAP <path>", "    Write a Go heap profile (live and allocated memory) to <path>.",
+			"PPROF GOROUTINE <path>", "    Write the stacks of every goroutine to <path>.",
 		})
 	default:
 		ctx.Err("ERR unknown subcommand or wrong number of arguments for '" + string(ctx.Args[1]) + "'. Try DEBUG HELP.")

@@ -25,6 +25,9 @@ type Client struct {
 	LAddr   string // local ip:port
 	FD      int
 	Created time.Time
+	// Stripe is the stripe of the striped counters (package stripe) this
+	// client's commands add to: its event loop's index, set by the server.
+	Stripe int
 
 	// Proto is the protocol negotiated by HELLO (2 or 3).
 	Proto int

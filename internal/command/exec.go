@@ -89,7 +89,10 @@ func (s *Server) gated(ctx *Ctx) time.Duration {
 		ctx.Now = store.NowMs()
 		return s.exec(ctx)
 	}
-	slot := s.Gate.Slot(ctx.C.ID)
+	// By the client's stripe (its event loop): a loop runs one command at
+	// a time, so its clients never contend for their slot, and two loops
+	// never share one (by ID, clients of different loops would).
+	slot := s.Gate.Slot(int64(ctx.C.Stripe))
 	if !s.Gate.Enter(slot) {
 		// A script holds the gate and said it is busy: only commands that
 		// may run meanwhile do, without evicting or waiting for a pause.
@@ -259,9 +262,8 @@ func (s *Server) execInner(ctx *Ctx) {
 	if ctx.ev != nil {
 		s.flushEvents(ctx, true)
 	}
-	spec.stats.calls.Add(1)
-	spec.stats.usec.Add(int64(dur / time.Microsecond))
-	s.Stats.Commands.Add(1)
+	spec.stats.called(c.Stripe, int64(dur/time.Microsecond))
+	s.Stats.Commands.Add(c.Stripe, 1)
 	c.Touch(spec, ctx.Now)
 	if spec.Flags&SkipSlowlog == 0 {
 		s.slowlog.record(s, c, args, dur)

@@ -1,19 +1,21 @@
 package command
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/smallredis/smallredis/internal/procs"
 )
 
 // The world gate: how a transaction (EXEC, and later a script) runs with
 // no other command in between, without a global lock on the normal path.
 //
 // The gate is a sharded reader/writer lock. An ordinary command enters one
-// reader slot (the client's ID modulo the number of slots, each slot a
-// padded sync.RWMutex of its own) for the time of its handler: readers of
-// different slots share nothing, and readers of one slot only an atomic
-// counter. An atomic command (a Spec with the Atomic flag) instead holds the
+// reader slot (the client's Stripe, i.e. its event loop, modulo the number
+// of slots, each slot a padded sync.RWMutex of its own) for the time of its
+// handler: readers of different slots share nothing, and readers of one
+// slot only an atomic counter, which the clients of one loop take in turn
+// on one core. An atomic command (a Spec with the Atomic flag) instead holds the
 // gate exclusively: it write-locks every slot, in index order, under a mutex
 // that serialises exclusive holders, so once it holds the gate no other
 // command, on any event loop or TLS goroutine, is inside a handler, and none
@@ -61,18 +63,18 @@ type Gate struct {
 	bgNext atomic.Uint32 // spreads Background workers over the slots
 }
 
-// NewGate makes a gate with 2 reader slots per CPU (at least 2): sized
-// from the CPUs, not GOMAXPROCS, which the server lowers when the load is
-// light and raises again when it is not.
+// NewGate makes a gate with 2 reader slots per P the process may use
+// (procs.Limit, at least 2), not per current GOMAXPROCS, which the server
+// lowers when the load is light and raises again when it is not.
 func NewGate() *Gate {
-	return newGate(max(2, 2*runtime.NumCPU(), 2*runtime.GOMAXPROCS(0)))
+	return newGate(max(2, 2*procs.Limit()))
 }
 
 func newGate(n int) *Gate {
 	return &Gate{slots: make([]gateSlot, n), changed: make(chan struct{})}
 }
 
-// Slot is the reader slot of the client with this ID.
+// Slot is the reader slot for a client's stripe (or any spreading number).
 func (g *Gate) Slot(id int64) int {
 	return int(uint64(id) % uint64(len(g.slots)))
 }

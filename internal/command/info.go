@@ -35,6 +35,7 @@ var infoSections = []struct {
 var extraSections = map[string]func(*Server, *strings.Builder){
 	"commandstats": infoCommandStats,
 	"latencystats": func(*Server, *strings.Builder) {},
+	"runtime":      infoRuntime,
 }
 
 // info: INFO [section [section …]]
@@ -48,6 +49,7 @@ func info(ctx *Ctx) {
 			all = true
 			want["commandstats"] = true
 			want["latencystats"] = true
+			want["runtime"] = true
 		case "default":
 			all = true
 		default:
@@ -67,7 +69,7 @@ func info(ctx *Ctx) {
 			emit(sec.name, sec.fn)
 		}
 	}
-	for _, name := range []string{"commandstats", "latencystats"} {
+	for _, name := range []string{"commandstats", "latencystats", "runtime"} {
 		if want[name] {
 			emit(name, extraSections[name])
 		}
@@ -92,7 +94,6 @@ func infoServer(s *Server, b *strings.Builder) {
 	kv(b, "monotonic_clock", "POSIX clock_gettime")
 	kv(b, "multiplexing_api", "epoll")
 	kv(b, "go_version", runtime.Version())
-	kv(b, "go_maxprocs", runtime.GOMAXPROCS(0)) // adapted to the load: see internal/procs
 	kv(b, "process_id", os.Getpid())
 	kv(b, "process_supervised", "no")
 	kv(b, "run_id", s.RunID)
@@ -290,12 +291,12 @@ func infoCommandStats(s *Server, b *strings.Builder) {
 				walk(sp.Subs)
 				continue
 			}
-			calls := sp.stats.calls.Load()
+			calls := sp.stats.calls()
 			rej, fail := sp.stats.rejected.Load(), sp.stats.failed.Load()
 			if calls == 0 && rej == 0 && fail == 0 {
 				continue
 			}
-			usec := sp.stats.usec.Load()
+			usec := sp.stats.usec()
 			per := 0.0
 			if calls > 0 {
 				per = float64(usec) / float64(calls)

@@ -326,7 +326,7 @@ func scan(ctx *Ctx) {
 		n++
 	})
 	if lookups > 0 {
-		ctx.S.Stats.Hits.Add(lookups)
+		ctx.S.Stats.Hits.Add(ctx.C.Stripe, lookups)
 	}
 	var cur [20]byte
 	ctx.W.Array(2)

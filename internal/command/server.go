@@ -13,6 +13,7 @@ import (
 	"github.com/smallredis/smallredis/internal/resp"
 	"github.com/smallredis/smallredis/internal/script"
 	"github.com/smallredis/smallredis/internal/store"
+	"github.com/smallredis/smallredis/internal/stripe"
 	"github.com/smallredis/smallredis/internal/tracking"
 )
 
@@ -38,19 +39,22 @@ type Host interface {
 
 // Stats are the counters INFO stats reports.
 type Stats struct {
-	Commands     atomic.Int64
+	// The counters every command or every read and write moves are
+	// striped (package stripe): writers pass their client's Stripe, so
+	// event loops do not take turns on one cache line per command.
+	Commands     stripe.Counter
 	Connections  atomic.Int64
 	Rejected     atomic.Int64
-	Hits         atomic.Int64
-	Misses       atomic.Int64
+	Hits         stripe.Counter
+	Misses       stripe.Counter
 	ErrorReplies atomic.Int64
 	AuthDenied   atomic.Int64 // failed AUTH and HELLO AUTH (acl_access_denied_auth)
-	NetInput     atomic.Int64
-	NetOutput    atomic.Int64
+	NetInput     stripe.Counter
+	NetOutput    stripe.Counter
 	// Reads and Writes count the socket reads that brought input and the
 	// socket writes that sent output (total_reads/writes_processed).
-	Reads            atomic.Int64
-	Writes           atomic.Int64
+	Reads            stripe.Counter
+	Writes           stripe.Counter
 	InstantaneousOps atomic.Int64
 	// Panics counts panics recovered in commands (see recoverCommand).
 	Panics atomic.Int64
@@ -140,6 +144,10 @@ func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
 		Evict: evictor.New(ks, cfg),
 		Gate:  NewGate(),
 	}
+	for _, c := range []*stripe.Counter{&s.Stats.Commands, &s.Stats.Hits, &s.Stats.Misses,
+		&s.Stats.NetInput, &s.Stats.NetOutput, &s.Stats.Reads, &s.Stats.Writes} {
+		c.Init()
+	}
 	s.Scripts = newScriptEngine(s)
 	s.ActiveExpire.Store(true)
 	s.tracking.tab = tracking.New()
@@ -216,8 +224,8 @@ func (ctx *Ctx) arityMsg() string {
 }
 
 // Hit and Miss count keyspace lookups for INFO stats.
-func (ctx *Ctx) Hit()  { ctx.S.Stats.Hits.Add(1) }
-func (ctx *Ctx) Miss() { ctx.S.Stats.Misses.Add(1) }
+func (ctx *Ctx) Hit()  { ctx.S.Stats.Hits.Add(ctx.C.Stripe, 1) }
+func (ctx *Ctx) Miss() { ctx.S.Stats.Misses.Add(ctx.C.Stripe, 1) }
 
 // reject refuses the command before it runs (arity, authentication, OOM):
 // an error reply counted in errorstats and as a rejected call, not a failed

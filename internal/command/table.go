@@ -24,6 +24,8 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+
+	"github.com/smallredis/smallredis/internal/stripe"
 )
 
 // Flag is a command flag as COMMAND INFO reports it.
@@ -129,8 +131,44 @@ type Spec struct {
 	stats  cmdStats
 }
 
+// cmdStats is one command's INFO commandstats. Calls and time move on
+// every call, so they live striped in the table's Set (counters idx and
+// idx+1), not in one atomic all event loops would take turns on.
 type cmdStats struct {
-	calls, usec, rejected, failed atomic.Int64
+	hot              *stripe.Set // nil for a spec in no table
+	idx              int
+	rejected, failed atomic.Int64
+}
+
+// called counts a call that took usec microseconds.
+func (st *cmdStats) called(stripe int, usec int64) {
+	if st.hot != nil {
+		st.hot.Add(stripe, st.idx, 1)
+		st.hot.Add(stripe, st.idx+1, usec)
+	}
+}
+
+func (st *cmdStats) calls() int64 {
+	if st.hot == nil {
+		return 0
+	}
+	return st.hot.Load(st.idx)
+}
+
+func (st *cmdStats) usec() int64 {
+	if st.hot == nil {
+		return 0
+	}
+	return st.hot.Load(st.idx + 1)
+}
+
+func (st *cmdStats) reset() {
+	if st.hot != nil {
+		st.hot.Reset(st.idx)
+		st.hot.Reset(st.idx + 1)
+	}
+	st.rejected.Store(0)
+	st.failed.Store(0)
 }
 
 // shortName is the subcommand's own name ("setname" of "client|setname").
@@ -163,6 +201,19 @@ func NewTable(families ...[]*Spec) *Table {
 		}
 	}
 	sort.Slice(t.sorted, func(i, j int) bool { return t.sorted[i].Name < t.sorted[j].Name })
+	var all []*Spec
+	var walk func([]*Spec)
+	walk = func(specs []*Spec) {
+		for _, s := range specs {
+			all = append(all, s)
+			walk(s.Subs)
+		}
+	}
+	walk(t.sorted)
+	hot := stripe.NewSet(2 * len(all))
+	for i, s := range all {
+		s.stats.hot, s.stats.idx = hot, 2*i
+	}
 	return t
 }
 

@@ -165,6 +165,7 @@ var (
 	idHashMaxEntries   = mustLookup("hash-max-listpack-entries")
 	idHashMaxValue     = mustLookup("hash-max-listpack-value")
 	idDebugCommand     = mustLookup("enable-debug-command")
+	idPprofAddr        = mustLookup("pprof-addr")
 	idTrackingMaxKeys  = mustLookup("tracking-table-max-keys")
 	idRedisVersion     = mustLookup("redis-version")
 )
@@ -192,6 +193,24 @@ func (c *Config) ProtectedMode() bool { return c.num(idProtectedMode) != 0 }
 // EnableDebugCommand is who may run DEBUG: "no", "yes" or "local"
 // (clients on a loopback address or a unix socket).
 func (c *Config) EnableDebugCommand() string { return c.str(idDebugCommand) }
+
+// PprofAddr is where net/http/pprof listens ("" when off). A bare port
+// ("6060" or ":6060") means 127.0.0.1: the profiles show the server's
+// internals and the CPU profile costs CPU, so reaching them from another
+// host takes an address that says so.
+func (c *Config) PprofAddr() string {
+	v := c.str(idPprofAddr)
+	if v == "" {
+		return ""
+	}
+	if !strings.Contains(v, ":") {
+		v = ":" + v
+	}
+	if strings.HasPrefix(v, ":") {
+		v = "127.0.0.1" + v
+	}
+	return v
+}
 
 // EnableProtectedConfigs is who may CONFIG SET protected parameters (dir,
 // dbfilename): "no", "yes" or "local", as for EnableDebugCommand.

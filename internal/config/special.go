@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -447,4 +448,22 @@ func parseRedisVersion(_ string, args []string) (string, int64, error) {
 		return "", 0, errors.New("argument must be a version such as 7.4.0")
 	}
 	return v, 0, nil
+}
+
+// checkPprofAddr accepts pprof-addr: a port, or host:port.
+func checkPprofAddr(v string) error {
+	if v == "" {
+		return nil
+	}
+	host, port := "", v
+	if strings.Contains(v, ":") {
+		var err error
+		if host, port, err = net.SplitHostPort(v); err != nil {
+			return errors.New("argument must be a port or host:port")
+		}
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 || host != "" && strings.ContainsAny(host, " /") {
+		return errors.New("argument must be a port or host:port")
+	}
+	return nil
 }

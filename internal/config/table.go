@@ -106,6 +106,9 @@ var directives = []*directive{
 	special("shutdown-on-sigterm", "default", multiArg, parseShutdownFlags, nil),
 	enum("enable-protected-configs", "no", yesNoLocal, implemented|immutable),
 	enum("enable-debug-command", "no", yesNoLocal, implemented|immutable),
+	// Ours: net/http/pprof of the running server (see the README's
+	// Scaling section); off by default, a bare port means loopback.
+	&directive{name: "pprof-addr", kind: kindString, flags: implemented | immutable | hidden | emptyIsUnset, check: checkPprofAddr},
 	enum("enable-module-command", "no", yesNoLocal, immutable),
 	enum("oom-score-adj", "no", []string{"no", "yes", "relative", "absolute"}, 0),
 	special("oom-score-adj-values", "0 200 800", multiArg, parseOOMScoreAdjValues, rewriteOOMScoreAdjValues),

@@ -23,6 +23,16 @@ import (
 	"time"
 )
 
+// limit is GOMAXPROCS as the process started (the CPUs, or the
+// container's CPU limit, or the GOMAXPROCS environment variable), before
+// any Sizer lowered it.
+var limit = runtime.GOMAXPROCS(0)
+
+// Limit is the most Ps the process may use: what event loops, counter
+// stripes and gate slots are sized by, since a Sizer may raise the Ps up
+// to it at any time.
+func Limit() int { return limit }
+
 // Interval is how often the load is sampled.
 const Interval = 100 * time.Millisecond
 

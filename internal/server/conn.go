@@ -61,6 +61,7 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		_ = gc.SetKeepAlivePeriod(ka)
 	}
 	c.sock = gc.Fd()
+	c.client.Stripe = s.loopIndex(gc.EventLoop())
 	c.client.Send = func(b []byte) {
 		c.out.inbox.post(c, b, s.limits.Load()[limitClass(c.client)].Hard)
 	}
@@ -94,6 +95,9 @@ func (s *Server) open(t transport, fd int) (*conn, []byte) {
 	id := s.nextID.Add(1)
 	c := &conn{gc: t, sock: -1}
 	c.client = command.NewClient(id, t.RemoteAddr().String(), t.LocalAddr().String(), fd)
+	// A TLS connection's goroutine can run on any P: spread them. OnOpen
+	// gives a gnet connection its event loop's stripe instead.
+	c.client.Stripe = int(id)
 	c.client.Authed = s.cfg.RequirePass() == ""
 	c.client.Local = isLocal(t.RemoteAddr())
 	c.client.Kill = func() { _ = t.Close() }
@@ -160,8 +164,8 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 // woken from a wait).
 func (s *Server) traffic(c *conn, data []byte) gnet.Action {
 	if len(data) > 0 {
-		s.st.Stats.NetInput.Add(int64(len(data)))
-		s.st.Stats.Reads.Add(1)
+		s.st.Stats.NetInput.Add(c.client.Stripe, int64(len(data)))
+		s.st.Stats.Reads.Add(c.client.Stripe, 1)
 	}
 	if c.blocked && !c.woken.Swap(false) {
 		c.pending = append(c.pending, data...)

@@ -281,7 +281,7 @@ func (s *Server) flush(c *conn, action gnet.Action) gnet.Action {
 				b = b[o.off:]
 			}
 			n, _ := c.gc.Write(b)
-			s.st.Stats.NetOutput.Add(int64(n))
+			s.st.Stats.NetOutput.Add(c.client.Stripe, int64(n))
 		}
 		s.dropOutput(c)
 	}
@@ -376,8 +376,8 @@ func (s *Server) writeQueue(c *conn) error {
 		} else {
 			n, err = writev(c, v)
 			if n > 0 {
-				s.st.Stats.NetOutput.Add(int64(n))
-				s.st.Stats.Writes.Add(1)
+				s.st.Stats.NetOutput.Add(c.client.Stripe, int64(n))
+				s.st.Stats.Writes.Add(c.client.Stripe, 1)
 			}
 		}
 		if err != nil {
@@ -416,9 +416,9 @@ func (o *output) consume(n int) {
 func (s *Server) write(c *conn, b []byte) (int, error) {
 	if c.sock < 0 {
 		n, err := c.gc.Write(b) // TLS: blocks this connection's goroutine until written
-		s.st.Stats.NetOutput.Add(int64(n))
+		s.st.Stats.NetOutput.Add(c.client.Stripe, int64(n))
 		if n > 0 {
-			s.st.Stats.Writes.Add(1)
+			s.st.Stats.Writes.Add(c.client.Stripe, 1)
 		}
 		return n, err
 	}
@@ -426,9 +426,9 @@ func (s *Server) write(c *conn, b []byte) (int, error) {
 		n, err := unix.Write(c.sock, b)
 		switch {
 		case err == nil:
-			s.st.Stats.NetOutput.Add(int64(n))
+			s.st.Stats.NetOutput.Add(c.client.Stripe, int64(n))
 			if n > 0 {
-				s.st.Stats.Writes.Add(1)
+				s.st.Stats.Writes.Add(c.client.Stripe, 1)
 			}
 			return n, nil
 		case errors.Is(err, unix.EINTR):

@@ -1,0 +1,3 @@
+package command
+
+func setStripe(c *Client, i int) { c.Stripe = i }
