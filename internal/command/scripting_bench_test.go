@@ -8,9 +8,18 @@ import (
 
 // benchEvalSHA is EVALSHA of body through Exec (admission, the world gate,
 // the script's run and its redis.calls), without the network, over keys
-// key:0…key:1023.
+// key:0…key:1023: "worker" as a connection runs it (on a script worker,
+// the connection able to park), "inline" as inside EXEC (on the caller).
 func benchEvalSHA(b *testing.B, body string) {
+	b.Run("worker", func(b *testing.B) { benchEvalSHAOn(b, body, true) })
+	b.Run("inline", func(b *testing.B) { benchEvalSHAOn(b, body, false) })
+}
+
+func benchEvalSHAOn(b *testing.B, body string, worker bool) {
 	s := newStrServer(b)
+	if worker {
+		s.c.Wake = func() {}
+	}
 	sha := strings.TrimSpace(strings.TrimPrefix(s.do("script", "load", body), "$40\r\n"))
 	if len(sha) != 40 {
 		b.Fatalf("SCRIPT LOAD: %q", sha)

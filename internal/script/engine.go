@@ -90,14 +90,20 @@ func SHA1Hex(s string) string {
 }
 
 // Lookup returns the cached script with that SHA (case-insensitive), or nil.
-func (e *Engine) Lookup(sha string) *Script {
+func (e *Engine) Lookup(sha []byte) *Script {
 	if len(sha) != 40 {
 		return nil
 	}
-	sha = strings.ToLower(sha)
+	var buf [40]byte
+	for i, c := range sha {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s := e.scripts[sha]
+	s := e.scripts[string(buf[:])]
 	if s != nil && s.elem != nil {
 		e.lru.MoveToFront(s.elem)
 	}
