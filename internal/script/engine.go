@@ -22,7 +22,8 @@ import (
 
 // Caller runs commands for a script. Call appends the command's reply to w
 // in protocol w.Proto; a command the script may not call gets an error reply
-// ("-ERR This Redis command is not allowed from script") instead.
+// ("-ERR This Redis command is not allowed from script") instead. args may
+// share memory with the script's Lua strings: Call must not modify them.
 type Caller interface {
 	Call(args [][]byte, w *resp.Writer)
 }
