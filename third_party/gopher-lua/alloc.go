@@ -1,7 +1,6 @@
 package lua
 
 import (
-	"reflect"
 	"unsafe"
 )
 
@@ -13,9 +12,6 @@ type iface struct {
 
 const preloadLimit LNumber = 128
 
-var _fv float64
-var _uv uintptr
-
 var preloads [int(preloadLimit)]LValue
 
 func init() {
@@ -25,26 +21,27 @@ func init() {
 }
 
 // allocator is a fast bulk memory allocator for the LValue.
+//
+// smallredis: floats come from a fixed-size block and the interface is
+// built from LNumber's type word directly (upstream appended to a slice
+// and patched a scratch interface: more stores, each with a write barrier
+// while the GC runs).
 type allocator struct {
-	size    int
-	fptrs   []float64
-	fheader *reflect.SliceHeader
-
-	scratchValue  LValue
-	scratchValueP *iface
+	block *[allocBlock]float64
+	n     int // floats of block handed out
 }
 
-func newAllocator(size int) *allocator {
-	al := &allocator{
-		size:    size,
-		fptrs:   make([]float64, 0, size),
-		fheader: nil,
-	}
-	al.fheader = (*reflect.SliceHeader)(unsafe.Pointer(&al.fptrs))
-	al.scratchValue = LNumber(0)
-	al.scratchValueP = (*iface)(unsafe.Pointer(&al.scratchValue))
+// allocBlock is how many floats one block holds (upstream: 32).
+const allocBlock = 128
 
-	return al
+// lnumberType is the type word of an LNumber stored in an LValue.
+var lnumberType = func() unsafe.Pointer {
+	var v LValue = LNumber(1.5)
+	return (*iface)(unsafe.Pointer(&v)).itab
+}()
+
+func newAllocator(size int) *allocator {
+	return &allocator{n: allocBlock}
 }
 
 // LNumber2I takes a number value and returns an interface LValue representing the same number.
@@ -59,21 +56,15 @@ func (al *allocator) LNumber2I(v LNumber) LValue {
 	if v >= 0 && v < preloadLimit && float64(v) == float64(int64(v)) {
 		return preloads[int(v)]
 	}
-
-	// check if we need a new alloc page
-	if cap(al.fptrs) == len(al.fptrs) {
-		al.fptrs = make([]float64, 0, al.size)
-		al.fheader = (*reflect.SliceHeader)(unsafe.Pointer(&al.fptrs))
+	if al.n == allocBlock {
+		al.block = new([allocBlock]float64)
+		al.n = 0
 	}
-
-	// alloc a new float, and store our value into it
-	al.fptrs = append(al.fptrs, float64(v))
-	fptr := &al.fptrs[len(al.fptrs)-1]
-
-	// hack our scratch LValue to point to our allocated value
-	// this scratch lvalue is copied when this function returns meaning the scratch value can be reused
-	// on the next call
-	al.scratchValueP.word = unsafe.Pointer(fptr)
-
-	return al.scratchValue
+	p := &al.block[al.n]
+	al.n++
+	*p = float64(v)
+	var lv LValue
+	i := (*iface)(unsafe.Pointer(&lv))
+	i.itab, i.word = lnumberType, unsafe.Pointer(p)
+	return lv
 }
