@@ -165,7 +165,7 @@ type scriptCaller struct {
 	done chan struct{}
 }
 
-// execute runs the script on a script worker.
+// execute runs the script: on a script worker, or on the caller inside EXEC.
 func (sr *scriptCaller) execute() {
 	defer func() { sr.done <- struct{}{} }()
 	defer func() {
