@@ -12,7 +12,9 @@ FROM --platform=$BUILDPLATFORM golang:1.26 AS build
 WORKDIR /src
 
 # Module downloads in their own layer: only re-run when go.mod/go.sum change.
+# (The vendored gopher-lua's go.mod is needed to resolve its replace.)
 COPY go.mod go.sum* ./
+COPY third_party/gopher-lua/go.mod third_party/gopher-lua/
 RUN go mod download
 
 COPY . .

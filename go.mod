@@ -20,3 +20,5 @@ require (
 	golang.org/x/sync v0.11.0 // indirect
 	gopkg.in/natefinch/lumberjack.v2 v2.2.1 // indirect
 )
+
+replace github.com/yuin/gopher-lua => ./third_party/gopher-lua

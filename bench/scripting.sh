@@ -7,6 +7,10 @@
 #   CPU loop           one EVAL of a pure-Lua loop (LOOP iterations of a
 #                      function call, arithmetic and a table write), wall time per call
 #
+# Each row also has the server's CPU time (utime+stime from /proc/PID/stat)
+# per request (per EVAL for the loop): unlike ops/s, it holds on a busy
+# machine.
+#
 # Environment (defaults in brackets):
 #   N_P1 / N_P16   requests per EVALSHA test without / with pipelining [100000 / 300000]
 #   ROUNDS         [3]
@@ -36,8 +40,11 @@ start_both
 
 wait_quiet
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
-RAW=$TMP/raw.csv # server,row,value (ops/s, or ms for the CPU loop)
+RAW=$TMP/raw.csv # server,row,value (ops/s, or ms for the CPU loop; row_cpu: CPU µs per request)
 : >"$RAW"
+HZ=$(getconf CLK_TCK)
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+cpu_us() { awk -v a="$1" -v b="$2" -v n="$3" -v hz="$HZ" 'BEGIN { printf "%.2f", (b - a) / hz * 1e6 / n }'; }
 for round in $(seq "$ROUNDS"); do
 	order=("${names[@]}")
 	if ((round % 2 == 0)) && ((${#names[@]} == 2)); then order=("${names[1]}" "${names[0]}"); fi
@@ -49,15 +56,21 @@ for round in $(seq "$ROUNDS"); do
 			n=$N_P1
 			((P > 1)) && n=$N_P16
 			log "round $round, -P $P, $s"
+			c0=$(ticks "${PID[$s]}")
 			rps=$(timeout 300 "$BENCH" -p "$port" -c "$CLIENTS" -r "$KEYSPACE" -n "$n" -P "$P" --csv \
 				EVALSHA "$sha" 1 'key:__rand_int__' 2>/dev/null | tr -d '"' | awk -F, 'NR > 1 { print $2 }')
+			c1=$(ticks "${PID[$s]}")
 			echo "$s,P$P,${rps:-0}" >>"$RAW"
+			echo "$s,P${P}_cpu,$(cpu_us "$c0" "$c1" "$n")" >>"$RAW"
 		done
 		log "round $round, CPU loop, $s"
+		c0=$(ticks "${PID[$s]}")
 		t0=$(date +%s%N)
 		cli "$port" EVAL "$CPU" 0 >/dev/null
 		t1=$(date +%s%N)
+		c1=$(ticks "${PID[$s]}")
 		echo "$s,cpu,$(((t1 - t0) / 1000000))" >>"$RAW"
+		echo "$s,cpu_cpu,$(cpu_us "$c0" "$c1" 1)" >>"$RAW"
 		kill -0 "${PID[$s]}" 2>/dev/null || log "$s died"
 	done
 done
@@ -67,13 +80,19 @@ echo
 echo "### Scripting: EVALSHA (one GET, one INCR) with redis-benchmark -c $CLIENTS -r $KEYSPACE; a CPU-bound Lua loop of $LOOP iterations"
 echo
 echo "$(machine_note) (at the end; $LOAD0 at the start), client and server on the same machine, $ROUNDS rounds, servers alternating;"
-echo "min–max over the rounds, ratio of the means (for the loop: smallredis's time / Redis's, lower is better)."
+echo "min–max over the rounds, ratio of the means (for the loop and CPU time: smallredis's / Redis's, lower is better);"
+echo "CPU time is the server's utime+stime per request (clock ticks of $((1000 / HZ)) ms: a short run's figure is coarse)."
 [ -n "$OURS_BIN" ] && [ -n "${PORT[ours]:-}" ] || echo "smallredis: n/a ($OURS_WHY)."
 echo
 echo "| test | $REDIS_LABEL | smallredis | smallredis / redis |"
 echo "|---|---:|---:|---:|"
 awk -F, '
-function fmt(t, x) { return t == "cpu" ? sprintf("%d ms", x) : sprintf("%.0f k/s", x / 1000) }
+function fmt(t, x) {
+	if (t == "cpu") return sprintf("%d ms", x)
+	if (t == "cpu_cpu") return sprintf("%.0f ms", x / 1000)
+	if (t ~ /_cpu$/) return sprintf("%.1f µs", x)
+	return sprintf("%.0f k/s", x / 1000)
+}
 function range(s, t,   lo, hi) {
 	if (!((s, t) in n)) return "n/a"
 	lo = fmt(t, min[s, t]); hi = fmt(t, max[s, t])
@@ -86,9 +105,10 @@ function range(s, t,   lo, hi) {
 	n[s, t]++; sum[s, t] += $3
 }
 END {
-	split("P1 P16 cpu", ts, " ")
+	nt = split("P1 P16 cpu P1_cpu P16_cpu cpu_cpu", ts, " ")
 	label["P1"] = "-P 1 EVALSHA get+incr"; label["P16"] = "-P 16 EVALSHA get+incr"; label["cpu"] = "CPU-bound Lua loop (time per EVAL)"
-	for (i = 1; i <= 3; i++) {
+	label["P1_cpu"] = "-P 1 server CPU per request"; label["P16_cpu"] = "-P 16 server CPU per request"; label["cpu_cpu"] = "CPU-bound Lua loop (server CPU per EVAL)"
+	for (i = 1; i <= nt; i++) {
 		t = ts[i]
 		ratio = ((("ours", t) in n) && (("redis", t) in n) && sum["redis", t] > 0) ? sprintf("%.2f ×", (sum["ours", t] / n["ours", t]) / (sum["redis", t] / n["redis", t])) : "n/a"
 		printf "| %s | %s | %s | %s |\n", label[t], range("redis", t), range("ours", t), ratio

@@ -54,8 +54,8 @@ func fcall(ctx *Ctx) {
 	for _, a := range ctx.Args {
 		sr.cmd = append(sr.cmd, string(a))
 	}
-	sr.keys, sr.argv = ctx.Args[3:3+n], ctx.Args[3+n:]
-	runScript(ctx, sr, func(r *script.Run) { ctx.S.Scripts.FCall(f, r) })
+	sr.keys, sr.argv, sr.fn = ctx.Args[3:3+n], ctx.Args[3+n:], f
+	runScript(ctx, sr)
 }
 
 // FUNCTION LOAD [REPLACE] function-code

@@ -40,7 +40,7 @@ import (
 // to commands flagged AllowBusy (SCRIPT KILL, SHUTDOWN NOSAVE…), which run
 // without a slot. Waiters sleep on a channel
 // that is closed on every state change (the holder leaving or becoming
-// busy): nobody spins.
+// busy) once a waiter has taken it: nobody spins.
 
 // gateSlot is one reader slot, padded to its own cache lines so readers of
 // different slots do not share one.
@@ -56,9 +56,10 @@ type Gate struct {
 
 	xmu sync.Mutex // serialises exclusive holders
 
-	stMu    sync.Mutex    // guards busy and changed
+	stMu    sync.Mutex    // guards busy, changed and watched
 	busy    bool          // the exclusive holder said it runs long
-	changed chan struct{} // closed (and replaced) on every state change
+	changed chan struct{} // closed (and replaced) on every state change someone waits for
+	watched bool          // a waiter took changed: the next state change closes it
 
 	bgNext atomic.Uint32 // spreads Background workers over the slots
 }
@@ -96,6 +97,7 @@ func (g *Gate) enterSlow(i int, throughBusy bool) bool {
 	for {
 		g.stMu.Lock()
 		busy, ch := g.busy, g.changed
+		g.watched = true
 		g.stMu.Unlock()
 		if busy && !throughBusy {
 			return false
@@ -128,6 +130,7 @@ func (g *Gate) LockUnlessBusy() bool {
 		}
 		g.stMu.Lock()
 		busy, ch := g.busy, g.changed
+		g.watched = true
 		g.stMu.Unlock()
 		if busy {
 			return false
@@ -176,7 +179,13 @@ func (g *Gate) Busy() bool {
 	return g.busy
 }
 
+// wakeLocked wakes the waiters, if any: with none (a script or EXEC
+// nobody queued behind) no channel is made.
 func (g *Gate) wakeLocked() {
+	if !g.watched {
+		return
+	}
+	g.watched = false
 	close(g.changed)
 	g.changed = make(chan struct{})
 }

@@ -84,7 +84,7 @@ func evalsha(ctx *Ctx) {
 	if !ok {
 		return
 	}
-	sc := ctx.S.Scripts.Lookup(string(ctx.Args[1]))
+	sc := ctx.S.Scripts.Lookup(ctx.Args[1])
 	if sc == nil {
 		ctx.Err(ErrNoScript)
 		return
@@ -101,8 +101,8 @@ func runEval(ctx *Ctx, sc *script.Script, keys, argv [][]byte) {
 	if !ok {
 		return
 	}
-	sr.keys, sr.argv = keys, argv
-	runScript(ctx, sr, func(r *script.Run) { ctx.S.Scripts.Eval(sc, r) })
+	sr.keys, sr.argv, sr.sc = keys, argv, sc
+	runScript(ctx, sr)
 }
 
 // prepareScript checks a script's flags against the command and the
@@ -154,6 +154,34 @@ type scriptCaller struct {
 	start      time.Time
 	c          Client
 	ctx        Ctx
+
+	// What runs: a cached script, or else a function.
+	sc *script.Script
+	fn *script.Function
+	// The run (runScript), its reply, and its end: done receives once
+	// when the script has ended. Kept with the caller across scripts.
+	run  script.Run
+	w    resp.Writer
+	done chan struct{}
+}
+
+// execute runs the script: on a script worker, or on the caller inside EXEC.
+func (sr *scriptCaller) execute() {
+	defer func() { sr.done <- struct{}{} }()
+	defer func() {
+		if r := recover(); r != nil {
+			s := sr.s
+			s.Stats.Panics.Add(1)
+			s.logger().Error("recovered a panic in a script", "panic", fmt.Sprint(r), "stack", string(rtdebug.Stack()))
+			sr.w.B = sr.w.B[:0]
+			sr.w.Error("ERR internal error while running a script (the server logged it)")
+		}
+	}()
+	if sr.fn != nil {
+		sr.s.Scripts.FCall(sr.fn, &sr.run)
+	} else {
+		sr.s.Scripts.Eval(sr.sc, &sr.run)
+	}
 }
 
 // Known reports whether name is a command (redis.acl_check_cmd).
@@ -231,30 +259,29 @@ type scriptState struct {
 // and the like), the hold passes to the script's goroutine, and the
 // connection parks like a blocked client until the script ends, so its
 // event loop goes on serving (BUSY to) its other clients. Inside EXEC the
-// script simply runs: EXEC holds the gate for its whole length.
-func runScript(ctx *Ctx, sr *scriptCaller, run func(r *script.Run)) {
+// script simply runs, on the caller's goroutine: EXEC holds the gate for
+// its whole length, and nobody could be answered meanwhile.
+func runScript(ctx *Ctx, sr *scriptCaller) {
 	s := ctx.S
 	st := &s.scripting
 	st.mu.Lock()
 	st.running.Store(sr)
-	res := &scriptResult{w: resp.Writer{Proto: ctx.W.Proto}}
-	res.done = make(chan struct{})
-	res.run = script.Run{Keys: sr.keys, Args: sr.argv, Caller: sr, W: &res.w}
-	scriptWorkers.run(func() {
-		defer close(res.done)
-		defer func() {
-			if r := recover(); r != nil {
-				s.Stats.Panics.Add(1)
-				s.logger().Error("recovered a panic in a script", "panic", fmt.Sprint(r), "stack", string(rtdebug.Stack()))
-				res.w.B = res.w.B[:0]
-				res.w.Error("ERR internal error while running a script (the server logged it)")
-			}
-		}()
-		run(&res.run)
-	})
+	sr.w.Proto = ctx.W.Proto
+	sr.w.B = sr.w.B[:0]
+	sr.run = script.Run{Keys: sr.keys, Args: sr.argv, Caller: sr, W: &sr.w}
+	if sr.done == nil {
+		sr.done = make(chan struct{}, 1)
+	}
 	limit := time.Duration(s.Cfg.BusyReplyThreshold()) * time.Millisecond
 	canPark := ctx.Cmd.Flags&Atomic != 0 && !ctx.C.atomic && ctx.C.Wake != nil
-	if limit <= 0 || !canPark {
+	if !canPark {
+		sr.execute()
+		<-sr.done
+		finishScript(ctx, sr)
+		return
+	}
+	scriptWorkers.run(sr)
+	if limit <= 0 {
 		limit = 100 * 365 * 24 * time.Hour
 	}
 	if st.timer == nil {
@@ -262,22 +289,23 @@ func runScript(ctx *Ctx, sr *scriptCaller, run func(r *script.Run)) {
 	} else {
 		st.timer.Reset(limit)
 	}
-	t := st.timer
 	select {
-	case <-res.done:
-		t.Stop()
-		finishScript(s, sr)
-		ctx.W.B = append(ctx.W.B, res.w.B...)
-		countScriptError(ctx, res.w.B)
+	case <-sr.done:
+		// The timer is left to run out unheeded: the next script's Reset
+		// discards it (Go's timers deliver nothing stale after Reset),
+		// and a Stop per script cost as much as half the Reset.
+		finishScript(ctx, sr)
 		return
-	case <-t.C:
+	case <-st.timer.C:
 	}
 	// Busy: the reply comes later, like a blocked client's. The arguments
 	// alias the connection's input buffer: wait until the script has
 	// copied them (it does first thing; only a starved goroutine is late).
-	for !res.run.ArgsTaken() {
+	ended := false
+	for !sr.run.ArgsTaken() {
 		select {
-		case <-res.done:
+		case <-sr.done:
+			ended = true
 		default:
 			runtime.Gosched()
 			continue
@@ -290,59 +318,77 @@ func runScript(ctx *Ctx, sr *scriptCaller, run func(r *script.Run)) {
 	ctx.C.block = wt
 	cmd := ctx.Cmd
 	go func() {
-		<-res.done
-		finishScript(s, sr)
+		if !ended {
+			<-sr.done
+		}
+		reply := sr.w.B
+		sr.w.B = nil // the waiter keeps it
+		releaseScript(s, sr)
 		s.Gate.Unlock()
-		if len(res.w.B) > 0 && res.w.B[0] == '-' {
-			s.Stats.countError(string(res.w.B[1 : len(res.w.B)-2]))
+		if len(reply) > 0 && reply[0] == '-' {
+			s.Stats.countError(string(reply[1 : len(reply)-2]))
 			cmd.stats.failed.Add(1)
 		}
-		wt.deliver(res.w.B)
+		wt.deliver(reply)
 	}()
 }
 
 // scriptWorkers run scripts. A worker outlives its script, so its stack
 // stays grown to what the interpreter needs: a goroutine per script spent
 // a sixth of EVALSHA's CPU copying a fresh goroutine's stack as it grew.
-var scriptWorkers = workerPool{jobs: make(chan func())}
+var scriptWorkers = workerPool{jobs: make(chan *scriptCaller)}
 
-// workerPool hands functions to idle long-lived goroutines, starting one
-// when none is idle; a worker idle for a minute ends.
-type workerPool struct{ jobs chan func() }
+// workerPool hands scripts to idle long-lived goroutines, starting one
+// when none is idle; a worker that ran nothing for a whole minute (between
+// two ticks of its timer) ends. The timer is not reset per script: that
+// cost more than a tenth of the hand-off.
+type workerPool struct{ jobs chan *scriptCaller }
 
-func (p *workerPool) run(f func()) {
+func (p *workerPool) run(sr *scriptCaller) {
 	select {
-	case p.jobs <- f:
+	case p.jobs <- sr:
 	default:
-		go p.work(f)
+		go p.work(sr)
 	}
 }
 
-func (p *workerPool) work(f func()) {
-	idle := time.NewTimer(time.Minute)
+func (p *workerPool) work(sr *scriptCaller) {
+	idle := time.NewTicker(time.Minute)
 	defer idle.Stop()
+	ran := true
 	for {
-		f()
-		idle.Reset(time.Minute)
+		if sr != nil {
+			sr.execute()
+			ran = true
+		}
 		select {
-		case f = <-p.jobs:
+		case sr = <-p.jobs:
 		case <-idle.C:
-			return
+			if !ran {
+				return
+			}
+			ran, sr = false, nil
 		}
 	}
 }
 
-type scriptResult struct {
-	w    resp.Writer
-	run  script.Run
-	done chan struct{}
+// finishScript appends the ended script's reply to its command's, counts
+// an error reply, and releases the script.
+func finishScript(ctx *Ctx, sr *scriptCaller) {
+	ctx.W.B = append(ctx.W.B, sr.w.B...)
+	countScriptError(ctx, sr.w.B)
+	if cap(sr.w.B) > 64<<10 {
+		sr.w.B = nil // a huge reply's buffer is not kept
+	}
+	releaseScript(ctx.S, sr)
 }
 
-func finishScript(s *Server, sr *scriptCaller) {
+func releaseScript(s *Server, sr *scriptCaller) {
 	st := &s.scripting
 	st.running.Store(nil)
 	st.mu.Unlock()
-	sr.parent, sr.keys, sr.argv = nil, nil, nil
+	sr.parent, sr.keys, sr.argv, sr.sc, sr.fn = nil, nil, nil, nil, nil
+	sr.run = script.Run{}
 	callerPool.Put(sr)
 }
 

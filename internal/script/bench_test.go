@@ -36,3 +36,8 @@ func BenchmarkEvalGetIncr(b *testing.B) {
 func BenchmarkEvalCPULoop(b *testing.B) {
 	benchEval(b, "local t = {} local s = 0 for i = 1, 100000 do s = s + i % 7 t[i % 100 + 1] = s end return s")
 }
+
+// The CPU loop of bench/scripting.sh, 1,000,000 iterations.
+func BenchmarkEvalBenchLoop(b *testing.B) {
+	benchEval(b, "local function f(x) return x * 2 end local t = {} local s = 0 for i = 1, 1000000 do s = s + f(i) t[i % 100 + 1] = s end return s")
+}

@@ -22,7 +22,8 @@ import (
 
 // Caller runs commands for a script. Call appends the command's reply to w
 // in protocol w.Proto; a command the script may not call gets an error reply
-// ("-ERR This Redis command is not allowed from script") instead.
+// ("-ERR This Redis command is not allowed from script") instead. args may
+// share memory with the script's Lua strings: Call must not modify them.
 type Caller interface {
 	Call(args [][]byte, w *resp.Writer)
 }
@@ -90,14 +91,20 @@ func SHA1Hex(s string) string {
 }
 
 // Lookup returns the cached script with that SHA (case-insensitive), or nil.
-func (e *Engine) Lookup(sha string) *Script {
+func (e *Engine) Lookup(sha []byte) *Script {
 	if len(sha) != 40 {
 		return nil
 	}
-	sha = strings.ToLower(sha)
+	var buf [40]byte
+	for i, c := range sha {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s := e.scripts[sha]
+	s := e.scripts[string(buf[:])]
 	if s != nil && s.elem != nil {
 		e.lru.MoveToFront(s.elem)
 	}

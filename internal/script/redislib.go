@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -65,7 +66,7 @@ func (st *State) call(L *lua.LState, raiseErr bool) int {
 	for i := 1; i <= n; i++ {
 		switch v := L.Get(i).(type) {
 		case lua.LString:
-			args = append(args, []byte(v))
+			args = append(args, stringArg(string(v)))
 		case lua.LNumber:
 			args = append(args, formatArg(float64(v)))
 		default:
@@ -103,6 +104,18 @@ func (st *State) callErr(L *lua.LState, raiseErr bool, msg string) int {
 	L.Push(t)
 	return 1
 }
+
+// stringArg is a Lua string as a command argument, without a copy: Lua
+// strings are immutable and the Caller must not modify its arguments
+// (commands never do: theirs alias the connection's input buffer).
+func stringArg(s string) []byte {
+	if s == "" {
+		return emptyArg
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+var emptyArg = []byte{}
 
 // formatArg renders a Lua number argument as Redis does ("%.17g").
 func formatArg(f float64) []byte {

@@ -215,3 +215,50 @@ func TestLuaMessage(t *testing.T) {
 	}
 	_ = lua.LNil
 }
+
+// KEYS and ARGV tables are refilled from one EVAL to the next: whatever a
+// script did to them must not show in the next script, which sees only its
+// own keys and arguments.
+func TestKeysArgvFreshEachEval(t *testing.T) {
+	run := func(e *Engine, body string, keys []string) string {
+		s, errMsg := e.Load(body, false)
+		if errMsg != "" {
+			t.Fatal(errMsg)
+		}
+		r := &Run{Args: [][]byte{[]byte("a1")}, Caller: &echoCaller{reply: "+OK\r\n"}, W: &resp.Writer{Proto: 2}}
+		for _, k := range keys {
+			r.Keys = append(r.Keys, []byte(k))
+		}
+		e.Eval(s, r)
+		return string(r.W.B)
+	}
+	const show = "local function d(t) local n = 0 for k, v in pairs(t) do n = n + 1 end " +
+		"return #t .. ':' .. n .. ':' .. table.concat(t, ',') .. ':' .. tostring(getmetatable(t)) end " +
+		"return d(KEYS) .. ' ' .. d(ARGV)"
+	keysets := [][]string{{"k1"}, {"k1", "k2"}, nil}
+	want := map[int]string{}
+	ref := NewEngine()
+	for i, keys := range keysets {
+		want[i] = run(ref, show, keys)
+	}
+	e := NewEngine()
+	for _, mess := range []string{
+		"KEYS.x = 1 ARGV.y = 2",
+		"KEYS[5] = 'k5' ARGV[2] = 'a2'",
+		"KEYS[1] = nil ARGV[1] = nil",
+		"KEYS[1] = 'z' ARGV[1] = 'w'",
+		"setmetatable(KEYS, {}) setmetatable(ARGV, {__index = function() return 'm' end})",
+		"table.insert(KEYS, 'k') table.remove(ARGV)",
+		"KEYS[100] = 1 ARGV[-1] = 1",
+		"",
+	} {
+		for i, keys := range keysets {
+			for j := range keysets { // the messed-up tables had another count
+				run(e, mess+" return 0", keysets[j])
+				if got := run(e, show, keys); got != want[i] {
+					t.Errorf("after %q with %v keys, %v keys: %q, want %q", mess, keysets[j], keys, got, want[i])
+				}
+			}
+		}
+	}
+}

@@ -52,6 +52,8 @@ type State struct {
 	fns     map[*Script]*lua.LFunction // EVAL scripts' functions in this state
 	reply   resp.Writer                // redis.call's replies, reused
 	argv    [][]byte
+	// The last EVAL's KEYS and ARGV, refilled by the next one.
+	keys, args *lua.LTable
 }
 
 // killSwitch cancels the interpreter's context: gopher-lua checks it
@@ -193,10 +195,35 @@ func compile(code, chunk string) (*lua.FunctionProto, string) {
 	return proto, ""
 }
 
-// setKeysArgv sets the KEYS and ARGV globals for an EVAL.
+// setKeysArgv sets the KEYS and ARGV globals for an EVAL. The previous
+// EVAL's tables are refilled when that script left them as they were made
+// and the count is the same; nothing outlives an EVAL to see the change
+// (globals are read-only, _G is replaced when a script wrote to it).
 func (st *State) setKeysArgv(keys, args [][]byte) {
-	st.g.RawSetString("KEYS", st.strings(keys))
-	st.g.RawSetString("ARGV", st.strings(args))
+	st.keys = st.refill(st.keys, keys)
+	st.args = st.refill(st.args, args)
+	st.g.RawSetString("KEYS", st.keys)
+	st.g.RawSetString("ARGV", st.args)
+}
+
+// refill puts list into t when t holds exactly len(list) elements, at 1…n,
+// and has no metatable; otherwise it makes a new table.
+func (st *State) refill(t *lua.LTable, list [][]byte) *lua.LTable {
+	n := len(list)
+	if t == nil || t.Metatable != lua.LNil || t.Len() != n {
+		return st.strings(list)
+	}
+	after := lua.LValue(lua.LNil)
+	if n > 0 {
+		after = lua.LNumber(n)
+	}
+	if k, _ := t.Next(after); k != lua.LNil {
+		return st.strings(list) // other keys were added
+	}
+	for i, b := range list {
+		t.RawSetInt(i+1, lua.LString(b))
+	}
+	return t
 }
 
 func (st *State) strings(list [][]byte) *lua.LTable {
