@@ -251,9 +251,11 @@ func TestMemoryPressureCompacts(t *testing.T) {
 // TestHolesRefilledUnderChurn is a cache at its limit: every write of a new
 // key follows the deletion of a random old one, values of one size. The
 // dead records' space is taken again by the new ones, so the arena stays
-// the size of its records without compaction (no pressure here, where a
-// chunk is compacted only at half garbage: with holes left unused the
-// arena would approach twice its records).
+// near the size of its records without compaction (no pressure here, where
+// a chunk is compacted only at half garbage: with holes left unused the
+// arena would approach twice its records, 1.6 × in TestMemoryPressureCompacts).
+// Not exactly its size: deletions and writes fall on shards at random, so
+// each shard's holes drift like a random walk, up to ~13 % here.
 func TestHolesRefilledUnderChurn(t *testing.T) {
 	ks := New(1)
 	db := ks.DB(0)
@@ -280,8 +282,8 @@ func TestHolesRefilledUnderChurn(t *testing.T) {
 	if m.Keys != n {
 		t.Fatalf("%d keys, want %d", m.Keys, n)
 	}
-	if ratio > 1.1 {
-		t.Errorf("arena/records = %.3f, want the holes refilled (≤ 1.1)", ratio)
+	if ratio > 1.2 {
+		t.Errorf("arena/records = %.3f, want the holes refilled (≤ 1.2)", ratio)
 	}
 	checkInvariants(t, db)
 }
