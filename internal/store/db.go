@@ -247,6 +247,20 @@ func (db *DB) Len() int {
 	return int(n)
 }
 
+// HasKeys reports whether the database holds a key (with volatile, a key
+// with a TTL). It stops at the first shard that has one: the eviction
+// mechanism asks often, and summing 64 counters that writers keep changing
+// costs a cache miss each.
+func (db *DB) HasKeys(volatile bool) bool {
+	for i := range db.shards {
+		sh := &db.shards[i]
+		if volatile && sh.nexp.Load() > 0 || !volatile && sh.keys.Load() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Expires is the number of keys with a TTL.
 func (db *DB) Expires() int {
 	n := int64(0)
