@@ -17,6 +17,8 @@ type DB struct {
 	ks     *Keyspace
 	uid    uint64       // orders locks across databases (lockPair)
 	idx    atomic.Int32 // its index, changed by SWAPDB
+	filled atomic.Int32 // shards holding a key, kept by publish
+	timed  atomic.Int32 // shards holding a key with a TTL
 	shards [numShards]shard
 }
 
@@ -248,17 +250,13 @@ func (db *DB) Len() int {
 }
 
 // HasKeys reports whether the database holds a key (with volatile, a key
-// with a TTL). It stops at the first shard that has one: the eviction
-// mechanism asks often, and summing 64 counters that writers keep changing
-// costs a cache miss each.
+// with a TTL): one atomic load, for the eviction mechanism, which asks
+// often, where summing 64 shard counters would cost a cache miss each.
 func (db *DB) HasKeys(volatile bool) bool {
-	for i := range db.shards {
-		sh := &db.shards[i]
-		if volatile && sh.nexp.Load() > 0 || !volatile && sh.keys.Load() > 0 {
-			return true
-		}
+	if volatile {
+		return db.timed.Load() > 0
 	}
-	return false
+	return db.filled.Load() > 0
 }
 
 // Expires is the number of keys with a TTL.

@@ -11,14 +11,24 @@ import (
 // and the object slab's free list. It takes each shard's write lock.
 func checkInvariants(t testing.TB, db *DB) {
 	t.Helper()
+	var filled, timed int32
 	for i := range db.shards {
 		sh := &db.shards[i]
 		sh.mu.Lock()
 		err := sh.check()
+		if sh.keys.Load() > 0 {
+			filled++
+		}
+		if sh.nexp.Load() > 0 {
+			timed++
+		}
 		sh.mu.Unlock()
 		if err != nil {
 			t.Fatalf("shard %d: %v", i, err)
 		}
+	}
+	if filled != db.filled.Load() || timed != db.timed.Load() {
+		t.Fatalf("shards with keys / with TTLs: %d / %d, counted %d / %d", db.filled.Load(), db.timed.Load(), filled, timed)
 	}
 }
 
