@@ -34,15 +34,16 @@ func (p *pool) insert(db int, key []byte, hash, score uint64) {
 	for k < poolSize && p.e[k].used && p.e[k].score < score {
 		k++
 	}
+	last := poolSize - 1
+	if k == 0 && p.e[last].used {
+		return // worse than everything in a full pool: no need to look for it
+	}
 	for j := 0; j < poolSize && p.e[j].used; j++ { // used entries are a prefix
 		if p.e[j].hash == hash && p.e[j].db == db && bytes.Equal(p.e[j].key, key) {
 			return
 		}
 	}
-	last := poolSize - 1
 	switch {
-	case k == 0 && p.e[last].used:
-		return // worse than everything in a full pool
 	case k < poolSize && !p.e[k].used:
 		// an empty slot: nothing to move
 	case !p.e[last].used:
