@@ -2,6 +2,7 @@ package store
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"sync/atomic"
 )
 
@@ -153,8 +154,6 @@ func (sh *shard) sampleLocked(n int, volatile bool, fn func([]byte, uint64, uint
 // sampleBatch is how many records sample reads at once.
 const sampleBatch = 8
 
-// sampleSink keeps the compiler from dropping sample's first loads.
-var sampleSink byte
 
 // sample walks the shard's table from a random slot, passing up to n keys
 // to fn; the caller holds the read lock. Records are read in batches, first
@@ -188,7 +187,7 @@ func (sh *shard) sample(n int, volatile bool, fn func([]byte, uint64, uint32, in
 			c, off := sh.ar.at(slotLoc(slots[j]))
 			touched |= c[off]
 		}
-		sampleSink = touched
+		runtime.KeepAlive(touched) // the loads must not be optimised away
 		for j := range m {
 			recs[j] = sh.ar.rec(slotLoc(slots[j]))
 		}
