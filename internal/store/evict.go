@@ -154,7 +154,6 @@ func (sh *shard) sampleLocked(n int, volatile bool, fn func([]byte, uint64, uint
 // sampleBatch is how many records sample reads at once.
 const sampleBatch = 8
 
-
 // sample walks the shard's table from a random slot, passing up to n keys
 // to fn; the caller holds the read lock. Records are read in batches, first
 // every header, then every metadata word, then the callbacks: each record is
