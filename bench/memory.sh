@@ -10,8 +10,8 @@
 #   SETTLE         seconds to wait after the load before measuring [2]
 #   SMALLREDIS     smallredis binary instead of building ./cmd/smallredis
 #   REDIS_SERVER   [redis-server]
-#   WORKLOAD       keys [keys] or list: one list of KEYS × RPUSH list <16-byte value>,
-#                  reported per element
+#   WORKLOAD       keys [keys]; ttl: the same SETs with EX 86400; or list: one list
+#                  of KEYS × RPUSH list <16-byte value>, reported per element
 #   WAIT_QUIET     wait (up to WAIT_QUIET_MAX s) for a 1-min load average below this first
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -27,6 +27,11 @@ if [ "$WORKLOAD" = list ]; then
 	awk -v n="$KEYS" 'BEGIN { for (i = 0; i < n; i++) printf "*3\r\n$5\r\nRPUSH\r\n$4\r\nlist\r\n$16\r\nv%015d\r\n", i }' >"$LOAD"
 	WANT_DBSIZE=1
 	TITLE="one list of $KEYS × RPUSH list <16-byte value>, per element"
+elif [ "$WORKLOAD" = ttl ]; then
+	log "generating $KEYS SETs with a TTL"
+	awk -v n="$KEYS" 'BEGIN { for (i = 0; i < n; i++) printf "*5\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$32\r\nv%031d\r\n$2\r\nEX\r\n$5\r\n86400\r\n", i, i }' >"$LOAD"
+	WANT_DBSIZE=$KEYS
+	TITLE="$KEYS × SET key:%012d <32-byte value> EX 86400 (16-byte keys with a TTL)"
 else
 	log "generating $KEYS SETs"
 	awk -v n="$KEYS" 'BEGIN { for (i = 0; i < n; i++) printf "*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$32\r\nv%031d\r\n", i, i }' >"$LOAD"

@@ -318,6 +318,7 @@ type sample struct {
 	db       int
 	off, len int // in scratch.keys
 	score    uint64
+	hash     uint64 // store.KeyHash
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -341,8 +342,7 @@ func (ev *Evictor) candidateDBs(p *policy, stale bool) []int {
 	}
 	c := &candidates{volatile: p.volatile}
 	for i := range ev.ks.Databases() {
-		db := ev.ks.DB(i)
-		if p.volatile && db.Expires() > 0 || !p.volatile && db.Len() > 0 {
+		if ev.ks.DB(i).HasKeys(p.volatile) {
 			c.dbs = append(c.dbs, i)
 		}
 	}
@@ -372,7 +372,7 @@ func (ev *Evictor) evictOne(p *policy, sc *scratch, now int64) bool {
 		sc.keys, sc.samples = sc.keys[:0], sc.samples[:0]
 		for _, i := range dbs {
 			ev.ks.DB(i).SampleEvict(samples, p.volatile, func(key []byte, h uint64, meta uint32, expireAt int64) {
-				sc.samples = append(sc.samples, sample{db: i, off: len(sc.keys), len: len(key), score: ev.score(p, h, meta, expireAt, now)})
+				sc.samples = append(sc.samples, sample{db: i, off: len(sc.keys), len: len(key), score: ev.score(p, h, meta, expireAt, now), hash: h})
 				sc.keys = append(sc.keys, key...)
 			})
 		}
@@ -383,7 +383,7 @@ func (ev *Evictor) evictOne(p *policy, sc *scratch, now int64) bool {
 		stale = false
 		ev.mu.Lock()
 		for _, x := range sc.samples {
-			ev.pool.insert(x.db, sc.keys[x.off:x.off+x.len], x.score)
+			ev.pool.insert(x.db, sc.keys[x.off:x.off+x.len], x.hash, x.score)
 		}
 		for {
 			i, key, ok := ev.pool.take()

@@ -18,13 +18,18 @@ import (
 
 const t0 = int64(1_700_000_000_000)
 
+// insertKey offers key to the pool with its hash, as evictOne does.
+func (p *pool) insertKey(db int, key []byte, score uint64) {
+	p.insert(db, key, store.KeyHash(key), score)
+}
+
 func TestPool(t *testing.T) {
 	var p pool
 	for i, s := range []uint64{5, 1, 9, 3, 9} {
-		p.insert(0, []byte{byte('a' + i)}, s)
+		p.insertKey(0, []byte{byte('a' + i)}, s)
 	}
-	p.insert(0, []byte("a"), 100) // already pooled: ignored
-	p.insert(1, []byte("a"), 2)   // same key, other db: a candidate of its own
+	p.insertKey(0, []byte("a"), 100) // already pooled: ignored
+	p.insertKey(1, []byte("a"), 2)   // same key, other db: a candidate of its own
 	var got []string
 	for {
 		db, k, ok := p.take()
@@ -40,9 +45,9 @@ func TestPool(t *testing.T) {
 
 	// A full pool keeps the 16 best and drops what scores below them all.
 	for i := range 40 {
-		p.insert(0, []byte(strconv.Itoa(i)), uint64(i))
+		p.insertKey(0, []byte(strconv.Itoa(i)), uint64(i))
 	}
-	p.insert(0, []byte("low"), 3)
+	p.insertKey(0, []byte("low"), 3)
 	n := 0
 	for want := 39; ; want-- {
 		_, k, ok := p.take()

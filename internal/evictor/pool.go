@@ -9,6 +9,7 @@ const poolSize = 16
 // score when sampled (Redis's "idle": the higher, the sooner it goes).
 type poolEntry struct {
 	score uint64
+	hash  uint64 // store.KeyHash of key: compared before the key
 	key   []byte // owned; the buffer is recycled between entries
 	db    int
 	used  bool
@@ -28,20 +29,21 @@ type pool struct {
 // key scoring below every entry is dropped, otherwise the worst entry makes
 // room. Unlike Redis, a key already pooled is not added twice, so repeated
 // samples of one key do not crowd others out.
-func (p *pool) insert(db int, key []byte, score uint64) {
+func (p *pool) insert(db int, key []byte, hash, score uint64) {
 	k := 0
 	for k < poolSize && p.e[k].used && p.e[k].score < score {
 		k++
 	}
+	last := poolSize - 1
+	if k == 0 && p.e[last].used {
+		return // worse than everything in a full pool: no need to look for it
+	}
 	for j := 0; j < poolSize && p.e[j].used; j++ { // used entries are a prefix
-		if p.e[j].db == db && bytes.Equal(p.e[j].key, key) {
+		if p.e[j].hash == hash && p.e[j].db == db && bytes.Equal(p.e[j].key, key) {
 			return
 		}
 	}
-	last := poolSize - 1
 	switch {
-	case k == 0 && p.e[last].used:
-		return // worse than everything in a full pool
 	case k < poolSize && !p.e[k].used:
 		// an empty slot: nothing to move
 	case !p.e[last].used:
@@ -56,7 +58,7 @@ func (p *pool) insert(db int, key []byte, score uint64) {
 		copy(p.e[:k], p.e[1:k+1])
 		p.e[k].key = free
 	}
-	p.e[k] = poolEntry{score: score, key: append(p.e[k].key[:0], key...), db: db, used: true}
+	p.e[k] = poolEntry{score: score, hash: hash, key: append(p.e[k].key[:0], key...), db: db, used: true}
 }
 
 // take removes and returns the best remaining candidate, the entry to the

@@ -17,8 +17,12 @@ import "math/bits"
 // records per shard, 1 TiB per database.
 //
 // Deleting or moving a record only marks it dead and counts its bytes as
-// garbage. A chunk whose records are all dead is freed (or, if active,
-// rewound). A chunk with at least half of its space reclaimable is queued for
+// garbage. The dead space becomes a hole that a later record of at most its
+// size can take (see holes), as an allocator reuses a freed block: a cache
+// that evicts one key for every key it writes, values of one size, then
+// refills its holes instead of copying live records around to compact, and
+// its memory stays at what it holds. A chunk whose records are all dead is
+// freed (or, if active, rewound). A chunk with at least half of its space reclaimable is queued for
 // evacuation: its live records are copied to the active chunk a little at a
 // time, in proportion to the garbage each write creates (see shard.maintain),
 // so no single operation pays for a whole chunk.
@@ -39,6 +43,20 @@ type arena struct {
 
 	opGarbage int64 // garbage created by the current operation (sizes compaction work)
 
+	// Holes: dead space (a dead record, or a filler) that reserve may hand
+	// out again, by size class, taken last in first out. An entry is valid
+	// while its chunk's generation is the one it was recorded under: freeing,
+	// rewinding or queueing a chunk for evacuation bumps the generation, which
+	// invalidates its entries at once (they are dropped when met, or pruned).
+	// Space killed during an operation waits in fresh until the operation
+	// ends, as values being written may alias it until then.
+	holes  [][]hole // holeClasses lists, made when the first hole is listed
+	fresh  []hole
+	gen    []uint32 // per chunk index
+	listed []uint32 // valid entries per chunk index
+	nholes int      // entries in holes
+	stale  int      // of which invalid
+
 	// tight queues chunks for evacuation at a quarter reclaimable instead of
 	// half: the keyspace is near its memory limit, where garbage awaiting
 	// compaction would push the process past its budget (Keyspace.SetMemoryPressure).
@@ -54,7 +72,27 @@ const (
 
 	chunkQueued  = 1
 	chunkTouched = 2
+
+	// minHole is the smallest dead space worth listing: smaller holes would
+	// fit only records of tiny keys with tiny values.
+	minHole     = 16
+	holeScan    = 8                // entries of a class fromHole looks at
+	holeClasses = 4 + (15-6)*4 + 1 // holeClass(maxChunk) + 1
 )
+
+// hole is dead space of size bytes at loc, recorded under generation gen of
+// its chunk.
+type hole struct{ loc, gen, size uint32 }
+
+// holeClass buckets hole sizes four classes per power of two, so that every
+// hole of a class above holeClass(n) fits n bytes.
+func holeClass(size int) int {
+	if size < 64 {
+		return size >> 4
+	}
+	b := bits.Len(uint(size)) - 1
+	return 4 + (b-6)*4 + (size>>(b-2))&3
+}
 
 func newArena() arena { return arena{active: -1, evac: -1} }
 
@@ -77,6 +115,11 @@ func (a *arena) reserve(n int) uint32 {
 		a.fill[ci] = uint32(n)
 		return uint32(ci) << locOffBits
 	}
+	if a.nholes > 0 {
+		if loc, ok := a.fromHole(n); ok {
+			return loc
+		}
+	}
 	if a.active >= 0 {
 		ci := a.active
 		f := int(a.fill[ci])
@@ -97,6 +140,81 @@ func (a *arena) reserve(n int) uint32 {
 	a.active = ci
 	a.fill[ci] = uint32(n)
 	return uint32(ci) << locOffBits
+}
+
+// fromHole takes n bytes from a listed hole: one of the latest few of n's
+// class that is large enough, else the latest of the next classes up, where
+// any hole fits. A remainder becomes a filler, and a hole again if worth
+// listing.
+func (a *arena) fromHole(n int) (uint32, bool) {
+	first := holeClass(n)
+	for c := first; c < min(first+3, len(a.holes)); c++ {
+		l := a.holes[c]
+		for len(l) > 0 && l[len(l)-1].gen != a.gen[l[len(l)-1].loc>>locOffBits] {
+			l = l[:len(l)-1]
+			a.nholes--
+			a.stale--
+		}
+		a.holes[c] = l
+		// Records of one kind differ by a few bytes (key lengths): look a
+		// little way down the first class rather than only at its top.
+		for k := len(l) - 1; k >= max(0, len(l)-holeScan); k-- {
+			h := l[k]
+			ci := int(h.loc >> locOffBits)
+			if int(h.size) < n || h.gen != a.gen[ci] {
+				continue
+			}
+			l[k] = l[len(l)-1]
+			a.holes[c] = l[:len(l)-1]
+			a.nholes--
+			a.listed[ci]--
+			a.garbage[ci] -= uint32(n)
+			if rest := int(h.size) - n; rest > 0 {
+				ch, off := a.at(h.loc)
+				putFiller(ch, off+n, rest)
+				if rest >= minHole {
+					a.list(hole{h.loc + uint32(n>>2), h.gen, uint32(rest)})
+				}
+			}
+			return h.loc, true
+		}
+	}
+	return 0, false
+}
+
+// list makes a valid hole available to reserve.
+func (a *arena) list(h hole) {
+	c := holeClass(int(h.size))
+	if a.holes == nil {
+		a.holes = make([][]hole, holeClasses)
+	}
+	a.holes[c] = append(a.holes[c], h)
+	a.nholes++
+	a.listed[h.loc>>locOffBits]++
+}
+
+// recycle bumps ci's generation: its listed holes are no longer valid.
+func (a *arena) recycle(ci int) {
+	a.gen[ci]++
+	a.stale += int(a.listed[ci])
+	a.listed[ci] = 0
+}
+
+// pruneHoles drops invalid entries once they are most of the lists, so
+// holes of chunks freed by evacuation or whole deletes do not pile up.
+func (a *arena) pruneHoles() {
+	for c := range a.holes {
+		l := a.holes[c][:0]
+		for _, h := range a.holes[c] {
+			if h.gen == a.gen[h.loc>>locOffBits] {
+				l = append(l, h)
+			}
+		}
+		clear(a.holes[c][len(l):])
+		a.holes[c] = l
+	}
+	a.nholes -= a.stale
+	a.stale = 0
 }
 
 func (a *arena) newChunk(size int) int {
@@ -123,6 +241,8 @@ func (a *arena) newChunk(size int) int {
 	a.fill = append(a.fill, 0)
 	a.garbage = append(a.garbage, 0)
 	a.state = append(a.state, 0)
+	a.gen = append(a.gen, 0)
+	a.listed = append(a.listed, 0)
 	return ci
 }
 
@@ -136,13 +256,21 @@ func (a *arena) freeChunk(ci int) {
 	a.fill[ci], a.garbage[ci] = 0, 0
 	a.state[ci] &^= chunkTouched // a queued flag is cleared when the queue entry is popped
 	a.freeIdx = append(a.freeIdx, uint32(ci))
+	a.recycle(ci)
 	if a.evac == ci {
 		a.evac = -1
 	}
 }
 
-// kill counts n bytes at loc as garbage.
-func (a *arena) kill(loc uint32, n int) { a.killIn(int(loc>>locOffBits), n) }
+// kill counts n bytes at loc as garbage, to be reused as a hole once the
+// operation ends (unless the chunk is on its way out).
+func (a *arena) kill(loc uint32, n int) {
+	ci := int(loc >> locOffBits)
+	a.killIn(ci, n)
+	if n >= minHole && n <= maxChunk && a.state[ci]&chunkQueued == 0 && ci != a.evac {
+		a.fresh = append(a.fresh, hole{loc, a.gen[ci], uint32(n)})
+	}
+}
 
 func (a *arena) killIn(ci int, n int) {
 	a.garbage[ci] += uint32(n)
@@ -193,6 +321,7 @@ func (a *arena) settle() {
 		if a.garbage[ci] == a.fill[ci] {
 			if ci == a.active {
 				a.fill[ci], a.garbage[ci] = 0, 0 // rewind: nothing in it is referenced
+				a.recycle(ci)
 				continue
 			}
 			a.freeChunk(ci)
@@ -201,9 +330,19 @@ func (a *arena) settle() {
 		if ci != a.active && a.state[ci]&chunkQueued == 0 && a.worthEvacuating(ci) {
 			a.state[ci] |= chunkQueued
 			a.victims = append(a.victims, uint32(ci))
+			a.recycle(ci) // its holes will go with it
 		}
 	}
 	a.touched = a.touched[:0]
+	for _, h := range a.fresh {
+		if ci := int(h.loc >> locOffBits); h.gen == a.gen[ci] && a.state[ci]&chunkQueued == 0 && ci != a.evac {
+			a.list(h)
+		}
+	}
+	a.fresh = a.fresh[:0]
+	if a.stale > 256 && a.stale*2 > a.nholes {
+		a.pruneHoles()
+	}
 }
 
 // nextVictim picks the next chunk to evacuate, or -1.

@@ -17,6 +17,8 @@ type DB struct {
 	ks     *Keyspace
 	uid    uint64       // orders locks across databases (lockPair)
 	idx    atomic.Int32 // its index, changed by SWAPDB
+	filled atomic.Int32 // shards holding a key, kept by publish
+	timed  atomic.Int32 // shards holding a key with a TTL
 	shards [numShards]shard
 }
 
@@ -245,6 +247,16 @@ func (db *DB) Len() int {
 		n += db.shards[i].keys.Load()
 	}
 	return int(n)
+}
+
+// HasKeys reports whether the database holds a key (with volatile, a key
+// with a TTL): one atomic load, for the eviction mechanism, which asks
+// often, where summing 64 shard counters would cost a cache miss each.
+func (db *DB) HasKeys(volatile bool) bool {
+	if volatile {
+		return db.timed.Load() > 0
+	}
+	return db.filled.Load() > 0
 }
 
 // Expires is the number of keys with a TTL.

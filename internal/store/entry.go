@@ -613,10 +613,9 @@ func (e *Entry) rewrite(r *rec, flags byte, val []byte, vlen int, expire int64) 
 		}
 		v := c[r.valAt() : r.valAt()+vlen]
 		clear(v[copy(v, val):])
-		atomic.StoreUint32(metaAt(c, size), meta)
 		if hole := r.size() - size; hole > 0 {
 			putFiller(c, size, hole)
-			sh.ar.killIn(int(e.loc>>locOffBits), hole)
+			sh.ar.kill(e.loc+uint32(size>>2), hole)
 		}
 		e.r = decode(c, 0)
 		return

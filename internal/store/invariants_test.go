@@ -11,14 +11,24 @@ import (
 // and the object slab's free list. It takes each shard's write lock.
 func checkInvariants(t testing.TB, db *DB) {
 	t.Helper()
+	var filled, timed int32
 	for i := range db.shards {
 		sh := &db.shards[i]
 		sh.mu.Lock()
 		err := sh.check()
+		if sh.keys.Load() > 0 {
+			filled++
+		}
+		if sh.nexp.Load() > 0 {
+			timed++
+		}
 		sh.mu.Unlock()
 		if err != nil {
 			t.Fatalf("shard %d: %v", i, err)
 		}
+	}
+	if filled != db.filled.Load() || timed != db.timed.Load() {
+		t.Fatalf("shards with keys / with TTLs: %d / %d, counted %d / %d", db.filled.Load(), db.timed.Load(), filled, timed)
 	}
 }
 
@@ -116,6 +126,7 @@ func (sh *shard) check() error {
 	}
 	a := &sh.ar
 	var live, alloc int64
+	deadAt := map[uint32]int{} // garbage record or filler at a location: its size
 	for ci, c := range a.chunks {
 		if c == nil {
 			continue
@@ -132,6 +143,7 @@ func (sh *shard) check() error {
 			switch {
 			case r.isFiller() || r.dead():
 				garbage += r.size()
+				deadAt[loc] = r.size()
 				if liveRecs[loc] {
 					return fmt.Errorf("slot points at garbage")
 				}
@@ -158,11 +170,59 @@ func (sh *shard) check() error {
 	if len(liveRecs) != 0 {
 		return fmt.Errorf("%d slots point outside the arena", len(liveRecs))
 	}
+	if err := a.checkHoles(deadAt); err != nil {
+		return err
+	}
 	if live != a.live || alloc != a.alloc {
 		return fmt.Errorf("arena live %d alloc %d, counted %d %d", a.live, a.alloc, live, alloc)
 	}
 	if used := a.live + tb.bytes() + sh.extBytes; used != sh.used.Load() {
 		return fmt.Errorf("published used %d, actual %d", sh.used.Load(), used)
+	}
+	return nil
+}
+
+// checkHoles verifies the hole lists: every valid entry is garbage exactly
+// its size at a record boundary of a chunk that is not on its way out, in
+// its size class, listed once; the counts match.
+func (a *arena) checkHoles(deadAt map[uint32]int) error {
+	if len(a.fresh) != 0 {
+		return fmt.Errorf("%d fresh holes between operations", len(a.fresh))
+	}
+	seen := map[uint32]bool{}
+	listed := make([]uint32, len(a.chunks))
+	total, stale := 0, 0
+	for c, l := range a.holes {
+		for _, h := range l {
+			total++
+			ci := int(h.loc >> locOffBits)
+			if h.gen != a.gen[ci] {
+				stale++
+				continue
+			}
+			listed[ci]++
+			switch {
+			case a.chunks[ci] == nil:
+				return fmt.Errorf("hole %x in a free chunk", h.loc)
+			case a.state[ci]&chunkQueued != 0 || ci == a.evac:
+				return fmt.Errorf("hole %x in a chunk being evacuated", h.loc)
+			case holeClass(int(h.size)) != c:
+				return fmt.Errorf("hole %x of %d bytes in class %d", h.loc, h.size, c)
+			case deadAt[h.loc] != int(h.size):
+				return fmt.Errorf("hole %x of %d bytes: garbage there is %d bytes", h.loc, h.size, deadAt[h.loc])
+			case seen[h.loc]:
+				return fmt.Errorf("hole %x listed twice", h.loc)
+			}
+			seen[h.loc] = true
+		}
+	}
+	if total != a.nholes || stale != a.stale {
+		return fmt.Errorf("holes: %d listed (%d stale), counted %d (%d)", a.nholes, a.stale, total, stale)
+	}
+	for ci := range a.chunks {
+		if listed[ci] != a.listed[ci] {
+			return fmt.Errorf("chunk %d: %d valid holes, counted %d", ci, listed[ci], a.listed[ci])
+		}
 	}
 	return nil
 }

@@ -13,14 +13,20 @@ import (
 //	flags   1 byte: type (3 bits) | flagTTL | flagRaw | flagIndirect | flagDead | flagNotInt
 //	klen    uvarint
 //	vlen    uvarint, the stored value bytes (4 when flagIndirect)
+//	pad     to a multiple of 4
+//	meta    uint32 eviction metadata (meta.go), 4-aligned so readers can
+//	        update it atomically under a read lock
 //	expire  8 bytes little-endian unix ms, only with flagTTL
 //	key     klen bytes
 //	value   vlen bytes: the string, or with flagIndirect a little-endian uint32
 //	        index into the shard's object slab (non-string types and strings
 //	        longer than bigValue)
 //	pad     to a multiple of 4
-//	meta    uint32 eviction metadata (meta.go), last and 4-aligned so readers
-//	        can update it atomically under a read lock
+//
+// The metadata word sits with the header and the key, in the record's first
+// cache line whatever the value's length: a lookup that records an access,
+// and eviction sampling a key's metadata, read one line per key instead of
+// two for values longer than a few dozen bytes.
 //
 // A 16-byte key with a 32-byte value and no TTL takes 56 bytes. Keys without a
 // TTL do not pay for one.
@@ -64,12 +70,15 @@ func align4(n int) int { return (n + 3) &^ 3 }
 
 // recSize is the space a record takes, padding and metadata included.
 func recSize(klen, vlen int, ttl bool) int {
-	n := 1 + uvarintLen(klen) + uvarintLen(vlen) + klen + vlen
+	n := metaOff(klen, vlen) + 4 + klen + vlen
 	if ttl {
 		n += 8
 	}
-	return align4(n) + 4
+	return align4(n)
 }
+
+// metaOff is where the metadata word sits in a record.
+func metaOff(klen, vlen int) int { return align4(1 + uvarintLen(klen) + uvarintLen(vlen)) }
 
 // decode parses the record (or filler) starting at c[off].
 func decode(c []byte, off int) rec {
@@ -89,16 +98,17 @@ func decode(c []byte, off int) rec {
 	if vl >= 0x80 {
 		vl, i = readUvarint(c, i-1)
 	}
+	n := align4(i-off) + 4 + kl + vl
 	if f&flagTTL != 0 {
-		i += 8
+		n += 8
 	}
-	end := off + align4(i+kl+vl-off) + 4
+	end := off + align4(n)
 	return rec{b: c[off:end:end], kl: uint32(kl), vl: uint32(vl)}
 }
 
 // keyAt is the offset of the key in b; the expire field sits just before it.
 func (r *rec) keyAt() int {
-	n := 1 + uvarintLen(int(r.kl)) + uvarintLen(int(r.vl))
+	n := metaOff(int(r.kl), int(r.vl)) + 4
 	if r.ttl() {
 		n += 8
 	}
@@ -146,11 +156,8 @@ func (r *rec) expired(now int64) bool {
 	return r.ttl() && now > r.expireAt()
 }
 
-func (r *rec) metaPtr() *uint32 { return metaAt(r.b, len(r.b)) }
-
-// metaAt points at the meta word of the record ending at c[end].
-func metaAt(c []byte, end int) *uint32 {
-	return (*uint32)(unsafe.Pointer(&c[end-4]))
+func (r *rec) metaPtr() *uint32 {
+	return (*uint32)(unsafe.Pointer(&r.b[metaOff(int(r.kl), int(r.vl))]))
 }
 
 func (r *rec) meta() uint32 { return atomic.LoadUint32(r.metaPtr()) }
@@ -164,6 +171,10 @@ func encode(c []byte, off int, flags byte, key, val []byte, vlen int, expire int
 	i++
 	i += binary.PutUvarint(c[i:], uint64(len(key)))
 	i += binary.PutUvarint(c[i:], uint64(vlen))
+	m := off + metaOff(len(key), vlen)
+	clear(c[i:m])
+	atomic.StoreUint32((*uint32)(unsafe.Pointer(&c[m])), meta)
+	i = m + 4
 	if flags&flagTTL != 0 {
 		binary.LittleEndian.PutUint64(c[i:], uint64(expire))
 		i += 8
@@ -171,8 +182,6 @@ func encode(c []byte, off int, flags byte, key, val []byte, vlen int, expire int
 	copy(c[i:], key)
 	v := c[i+len(key) : i+len(key)+vlen]
 	clear(v[copy(v, val):])
-	end := off + align4(i+len(key)+vlen-off) + 4
-	atomic.StoreUint32(metaAt(c, end), meta)
 }
 
 // putFiller marks c[off:off+n] as a hole (n is a positive multiple of 4).

@@ -269,11 +269,13 @@ func (sh *shard) publish() int {
 		sh.used.Store(used)
 		sh.db.ks.used.Add(d)
 	}
-	if n := int64(sh.tab.count); n != sh.keys.Load() {
+	if n, old := int64(sh.tab.count), sh.keys.Load(); n != old {
 		sh.keys.Store(n)
+		noteFilled(&sh.db.filled, old, n)
 	}
-	if n := int64(sh.expires); n != sh.nexp.Load() {
+	if n, old := int64(sh.expires), sh.nexp.Load(); n != old {
 		sh.nexp.Store(n)
+		noteFilled(&sh.db.timed, old, n)
 	}
 	sh.publishDeadlines()
 	n := sh.expOp
@@ -282,6 +284,18 @@ func (sh *shard) publish() int {
 		sh.expOp = 0
 	}
 	return n
+}
+
+// noteFilled counts a shard in or out of a database's count of shards with
+// keys when its own count moves from or to zero (under its lock, so the
+// transitions of one shard are ordered).
+func noteFilled(c *atomic.Int32, old, n int64) {
+	switch {
+	case old == 0 && n > 0:
+		c.Add(1)
+	case old > 0 && n == 0:
+		c.Add(-1)
+	}
 }
 
 // reset empties the shard (FLUSHDB).
