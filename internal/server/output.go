@@ -23,6 +23,7 @@ package server
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,6 +84,7 @@ type inbox struct {
 	n      atomic.Int32 // len(bufs), read without the lock on every flush
 	mu     sync.Mutex   // guards bufs, closed, bytes, over
 	bufs   [][]byte
+	spare  [][]byte // a drained bufs slice kept for reuse
 	closed bool
 	bytes  int64 // in bufs
 	// over: what was posted alone passed the client's hard output limit
@@ -128,13 +130,36 @@ func (in *inbox) drain(c *conn) (over bool) {
 	}
 	in.mu.Lock()
 	bufs := in.bufs
-	in.bufs, in.bytes = nil, 0
+	in.bufs, in.spare = in.spare[:0], nil
+	in.bytes = 0
 	in.n.Store(0)
 	over = in.over
 	in.mu.Unlock()
-	for _, b := range bufs {
-		c.out.push(b, false)
+	// Posted buffers never change (post's contract; a published message's
+	// frame is shared by all its subscribers), so they are queued as they
+	// are: copying each into a fresh queue chunk made fan-out allocate and
+	// clear 16 KB per subscriber per batch.
+	// (TLS writes each queued buffer as a record of its own: there they are
+	// still gathered into chunks.)
+	o := &c.out
+	if c.sock < 0 {
+		for _, b := range bufs {
+			o.push(b, false)
+		}
+	} else {
+		o.queue = slices.Grow(o.queue, len(bufs))
+		for _, b := range bufs {
+			o.queue = append(o.queue, b[:len(b):len(b)])
+			o.queued += int64(len(b))
+			o.held += int64(len(b))
+		}
 	}
+	clear(bufs)
+	in.mu.Lock()
+	if in.spare == nil {
+		in.spare = bufs[:0] // the next drain's slice: posting reuses it
+	}
+	in.mu.Unlock()
 	return over
 }
 
@@ -357,6 +382,20 @@ func (s *Server) writeQueue(c *conn) error {
 	o := &c.out
 	var iov [maxIovecs][]byte
 	for len(o.queue) > 0 {
+		if c.sock >= 0 && len(o.queue) > 1 && len(o.queue[0])-o.off < replyChunk && len(o.queue[1]) < replyChunk {
+			// Small buffers (a subscriber's messages) are gathered into one
+			// write: writev of many short iovecs costs the kernel more than
+			// the copy, and takes at most maxIovecs of them per call.
+			n, total, err := s.writeGathered(c)
+			if err != nil {
+				return err
+			}
+			o.consume(n)
+			if n < total {
+				return nil // the socket is full
+			}
+			continue
+		}
 		v := iov[:0]
 		total := 0
 		for i, b := range o.queue {
@@ -389,6 +428,35 @@ func (s *Server) writeQueue(c *conn) error {
 		}
 	}
 	return nil
+}
+
+// gatherPool holds the buffers writeGathered copies small queued buffers
+// into for one write.
+var gatherPool = sync.Pool{New: func() any { b := make([]byte, 0, gatherMax); return &b }}
+
+const gatherMax = 64 << 10
+
+// writeGathered writes the queue's leading small buffers (up to gatherMax
+// bytes) with one write, returning what the socket took and what was
+// offered.
+func (s *Server) writeGathered(c *conn) (n, total int, err error) {
+	o := &c.out
+	bp := gatherPool.Get().(*[]byte)
+	buf := (*bp)[:0]
+	for i, b := range o.queue {
+		if i == 0 {
+			b = b[o.off:]
+		}
+		if len(b) >= replyChunk || len(buf)+len(b) > gatherMax {
+			break
+		}
+		buf = append(buf, b...)
+	}
+	n, err = s.write(c, buf)
+	total = len(buf)
+	*bp = buf[:0]
+	gatherPool.Put(bp)
+	return n, total, err
 }
 
 // consume drops n written bytes from the front of the queue.
