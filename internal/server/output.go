@@ -23,7 +23,6 @@ package server
 
 import (
 	"errors"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -135,24 +134,8 @@ func (in *inbox) drain(c *conn) (over bool) {
 	in.n.Store(0)
 	over = in.over
 	in.mu.Unlock()
-	// Posted buffers never change (post's contract; a published message's
-	// frame is shared by all its subscribers), so they are queued as they
-	// are: copying each into a fresh queue chunk made fan-out allocate and
-	// clear 16 KB per subscriber per batch.
-	// (TLS writes each queued buffer as a record of its own: there they are
-	// still gathered into chunks.)
-	o := &c.out
-	if c.sock < 0 {
-		for _, b := range bufs {
-			o.push(b, false)
-		}
-	} else {
-		o.queue = slices.Grow(o.queue, len(bufs))
-		for _, b := range bufs {
-			o.queue = append(o.queue, b[:len(b):len(b)])
-			o.queued += int64(len(b))
-			o.held += int64(len(b))
-		}
+	for _, b := range bufs {
+		c.out.pushPosted(b)
 	}
 	clear(bufs)
 	in.mu.Lock()
@@ -374,6 +357,23 @@ func (o *output) push(b []byte, owned bool) (kept bool) {
 	o.queued += int64(len(b))
 	o.held += int64(cap(b))
 	return true
+}
+
+// pushPosted queues b, which another goroutine posted, as it is: posted
+// buffers never change (post's contract) and a published message's frame
+// is shared by all its subscribers, so copying each into a queue chunk
+// would only make fan-out allocate and clear a chunk per subscriber per
+// batch. Its capacity is cut so that nothing is ever appended to it; the
+// queue only reads it, and drops it once written. It counts in queued (the
+// output limits, omem) and held (used_memory) by its length, as a copy
+// would.
+func (o *output) pushPosted(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	o.queue = append(o.queue, b[:len(b):len(b)])
+	o.queued += int64(len(b))
+	o.held += int64(len(b))
 }
 
 // writeQueue writes queued chunks until the socket is full or the queue
