@@ -23,6 +23,7 @@ package server
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,9 @@ const (
 	// on: long enough for the event loop to poll its other connections.
 	yieldPause = 100 * time.Microsecond
 	// maxIovecs is how many queued chunks one writev takes.
+	// maxSpare is the most entries an emptied queue's array may have to be
+	// kept for reuse (output.spare).
+	maxSpare  = 4096
 	maxIovecs = 64
 	// connOverhead is what a connection costs besides its buffers.
 	connOverhead = int64(unsafe.Sizeof(conn{}) + unsafe.Sizeof(command.Client{}))
@@ -56,10 +60,13 @@ const (
 // output is a connection's reply state. Its fields are touched only by the
 // connection's event loop, except inbox (mu) and writable.
 type output struct {
-	queue  [][]byte // replies the socket has not taken, oldest first
-	off    int      // bytes of queue[0] already written
-	queued int64    // bytes in queue not yet written
-	held   int64    // bytes the queue's chunks hold (their capacities)
+	queue [][]byte // replies the socket has not taken, oldest first
+	// spare is the array of an emptied queue, every entry cleared, for the
+	// next drain: a subscriber's queue empties and refills every batch.
+	spare  [][]byte
+	off    int   // bytes of queue[0] already written
+	queued int64 // bytes in queue not yet written
+	held   int64 // bytes the queue's chunks hold (their capacities)
 
 	checkAt   int   // len(c.w.B) at which run calls checkOutput
 	softSince int64 // unix seconds when the soft limit was first passed; 0 = below it
@@ -134,8 +141,15 @@ func (in *inbox) drain(c *conn) (over bool) {
 	in.n.Store(0)
 	over = in.over
 	in.mu.Unlock()
+	o := &c.out
+	if len(o.queue) == 0 {
+		o.queue = slices.Grow(o.spare[:0], len(bufs))
+		if cap(o.queue) <= maxSpare {
+			o.spare = o.queue
+		}
+	}
 	for _, b := range bufs {
-		c.out.pushPosted(b)
+		o.pushPosted(b)
 	}
 	clear(bufs)
 	in.mu.Lock()
@@ -471,6 +485,11 @@ func (o *output) consume(n int) {
 		n -= rest
 		o.freed += int64(cap(o.queue[0]))
 		o.held -= int64(cap(o.queue[0]))
+		if len(o.queue) == 1 && !sameArray(o.queue, o.spare) {
+			// The queue outgrew spare's array: spare may still hold copies
+			// of entries the new one took over.
+			o.spare = nil
+		}
 		o.queue[0] = nil
 		o.queue = o.queue[1:]
 		o.off = 0
@@ -478,6 +497,13 @@ func (o *output) consume(n int) {
 	if len(o.queue) == 0 {
 		o.queue = nil
 	}
+}
+
+// sameArray reports whether a and b are views of one array (whose every
+// entry a's consumer has cleared, for spare): front-slicing keeps the
+// array's end.
+func sameArray(a, b [][]byte) bool {
+	return cap(a) > 0 && cap(b) > 0 && &a[:cap(a)][cap(a)-1] == &b[:cap(b)][cap(b)-1]
 }
 
 // write writes b to c's socket, returning how much it took (0 when full).
@@ -539,7 +565,7 @@ func writev(c *conn, v [][]byte) (int, error) {
 func (s *Server) dropOutput(c *conn) {
 	o := &c.out
 	o.freed += o.held + int64(cap(c.w.B))
-	o.queue, o.off, o.queued, o.held = nil, 0, 0, 0
+	o.queue, o.spare, o.off, o.queued, o.held = nil, nil, 0, 0, 0
 	c.w.B = nil
 	o.inbox.close()
 }

@@ -217,3 +217,39 @@ func TestInboxDrainKeepsOrder(t *testing.T) {
 		t.Fatalf("drained %d of %d posted buffers", next, n)
 	}
 }
+
+// An emptied queue's array is reused by the next drain only when the queue
+// still lives in it (every entry cleared): once the queue outgrew it, the
+// old array, which may hold copies of live entries, is let go.
+func TestQueueSpare(t *testing.T) {
+	var c conn
+	post := func(bs ...string) {
+		for _, b := range bs {
+			c.out.inbox.queue([]byte(b), 0)
+		}
+		c.out.inbox.drain(&c)
+	}
+	consumeAll := func() { c.out.consume(int(c.out.queued)) }
+	post("a", "b", "c")
+	first := c.out.queue
+	consumeAll()
+	if !sameArray(first, c.out.spare) {
+		t.Fatal("the emptied queue's array was not kept")
+	}
+	for _, e := range c.out.spare[:cap(c.out.spare)] {
+		if e != nil {
+			t.Fatalf("spare holds %q", e)
+		}
+	}
+	post("d", "e")
+	if !sameArray(c.out.queue, first) || string(c.out.queue[0]) != "d" || string(c.out.queue[1]) != "e" {
+		t.Fatalf("the next drain did not reuse it: %q", c.out.queue)
+	}
+	for i := range cap(first) + 1 { // outgrow it while not empty
+		post(strconv.Itoa(i))
+	}
+	consumeAll()
+	if c.out.spare != nil {
+		t.Fatal("an array the queue outgrew is still kept")
+	}
+}
