@@ -87,7 +87,7 @@ type output struct {
 // messages) for the connection's loop to queue, so that it is counted and
 // limited like replies and keeps its order.
 type inbox struct {
-	n      atomic.Int32 // len(bufs), read without the lock on every flush
+	n      atomic.Int32 // nonzero when bufs is not empty (or over), read without the lock on every flush
 	mu     sync.Mutex   // guards bufs, closed, bytes, over
 	bufs   [][]byte
 	spare  [][]byte // a drained bufs slice kept for reuse
@@ -100,8 +100,12 @@ type inbox struct {
 	over bool
 }
 
-// post hands b to c's loop, waking it when the inbox was empty. b must not
-// change afterwards. hard is c's hard output limit (0: none).
+// post hands b to c's loop, waking it when the inbox was empty. hard is c's
+// hard output limit (0: none). Ownership: once posted, b is read-only for
+// everybody, the poster included, and never pooled or reused: it is queued
+// uncopied (pushPosted), one published frame in many subscribers' queues,
+// and stays referenced until the socket has taken it or the connection
+// drops its output; the garbage collector frees it after the last one.
 func (in *inbox) post(c *conn, b []byte, hard int64) {
 	if in.queue(b, hard) {
 		_ = c.gc.Wake(nil)
@@ -119,13 +123,18 @@ func (in *inbox) queue(b []byte, hard int64) (wake bool) {
 	}
 	if hard > 0 && in.bytes+int64(len(b)) > hard+replyChunk {
 		in.over = true
-		in.n.Store(int32(len(in.bufs) + 1)) // flush must look
+		in.n.Store(1) // flush must look
 		return true
 	}
 	in.bytes += int64(len(b))
 	in.bufs = append(in.bufs, b)
-	in.n.Store(int32(len(in.bufs)))
-	return len(in.bufs) == 1
+	if len(in.bufs) > 1 {
+		return false
+	}
+	// Only whether there is anything is read without the lock: storing
+	// every count would cost an atomic write per message per subscriber.
+	in.n.Store(1)
+	return true
 }
 
 // drain moves what was posted into c's queue. It reports whether the
