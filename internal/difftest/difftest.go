@@ -48,6 +48,10 @@
 //
 // A connection the server closed (CLIENT KILL, QUIT) replies
 // "(connection closed)" from then on, which is compared like a reply.
+// After the last line, every connection must have read all it was sent
+// (a message nobody @recv'd puts each later line of its connection out of
+// step): unread replies on one server only are a mismatch, on both an
+// error in the script.
 // Each script starts on fresh connections after FLUSHALL, in RESP2, db 0.
 package difftest
 
@@ -498,7 +502,57 @@ func Run(redisAddr, oursAddr string, steps []Step) (out []Mismatch, err error) {
 			out = append(out, Mismatch{Step: st, Redis: rv.String(), Ours: ov.String()})
 		}
 	}
+	if len(steps) == 0 {
+		return out, nil
+	}
+	return unread(out, conns, steps[len(steps)-1].Line+1)
+}
+
+// unread checks, once a script has run, that no connection has replies or
+// messages it did not read. A message left unread makes every later line of
+// its connection take an older message for its reply: the script compares
+// whatever happens to line up, and a command's reply no longer shows that
+// it ran, so the lines after it race it. line is where the check is
+// reported (after the last line).
+func unread(out []Mismatch, conns map[string]*pair, line int) ([]Mismatch, error) {
+	names := make([]string, 0, len(conns))
+	for name := range conns {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		p := conns[name]
+		r, err := p.redis.Unread(unreadWait)
+		if err != nil {
+			return out, fmt.Errorf("end of script: %s: redis: %v", name, err)
+		}
+		o, err := p.ours.Unread(unreadWait)
+		if err != nil {
+			return out, fmt.Errorf("end of script: %s: smallredis: %v", name, err)
+		}
+		switch {
+		case r && o:
+			return out, fmt.Errorf("end of script: connection %s has replies or messages the script did not read, on both servers: its lines are out of step with what they compare", name)
+		case r != o:
+			st := Step{Line: line, Conn: name, Source: name + "> (end of script)"}
+			out = append(out, Mismatch{Step: st, Redis: "unread " + strconv.FormatBool(r), Ours: "unread " + strconv.FormatBool(o)})
+		}
+	}
 	return out, nil
+}
+
+// unreadWait is how long the end-of-script check waits for a reply still
+// in flight.
+const unreadWait = 5 * time.Millisecond
+
+// Unread reports whether a reply or message arrives within d that nobody
+// read (tracking pushes set aside for @pushes do not count).
+func (c *Conn) Unread(d time.Duration) (bool, error) {
+	if c.closed {
+		return false, nil
+	}
+	waiting, err := c.Waiting(d)
+	return !waiting && !c.closed, err
 }
 
 // MissingError is Run's answer to "@needs cmd" when smallredis lacks cmd.

@@ -165,3 +165,34 @@ func TestParseConnections(t *testing.T) {
 		}
 	}
 }
+
+// A script that leaves a message unread on a connection fails: each later
+// line of that connection would compare an older message than its own.
+func TestUnread(t *testing.T) {
+	redisAddr := testserver.StartRedis(t)
+	oursAddr, _ := testserver.Start(t)
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		script string
+		fails  bool
+	}{
+		{"B> subscribe ch\npublish ch m\nB> @recv\n", false},
+		{"B> subscribe ch\npublish ch m\n", true},
+		{"B> @send debug sleep 0\n", true},
+		{"B> @send debug sleep 0\nB> @recv\n", false},
+		{"B> quit\nB> get k\n", false},
+	} {
+		path := filepath.Join(dir, "s.txt")
+		if err := os.WriteFile(path, []byte(tt.script), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		steps, err := ParseScript(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mm, err := Run(redisAddr, oursAddr, steps)
+		if len(mm) != 0 || (err != nil) != tt.fails {
+			t.Errorf("%q: mismatches %v, error %v", tt.script, mm, err)
+		}
+	}
+}

@@ -23,6 +23,7 @@ package server
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,9 @@ const (
 	// on: long enough for the event loop to poll its other connections.
 	yieldPause = 100 * time.Microsecond
 	// maxIovecs is how many queued chunks one writev takes.
+	// maxSpare is the most entries an emptied queue's array may have to be
+	// kept for reuse (output.spare).
+	maxSpare  = 4096
 	maxIovecs = 64
 	// connOverhead is what a connection costs besides its buffers.
 	connOverhead = int64(unsafe.Sizeof(conn{}) + unsafe.Sizeof(command.Client{}))
@@ -56,10 +60,13 @@ const (
 // output is a connection's reply state. Its fields are touched only by the
 // connection's event loop, except inbox (mu) and writable.
 type output struct {
-	queue  [][]byte // replies the socket has not taken, oldest first
-	off    int      // bytes of queue[0] already written
-	queued int64    // bytes in queue not yet written
-	held   int64    // bytes the queue's chunks hold (their capacities)
+	queue [][]byte // replies the socket has not taken, oldest first
+	// spare is the array of an emptied queue, every entry cleared, for the
+	// next drain: a subscriber's queue empties and refills every batch.
+	spare  [][]byte
+	off    int   // bytes of queue[0] already written
+	queued int64 // bytes in queue not yet written
+	held   int64 // bytes the queue's chunks hold (their capacities)
 
 	checkAt   int   // len(c.w.B) at which run calls checkOutput
 	softSince int64 // unix seconds when the soft limit was first passed; 0 = below it
@@ -80,9 +87,10 @@ type output struct {
 // messages) for the connection's loop to queue, so that it is counted and
 // limited like replies and keeps its order.
 type inbox struct {
-	n      atomic.Int32 // len(bufs), read without the lock on every flush
+	n      atomic.Int32 // nonzero when bufs is not empty (or over), read without the lock on every flush
 	mu     sync.Mutex   // guards bufs, closed, bytes, over
 	bufs   [][]byte
+	spare  [][]byte // a drained bufs slice kept for reuse
 	closed bool
 	bytes  int64 // in bufs
 	// over: what was posted alone passed the client's hard output limit
@@ -92,8 +100,12 @@ type inbox struct {
 	over bool
 }
 
-// post hands b to c's loop, waking it when the inbox was empty. b must not
-// change afterwards. hard is c's hard output limit (0: none).
+// post hands b to c's loop, waking it when the inbox was empty. hard is c's
+// hard output limit (0: none). Ownership: once posted, b is read-only for
+// everybody, the poster included, and never pooled or reused: it is queued
+// uncopied (pushPosted), one published frame in many subscribers' queues,
+// and stays referenced until the socket has taken it or the connection
+// drops its output; the garbage collector frees it after the last one.
 func (in *inbox) post(c *conn, b []byte, hard int64) {
 	if in.queue(b, hard) {
 		_ = c.gc.Wake(nil)
@@ -111,13 +123,18 @@ func (in *inbox) queue(b []byte, hard int64) (wake bool) {
 	}
 	if hard > 0 && in.bytes+int64(len(b)) > hard+replyChunk {
 		in.over = true
-		in.n.Store(int32(len(in.bufs) + 1)) // flush must look
+		in.n.Store(1) // flush must look
 		return true
 	}
 	in.bytes += int64(len(b))
 	in.bufs = append(in.bufs, b)
-	in.n.Store(int32(len(in.bufs)))
-	return len(in.bufs) == 1
+	if len(in.bufs) > 1 {
+		return false
+	}
+	// Only whether there is anything is read without the lock: storing
+	// every count would cost an atomic write per message per subscriber.
+	in.n.Store(1)
+	return true
 }
 
 // drain moves what was posted into c's queue. It reports whether the
@@ -128,13 +145,27 @@ func (in *inbox) drain(c *conn) (over bool) {
 	}
 	in.mu.Lock()
 	bufs := in.bufs
-	in.bufs, in.bytes = nil, 0
+	in.bufs, in.spare = in.spare[:0], nil
+	in.bytes = 0
 	in.n.Store(0)
 	over = in.over
 	in.mu.Unlock()
-	for _, b := range bufs {
-		c.out.push(b, false)
+	o := &c.out
+	if len(o.queue) == 0 {
+		o.queue = slices.Grow(o.spare[:0], len(bufs))
+		if cap(o.queue) <= maxSpare {
+			o.spare = o.queue
+		}
 	}
+	for _, b := range bufs {
+		o.pushPosted(b)
+	}
+	clear(bufs)
+	in.mu.Lock()
+	if in.spare == nil {
+		in.spare = bufs[:0] // the next drain's slice: posting reuses it
+	}
+	in.mu.Unlock()
 	return over
 }
 
@@ -351,12 +382,43 @@ func (o *output) push(b []byte, owned bool) (kept bool) {
 	return true
 }
 
+// pushPosted queues b, which another goroutine posted, as it is: posted
+// buffers never change (post's contract) and a published message's frame
+// is shared by all its subscribers, so copying each into a queue chunk
+// would only make fan-out allocate and clear a chunk per subscriber per
+// batch. Its capacity is cut so that nothing is ever appended to it; the
+// queue only reads it, and drops it once written. It counts in queued (the
+// output limits, omem) and held (used_memory) by its length, as a copy
+// would.
+func (o *output) pushPosted(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	o.queue = append(o.queue, b[:len(b):len(b)])
+	o.queued += int64(len(b))
+	o.held += int64(len(b))
+}
+
 // writeQueue writes queued chunks until the socket is full or the queue
 // empty, dropping each chunk once written.
 func (s *Server) writeQueue(c *conn) error {
 	o := &c.out
 	var iov [maxIovecs][]byte
 	for len(o.queue) > 0 {
+		if c.sock >= 0 && len(o.queue) > 1 && len(o.queue[0])-o.off < replyChunk && len(o.queue[1]) < replyChunk {
+			// Small buffers (a subscriber's messages) are gathered into one
+			// write: writev of many short iovecs costs the kernel more than
+			// the copy, and takes at most maxIovecs of them per call.
+			n, total, err := s.writeGathered(c)
+			if err != nil {
+				return err
+			}
+			o.consume(n)
+			if n < total {
+				return nil // the socket is full
+			}
+			continue
+		}
 		v := iov[:0]
 		total := 0
 		for i, b := range o.queue {
@@ -391,6 +453,35 @@ func (s *Server) writeQueue(c *conn) error {
 	return nil
 }
 
+// gatherPool holds the buffers writeGathered copies small queued buffers
+// into for one write.
+var gatherPool = sync.Pool{New: func() any { b := make([]byte, 0, gatherMax); return &b }}
+
+const gatherMax = 64 << 10
+
+// writeGathered writes the queue's leading small buffers (up to gatherMax
+// bytes) with one write, returning what the socket took and what was
+// offered.
+func (s *Server) writeGathered(c *conn) (n, total int, err error) {
+	o := &c.out
+	bp := gatherPool.Get().(*[]byte)
+	buf := (*bp)[:0]
+	for i, b := range o.queue {
+		if i == 0 {
+			b = b[o.off:]
+		}
+		if len(b) >= replyChunk || len(buf)+len(b) > gatherMax {
+			break
+		}
+		buf = append(buf, b...)
+	}
+	n, err = s.write(c, buf)
+	total = len(buf)
+	*bp = buf[:0]
+	gatherPool.Put(bp)
+	return n, total, err
+}
+
 // consume drops n written bytes from the front of the queue.
 func (o *output) consume(n int) {
 	o.queued -= int64(n)
@@ -403,6 +494,11 @@ func (o *output) consume(n int) {
 		n -= rest
 		o.freed += int64(cap(o.queue[0]))
 		o.held -= int64(cap(o.queue[0]))
+		if len(o.queue) == 1 && !sameArray(o.queue, o.spare) {
+			// The queue outgrew spare's array: spare may still hold copies
+			// of entries the new one took over.
+			o.spare = nil
+		}
 		o.queue[0] = nil
 		o.queue = o.queue[1:]
 		o.off = 0
@@ -410,6 +506,13 @@ func (o *output) consume(n int) {
 	if len(o.queue) == 0 {
 		o.queue = nil
 	}
+}
+
+// sameArray reports whether a and b are views of one array (whose every
+// entry a's consumer has cleared, for spare): front-slicing keeps the
+// array's end.
+func sameArray(a, b [][]byte) bool {
+	return cap(a) > 0 && cap(b) > 0 && &a[:cap(a)][cap(a)-1] == &b[:cap(b)][cap(b)-1]
 }
 
 // write writes b to c's socket, returning how much it took (0 when full).
@@ -471,7 +574,7 @@ func writev(c *conn, v [][]byte) (int, error) {
 func (s *Server) dropOutput(c *conn) {
 	o := &c.out
 	o.freed += o.held + int64(cap(c.w.B))
-	o.queue, o.off, o.queued, o.held = nil, 0, 0, 0
+	o.queue, o.spare, o.off, o.queued, o.held = nil, nil, 0, 0, 0
 	c.w.B = nil
 	o.inbox.close()
 }

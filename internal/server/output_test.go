@@ -454,3 +454,60 @@ func TestPartialRequestCountsInUsedMemory(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A subscriber's queued messages (posted frames, queued uncopied) count
+// as its output: CLIENT LIST's omem and oll, used_memory, and the pubsub
+// class's limit, which closes it; its memory is returned after.
+func TestPendingMessagesAreCounted(t *testing.T) {
+	addr, srv := testserver.Start(t, "--client-output-buffer-limit", "pubsub", "24mb", "0", "0")
+	ctx := context.Background()
+	r := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
+	defer r.Close()
+	sub, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	_ = sub.(*net.TCPConn).SetReadBuffer(16 << 10)
+	req := resp.AppendRequest(nil, "CLIENT", "SETNAME", "sub")
+	if _, err := sub.Write(resp.AppendRequest(req, "SUBSCRIBE", "ch")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the subscription", 5*time.Second, func() bool { return r.PubSubNumSub(ctx, "ch").Val()["ch"] == 1 })
+	usedBefore := srv.State().KS.UsedMemory()
+
+	msg := strings.Repeat("m", 4<<10)
+	publish := func(n int) {
+		p := r.Pipeline()
+		for range n {
+			p.Publish(ctx, "ch", msg)
+		}
+		if _, err := p.Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish(3000) // 12 MB: under the limit
+	var line string
+	waitFor(t, "the messages to queue", 10*time.Second, func() bool {
+		line = clientLine(t, r, "sub")
+		return field(t, line, "omem") > 8<<20
+	})
+	omem := field(t, line, "omem")
+	if oll, tot := field(t, line, "oll"), field(t, line, "tot-mem"); oll == 0 || tot < omem || !strings.Contains(line, " flags=P ") {
+		t.Errorf("subscriber: %s", line)
+	}
+	if used := srv.State().KS.UsedMemory(); used < usedBefore+omem {
+		t.Errorf("used memory %d does not include the %d bytes of messages pending (was %d)", used, omem, usedBefore)
+	}
+
+	publish(6000) // 24 MB more: over it, whatever the sockets took
+	waitFor(t, "the subscriber to be closed", 10*time.Second, func() bool {
+		return clientLine(t, r, "sub") == ""
+	})
+	if n := info(t, r, "stats", "client_output_buffer_limit_disconnections"); n != 1 {
+		t.Errorf("client_output_buffer_limit_disconnections = %d", n)
+	}
+	waitFor(t, "used memory back to its start", 5*time.Second, func() bool {
+		return srv.State().KS.UsedMemory() < usedBefore+1<<20
+	})
+}
