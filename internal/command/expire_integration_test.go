@@ -326,8 +326,11 @@ func TestActiveExpireMillionKeys(t *testing.T) {
 	t.Logf("purged %d keys in %v; %d PINGs: p50 %v, p99 %v, max %v; before the purge %d PINGs: p99 %v",
 		n, purge.Round(time.Millisecond), len(lat), percentile(lat, 50), p99, percentile(lat, 100), len(base), baseP99)
 	// < 10 ms, unless the machine alone (the baseline) is that slow: then
-	// the purge may not triple it.
-	if p99 >= 10*time.Millisecond && p99 >= 3*baseP99 {
+	// the purge may not triple it. Asserted without the race detector only
+	// (make test's load step runs this test at full size so): -race slows
+	// the purge's every record access tenfold, which says nothing of the
+	// server's latency.
+	if !raceEnabled() && p99 >= 10*time.Millisecond && p99 >= 3*baseP99 {
 		t.Errorf("PING p99 %v during the purge (%v before it), want < 10 ms", p99, baseP99)
 	}
 	info, err := admin.Info(ctx, "stats").Result()

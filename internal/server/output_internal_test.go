@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/smallredis/smallredis/internal/command"
 	"github.com/smallredis/smallredis/internal/config"
 )
 
@@ -124,7 +125,7 @@ func TestWriteQueueInOrder(t *testing.T) {
 	_ = unix.SetsockoptInt(fds[0], unix.SOL_SOCKET, unix.SO_SNDBUF, 4096)
 
 	s := New(config.Default(), slog.New(slog.DiscardHandler))
-	c := &conn{sock: fds[0]}
+	c := &conn{sock: fds[0], client: &command.Client{}}
 	var want []byte
 	for i := range 600 {
 		var b []byte
