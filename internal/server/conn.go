@@ -163,6 +163,12 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 // traffic is OnTraffic on any transport: data is what arrived (nil when
 // woken from a wait).
 func (s *Server) traffic(c *conn, data []byte) gnet.Action {
+	if c.client.Killed() {
+		// CLIENT KILL from another loop closes the socket asynchronously;
+		// what arrived meanwhile must not run (Redis frees the client at
+		// once).
+		return gnet.Close
+	}
 	if len(data) > 0 {
 		s.st.Stats.NetInput.Add(c.client.Stripe, int64(len(data)))
 		s.st.Stats.Reads.Add(c.client.Stripe, 1)
