@@ -59,15 +59,7 @@ func TestNeeds(t *testing.T) {
 		{"@needs get\nset k v\n", false},
 		{"@needs nosuchcommand\nset k v\n", true},
 	} {
-		path := filepath.Join(dir, "s.txt")
-		if err := os.WriteFile(path, []byte(tt.script), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		steps, err := ParseScript(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mm, err := Run(redisAddr, oursAddr, steps)
+		mm, err := runScript(t, dir, tt.script, redisAddr, oursAddr)
 		var missing *MissingError
 		if errors.As(err, &missing) != tt.missing || len(mm) != 0 {
 			t.Errorf("%q: mismatches %v, error %v", tt.script, mm, err)
@@ -182,17 +174,24 @@ func TestUnread(t *testing.T) {
 		{"B> @send debug sleep 0\nB> @recv\n", false},
 		{"B> quit\nB> get k\n", false},
 	} {
-		path := filepath.Join(dir, "s.txt")
-		if err := os.WriteFile(path, []byte(tt.script), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		steps, err := ParseScript(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mm, err := Run(redisAddr, oursAddr, steps)
+		mm, err := runScript(t, dir, tt.script, redisAddr, oursAddr)
 		if len(mm) != 0 || (err != nil) != tt.fails {
 			t.Errorf("%q: mismatches %v, error %v", tt.script, mm, err)
 		}
 	}
+}
+
+// runScript writes script to a file in dir, parses it and runs it against
+// both servers.
+func runScript(t *testing.T, dir, script, redisAddr, oursAddr string) ([]Mismatch, error) {
+	t.Helper()
+	path := filepath.Join(dir, "s.txt")
+	if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	steps, err := ParseScript(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Run(redisAddr, oursAddr, steps)
 }
