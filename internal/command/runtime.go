@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/smallredis/smallredis/internal/procs"
 )
 
 // INFO runtime: the Go runtime's own figures, for telling the garbage
@@ -81,7 +83,8 @@ func infoRuntime(_ *Server, b *strings.Builder) {
 	u := func(i int) uint64 { return runtimeSamples[i].Value.Uint64() }
 	gc, user, scav := f(rtGCCPU), f(rtUserCPU), f(rtScavengeCPU)
 	kv(b, "go_version", runtime.Version())
-	kv(b, "go_gomaxprocs", runtime.GOMAXPROCS(0))
+	kv(b, "go_gomaxprocs", runtime.GOMAXPROCS(0)) // follows the load (internal/procs)
+	kv(b, "go_procs_limit", procs.Limit())        // the most it may rise to: event loops, stripes
 	kv(b, "go_num_cpu", runtime.NumCPU())
 	kv(b, "go_goroutines", u(rtGoroutines))
 	kv(b, "go_gogc_percent", u(rtGOGC))
