@@ -325,10 +325,7 @@ func runScript(ctx *Ctx, sr *scriptCaller) {
 		sr.w.B = nil // the waiter keeps it
 		releaseScript(s, sr)
 		s.Gate.Unlock()
-		if len(reply) > 0 && reply[0] == '-' {
-			s.Stats.countError(string(reply[1 : len(reply)-2]))
-			cmd.stats.failed.Add(1)
-		}
+		countScriptError(s, cmd, reply)
 		wt.deliver(reply)
 	}()
 }
@@ -376,7 +373,7 @@ func (p *workerPool) work(sr *scriptCaller) {
 // an error reply, and releases the script.
 func finishScript(ctx *Ctx, sr *scriptCaller) {
 	ctx.W.B = append(ctx.W.B, sr.w.B...)
-	countScriptError(ctx, sr.w.B)
+	countScriptError(ctx.S, ctx.Cmd, sr.w.B)
 	if cap(sr.w.B) > 64<<10 {
 		sr.w.B = nil // a huge reply's buffer is not kept
 	}
@@ -393,14 +390,14 @@ func releaseScript(s *Server, sr *scriptCaller) {
 }
 
 // countScriptError counts a script's error reply in errorstats.
-func countScriptError(ctx *Ctx, reply []byte) {
+func countScriptError(s *Server, cmd *Spec, reply []byte) {
 	if len(reply) > 0 && reply[0] == '-' {
 		end := len(reply) - 2
 		if end < 1 {
 			end = 1
 		}
-		ctx.S.Stats.countError(string(reply[1:end]))
-		ctx.Cmd.stats.failed.Add(1)
+		s.Stats.countError(string(reply[1:end]))
+		cmd.stats.failed.Add(1)
 	}
 }
 

@@ -373,17 +373,20 @@ func (st *State) openBaseFixes() {
 	}
 	// The read-only proxies (_G and the library tables) iterate and read
 	// as the tables behind them.
-	next := g.RawGetString("next").(*lua.LFunction)
-	g.RawSetString("next", L.NewFunction(func(L *lua.LState) int {
-		if t, ok := L.Get(1).(*lua.LTable); ok {
-			if real := st.behind(t); real != nil {
-				L.Replace(1, real)
+	throughProxy := func(name string, results int) {
+		fn := g.RawGetString(name).(*lua.LFunction)
+		g.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+			if t, ok := L.Get(1).(*lua.LTable); ok {
+				if real := st.behind(t); real != nil {
+					L.Replace(1, real)
+				}
 			}
-		}
-		L.Insert(next, 1)
-		L.Call(L.GetTop()-1, 2)
-		return 2
-	}))
+			L.Insert(fn, 1)
+			L.Call(L.GetTop()-1, results)
+			return results
+		}))
+	}
+	throughProxy("next", 2)
 	pairs := g.RawGetString("pairs").(*lua.LFunction)
 	nextFn := g.RawGetString("next")
 	g.RawSetString("pairs", L.NewFunction(func(L *lua.LState) int {
@@ -411,17 +414,7 @@ func (st *State) openBaseFixes() {
 		L.Call(L.GetTop()-1, 1)
 		return 1
 	}))
-	rawget := g.RawGetString("rawget").(*lua.LFunction)
-	g.RawSetString("rawget", L.NewFunction(func(L *lua.LState) int {
-		if t, ok := L.Get(1).(*lua.LTable); ok {
-			if real := st.behind(t); real != nil {
-				L.Replace(1, real)
-			}
-		}
-		L.Insert(rawget, 1)
-		L.Call(L.GetTop()-1, 1)
-		return 1
-	}))
+	throughProxy("rawget", 1)
 	rawset := g.RawGetString("rawset").(*lua.LFunction)
 	g.RawSetString("rawset", L.NewFunction(func(L *lua.LState) int {
 		if t, ok := L.Get(1).(*lua.LTable); ok && st.readonly(t) {

@@ -49,10 +49,10 @@ const (
 	// on: long enough for the event loop to poll its other connections.
 	yieldPause = 100 * time.Microsecond
 	// maxIovecs is how many queued chunks one writev takes.
+	maxIovecs = 64
 	// maxSpare is the most entries an emptied queue's array may have to be
 	// kept for reuse (output.spare).
-	maxSpare  = 4096
-	maxIovecs = 64
+	maxSpare = 4096
 	// connOverhead is what a connection costs besides its buffers.
 	connOverhead = int64(unsafe.Sizeof(conn{}) + unsafe.Sizeof(command.Client{}))
 )

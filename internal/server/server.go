@@ -4,7 +4,8 @@
 // expiry, ops/sec) and graceful shutdown. It parses with package resp and executes through
 // package command; it knows nothing of individual commands.
 //
-// Connection model: gnet's epoll event loops, one per P (GOMAXPROCS). Each
+// Connection model: gnet's epoll event loops, one per P the process may
+// use (procs.Limit; the Ps in use follow the load, package procs). Each
 // loop's connections add to their own stripe of the statistics counters
 // and enter their own slot of the world gate (Client.Stripe, the loop's
 // index), so loops share no cache line per command. A loop reads

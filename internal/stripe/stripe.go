@@ -26,8 +26,9 @@ const lineWords = 16
 const maxStripes = 64
 
 // Stripes is how many stripes NewSet and Counter.Init make by default:
-// the most Ps the process may use (procs.Limit) rounded up to a power of two (at most 64), since at most that
-// many goroutines run, and so add, at once.
+// the most Ps the process may use (procs.Limit) rounded up to a power of
+// two (at most 64), since at most that many goroutines run, and so add,
+// at once.
 func Stripes() int {
 	n := 1
 	for n < procs.Limit() && n < maxStripes {
