@@ -19,6 +19,7 @@ package procs
 import (
 	"math"
 	"runtime"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -32,6 +33,36 @@ var limit = runtime.GOMAXPROCS(0)
 // stripes and gate slots are sized by, since a Sizer may raise the Ps up
 // to it at any time.
 func Limit() int { return limit }
+
+var (
+	watchMu  sync.Mutex
+	watchers = map[int]func(int){}
+	watchID  int
+)
+
+// Watch calls fn with the new number of Ps each time a Sizer changes it
+// (from the Sizer's goroutine), until the returned function is called:
+// how the event loops follow the Ps.
+func Watch(fn func(procs int)) (stop func()) {
+	watchMu.Lock()
+	defer watchMu.Unlock()
+	watchID++
+	id := watchID
+	watchers[id] = fn
+	return func() {
+		watchMu.Lock()
+		delete(watchers, id)
+		watchMu.Unlock()
+	}
+}
+
+func notify(n int) {
+	watchMu.Lock()
+	defer watchMu.Unlock()
+	for _, fn := range watchers {
+		fn(n)
+	}
+}
 
 // Interval is how often the load is sampled.
 const Interval = 100 * time.Millisecond
@@ -88,6 +119,7 @@ func (s *Sizer) Run(stop <-chan struct{}) {
 		select {
 		case <-stop:
 			s.setProcs(s.Max)
+			notify(s.Max)
 			return
 		case <-t.C:
 			s.Tick()
@@ -107,6 +139,7 @@ func (s *Sizer) Tick() {
 	if n := s.next(used); n != s.cur {
 		s.cur = n
 		s.setProcs(n)
+		notify(n)
 	}
 }
 

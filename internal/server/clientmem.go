@@ -66,7 +66,7 @@ func (s *Server) clientsCron(now int64, second int64, everySecond bool) {
 		out = max(out, b.Omem)
 		l := lim[limitClass(c.client)]
 		if b.Omem > 0 && (l.Hard > 0 && b.Omem >= l.Hard || l.Soft > 0 && b.Omem >= l.Soft) {
-			_ = c.gc.Wake(nil) // flush checks the limit on its loop
+			_ = c.gc.Wake() // flush checks the limit on its loop
 		}
 	}
 	s.mu.Unlock()

@@ -5,9 +5,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
-	"time"
 
-	"github.com/panjf2000/gnet/v2"
+	"github.com/smallredis/smallredis/internal/eventloop"
 
 	"github.com/smallredis/smallredis/internal/command"
 	"github.com/smallredis/smallredis/internal/resp"
@@ -17,13 +16,13 @@ import (
 // says of out) is touched only by the connection's event loop (for the TLS
 // port, its goroutine).
 //
-// Input path: gnet's inbound buffer (gc.Next) is valid only during
+// Input path: the event loop's read buffer is valid only during
 // OnTraffic, so the commands in it are parsed and run there, their
 // arguments aliasing it. A request the buffer ends in the middle of is
 // kept by the parser, which copies what it needs once and continues from
 // there on the next read: nothing is re-parsed or re-copied per read.
 type conn struct {
-	gc transport // a gnet.Conn, or a *tlsConn for the TLS port
+	gc transport // an *eventloop.Conn, or a *tlsConn for the TLS port
 	// sock is the socket output.go writes replies to directly, -1 for a
 	// TLS connection, whose replies must go through its transport.
 	sock   int
@@ -52,28 +51,34 @@ const keepBuf = 1 << 20
 // OnOpen registers a client or rejects it: past maxclients, or in
 // protected mode (see protected.go). As in Redis, a rejected connection
 // counts in rejected_connections, not total_connections_received.
-func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
+func (s *Server) OnOpen(gc *eventloop.Conn) ([]byte, bool) {
 	c, reject := s.open(gc, gc.Fd())
 	if c == nil {
-		return reject, gnet.Close
+		return reject, false
 	}
 	if ka := s.cfg.TCPKeepAlive(); ka > 0 {
 		_ = gc.SetKeepAlivePeriod(ka)
 	}
 	c.sock = gc.Fd()
-	c.client.Stripe = s.loopIndex(gc.EventLoop())
+	c.client.Stripe = gc.Loop()
 	c.client.Send = func(b []byte) {
 		c.out.inbox.post(c, b, s.limits.Load()[limitClass(c.client)].Hard)
 	}
 	c.client.Queue = func(b []byte) bool {
 		return c.out.inbox.queue(b, s.limits.Load()[limitClass(c.client)].Hard)
 	}
-	c.client.WakeOutput = func() { _ = gc.Wake(nil) }
+	c.client.WakeOutput = func() { _ = gc.Wake() }
 	gc.SetContext(c)
-	return nil, gnet.None
+	return nil, true
 }
 
-// open registers a client on any transport (gnet or TLS). A nil conn means
+// OnMove follows a connection to the event loop it was handed to: its
+// statistics and its gate slot go with its new loop.
+func (s *Server) OnMove(gc *eventloop.Conn) {
+	gc.Context().(*conn).client.Stripe = gc.Loop()
+}
+
+// open registers a client on any transport (event loop or TLS). A nil conn means
 // refused, with the bytes to send before closing (nil: just close).
 func (s *Server) open(t transport, fd int) (*conn, []byte) {
 	if s.stopping.Load() {
@@ -96,29 +101,15 @@ func (s *Server) open(t transport, fd int) (*conn, []byte) {
 	c := &conn{gc: t, sock: -1}
 	c.client = command.NewClient(id, t.RemoteAddr().String(), t.LocalAddr().String(), fd)
 	// A TLS connection's goroutine can run on any P: spread them. OnOpen
-	// gives a gnet connection its event loop's stripe instead.
+	// gives an event loop's connection its loop's stripe instead.
 	c.client.Stripe = int(id)
 	c.client.Authed = s.cfg.RequirePass() == ""
 	c.client.Local = isLocal(t.RemoteAddr())
 	c.client.Kill = func() { _ = t.Close() }
 	c.client.BatchGate = true // runBatch ends every batch with EndBatch
-	// A TLS connection queues other goroutines' output itself; OnOpen gives
-	// gnet connections the output queue's inbox instead. Its queue is held
-	// to the hard output limit here (a subscriber that never reads).
-	c.client.Send = func(b []byte) {
-		if hard := s.limits.Load()[limitClass(c.client)].Hard; hard > 0 && int64(t.OutboundBuffered()+len(b)) > hard+replyChunk {
-			if c.tlsOver.CompareAndSwap(false, true) {
-				s.st.Stats.OutputLimitDisconnections.Add(1)
-				s.log.Warn("Client " + c.client.Info(time.Now()) + " scheduled to be closed ASAP for overcoming of output buffer limits.")
-				_ = t.Close()
-			}
-			return
-		}
-		_ = t.AsyncWrite(b, nil)
-	}
 	c.client.Wake = func() {
 		c.woken.Store(true)
-		_ = c.gc.Wake(nil)
+		_ = c.gc.Wake()
 	}
 	c.client.QueryBuf = func() int { return int(c.qbuf.Load()) }
 	c.client.ArgOwned = c.parser.Owned
@@ -133,11 +124,10 @@ func (s *Server) open(t transport, fd int) (*conn, []byte) {
 }
 
 // OnClose unregisters the client.
-func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
+func (s *Server) OnClose(gc *eventloop.Conn) {
 	if c, ok := gc.Context().(*conn); ok {
 		s.closed(c)
 	}
-	return gnet.None
 }
 
 // closed unregisters a client once its connection is closed.
@@ -153,21 +143,19 @@ func (s *Server) closed(c *conn) {
 // writes all their replies at once (flush, in output.go). It also runs when
 // the connection is woken: to resume after CLIENT PAUSE or a batch that
 // yielded, or to write output.
-func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
+func (s *Server) OnTraffic(gc *eventloop.Conn, data []byte) eventloop.Action {
 	defer s.recoverTraffic(gc)
-	c := gc.Context().(*conn)
-	data, _ := gc.Next(-1)
-	return s.traffic(c, data)
+	return s.traffic(gc.Context().(*conn), data)
 }
 
 // traffic is OnTraffic on any transport: data is what arrived (nil when
 // woken from a wait).
-func (s *Server) traffic(c *conn, data []byte) gnet.Action {
+func (s *Server) traffic(c *conn, data []byte) eventloop.Action {
 	if c.client.Killed() {
 		// CLIENT KILL from another loop closes the socket asynchronously;
 		// what arrived meanwhile must not run (Redis frees the client at
 		// once).
-		return gnet.Close
+		return eventloop.Close
 	}
 	if len(data) > 0 {
 		s.st.Stats.NetInput.Add(c.client.Stripe, int64(len(data)))
@@ -195,7 +183,7 @@ func (s *Server) traffic(c *conn, data []byte) gnet.Action {
 // runBatch runs what buf holds and then lets go of the world gate if the
 // batch's atomic commands kept it (command.Server.EndBatch), before the
 // replies are written; also when a panic ends the batch.
-func (s *Server) runBatch(c *conn, buf []byte, pooled bool) gnet.Action {
+func (s *Server) runBatch(c *conn, buf []byte, pooled bool) eventloop.Action {
 	defer s.st.EndBatch(c.client)
 	return s.run(c, buf, pooled)
 }
@@ -203,14 +191,14 @@ func (s *Server) runBatch(c *conn, buf []byte, pooled bool) gnet.Action {
 // recoverTraffic is the last resort behind Exec's own recovery: a panic
 // elsewhere in the connection's input path closes that connection instead
 // of the whole server.
-func (s *Server) recoverTraffic(gc gnet.Conn) {
+func (s *Server) recoverTraffic(gc *eventloop.Conn) {
 	if r := recover(); r != nil {
 		s.trafficPanicked(r, gc)
 	}
 }
 
 // trafficPanicked logs and counts a panic recovered in a connection's
-// input path (gnet's or a TLS connection's goroutine) and closes it.
+// input path (an event loop or a TLS connection's goroutine) and closes it.
 func (s *Server) trafficPanicked(r any, t transport) {
 	s.st.Stats.Panics.Add(1)
 	s.log.Error("recovered a panic in a connection's event handler; closing it",
@@ -221,7 +209,7 @@ func (s *Server) trafficPanicked(r any, t transport) {
 // run executes the held command, if any, then the commands in buf.
 // inPending says buf is c.pending (so what is left is moved to its front
 // rather than copied in).
-func (s *Server) run(c *conn, buf []byte, inPending bool) gnet.Action {
+func (s *Server) run(c *conn, buf []byte, inPending bool) eventloop.Action {
 	c.parser.MaxBulkLen = s.cfg.ProtoMaxBulkLen()
 	if c.out.inbox.n.Load() != 0 && len(c.w.B) == 0 {
 		// Posted before this batch ran (invalidations, MONITOR lines): it
@@ -243,7 +231,7 @@ func (s *Server) run(c *conn, buf []byte, inPending bool) gnet.Action {
 			if err != nil {
 				c.w.Error(err.Error())
 				s.log.Debug("protocol error", "client", c.client.Addr, "err", err)
-				return gnet.Close
+				return eventloop.Close
 			}
 			buf = buf[n:]
 			if len(args) == 0 {
@@ -265,7 +253,7 @@ func (s *Server) run(c *conn, buf []byte, inPending bool) gnet.Action {
 			c.blocked = true
 			s.st.WhenUnpaused(c.client, func() {
 				c.woken.Store(true)
-				_ = c.gc.Wake(nil)
+				_ = c.gc.Wake()
 			})
 			break
 		}
@@ -278,7 +266,7 @@ func (s *Server) run(c *conn, buf []byte, inPending bool) gnet.Action {
 		}
 		c.w.Proto = c.client.Proto
 		if c.client.CloseAfterReply || c.client.Killed() {
-			return gnet.Close
+			return eventloop.Close
 		}
 		if len(c.w.B) >= c.out.checkAt && s.checkOutput(c) {
 			break // over the output limit, or time to let other clients run
@@ -299,15 +287,15 @@ func (s *Server) run(c *conn, buf []byte, inPending bool) gnet.Action {
 // checkQueryBuf enforces client-query-buffer-limit on unexecuted input:
 // the unparsed input, the partial request the parser holds and the commands
 // a transaction has queued.
-func (s *Server) checkQueryBuf(c *conn) gnet.Action {
+func (s *Server) checkQueryBuf(c *conn) eventloop.Action {
 	qbuf := int64(len(c.pending) + c.parser.Buffered())
 	c.qbuf.Store(qbuf)
 	if qbuf+c.client.MultiMem() > s.cfg.QueryBufferLimit() {
 		s.log.Warn("closing client that reached the query buffer limit",
 			"client", c.client.Addr, "qbuf", qbuf)
-		return gnet.Close
+		return eventloop.Close
 	}
-	return gnet.None
+	return eventloop.None
 }
 
 func isMonitorSafe(name []byte) bool {

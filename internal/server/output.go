@@ -8,15 +8,13 @@ package server
 // stays in the connection's own queue: the reply buffer itself is handed to
 // the queue (a small remainder is copied), never appended to a bigger
 // buffer, and the queue is written with writev(2) as the socket drains.
-// gnet's outbound buffer is not used: it copies what it buffers, grows by
-// copying, never shrinks while the connection lives, keeps its memory in
-// pools after it closes, and tells the handler nothing when it drains, so
-// it can be neither bounded nor measured cheaply. A connection whose
-// socket is full is instead woken by the write waiter (waiter_linux.go).
+// An outbound buffer that copies what it buffers and grows by copying (as
+// gnet's did) could be neither bounded nor measured cheaply. A connection
+// whose socket is full is woken by the write waiter (waiter_linux.go).
 //
 // A batch stops running commands once it has produced yieldBytes of
 // replies; the rest of its input runs on a later turn of the event loop
-// (gnet's Wake), so a client fed hundreds of megabytes, reading them or
+// (its Wake), so a client fed hundreds of megabytes, reading them or
 // not, delays the other clients of its loop by one slice, not the whole.
 // As in Redis, a client that does not read still has its commands run and
 // their replies kept; client-output-buffer-limit is what bounds it.
@@ -29,7 +27,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/panjf2000/gnet/v2"
+	"github.com/smallredis/smallredis/internal/eventloop"
 	"golang.org/x/sys/unix"
 
 	"github.com/smallredis/smallredis/internal/command"
@@ -108,7 +106,7 @@ type inbox struct {
 // drops its output; the garbage collector frees it after the last one.
 func (in *inbox) post(c *conn, b []byte, hard int64) {
 	if in.queue(b, hard) {
-		_ = c.gc.Wake(nil)
+		_ = c.gc.Wake()
 	}
 }
 
@@ -266,8 +264,8 @@ func (s *Server) overLimit(c *conn) bool {
 // flush ends every OnTraffic: it queues the batch's replies and what other
 // goroutines sent, enforces the output limit, writes what the socket
 // takes, and updates the connection's accounting. action is what running
-// the batch decided; flush returns the action for gnet.
-func (s *Server) flush(c *conn, action gnet.Action) gnet.Action {
+// the batch decided; flush returns the action for the event loop.
+func (s *Server) flush(c *conn, action eventloop.Action) eventloop.Action {
 	o := &c.out
 	c.client.WakeDeferred()
 	if o.inbox.n.Load() != 0 {
@@ -290,23 +288,23 @@ func (s *Server) flush(c *conn, action gnet.Action) gnet.Action {
 	if o.closing || (len(c.w.B) > 0 || o.queued > 0) && s.overLimit(c) {
 		s.dropOutput(c)
 		s.account(c)
-		return gnet.Close
+		return eventloop.Close
 	}
 	if o.armed && o.writable.Swap(false) {
 		o.armed = false
 	}
 	err := s.send(c)
-	if err == nil && o.queued > 0 && !o.armed && action != gnet.Close {
+	if err == nil && o.queued > 0 && !o.armed && action != eventloop.Close {
 		err = s.waiter.arm(c)
 	}
 	if err != nil {
 		s.log.Debug("write error", "client", c.client.Addr, "err", err)
 		s.dropOutput(c)
-		action = gnet.Close
+		action = eventloop.Close
 	}
-	if action == gnet.Close && o.queued > 0 {
+	if action == eventloop.Close && o.queued > 0 {
 		// Closing with replies the socket has not taken (QUIT after a big
-		// reply): gnet writes what it can of its own buffer, then closes.
+		// reply): write what the socket takes now, then close.
 		for i, b := range o.queue {
 			if i == 0 {
 				b = b[o.off:]
@@ -316,12 +314,11 @@ func (s *Server) flush(c *conn, action gnet.Action) gnet.Action {
 		}
 		s.dropOutput(c)
 	}
-	if o.resume && action != gnet.Close {
-		// Not Wake at once: a wake queued from within a wake runs in the
-		// same round of gnet's task queue, before the loop polls its
-		// other connections again.
+	if o.resume && action != eventloop.Close {
+		// Not Wake at once: the pause lets the loop's other connections,
+		// and the client reading its replies, catch up first.
 		o.resume = false
-		time.AfterFunc(yieldPause, func() { _ = c.gc.Wake(nil) })
+		time.AfterFunc(yieldPause, func() { _ = c.gc.Wake() })
 	}
 	s.setCheckAt(c)
 	s.account(c)

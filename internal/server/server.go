@@ -4,23 +4,26 @@
 // expiry, ops/sec) and graceful shutdown. It parses with package resp and executes through
 // package command; it knows nothing of individual commands.
 //
-// Connection model: gnet's epoll event loops, one per P the process may
-// use (procs.Limit; the Ps in use follow the load, package procs). Each
+// Connection model: epoll event loops (package eventloop), one per P the
+// process may use (procs.Limit), with connections spread over as many
+// loops as there are Ps in use now (the Ps follow the load, package
+// procs): one loop per P, never two loops waiting for one P. Each
 // loop's connections add to their own stripe of the statistics counters
 // and enter their own slot of the world gate (Client.Stripe, the loop's
-// index), so loops share no cache line per command. A loop reads
+// index, updated when a connection moves), so loops share no cache line
+// per command. A loop reads
 // whatever a socket has, runs every complete command in it, and writes all
 // replies with one write. Measured on the 2-core target machine this
 // beats a goroutine per connection (which pays a goroutine wake-up per
 // request) by ~30 % at -P 1 and ~40 % at -P 16. Work that must wait
 // (CLIENT PAUSE, later blocking commands) parks the connection and resumes
-// it through gnet's Wake; other goroutines write to a connection only
+// it through its Wake; other goroutines write to a connection only
 // through its Client.Send, which hands the bytes to the connection's loop
 // (MONITOR, later pub/sub). Replies reach the socket through the
-// connection's own queue, not gnet's outbound buffer: output.go says why,
+// connection's own queue: output.go says why,
 // and how client-output-buffer-limit and client memory accounting work.
 //
-// The TLS port (tls-port) is the exception: gnet cannot carry TLS, so it is
+// The TLS port (tls-port) is the exception: the loops do not carry TLS, so it is
 // served by a goroutine per connection on crypto/tls (tls.go), running the
 // same connection code through the small transport interface; its replies
 // are written through the TLS connection, which blocks its own goroutine.
@@ -28,11 +31,11 @@ package server
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -41,32 +44,27 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/panjf2000/gnet/v2"
-	"github.com/panjf2000/gnet/v2/pkg/logging"
-
 	"github.com/smallredis/smallredis/internal/command"
 	"github.com/smallredis/smallredis/internal/config"
+	"github.com/smallredis/smallredis/internal/eventloop"
 	"github.com/smallredis/smallredis/internal/procs"
 	"github.com/smallredis/smallredis/internal/store"
 )
 
 // Server serves the Redis protocol. Create it with New, run it with Run.
 type Server struct {
-	gnet.BuiltinEventEngine
-
 	cfg *config.Config
 	st  *command.Server
 	log *slog.Logger
 
-	eng      gnet.Engine
+	eng      *eventloop.Engine
 	ready    chan struct{}
 	stopping atomic.Bool
 	stopOnce sync.Once
 
 	nextID atomic.Int64
-	mu     sync.Mutex // guards conns and loops
+	mu     sync.Mutex // guards conns
 	conns  map[int64]*conn
-	loops  map[gnet.EventLoop]int // each event loop's index, its connections' counter stripe
 
 	tls    *tlsListener  // nil without tls-port
 	stopCh chan struct{} // closed by Shutdown
@@ -116,7 +114,7 @@ func (s *Server) Done() <-chan struct{} { return s.done }
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
 // addrs turns the bind directive into listener addresses for port
-// ("tcp4://0.0.0.0:2345", as gnet takes them), as Redis
+// ("tcp4://0.0.0.0:2345", as package eventloop takes them), as Redis
 // reads it: "*" is every IPv4 address, "::*" every IPv6 one (IPv6-only
 // sockets, so both wildcards can share the port), and a leading "-" marks
 // an address that is skipped when it cannot be bound (a host without IPv6).
@@ -200,29 +198,23 @@ func (s *Server) Run() error {
 		<-s.stopCh
 		return nil
 	}
-	err = gnet.Rotate(s, s.addrs(s.cfg.Port()),
-		// One event loop per P the process may use, not per CPU (gnet's
-		// Multicore): the limit follows the container's CPU limit, and more
-		// loops than Ps only add context switches and cross-loop sharing.
-		// Not the current GOMAXPROCS, which procs lowers while the load is
-		// light.
-		gnet.WithNumEventLoop(procs.Limit()),
-		gnet.WithLoadBalancing(gnet.LeastConnections),
-		// SO_REUSEADDR, as Redis: a restart binds at once although the
-		// connections the last run closed hold the port in TIME_WAIT.
-		// Not SO_REUSEPORT: a second server on the port must fail to
-		// bind, not silently share it.
-		gnet.WithReuseAddr(true),
-		gnet.WithReusePort(false),
-		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
-		gnet.WithLogger(gnetLogger{s.log}),
-		gnet.WithLogLevel(logging.DebugLevel),
-		gnet.WithReadBufferCap(64*1024),
-	)
-	if s.stopping.Load() {
-		return nil
+	// One event loop per P the process may use, not per CPU: the limit
+	// follows the container's CPU limit, and more loops than Ps only add
+	// context switches and cross-loop sharing. Connections go to as many
+	// of them as there are Ps now, and follow the Ps when procs changes
+	// them.
+	eng, err := eventloop.New(s, s.addrs(s.cfg.Port()), s.cfg.TCPBacklog(), procs.Limit(), runtime.GOMAXPROCS(0))
+	if err != nil {
+		return err
 	}
-	return err
+	s.eng = eng
+	unwatch := procs.Watch(eng.SetActive)
+	defer unwatch()
+	eng.SetActive(runtime.GOMAXPROCS(0)) // if it changed before Watch
+	close(s.ready)
+	s.log.Info("ready to accept connections", "port", s.cfg.Port(), "tls_port", s.cfg.TLSPort())
+	eng.Run()
+	return nil
 }
 
 // keepRunning runs a background task, and runs it again if it panics
@@ -256,14 +248,6 @@ func (s *Server) recovered(name string, fn func()) (panicked bool) {
 	return false
 }
 
-// OnBoot records the engine so Shutdown can stop it.
-func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
-	s.eng = eng
-	close(s.ready)
-	s.log.Info("ready to accept connections", "port", s.cfg.Port(), "tls_port", s.cfg.TLSPort())
-	return gnet.None
-}
-
 // Shutdown stops accepting, lets commands already running finish, closes
 // every connection and makes Run return. Safe to call from any goroutine,
 // including an event loop (SHUTDOWN).
@@ -273,33 +257,13 @@ func (s *Server) Shutdown() {
 		s.log.Info("shutting down")
 		close(s.stopCh)
 		if s.cfg.Port() == 0 {
-			return // Run is waiting on stopCh; there is no gnet engine
+			return // Run is waiting on stopCh; there is no event loop
 		}
 		go func() {
 			<-s.ready
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := s.eng.Stop(ctx); err != nil {
-				s.log.Warn("shutdown", "err", err)
-			}
+			s.eng.Stop()
 		}()
 	})
-}
-
-// loopIndex numbers event loops in the order their first connection came,
-// so that each loop's connections add to striped counters of their own.
-func (s *Server) loopIndex(el gnet.EventLoop) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.loops == nil {
-		s.loops = map[gnet.EventLoop]int{}
-	}
-	i, ok := s.loops[el]
-	if !ok {
-		i = len(s.loops)
-		s.loops[el] = i
-	}
-	return i
 }
 
 // Port is the configured TCP port.

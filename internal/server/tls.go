@@ -11,14 +11,14 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/panjf2000/gnet/v2"
+	"github.com/smallredis/smallredis/internal/eventloop"
 
 	"github.com/smallredis/smallredis/internal/config"
 )
 
-// The TLS port. gnet's event loops cannot carry TLS, so tls-port is served
-// by a goroutine per connection on crypto/tls; each connection still runs
-// the gnet connections' code (open, traffic, closed in conn.go) through a
+// The TLS port. The epoll event loops do not carry TLS, so tls-port is
+// served by a goroutine per connection on crypto/tls; each connection still
+// runs the event loop connections' code (open, traffic, closed in conn.go) through a
 // tlsConn transport, so every command, limit and CLIENT feature behaves
 // the same on both ports.
 
@@ -138,7 +138,7 @@ func (l *tlsListener) stop() {
 	l.wg.Wait()
 }
 
-// handle runs one TLS connection: handshake, then the same code gnet
+// handle runs one TLS connection: handshake, then the same code event loop
 // connections run, one read at a time.
 func (l *tlsListener) handle(nc net.Conn) {
 	s := l.s
@@ -175,6 +175,20 @@ func (l *tlsListener) handle(nc net.Conn) {
 		t.closeGracefully()
 		return
 	}
+	// Other goroutines' output (MONITOR, pub/sub) is queued by the TLS
+	// connection itself, held to the hard output limit (a subscriber that
+	// never reads).
+	c.client.Send = func(b []byte) {
+		if hard := s.limits.Load()[limitClass(c.client)].Hard; hard > 0 && int64(t.OutboundBuffered()+len(b)) > hard+replyChunk {
+			if c.tlsOver.CompareAndSwap(false, true) {
+				s.st.Stats.OutputLimitDisconnections.Add(1)
+				s.log.Warn("Client " + c.client.Info(time.Now()) + " scheduled to be closed ASAP for overcoming of output buffer limits.")
+				_ = t.Close()
+			}
+			return
+		}
+		_ = t.AsyncWrite(b)
+	}
 	defer s.closed(c)
 	defer func() {
 		if r := recover(); r != nil {
@@ -187,7 +201,7 @@ func (l *tlsListener) handle(nc net.Conn) {
 		if n > 0 {
 			t.begin()
 			action := s.traffic(c, buf[:n])
-			for action == gnet.None && c.blocked {
+			for action == eventloop.None && c.blocked {
 				// CLIENT PAUSE: what is left waits in c.pending until
 				// run's timer wakes us; unread input waits in the socket.
 				t.end()
@@ -200,7 +214,7 @@ func (l *tlsListener) handle(nc net.Conn) {
 				action = s.traffic(c, nil)
 			}
 			t.end()
-			if action != gnet.None {
+			if action != eventloop.None {
 				t.closeGracefully()
 				return
 			}
@@ -233,7 +247,7 @@ func fdOf(nc net.Conn) int {
 // and written by a short-lived flusher, or by the connection itself after
 // the batch it is running, so they never block the sender and never
 // overtake a reply being built (MONITOR's +OK comes before the feed), as
-// with gnet's AsyncWrite.
+// an event loop connection's Client.Send.
 type tlsConn struct {
 	tc   *tls.Conn
 	raw  net.Conn
@@ -270,7 +284,7 @@ func (t *tlsConn) OutboundBuffered() int {
 
 // AsyncWrite queues b. Callbacks are not supported: cb must be nil (the
 // server never passes one).
-func (t *tlsConn) AsyncWrite(b []byte, _ gnet.AsyncCallback) error {
+func (t *tlsConn) AsyncWrite(b []byte) error {
 	t.mu.Lock()
 	select {
 	case <-t.done:
@@ -329,7 +343,7 @@ func (t *tlsConn) flush() {
 	}
 }
 
-func (t *tlsConn) Wake(_ gnet.AsyncCallback) error {
+func (t *tlsConn) Wake() error {
 	select {
 	case t.wake <- struct{}{}:
 	default:

@@ -46,7 +46,7 @@ func TestTLSConnAsyncWriteOrder(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		for range 100 {
-			tc.AsyncWrite([]byte("feed\r\n"), nil)
+			tc.AsyncWrite([]byte("feed\r\n"))
 		}
 		close(done)
 	}()
@@ -78,7 +78,7 @@ func TestTLSConnAsyncWriteOrder(t *testing.T) {
 		}
 	}
 	tc.Close()
-	if err := tc.AsyncWrite([]byte("x"), nil); err == nil {
+	if err := tc.AsyncWrite([]byte("x")); err == nil {
 		t.Fatal("AsyncWrite after Close succeeded")
 	}
 }

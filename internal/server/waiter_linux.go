@@ -8,11 +8,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// writeWaiter wakes connections whose socket is writable again. gnet
-// tells the handler nothing when a socket drains (it flushes only its own
-// buffer, which we do not use; see output.go), so a connection whose queue
+// writeWaiter wakes connections whose socket is writable again. The event
+// loops wait only for input, so a connection whose queue
 // the socket did not take registers its fd here, one-shot, in an epoll set
-// of our own, and one goroutine wakes it through gnet's Wake, on its own
+// of our own, and one goroutine wakes it through its Wake, on its own
 // event loop, when the socket takes data again. The goroutine and the
 // epoll set are made on first use.
 type writeWaiter struct {
@@ -103,7 +102,7 @@ func (w *writeWaiter) run(epfd int) {
 				// connection wakes that one for nothing: its write finds
 				// the socket full and it arms again.
 				c.out.writable.Store(true)
-				_ = c.gc.Wake(nil)
+				_ = c.gc.Wake()
 			}
 		}
 	}
