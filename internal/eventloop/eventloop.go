@@ -189,6 +189,18 @@ func (e *Engine) release() {
 	e.closeListeners()
 }
 
+// Addrs are the addresses the listeners are bound to (a port 0 in New
+// becomes the port the system chose).
+func (e *Engine) Addrs() []net.Addr {
+	var out []net.Addr
+	for _, fd := range e.lns {
+		if sa, err := unix.Getsockname(fd); err == nil {
+			out = append(out, sockaddrAddr(sa))
+		}
+	}
+	return out
+}
+
 // Loops is how many loops there are.
 func (e *Engine) Loops() int { return len(e.loops) }
 
