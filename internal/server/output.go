@@ -522,22 +522,12 @@ func (s *Server) write(c *conn, b []byte) (int, error) {
 		}
 		return n, err
 	}
-	for {
-		n, err := unix.Write(c.sock, b)
-		switch {
-		case err == nil:
-			s.st.Stats.NetOutput.Add(c.client.Stripe, int64(n))
-			if n > 0 {
-				s.st.Stats.Writes.Add(c.client.Stripe, 1)
-			}
-			return n, nil
-		case errors.Is(err, unix.EINTR):
-			continue
-		case errors.Is(err, unix.EAGAIN):
-			return 0, nil
-		}
-		return 0, err
+	n, err := eventloop.Write(c.sock, b)
+	s.st.Stats.NetOutput.Add(c.client.Stripe, int64(n))
+	if n > 0 {
+		s.st.Stats.Writes.Add(c.client.Stripe, 1)
 	}
+	return n, err
 }
 
 func writev(c *conn, v [][]byte) (int, error) {
