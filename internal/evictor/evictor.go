@@ -89,7 +89,7 @@ func New(ks *store.Keyspace, cfg *config.Config) *Evictor {
 	cfg.OnChange("maxmemory", func() {
 		ev.limit.Store(cfg.MaxMemory())
 		ev.resizeCustom()
-		ev.kick()
+		ev.evictNow()
 	})
 	cfg.OnChange("maxmemory-policy", func() { ev.setPolicy(cfg.MaxMemoryPolicy()); ev.kick() })
 	cfg.OnChange("lfu-log-factor", func() { ks.SetLFUParams(cfg.LFULogFactor(), cfg.LFUDecayTime()) })
@@ -250,6 +250,23 @@ func (ev *Evictor) BeforeCommand(incoming int64, now int64) (oom, held bool) {
 		ev.noteResult(OK)
 	}
 	return r == Fail && over, held
+}
+
+// evictNow is what Redis's CONFIG SET maxmemory does (performEvictions in
+// updateMaxmemory): evict at once, within the usual time limit, so the
+// keys a lower limit pushes out are gone, and their invalidations and
+// notifications sent, before the client's next command runs; the
+// background evictor finishes what the time limit leaves.
+func (ev *Evictor) evictNow() {
+	limit := ev.limit.Load()
+	if limit == 0 || ev.ks.UsedMemory() <= limit {
+		ev.kick()
+		return
+	}
+	if ev.pol.Load().kind != noEviction && ev.evict(limit, ev.timeLimit(), store.NowMs(), limit) == OK {
+		return
+	}
+	ev.kick()
 }
 
 // Release ends the reservation BeforeCommand made for a large command.
