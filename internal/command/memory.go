@@ -229,6 +229,18 @@ func memoryMallocStats(ctx *Ctx) {
 		ms.StackInuse, ms.MSpanInuse, ms.GCSys, ms.OtherSys, ms.Sys)
 	fmt.Fprintf(&b, "NumGC: %d\nNextGC: %d\nGCCPUFraction: %.6f\nMemoryLimit: %d\nGOGC: %s\n",
 		ms.NumGC, ms.NextGC, ms.GCCPUFraction, rdebug.SetMemoryLimit(-1), gogc())
+	// Where the process's memory goes, class by class (the figures that
+	// explain RSS above the live heap).
+	var classes []metrics.Sample
+	for _, d := range metrics.All() {
+		if strings.HasPrefix(d.Name, "/memory/classes/") && d.Kind == metrics.KindUint64 {
+			classes = append(classes, metrics.Sample{Name: d.Name})
+		}
+	}
+	metrics.Read(classes)
+	for _, c := range classes {
+		fmt.Fprintf(&b, "%s %d\n", c.Name, c.Value.Uint64())
+	}
 	b.WriteString("--- End Go runtime memory statistics ---\n")
 	ctx.W.Verbatim("txt", b.String())
 }

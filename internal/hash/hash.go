@@ -16,6 +16,7 @@ package hash
 
 import (
 	"math/rand/v2"
+	"unsafe"
 
 	"github.com/smallredis/smallredis/internal/bytemap"
 	"github.com/smallredis/smallredis/internal/listpack"
@@ -33,13 +34,44 @@ type Limits struct {
 var DefaultLimits = Limits{Entries: 512, Value: 64}
 
 // Hash is a hash value. The zero value is not usable; call New.
+//
+// A small hash is a key's whole value next to its listpack buffer, so it is
+// one 48-byte object: what only converted hashes and hashes with field TTLs
+// need lives behind x.
 type Hash struct {
-	lp  *listpack.Listpack // field, value pairs; nil once converted
-	m   *bytemap.Map       // the hashtable encoding; nil while lp is used
-	ttl *fieldTTLs         // nil when no field has an expire time
-	ex  bool               // field-expiry commands touched it: "listpackex"
+	lp   listpack.Listpack // field, value pairs; empty once converted
+	x    *hashExtra        // nil for a listpack hash that never had a field TTL
+	mods uint64            // modifications so far: Version
+}
 
-	mods uint64 // modifications so far: Version
+type hashExtra struct {
+	m   *bytemap.Map // the hashtable encoding; nil while lp is used
+	ttl *fieldTTLs   // nil when no field has an expire time
+	ex  bool         // field-expiry commands touched it: "listpackex"
+}
+
+// table is the hashtable encoding, nil while the hash is a listpack.
+func (h *Hash) table() *bytemap.Map {
+	if h.x == nil {
+		return nil
+	}
+	return h.x.m
+}
+
+// ttls is the field expire times, nil when no field has one.
+func (h *Hash) ttls() *fieldTTLs {
+	if h.x == nil {
+		return nil
+	}
+	return h.x.ttl
+}
+
+// extra is h.x, allocated on first use.
+func (h *Hash) extra() *hashExtra {
+	if h.x == nil {
+		h.x = &hashExtra{}
+	}
+	return h.x
 }
 
 // Version changes whenever the hash's content (fields, values, field TTLs)
@@ -47,27 +79,31 @@ type Hash struct {
 // that only looked (store.Versioner).
 func (h *Hash) Version() uint64 { return h.mods }
 
-// structBytes is what a Hash costs beyond its encoding.
-const structBytes = 48
+// structBytes is what a Hash costs beyond its listpack buffer, and
+// extraBytes what x adds.
+const (
+	structBytes = int(unsafe.Sizeof(Hash{}))
+	extraBytes  = int(unsafe.Sizeof(hashExtra{}))
+)
 
 // New returns an empty hash in the listpack encoding.
-func New() *Hash { return &Hash{lp: &listpack.Listpack{}} }
+func New() *Hash { return &Hash{} }
 
 // Len is the number of fields, counting expired fields not yet reclaimed
 // (see ExpireDue).
 func (h *Hash) Len() int {
-	if h.lp != nil {
-		return h.lp.Len() / 2
+	if m := h.table(); m != nil {
+		return m.Len()
 	}
-	return h.m.Len()
+	return h.lp.Len() / 2
 }
 
 // Encoding is Redis's OBJECT ENCODING name.
 func (h *Hash) Encoding() string {
 	switch {
-	case h.lp == nil:
+	case h.table() != nil:
 		return "hashtable"
-	case h.ex:
+	case h.x != nil && h.x.ex:
 		return "listpackex"
 	}
 	return "listpack"
@@ -75,28 +111,31 @@ func (h *Hash) Encoding() string {
 
 // MemoryUsage is the memory the hash holds, in O(1) (store.Sizer).
 func (h *Hash) MemoryUsage() int {
-	n := structBytes
-	if h.lp != nil {
-		n += h.lp.Bytes()
-	} else {
-		n += h.m.Bytes()
-	}
-	if h.ttl != nil {
-		n += h.ttl.bytes
+	// The Listpack value is part of the Hash: count only its buffer.
+	n := structBytes + h.lp.Cap()
+	if h.x != nil {
+		n += extraBytes
+		if h.x.m != nil {
+			n += h.x.m.Bytes()
+		}
+		if h.x.ttl != nil {
+			n += h.x.ttl.bytes
+		}
 	}
 	return n
 }
 
 // Clone is a deep copy, field expire times included (store.Cloner).
 func (h *Hash) Clone() any {
-	c := &Hash{ex: h.ex}
-	if h.lp != nil {
-		c.lp = h.lp.Clone()
-	} else {
-		c.m = h.m.Clone()
-	}
-	if h.ttl != nil {
-		c.ttl = h.ttl.clone()
+	c := &Hash{lp: h.lp.Copy()}
+	if x := h.x; x != nil {
+		c.x = &hashExtra{ex: x.ex}
+		if x.m != nil {
+			c.x.m = x.m.Clone()
+		}
+		if x.ttl != nil {
+			c.x.ttl = x.ttl.clone()
+		}
 	}
 	return c
 }
@@ -112,22 +151,22 @@ func (h *Hash) find(f []byte) int {
 
 // Get returns f's value. It aliases the hash until its next change.
 func (h *Hash) Get(f []byte) ([]byte, bool) {
-	if h.lp != nil {
-		p := h.find(f)
-		if p < 0 {
-			return nil, false
-		}
-		return h.lp.Get(h.lp.Next(p)), true
+	if m := h.table(); m != nil {
+		return m.Get(f)
 	}
-	return h.m.Get(f)
+	p := h.find(f)
+	if p < 0 {
+		return nil, false
+	}
+	return h.lp.Get(h.lp.Next(p)), true
 }
 
 // Has reports whether f is present.
 func (h *Hash) Has(f []byte) bool {
-	if h.lp != nil {
-		return h.find(f) >= 0
+	if m := h.table(); m != nil {
+		return m.Has(f)
 	}
-	return h.m.Has(f)
+	return h.find(f) >= 0
 }
 
 // Prepare converts a listpack hash to a hashtable when any of args (the
@@ -135,7 +174,7 @@ func (h *Hash) Has(f []byte) bool {
 // Redis's hashTypeTryConversion, which HSET runs over all its arguments
 // before writing any.
 func (h *Hash) Prepare(lim Limits, args ...[]byte) {
-	if h.lp == nil {
+	if h.table() != nil {
 		return
 	}
 	for _, a := range args {
@@ -149,8 +188,8 @@ func (h *Hash) Prepare(lim Limits, args ...[]byte) {
 // Set stores f → v, removing any expire time f had (HSET), and reports
 // whether f is new.
 func (h *Hash) Set(f, v []byte, lim Limits) bool {
-	if h.ttl != nil {
-		h.ttl.remove(f)
+	if t := h.ttls(); t != nil {
+		t.remove(f)
 		h.dropEmptyTTLs()
 	}
 	return h.set(f, v, lim)
@@ -162,11 +201,11 @@ func (h *Hash) SetKeepTTL(f, v []byte, lim Limits) bool { return h.set(f, v, lim
 
 func (h *Hash) set(f, v []byte, lim Limits) bool {
 	h.mods++ // even when v is the same: HSET counts as a change in Redis
-	if h.lp != nil && (len(f) > lim.Value || len(v) > lim.Value) {
+	if h.table() == nil && (len(f) > lim.Value || len(v) > lim.Value) {
 		h.convert()
 	}
-	if h.lp == nil {
-		return h.m.Set(f, v)
+	if m := h.table(); m != nil {
+		return m.Set(f, v)
 	}
 	if p := h.find(f); p >= 0 {
 		h.lp.Replace(h.lp.Next(p), v)
@@ -185,25 +224,26 @@ func (h *Hash) convert() {
 	for p := h.lp.First(); p >= 0; p = h.lp.Next(h.lp.Next(p)) {
 		m.Set(h.lp.Get(p), h.lp.Get(h.lp.Next(p)))
 	}
-	h.lp, h.m = nil, m
+	// The old buffer goes to the garbage collector, not to bufpool: the
+	// caller may still hold slices of it (a value read before the write).
+	h.lp = listpack.Listpack{}
+	h.extra().m = m
 }
 
 // Delete removes f and its expire time, and reports whether it was present.
 func (h *Hash) Delete(f []byte) bool {
 	var ok bool
-	if h.lp != nil {
-		if p := h.find(f); p >= 0 {
-			h.lp.Delete(p, 2)
-			ok = true
-		}
-	} else {
-		ok = h.m.Delete(f)
+	if m := h.table(); m != nil {
+		ok = m.Delete(f)
+	} else if p := h.find(f); p >= 0 {
+		h.lp.Delete(p, 2)
+		ok = true
 	}
 	if ok {
 		h.mods++
 	}
-	if ok && h.ttl != nil {
-		h.ttl.remove(f)
+	if t := h.ttls(); ok && t != nil {
+		t.remove(f)
 		h.dropEmptyTTLs()
 	}
 	return ok
@@ -212,17 +252,17 @@ func (h *Hash) Delete(f []byte) bool {
 // Range calls fn for every field and value until it returns false, in
 // listpack order for small hashes. fn must not change the hash.
 func (h *Hash) Range(fn func(f, v []byte) bool) {
-	if h.lp != nil {
-		for p := h.lp.First(); p >= 0; {
-			vp := h.lp.Next(p)
-			if !fn(h.lp.Get(p), h.lp.Get(vp)) {
-				return
-			}
-			p = h.lp.Next(vp)
-		}
+	if m := h.table(); m != nil {
+		m.Range(fn)
 		return
 	}
-	h.m.Range(fn)
+	for p := h.lp.First(); p >= 0; {
+		vp := h.lp.Next(p)
+		if !fn(h.lp.Get(p), h.lp.Get(vp)) {
+			return
+		}
+		p = h.lp.Next(vp)
+	}
 }
 
 // Scan is HSCAN's iteration: from cursor, about count entries, returning
@@ -231,23 +271,23 @@ func (h *Hash) Range(fn func(f, v []byte) bool) {
 // present for the whole scan is returned at least once however the hash
 // grows, shrinks or converts between calls. fn must not change the hash.
 func (h *Hash) Scan(cursor uint64, count int, fn func(f, v []byte)) uint64 {
-	if h.lp != nil {
-		h.Range(func(f, v []byte) bool { fn(f, v); return true })
-		return 0
+	if m := h.table(); m != nil {
+		return m.Scan(cursor, count, fn)
 	}
-	return h.m.Scan(cursor, count, fn)
+	h.Range(func(f, v []byte) bool { fn(f, v); return true })
+	return 0
 }
 
 // IsPacked reports whether the hash is in the listpack encoding (HSCAN
 // returns it whole; HRANDFIELD picks by index).
-func (h *Hash) IsPacked() bool { return h.lp != nil }
+func (h *Hash) IsPacked() bool { return h.table() == nil }
 
 // Random returns a field and its value chosen uniformly at random; the hash
 // must not be empty. The slices alias the hash until its next change.
 func (h *Hash) Random() (f, v []byte) {
-	if h.lp != nil {
-		p := h.lp.Seek(2 * rand.IntN(h.Len()))
-		return h.lp.Get(p), h.lp.Get(h.lp.Next(p))
+	if m := h.table(); m != nil {
+		return m.Random()
 	}
-	return h.m.Random()
+	p := h.lp.Seek(2 * rand.IntN(h.Len()))
+	return h.lp.Get(p), h.lp.Get(h.lp.Next(p))
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // model is the plain map the property tests compare a Hash against.
@@ -286,5 +287,27 @@ func TestVersion(t *testing.T) {
 		if got := h.Version() != v; got != st.changed {
 			t.Errorf("%s: version changed %v, want %v", st.name, got, st.changed)
 		}
+	}
+}
+
+var sinkHash *Hash
+
+// A small hash is one object of the 48-byte size class: per key it is all
+// the memory a hash costs beyond its listpack buffer, next to Redis's
+// 16-byte robj, and small hashes are mostly keys.
+func TestSmallHashIsOneSmallObject(t *testing.T) {
+	if n := unsafe.Sizeof(Hash{}); n > 48 {
+		t.Errorf("Hash is %d bytes, want at most 48", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { sinkHash = New() }); n != 1 {
+		t.Errorf("New allocates %v objects, want 1", n)
+	}
+	h := New()
+	h.Set([]byte("f"), []byte("v"), DefaultLimits)
+	if h.x != nil {
+		t.Error("a listpack hash without field TTLs allocated its extra part")
+	}
+	if got, want := h.MemoryUsage(), 48+h.lp.Cap(); got != want {
+		t.Errorf("MemoryUsage %d, want %d", got, want)
 	}
 }

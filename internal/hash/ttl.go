@@ -96,14 +96,14 @@ func (t *fieldTTLs) clone() *fieldTTLs {
 }
 
 func (h *Hash) dropEmptyTTLs() {
-	if len(h.ttl.at) == 0 {
-		h.ttl = nil
+	if len(h.x.ttl.at) == 0 {
+		h.x.ttl = nil
 	}
 }
 
 // MarkTTL records that a field-expiry command ran on the hash: Redis 7.4
 // then keeps a listpack hash as "listpackex" for good.
-func (h *Hash) MarkTTL() { h.ex = true }
+func (h *Hash) MarkTTL() { h.extra().ex = true }
 
 // TTL is f's expire time: exists is false when f is absent, at is 0 when f
 // has no expire time.
@@ -111,8 +111,8 @@ func (h *Hash) TTL(f []byte) (at int64, exists bool) {
 	if !h.Has(f) {
 		return 0, false
 	}
-	if h.ttl != nil {
-		at = h.ttl.at[string(f)]
+	if t := h.ttls(); t != nil {
+		at = t.at[string(f)]
 	}
 	return at, true
 }
@@ -120,16 +120,17 @@ func (h *Hash) TTL(f []byte) (at int64, exists bool) {
 // SetTTL gives the existing field f the expire time at (unix ms, > 0).
 func (h *Hash) SetTTL(f []byte, at int64) {
 	h.mods++
-	h.ex = true
-	if h.ttl == nil {
-		h.ttl = &fieldTTLs{at: map[string]int64{}}
+	x := h.extra()
+	x.ex = true
+	if x.ttl == nil {
+		x.ttl = &fieldTTLs{at: map[string]int64{}}
 	}
-	h.ttl.set(f, at)
+	x.ttl.set(f, at)
 }
 
 // Persist removes f's expire time and reports whether it had one.
 func (h *Hash) Persist(f []byte) bool {
-	if h.ttl == nil || !h.ttl.remove(f) {
+	if t := h.ttls(); t == nil || !t.remove(f) {
 		return false
 	}
 	h.mods++
@@ -139,31 +140,31 @@ func (h *Hash) Persist(f []byte) bool {
 
 // FieldsWithTTL is how many fields have an expire time.
 func (h *Hash) FieldsWithTTL() int {
-	if h.ttl == nil {
-		return 0
+	if t := h.ttls(); t != nil {
+		return len(t.at)
 	}
-	return len(h.ttl.at)
+	return 0
 }
 
 // NextDeadline is the earliest field expire time, 0 when no field has one,
 // in O(1). The store uses it to decide when ExpireDue is worth calling.
 func (h *Hash) NextDeadline() int64 {
-	if h.ttl == nil {
-		return 0
+	if t := h.ttls(); t != nil {
+		return t.next()
 	}
-	return h.ttl.next()
+	return 0
 }
 
 // ExpireDue deletes up to max fields that expired before now (max <= 0: no
 // limit) and reports how many it deleted and whether the hash is now empty
 // (its key should go).
 func (h *Hash) ExpireDue(now int64, max int) (removed int, empty bool) {
-	for h.ttl != nil && (max <= 0 || removed < max) {
-		d := h.ttl.next()
+	for t := h.ttls(); t != nil && (max <= 0 || removed < max); t = h.ttls() {
+		d := t.next()
 		if d == 0 || d >= now {
 			break
 		}
-		f := []byte(h.ttl.h[0].field)
+		f := []byte(t.h[0].field)
 		h.Delete(f) // removes the TTL too, and tidies the heap
 		removed++
 	}

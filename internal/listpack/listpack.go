@@ -250,7 +250,13 @@ func (l *Listpack) Used() int { return len(l.b) }
 
 // Clone is a deep copy.
 func (l *Listpack) Clone() *Listpack {
-	c := &Listpack{n: l.n}
+	c := l.Copy()
+	return &c
+}
+
+// Copy is a deep copy as a value, for types that embed a Listpack.
+func (l *Listpack) Copy() Listpack {
+	c := Listpack{n: l.n}
 	if len(l.b) > 0 {
 		c.b = bufpool.Get(len(l.b))
 		copy(c.b, l.b)

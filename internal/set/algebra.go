@@ -75,7 +75,7 @@ func (s *Set) removeMember(str []byte, v int64, isInt bool) bool {
 func InterStore(sets []*Set, lim Limits) *Set {
 	sorted := bySize(sets)
 	var dst *Set
-	if sorted[0].enc == encIntset {
+	if sorted[0].enc() == encIntset {
 		dst = newIntset()
 	} else {
 		dst = newListpack()

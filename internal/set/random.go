@@ -12,7 +12,7 @@ import (
 // an integer formatted into buf, any other member aliasing the set until
 // its next change.
 func (s *Set) Random(buf []byte) []byte {
-	switch s.enc {
+	switch s.enc() {
 	case encIntset:
 		return strconv.AppendInt(buf[:0], s.is.At(rand.IntN(s.is.Len())), 10)
 	case encListpack:
@@ -26,7 +26,7 @@ func (s *Set) Random(buf []byte) []byte {
 // appends it to dst.
 func (s *Set) Pop(dst []byte) []byte {
 	s.mods++
-	switch s.enc {
+	switch s.enc() {
 	case encIntset:
 		i := rand.IntN(s.is.Len())
 		v := s.is.At(i)
@@ -67,13 +67,13 @@ const srandSubStrategyMul = 3
 // likely. fn must not change the set.
 func (s *Set) RandomDistinct(count int, fn func(m []byte)) {
 	n := s.Len()
-	if s.enc == encListpack || count*srandSubStrategyMul > n {
+	if s.enc() == encListpack || count*srandSubStrategyMul > n {
 		s.selectionSample(count, func(m []byte) bool { fn(m); return false })
 		return
 	}
 	// A big set and a few members: draw until count distinct ones came.
 	var buf [20]byte
-	if s.enc == encIntset {
+	if s.enc() == encIntset {
 		seen := make(map[int64]struct{}, count)
 		for len(seen) < count {
 			v := s.is.At(rand.IntN(n))
@@ -103,7 +103,7 @@ func (s *Set) selectionSample(count int, pick func(m []byte) (deleted bool)) {
 	left := s.Len()
 	need := count
 	var buf [20]byte
-	switch s.enc {
+	switch s.enc() {
 	case encListpack:
 		for p := s.lp.First(); p >= 0 && need > 0; left-- {
 			if rand.IntN(left) < need {
@@ -143,7 +143,7 @@ func (s *Set) PopMany(count int, lim Limits, fn func(m []byte)) {
 	s.mods++
 	remaining := s.Len() - count
 	if remaining*spopMoveStrategyMul > count {
-		if s.enc == encListpack {
+		if s.enc() == encListpack {
 			s.selectionSample(count, func(m []byte) bool { fn(m); return true })
 			return
 		}
@@ -155,14 +155,14 @@ func (s *Set) PopMany(count int, lim Limits, fn func(m []byte)) {
 		return
 	}
 	var survivors *Set
-	if s.enc == encListpack {
+	if s.enc() == encListpack {
 		survivors = newListpack()
 		s.selectionSample(remaining, func(m []byte) bool {
 			survivors.Add(m, lim)
 			return true
 		})
 	} else {
-		if s.enc == encIntset {
+		if s.enc() == encIntset {
 			survivors = newIntset()
 		} else {
 			survivors = newListpack()

@@ -40,15 +40,26 @@ const (
 	encHashtable
 )
 
-// Set is a set of byte strings. Exactly one of is, lp and m is in use,
-// as enc says.
+// Set is a set of byte strings. Exactly one of is, lp and m is set: the
+// encoding (enc). Deriving it rather than storing it keeps the Set in the
+// 32-byte size class, which every set key pays.
 type Set struct {
-	enc encoding
-	is  *intset.Set
-	lp  *listpack.Listpack
-	m   *bytemap.Map
+	is *intset.Set
+	lp *listpack.Listpack
+	m  *bytemap.Map
 
 	mods uint64 // modifications so far: Version
+}
+
+// enc is the encoding in use.
+func (s *Set) enc() encoding {
+	switch {
+	case s.is != nil:
+		return encIntset
+	case s.lp != nil:
+		return encListpack
+	}
+	return encHashtable
 }
 
 // Version changes whenever the set's members do, so the store can tell a
@@ -67,15 +78,15 @@ func New(first []byte, hint int, lim Limits) *Set {
 	if int64(hint) <= lim.MaxListpackEntries {
 		return newListpack()
 	}
-	return &Set{enc: encHashtable, m: bytemap.New(hint)}
+	return &Set{m: bytemap.New(hint)}
 }
 
-func newIntset() *Set   { return &Set{enc: encIntset, is: &intset.Set{}} }
-func newListpack() *Set { return &Set{enc: encListpack, lp: &listpack.Listpack{}} }
+func newIntset() *Set   { return &Set{is: &intset.Set{}} }
+func newListpack() *Set { return &Set{lp: &listpack.Listpack{}} }
 
 // Len is the number of members.
 func (s *Set) Len() int {
-	switch s.enc {
+	switch s.enc() {
 	case encIntset:
 		return s.is.Len()
 	case encListpack:
@@ -86,7 +97,7 @@ func (s *Set) Len() int {
 
 // Encoding is Redis's OBJECT ENCODING name.
 func (s *Set) Encoding() string {
-	switch s.enc {
+	switch s.enc() {
 	case encIntset:
 		return "intset"
 	case encListpack:
@@ -100,7 +111,7 @@ const setOverhead = 48
 
 // MemoryUsage is what the set holds, in O(1) (store.Sizer).
 func (s *Set) MemoryUsage() int {
-	switch s.enc {
+	switch s.enc() {
 	case encIntset:
 		return setOverhead + s.is.Bytes()
 	case encListpack:
@@ -111,8 +122,8 @@ func (s *Set) MemoryUsage() int {
 
 // Clone is a deep copy in the same encoding (store.Cloner, for COPY).
 func (s *Set) Clone() any {
-	c := &Set{enc: s.enc}
-	switch s.enc {
+	c := &Set{}
+	switch s.enc() {
 	case encIntset:
 		c.is = s.is.Clone()
 	case encListpack:
@@ -127,8 +138,8 @@ func (s *Set) Clone() any {
 // about to be added and would not fit its encoding anyway (Redis's
 // setTypeMaybeConvert, which SADD calls).
 func (s *Set) MaybeGrow(hint int, lim Limits) {
-	if s.enc == encListpack && int64(hint) > lim.MaxListpackEntries ||
-		s.enc == encIntset && int64(hint) > lim.MaxIntsetEntries {
+	if s.enc() == encListpack && int64(hint) > lim.MaxListpackEntries ||
+		s.enc() == encIntset && int64(hint) > lim.MaxIntsetEntries {
 		s.toHashtable(hint)
 	}
 }
@@ -144,7 +155,7 @@ func (s *Set) Add(m []byte, lim Limits) bool {
 }
 
 func (s *Set) add(m []byte, lim Limits) bool {
-	switch s.enc {
+	switch s.enc() {
 	case encHashtable:
 		return s.m.Set(m, nil)
 	case encListpack:
@@ -183,7 +194,7 @@ func (s *Set) add(m []byte, lim Limits) bool {
 
 // addInt adds an integer member, without formatting it for an intset.
 func (s *Set) addInt(v int64, lim Limits) bool {
-	if s.enc == encIntset {
+	if s.enc() == encIntset {
 		return s.addIntsetInt(v, lim)
 	}
 	var buf [20]byte
@@ -212,7 +223,7 @@ func (s *Set) Remove(m []byte) bool {
 }
 
 func (s *Set) remove(m []byte) bool {
-	switch s.enc {
+	switch s.enc() {
 	case encHashtable:
 		return s.m.Delete(m)
 	case encListpack:
@@ -227,7 +238,7 @@ func (s *Set) remove(m []byte) bool {
 }
 
 func (s *Set) removeInt(v int64) bool {
-	if s.enc == encIntset {
+	if s.enc() == encIntset {
 		if s.is.Remove(v) {
 			s.mods++
 			return true
@@ -240,7 +251,7 @@ func (s *Set) removeInt(v int64) bool {
 
 // Has reports whether m is a member.
 func (s *Set) Has(m []byte) bool {
-	switch s.enc {
+	switch s.enc() {
 	case encHashtable:
 		return s.m.Has(m)
 	case encListpack:
@@ -251,7 +262,7 @@ func (s *Set) Has(m []byte) bool {
 }
 
 func (s *Set) hasInt(v int64) bool {
-	if s.enc == encIntset {
+	if s.enc() == encIntset {
 		return s.is.Has(v)
 	}
 	var buf [20]byte
@@ -270,7 +281,7 @@ func (s *Set) lpFind(m []byte) int {
 // as v with isInt set (str nil), others as str aliasing the set. fn must
 // not change the set.
 func (s *Set) each(fn func(str []byte, v int64, isInt bool) bool) {
-	switch s.enc {
+	switch s.enc() {
 	case encIntset:
 		for i := range s.is.Len() {
 			if !fn(nil, s.is.At(i), true) {
@@ -307,7 +318,7 @@ func (s *Set) Range(fn func(m []byte) bool) {
 // Redis's guarantee that a member present for the whole scan is returned
 // at least once.
 func (s *Set) Scan(cursor uint64, count int, fn func(m []byte)) uint64 {
-	if s.enc == encHashtable {
+	if s.enc() == encHashtable {
 		return s.m.Scan(cursor, count, func(k, _ []byte) { fn(k) })
 	}
 	s.Range(func(m []byte) bool { fn(m); return true })
@@ -318,20 +329,20 @@ func (s *Set) Scan(cursor uint64, count int, fn func(m []byte)) uint64 {
 func (s *Set) toHashtable(hint int) {
 	m := bytemap.New(max(hint, s.Len()))
 	s.Range(func(k []byte) bool { m.Set(k, nil); return true })
-	*s = Set{enc: encHashtable, m: m}
+	*s = Set{m: m}
 }
 
 // toListpack converts an intset to a listpack.
 func (s *Set) toListpack() {
 	lp := &listpack.Listpack{}
 	s.Range(func(k []byte) bool { lp.Append(k); return true })
-	*s = Set{enc: encListpack, lp: lp}
+	*s = Set{lp: lp}
 }
 
 // maybeToIntset converts a set known to hold only integers to an intset,
 // if it is small enough (Redis's maybeConvertToIntset).
 func (s *Set) maybeToIntset(lim Limits) {
-	if s.enc == encIntset || int64(s.Len()) > lim.intsetMax() {
+	if s.enc() == encIntset || int64(s.Len()) > lim.intsetMax() {
 		return
 	}
 	is := &intset.Set{}
@@ -340,7 +351,7 @@ func (s *Set) maybeToIntset(lim Limits) {
 		is.Add(v)
 		return true
 	})
-	*s = Set{enc: encIntset, is: is}
+	*s = Set{is: is}
 }
 
 // digits is the length of v in decimal, sign included (Redis's sdigits10).

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 func members(s *Set) []string {
@@ -122,7 +123,7 @@ func TestIntsetOrder(t *testing.T) {
 }
 
 // encRank orders encodings: sets only move up, except where documented.
-func encRank(s *Set) int { return int(s.enc) }
+func encRank(s *Set) int { return int(s.enc()) }
 
 // TestModel drives random operations on sets with small thresholds, so
 // every conversion happens, and compares with a map after each.
@@ -387,5 +388,12 @@ func TestVersionPopManySurvivors(t *testing.T) {
 	s.PopMany(9, DefaultLimits, func([]byte) {})
 	if s.Len() != 1 || s.Version() <= v {
 		t.Fatalf("len %d, version %d after %d", s.Len(), s.Version(), v)
+	}
+}
+
+// Every set key pays for its Set: it stays in the 32-byte size class.
+func TestSetStructSize(t *testing.T) {
+	if n := unsafe.Sizeof(Set{}); n > 32 {
+		t.Errorf("Set is %d bytes, want at most 32", n)
 	}
 }

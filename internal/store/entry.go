@@ -171,7 +171,7 @@ func (e *Entry) Str() []byte {
 		return nil
 	}
 	if r.indirect() {
-		b := e.sh.objs[r.objIndex()].b
+		b := e.sh.objs[r.objIndex()].str().b
 		return b[:len(b):len(b)]
 	}
 	return r.val()
@@ -350,7 +350,7 @@ func (e *Entry) SetStrOwned(v []byte) {
 	}
 	e.mustWrite()
 	e.change = ChangeSet
-	e.putSlot(byte(TypeString)|flagIndirect, objSlot{b: v, size: int64(cap(v))})
+	e.putSlot(byte(TypeString)|flagIndirect, bigSlot(v))
 }
 
 // SetStrExpire is SetStr followed by SetExpireAt(ms) (0 = no TTL) in one
@@ -411,19 +411,20 @@ func (e *Entry) MutableStr(n int) []byte {
 	}
 	if r.indirect() {
 		sl := &sh.objs[r.objIndex()]
-		if old := len(sl.b); n > old {
-			if n <= cap(sl.b) {
-				sl.b = sl.b[:n]
-				clear(sl.b[old:])
+		bs := sl.str()
+		if old := len(bs.b); n > old {
+			if n <= cap(bs.b) {
+				bs.b = bs.b[:n]
+				clear(bs.b[old:])
 			} else {
 				nb := make([]byte, n, growCap(n))
-				copy(nb, sl.b)
+				copy(nb, bs.b)
 				sh.extBytes += int64(cap(nb)) - sl.size
-				sl.b, sl.size = nb, int64(cap(nb))
+				bs.b, sl.size = nb, int64(cap(nb))
 			}
 		}
 		r.setFlags(r.flags() | flagRaw)
-		return sl.b[:len(sl.b):len(sl.b)]
+		return bs.b[:len(bs.b):len(bs.b)]
 	}
 	cur := r.val()
 	switch {
@@ -433,7 +434,7 @@ func (e *Entry) MutableStr(n int) []byte {
 	case n > bigValue:
 		nb := make([]byte, n, growCap(n))
 		copy(nb, cur)
-		i := sh.newObj(objSlot{b: nb, size: int64(cap(nb))})
+		i := sh.newObj(bigSlot(nb))
 		var buf [4]byte
 		e.rewrite(r, r.flags()|flagIndirect|flagRaw, objIndexBytes(&buf, i), 4, r.expireAt())
 		return nb[:n:n]
@@ -556,11 +557,12 @@ func (e *Entry) setBig(v []byte, n int, extra byte) {
 		r := e.rec()
 		if r.indirect() && r.typ() == TypeString {
 			i := r.objIndex()
-			b := e.sh.objs[i].b
-			if cap(b) >= n && cap(b) <= 2*n {
+			bs := e.sh.objs[i].str()
+			if b := bs.b; cap(b) >= n && cap(b) <= 2*n {
 				b = b[:n]
 				clear(b[copy(b, v):]) // copy is overlap-safe if v aliases b
-				e.sh.setObj(i, objSlot{b: b, size: int64(cap(b))})
+				bs.b = b
+				e.sh.setObj(i, objSlot{v: bs, size: int64(cap(b))})
 				r.setFlags(flags | r.flags()&flagTTL)
 				return
 			}
@@ -568,7 +570,7 @@ func (e *Entry) setBig(v []byte, n int, extra byte) {
 	}
 	b := make([]byte, n)
 	copy(b, v)
-	e.putSlot(flags, objSlot{b: b, size: int64(cap(b))})
+	e.putSlot(flags, bigSlot(b))
 }
 
 // putSlot stores sl in the slab as the key's value, with the given flags.

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"testing"
+	"unsafe"
 )
 
 // checkInvariants verifies every structural invariant of every shard of db:
@@ -80,7 +81,7 @@ func (sh *shard) check() error {
 			}
 			usedObjs[oi] = true
 			sl := sh.objs[oi]
-			if r.typ() == TypeString && (sl.b == nil && sl.size != 0 || sl.v != nil) {
+			if bs, ok := sl.v.(*bigStr); r.typ() == TypeString && (!ok || int64(cap(bs.b)) != sl.size) {
 				return fmt.Errorf("big string %q has a bad slab slot", r.key())
 			}
 		}
@@ -98,7 +99,7 @@ func (sh *shard) check() error {
 	for i, sl := range sh.objs {
 		if usedObjs[i] {
 			ext += sl.size
-		} else if sl.v != nil || sl.b != nil {
+		} else if sl.v != nil || sl.size != 0 {
 			return fmt.Errorf("free object %d not cleared", i)
 		}
 	}
@@ -225,4 +226,12 @@ func (a *arena) checkHoles(deadAt map[uint32]int) error {
 		}
 	}
 	return nil
+}
+
+// Every non-string key has an objSlot: it stays at 24 bytes (an interface
+// and the charged size), big strings boxing their slice header instead.
+func TestObjSlotSize(t *testing.T) {
+	if n := unsafe.Sizeof(objSlot{}); n > 24 {
+		t.Errorf("objSlot is %d bytes, want at most 24", n)
+	}
 }

@@ -32,12 +32,21 @@ func hashKey(key []byte) (int, uint32) {
 }
 
 // objSlot holds what a record cannot: a non-string value, or a string longer
-// than bigValue (in b, so storing it does not box a slice header).
+// than bigValue as a *bigStr. Every hash, set, list and sorted set key has
+// one, so it is kept to 24 bytes; a big string pays for its boxed slice
+// header instead (24 bytes next to more than 8 KiB).
 type objSlot struct {
 	v    any
-	b    []byte
 	size int64 // bytes charged for it
 }
+
+// bigStr is a string longer than bigValue.
+type bigStr struct{ b []byte }
+
+// str is the big string the slot holds.
+func (sl *objSlot) str() *bigStr { return sl.v.(*bigStr) }
+
+func bigSlot(b []byte) objSlot { return objSlot{v: &bigStr{b}, size: int64(cap(b))} }
 
 // shard is one lock's worth of a database: a table, an arena of records and
 // an object slab. Operations lock it, do their work, then call maintain

@@ -21,7 +21,7 @@ import (
 // members.
 type leaf struct {
 	b          []byte
-	n          int    // records
+	n          int32  // records
 	id         uint32 // index of the leaf in ZSet.leaves (skiplist encoding)
 	prev, next *leaf
 }

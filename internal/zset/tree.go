@@ -138,7 +138,7 @@ func (z *ZSet) treeInsert(m []byte, s float64) {
 
 func (z *ZSet) splitLeaf(p *path, l *leaf) {
 	half := len(l.b) / 2
-	mid, k := 0, 0
+	mid, k := 0, int32(0)
 	for mid < half || k == 0 {
 		mid = skip(l.b, mid)
 		k++
@@ -167,7 +167,7 @@ func (z *ZSet) splitLeaf(p *path, l *leaf) {
 	}
 	l.next = r
 	s, m, _ := rec(r.b, 0)
-	z.insertKid(p, p.n-1, z.newSep(s, m), r.n, r, nil)
+	z.insertKid(p, p.n-1, z.newSep(s, m), int(r.n), r, nil)
 }
 
 // insertKid puts a new child (leaf or inner) right after the one the path

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"testing"
+	"unsafe"
 )
 
 type ent struct {
@@ -69,7 +70,7 @@ func checkTree(t *testing.T, z *ZSet) {
 		for i := range in.n {
 			var c int
 			if h == 1 {
-				c = in.leaves[i].n
+				c = int(in.leaves[i].n)
 			} else {
 				c = walk(in.inners[i], h-1)
 			}
@@ -322,5 +323,13 @@ func TestScanComplete(t *testing.T) {
 				t.Fatalf("count %d: %s seen %d times", count, m, c)
 			}
 		}
+	}
+}
+
+// A leaf is the 48-byte size class: a small sorted set is its ZSet and one
+// leaf, and a large one has a leaf every few dozen members.
+func TestLeafSize(t *testing.T) {
+	if n := unsafe.Sizeof(leaf{}); n > 48 {
+		t.Errorf("leaf is %d bytes, want at most 48", n)
 	}
 }
