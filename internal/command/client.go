@@ -48,6 +48,9 @@ type Client struct {
 	// batch (pipelined EVALSHAs, EXECs) then take the world gate once.
 	BatchGate bool
 	gateHeld  bool // this batch's atomic commands hold the gate (EndBatch releases)
+	// clockAt is when the batch's last command ended (0: none yet), the
+	// next one's start: one clock read per command, not two.
+	clockAt time.Duration
 
 	db         atomic.Int32
 	proto      atomic.Int32 // mirror of Proto for other clients' CLIENT LIST
