@@ -51,6 +51,11 @@ type Client struct {
 	// clockAt is when the batch's last command ended (0: none yet), the
 	// next one's start: one clock read per command, not two.
 	clockAt time.Duration
+	// lastName and lastSpec remember the last command looked up: a
+	// pipeline mostly repeats one command, and the table never changes
+	// once built.
+	lastName []byte
+	lastSpec *Spec
 
 	db         atomic.Int32
 	proto      atomic.Int32 // mirror of Proto for other clients' CLIENT LIST
@@ -279,4 +284,16 @@ func (c *Client) info(now time.Time, self *Ctx) string {
 	b.WriteString(" resp=" + strconv.Itoa(int(c.proto.Load())))
 	b.WriteString(" lib-name=" + lib + " lib-ver=" + ver)
 	return b.String()
+}
+
+// lookup is Table.Lookup through the client's one-entry cache.
+func (c *Client) lookup(t *Table, name []byte) *Spec {
+	if c.lastSpec != nil && string(c.lastName) == string(name) {
+		return c.lastSpec
+	}
+	spec := t.Lookup(name)
+	if spec != nil && len(name) <= 32 {
+		c.lastName, c.lastSpec = append(c.lastName[:0], name...), spec
+	}
+	return spec
 }

@@ -148,7 +148,7 @@ func (s *Server) unlockGate(ctx *Ctx) {
 // protection, authentication. A refused command has its error written.
 func (s *Server) admit(ctx *Ctx) bool {
 	args, c := ctx.Args, ctx.C
-	spec := s.Table.Lookup(args[0])
+	spec := c.lookup(s.Table, args[0])
 	if spec == nil {
 		ctx.Cmd = &unknownSpec
 		s.refuseErr(ctx, unknownCommand(args))
