@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
@@ -54,6 +55,13 @@ type State struct {
 	argv    [][]byte
 	// The last EVAL's KEYS and ARGV, refilled by the next one.
 	keys, args *lua.LTable
+
+	// Stopping (Run.StopAfter): stopCheck is pastStop, made once; a
+	// tainted interpreter (a script called setmetatable or getmetatable,
+	// so a metamethod may be a Lua function) runs scripts to their end.
+	stopAt    time.Time
+	stopCheck func() bool
+	tainted   bool
 }
 
 // killSwitch cancels the interpreter's context: gopher-lua checks it
@@ -122,6 +130,9 @@ func newState(e *Engine, fn bool) *State {
 	st.openMath()
 	st.openRedis()
 	st.openBaseFixes()
+
+	st.markLeaves()
+	st.stopCheck = st.pastStop
 
 	st.handler = L.NewFunction(st.errorHandler)
 	st.emt = L.NewTable()
@@ -236,12 +247,37 @@ func (st *State) strings(list [][]byte) *lua.LTable {
 
 // exec calls the function pushed before its nargs arguments and writes
 // its result, or its error in Redis's format, to r.W. name is what errors
-// call the script: its SHA, or the function's name.
-func (st *State) exec(r *Run, name string, nargs int) {
+// call the script: its SHA, or the function's name. With r.StopAfter set
+// the script may stop before its end (see Run.StopAfter), at once in a
+// tainted interpreter: exec then returns true, and Engine.Continue ends it.
+func (st *State) exec(r *Run, name string, nargs int) (stopped bool) {
 	L := st.L
 	st.run, st.resp = r, 2
 	st.e.running.Store(st)
-	err := L.PCall(nargs, 1, st.handler)
+	var err error
+	switch {
+	case r.StopAfter > 0 && st.tainted:
+		r.stopped, r.name, r.unstarted, r.nargs = st, name, true, nargs
+		return true
+	case r.StopAfter > 0:
+		st.stopAt = time.Now().Add(r.StopAfter)
+		if stopped, err = L.PCallStoppable(nargs, 1, st.handler, st.stopCheck); stopped {
+			r.stopped, r.name = st, name
+			return true
+		}
+	default:
+		err = L.PCall(nargs, 1, st.handler)
+	}
+	st.end(r, name, err)
+	return false
+}
+
+// pastStop is the stoppable call's check: the script has run StopAfter.
+func (st *State) pastStop() bool { return time.Now().After(st.stopAt) }
+
+// end writes the ended script's result or error.
+func (st *State) end(r *Run, name string, err error) {
+	L := st.L
 	st.e.running.Store(nil)
 	st.run = nil
 	if err != nil {

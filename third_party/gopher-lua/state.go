@@ -1546,7 +1546,6 @@ func (ls *LState) Get(idx int) LValue {
 			return LNil
 		}
 	}
-	return LNil
 }
 
 func (ls *LState) Push(value LValue) {
@@ -2027,9 +2026,17 @@ func (ls *LState) Call(nargs, nret int) {
 }
 
 func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
-	err = nil
 	sp := ls.stack.Sp()
 	base := ls.reg.Top() - nargs - 1
+	return ls.protectedRun(sp, base, errfunc, func() { ls.Call(nargs, nret) })
+}
+
+// protectedRun is PCall's body (smallredis: shared with the stoppable
+// calls of suspend.go): run, with errors caught, errfunc called on them,
+// and the call stack cut back to sp and the registers to base after an
+// error; after run returns, the stack is cut to sp unless the stoppable
+// call stopped (its frames stay for Continue).
+func (ls *LState) protectedRun(sp, base int, errfunc *LFunction, run func()) (err error) {
 	oldpanic := ls.Panic
 	ls.Panic = panicWithoutTraceback
 	if errfunc != nil {
@@ -2083,13 +2090,16 @@ func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 			ls.currentFrame = ls.stack.Last()
 			ls.reg.SetTop(base)
 		}
+		if ls.susp.stopped && rcv == nil {
+			return
+		}
 		ls.stack.SetSp(sp)
 		if sp == 0 {
 			ls.currentFrame = nil
 		}
 	}()
 
-	ls.Call(nargs, nret)
+	run()
 
 	return
 }

@@ -59,9 +59,18 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 			L.ctxSteps = ctxCheckInterval
 			select {
 			case <-L.ctx.Done():
+				// smallredis: from now on every instruction raises, so a
+				// pcall cannot hold off the cancellation (Redis's hook
+				// raises on every line once a script is killed).
+				L.ctxSteps = 1
 				L.RaiseError(L.ctx.Err().Error())
 				return
 			default:
+			}
+			if L.susp.on && baseframe == L.susp.frame && L.susp.check != nil && L.susp.check() {
+				cf.Pc-- // smallredis: a stoppable call stops here (suspend.go)
+				L.susp.stopped = true
+				return
 			}
 		}
 		if jumpTable[int(inst>>26)](L, inst, baseframe) == 1 {
@@ -1197,6 +1206,11 @@ func init() {
 			} else {
 				callable, meta = L.metaCall(lv)
 			}
+			if L.susp.on && baseframe == L.susp.frame && callable != nil && callable.IsG && !callable.Leaf {
+				cf.Pc-- // smallredis: a stoppable call stops before it (suspend.go)
+				L.susp.stopped = true
+				return 1
+			}
 			// this section is inlined by go-inline
 			// source function is 'func (ls *LState) pushCallFrame(cf callFrame, fn LValue, meta bool) ' in '_state.go'
 			{
@@ -1343,6 +1357,11 @@ func init() {
 			if callable == nil {
 				L.RaiseError("attempt to call a non-function object")
 			}
+			if L.susp.on && baseframe == L.susp.frame && callable.IsG && !callable.Leaf {
+				cf.Pc-- // smallredis: a stoppable call stops before it (suspend.go)
+				L.susp.stopped = true
+				return 1
+			}
 			// this section is inlined by go-inline
 			// source function is 'func (ls *LState) closeUpvalues(idx int) ' in '_state.go'
 			{
@@ -1388,9 +1407,7 @@ func init() {
 				cf.Pc = 0
 				cf.Base = RA
 				cf.LocalBase = RA + 1
-				cf.ReturnBase = cf.ReturnBase
 				cf.NArgs = nargs
-				cf.NRet = cf.NRet
 				cf.TailCall++
 				lbase := cf.LocalBase
 				if meta {
@@ -1941,6 +1958,16 @@ func init() {
 			lbase := cf.LocalBase
 			A := int(inst>>18) & 0xff //GETA
 			RA := lbase + A
+			if L.susp.on && baseframe == L.susp.frame {
+				// smallredis: an iterator other than a leaf Go function
+				// would run Lua below this loop: a stoppable call stops
+				// before it (suspend.go).
+				if fn, ok := reg.Get(RA).(*LFunction); !ok || !fn.IsG || !fn.Leaf {
+					cf.Pc--
+					L.susp.stopped = true
+					return 1
+				}
+			}
 			C := int(inst>>9) & 0x1ff //GETC
 			nret := C
 			// this section is inlined by go-inline
@@ -2305,7 +2332,6 @@ func numberArith(L *LState, opcode int, lhs, rhs LNumber) LNumber {
 		return LNumber(math.Pow(flhs, frhs))
 	}
 	panic("should not reach here")
-	return LNumber(0)
 }
 
 func objectArith(L *LState, opcode int, lhs, rhs LValue) LValue {
