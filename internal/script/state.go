@@ -211,10 +211,16 @@ func compile(code, chunk string) (*lua.FunctionProto, string) {
 // and the count is the same; nothing outlives an EVAL to see the change
 // (globals are read-only, _G is replaced when a script wrote to it).
 func (st *State) setKeysArgv(keys, args [][]byte) {
-	st.keys = st.refill(st.keys, keys)
-	st.args = st.refill(st.args, args)
-	st.g.RawSetString("KEYS", st.keys)
-	st.g.RawSetString("ARGV", st.args)
+	// The globals change only here (scripts cannot write them), so a
+	// refilled table is already the global.
+	if t := st.refill(st.keys, keys); t != st.keys {
+		st.keys = t
+		st.g.RawSetString("KEYS", t)
+	}
+	if t := st.refill(st.args, args); t != st.args {
+		st.args = t
+		st.g.RawSetString("ARGV", t)
+	}
 }
 
 // refill puts list into t when t holds exactly len(list) elements, at 1…n,

@@ -421,9 +421,7 @@ func (rg *registry) SetTop(topi int) { // +inline-start
 	// setting them to nil rather than LNil lets us invoke the golang memclr opto
 	if rg.top < oldtopi {
 		nilRange := rg.array[rg.top:oldtopi]
-		for i := range nilRange {
-			nilRange[i] = nil
-		}
+		clearRegs(nilRange)
 	}
 	//for i := rg.top; i < oldtop; i++ {
 	//	rg.array[i] = LNil
@@ -496,9 +494,7 @@ func (rg *registry) CopyRange(regv, start, limit, n int) { // +inline-start
 	rg.top = regv + n
 	if rg.top < oldtop {
 		nilRange := rg.array[rg.top:oldtop]
-		for i := range nilRange {
-			nilRange[i] = nil
-		}
+		clearRegs(nilRange)
 	}
 } // +inline-end
 
@@ -522,9 +518,7 @@ func (rg *registry) FillNil(regm, n int) { // +inline-start
 	rg.top = regm + n
 	if rg.top < oldtop {
 		nilRange := rg.array[rg.top:oldtop]
-		for i := range nilRange {
-			nilRange[i] = nil
-		}
+		clearRegs(nilRange)
 	}
 } // +inline-end
 
