@@ -165,7 +165,7 @@ type scriptCaller struct {
 }
 
 // step runs the script, or finishes it if it stopped (run.Stopped), and
-// reports whether it stopped again (only a first step with StopAfter set
+// reports whether it stopped again (only a first step with StopAt set
 // does). A panic outside Lua becomes the script's error reply.
 func (sr *scriptCaller) step() (stopped bool) {
 	defer func() {
@@ -266,7 +266,7 @@ type scriptState struct {
 // runScript runs a script on the connection's goroutine while it is
 // short, and moves it to a goroutine of its own, a script worker, when it
 // is not: once it has run busy-reply-threshold (alias lua-time-limit), or
-// before it calls what could run Lua under Go, such as pcall (Run.StopAfter:
+// before it calls what could run Lua under Go, such as pcall (Run.StopAt:
 // a Lua loop under a Go frame could not move). The command holds the
 // world gate (Atomic), so nothing else runs meanwhile. The connection waits
 // for the worker up to the threshold; past it the gate is marked busy
@@ -293,7 +293,7 @@ func runScript(ctx *Ctx, sr *scriptCaller) {
 	}
 	canPark := ctx.Cmd.Flags&Atomic != 0 && !ctx.C.atomic && ctx.C.Wake != nil
 	if canPark {
-		sr.run.StopAfter = limit
+		sr.run.StopAt = sr.start.Add(limit)
 	}
 	if !sr.step() {
 		finishScript(ctx, sr)

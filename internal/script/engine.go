@@ -252,13 +252,13 @@ type Run struct {
 	Caller     Caller
 	// W receives the script's result, converted for protocol W.Proto.
 	W *resp.Writer
-	// StopAfter, when set, lets Eval return before the script has ended,
-	// so that the caller can move it to another goroutine: once it has
-	// run that long, or before it calls what could run Lua under Go
+	// StopAt, when set, lets Eval return before the script has ended,
+	// so that the caller can move it to another goroutine: once it runs
+	// past that time, or before it calls what could run Lua under Go
 	// (pcall, table.sort, string.gsub, coroutines, a Lua iterator,
 	// setmetatable), the script stops at an instruction and Eval returns
 	// with Stopped true; Continue then finishes it, on any goroutine.
-	StopAfter time.Duration
+	StopAt time.Time
 
 	stopped *State   // the interpreter of a stopped script (it copied Keys and Args)
 	name    string   // and what its errors call it
@@ -298,7 +298,7 @@ func (e *Engine) Continue(r *Run) {
 
 // Eval runs a cached script: KEYS and ARGV are set, and the result (or
 // Redis's error) is written to r.W, unless the script stopped (see
-// Run.StopAfter; Keys and Args are no longer read by then).
+// Run.StopAt; Keys and Args are no longer read by then).
 func (e *Engine) Eval(s *Script, r *Run) {
 	st := e.get()
 	fn := st.fns[s]

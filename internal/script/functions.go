@@ -346,7 +346,7 @@ func (e *Engine) Function(name string) *Function {
 // FCall runs a function with KEYS and ARGV as its two arguments. The
 // registry lock is not held while it runs, so FUNCTION STATS answers
 // during a long function; the library's own lock serialises its runs
-// (and stays held while the function is stopped, see Run.StopAfter).
+// (and stays held while the function is stopped, see Run.StopAt).
 func (e *Engine) FCall(f *Function, r *Run) {
 	e.fmu.Lock()
 	ok := f.Lib.st != nil && e.fns().libs[f.Lib.Name] == f.Lib

@@ -442,7 +442,7 @@ const maxStringRep = 512 << 20
 // callsLua are the sandbox's Go functions that may call a Lua function
 // they are given (or, for the metatable ones, let a script install one
 // where later scripts meet it): a stoppable script stops before calling
-// them (Run.StopAfter). The coroutine library is all such.
+// them (Run.StopAt). The coroutine library is all such.
 var callsLua = map[string]bool{
 	"pcall": true, "xpcall": true, "load": true, "setmetatable": true, "getmetatable": true,
 	"table.sort": true, "table.foreach": true, "table.foreachi": true, "string.gsub": true,

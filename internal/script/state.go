@@ -56,10 +56,9 @@ type State struct {
 	// The last EVAL's KEYS and ARGV, refilled by the next one.
 	keys, args *lua.LTable
 
-	// Stopping (Run.StopAfter): stopCheck is pastStop, made once; a
+	// Stopping (Run.StopAt): stopCheck is pastStop, made once; a
 	// tainted interpreter (a script called setmetatable or getmetatable,
 	// so a metamethod may be a Lua function) runs scripts to their end.
-	stopAt    time.Time
 	stopCheck func() bool
 	tainted   bool
 }
@@ -253,8 +252,8 @@ func (st *State) strings(list [][]byte) *lua.LTable {
 
 // exec calls the function pushed before its nargs arguments and writes
 // its result, or its error in Redis's format, to r.W. name is what errors
-// call the script: its SHA, or the function's name. With r.StopAfter set
-// the script may stop before its end (see Run.StopAfter), at once in a
+// call the script: its SHA, or the function's name. With r.StopAt set
+// the script may stop before its end (see Run.StopAt), at once in a
 // tainted interpreter: exec then returns true, and Engine.Continue ends it.
 func (st *State) exec(r *Run, name string, nargs int) (stopped bool) {
 	L := st.L
@@ -262,11 +261,10 @@ func (st *State) exec(r *Run, name string, nargs int) (stopped bool) {
 	st.e.running.Store(st)
 	var err error
 	switch {
-	case r.StopAfter > 0 && st.tainted:
+	case !r.StopAt.IsZero() && st.tainted:
 		r.stopped, r.name, r.unstarted, r.nargs = st, name, true, nargs
 		return true
-	case r.StopAfter > 0:
-		st.stopAt = time.Now().Add(r.StopAfter)
+	case !r.StopAt.IsZero():
 		if stopped, err = L.PCallStoppable(nargs, 1, st.handler, st.stopCheck); stopped {
 			r.stopped, r.name = st, name
 			return true
@@ -278,8 +276,8 @@ func (st *State) exec(r *Run, name string, nargs int) (stopped bool) {
 	return false
 }
 
-// pastStop is the stoppable call's check: the script has run StopAfter.
-func (st *State) pastStop() bool { return time.Now().After(st.stopAt) }
+// pastStop is the stoppable call's check: the script runs past StopAt.
+func (st *State) pastStop() bool { return st.run != nil && time.Now().After(st.run.StopAt) }
 
 // end writes the ended script's result or error.
 func (st *State) end(r *Run, name string, err error) {
