@@ -128,6 +128,7 @@ func newState(e *Engine, fn bool) *State {
 	}
 	st.openMath()
 	st.openRedis()
+	st.markLeaves() // the originals too: the fixes call them, pairs returns its iterator
 	st.openBaseFixes()
 
 	st.markLeaves()
