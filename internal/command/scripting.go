@@ -2,7 +2,6 @@ package command
 
 import (
 	"fmt"
-	"runtime"
 	rtdebug "runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -165,9 +164,10 @@ type scriptCaller struct {
 	done chan struct{}
 }
 
-// execute runs the script: on a script worker, or on the caller inside EXEC.
-func (sr *scriptCaller) execute() {
-	defer func() { sr.done <- struct{}{} }()
+// step runs the script, or finishes it if it stopped (run.Stopped), and
+// reports whether it stopped again (only a first step with StopAt set
+// does). A panic outside Lua becomes the script's error reply.
+func (sr *scriptCaller) step() (stopped bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			s := sr.s
@@ -175,13 +175,24 @@ func (sr *scriptCaller) execute() {
 			s.logger().Error("recovered a panic in a script", "panic", fmt.Sprint(r), "stack", string(rtdebug.Stack()))
 			sr.w.B = sr.w.B[:0]
 			sr.w.Error("ERR internal error while running a script (the server logged it)")
+			stopped = false
 		}
 	}()
-	if sr.fn != nil {
+	switch {
+	case sr.run.Stopped():
+		sr.s.Scripts.Continue(&sr.run)
+	case sr.fn != nil:
 		sr.s.Scripts.FCall(sr.fn, &sr.run)
-	} else {
+	default:
 		sr.s.Scripts.Eval(sr.sc, &sr.run)
 	}
+	return sr.run.Stopped()
+}
+
+// finish runs the rest of the script on a script worker and says so on done.
+func (sr *scriptCaller) finish() {
+	defer func() { sr.done <- struct{}{} }()
+	sr.step()
 }
 
 // Known reports whether name is a command (redis.acl_check_cmd).
@@ -252,15 +263,19 @@ type scriptState struct {
 	timer   *time.Timer // busy-reply-threshold's; guarded by mu
 }
 
-// runScript runs a script on a goroutine of its own while the connection
-// waits for it up to busy-reply-threshold. The command holds the world gate
-// (Atomic), so nothing else runs meanwhile. Past the threshold the gate is
-// marked busy (other clients get BUSY, except SCRIPT KILL, SHUTDOWN NOSAVE
-// and the like), the hold passes to the script's goroutine, and the
-// connection parks like a blocked client until the script ends, so its
-// event loop goes on serving (BUSY to) its other clients. Inside EXEC the
-// script simply runs, on the caller's goroutine: EXEC holds the gate for
-// its whole length, and nobody could be answered meanwhile.
+// runScript runs a script on the connection's goroutine while it is
+// short, and moves it to a goroutine of its own, a script worker, when it
+// is not: once it has run busy-reply-threshold (alias lua-time-limit), or
+// before it calls what could run Lua under Go, such as pcall (Run.StopAt:
+// a Lua loop under a Go frame could not move). The command holds the
+// world gate (Atomic), so nothing else runs meanwhile. The connection waits
+// for the worker up to the threshold; past it the gate is marked busy
+// (other clients get BUSY, except SCRIPT KILL, SHUTDOWN NOSAVE and the
+// like), the hold passes to the script's goroutine, and the connection
+// parks like a blocked client until the script ends, so its event loop
+// goes on serving (BUSY to) its other clients. Inside EXEC the script
+// simply runs to its end on the caller's goroutine: EXEC holds the gate
+// for its whole length, and nobody could be answered meanwhile.
 func runScript(ctx *Ctx, sr *scriptCaller) {
 	s := ctx.S
 	st := &s.scripting
@@ -273,21 +288,22 @@ func runScript(ctx *Ctx, sr *scriptCaller) {
 		sr.done = make(chan struct{}, 1)
 	}
 	limit := time.Duration(s.Cfg.BusyReplyThreshold()) * time.Millisecond
+	if limit <= 0 {
+		limit = 100 * 365 * 24 * time.Hour
+	}
 	canPark := ctx.Cmd.Flags&Atomic != 0 && !ctx.C.atomic && ctx.C.Wake != nil
-	if !canPark {
-		sr.execute()
-		<-sr.done
+	if canPark {
+		sr.run.StopAt = sr.start.Add(limit)
+	}
+	if !sr.step() {
 		finishScript(ctx, sr)
 		return
 	}
 	scriptWorkers.run(sr)
-	if limit <= 0 {
-		limit = 100 * 365 * 24 * time.Hour
-	}
 	if st.timer == nil {
-		st.timer = time.NewTimer(limit)
+		st.timer = time.NewTimer(limit - time.Since(sr.start))
 	} else {
-		st.timer.Reset(limit)
+		st.timer.Reset(limit - time.Since(sr.start))
 	}
 	select {
 	case <-sr.done:
@@ -299,28 +315,15 @@ func runScript(ctx *Ctx, sr *scriptCaller) {
 	case <-st.timer.C:
 	}
 	// Busy: the reply comes later, like a blocked client's. The arguments
-	// alias the connection's input buffer: wait until the script has
-	// copied them (it does first thing; only a starved goroutine is late).
-	ended := false
-	for !sr.run.ArgsTaken() {
-		select {
-		case <-sr.done:
-			ended = true
-		default:
-			runtime.Gosched()
-			continue
-		}
-		break
-	}
+	// alias the connection's input buffer, which the connection reuses
+	// from now on: a script stops only after it has copied them.
 	s.Gate.SetBusy(true)
 	ctx.gateHandedOff = true
 	wt := &waiter{c: ctx.C, proto: ctx.C.Proto}
 	ctx.C.block = wt
 	cmd := ctx.Cmd
 	go func() {
-		if !ended {
-			<-sr.done
-		}
+		<-sr.done
 		reply := sr.w.B
 		sr.w.B = nil // the waiter keeps it
 		releaseScript(s, sr)
@@ -355,7 +358,7 @@ func (p *workerPool) work(sr *scriptCaller) {
 	ran := true
 	for {
 		if sr != nil {
-			sr.execute()
+			sr.finish()
 			ran = true
 		}
 		select {

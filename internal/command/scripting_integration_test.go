@@ -141,6 +141,63 @@ func TestScriptKillAndBusy(t *testing.T) {
 	}
 }
 
+// However a long script runs, every other connection, whichever event loop
+// serves it, gets BUSY past busy-reply-threshold, and SCRIPT KILL stops
+// the script: a script starts on its connection's goroutine and must have
+// left it by then, also when it runs long under a Go function that calls
+// Lua (pcall, an iterator, gsub, sort, a coroutine, a metamethod) or in an
+// interpreter where an earlier script reached a metatable.
+func TestScriptBusyOnEveryLoop(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	ctx := context.Background()
+	others := make([]*redis.Client, 6)
+	for i := range others {
+		others[i] = conn1(t, addr)
+	}
+	admin := others[0]
+	if err := admin.ConfigSet(ctx, "busy-reply-threshold", "50").Err(); err != nil {
+		t.Fatal(err)
+	}
+	runner := conn1(t, addr)
+	for _, tc := range []struct{ before, body string }{
+		{"", "while true do end"},
+		{"", "local n = 0 for i = 1, 100000 do n = n + i end while true do n = n + 1 end"},
+		{"", "local f = function() while 1 do redis.call('ping') end end while 1 do pcall(f) end"},
+		{"", "for x in function() while true do end end do end"},
+		{"", "string.gsub('abc', '%w', function() while true do end end)"},
+		{"", "table.sort({3, 1, 2}, function() while true do end end)"},
+		{"", "coroutine.wrap(function() while true do end end)()"},
+		{"", "local v = setmetatable({}, {__index = function() while true do end end}).x"},
+		{"setmetatable({}, {}) return 1", "while true do end"},
+		{"getmetatable('').__index = function() while true do end end return 1", "return ('x').y"},
+	} {
+		if tc.before != "" {
+			if err := runner.Eval(ctx, tc.before, nil).Err(); err != nil {
+				t.Fatalf("%s: %v", tc.before, err)
+			}
+		}
+		done := make(chan error, 1)
+		go func() { done <- runner.Eval(ctx, tc.body, nil).Err() }()
+		for _, c := range others {
+			waitBusy(t, c)
+		}
+		if err := admin.Do(ctx, "script", "kill").Err(); err != nil {
+			t.Fatalf("%s: SCRIPT KILL: %v", tc.body, err)
+		}
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "Script killed by user with SCRIPT KILL") {
+				t.Fatalf("%s: killed script replied %v", tc.body, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: killed script did not return", tc.body)
+		}
+	}
+	if v, err := runner.Eval(ctx, "return ('x'):upper()", nil).Result(); err != nil || v != "X" {
+		t.Fatalf("after the kills: %v %v", v, err)
+	}
+}
+
 // waitBusy waits until the server answers BUSY.
 func waitBusy(t *testing.T, r *redis.Client) {
 	t.Helper()

@@ -133,7 +133,7 @@ func parseAt(L *lua.LState, b []byte, proto, depth int) (lua.LValue, []byte, boo
 		return t, rest, true
 	case ':':
 		n, _ := strconv.ParseInt(string(line), 10, 64)
-		return lua.LNumber(n), rest, true
+		return L.NumberValue(lua.LNumber(n)), rest, true
 	case '$', '=':
 		n, err := strconv.Atoi(string(line))
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -251,15 +252,53 @@ type Run struct {
 	Caller     Caller
 	// W receives the script's result, converted for protocol W.Proto.
 	W *resp.Writer
+	// StopAt, when set, lets Eval return before the script has ended,
+	// so that the caller can move it to another goroutine: once it runs
+	// past that time, or before it calls what could run Lua under Go
+	// (pcall, table.sort, string.gsub, coroutines, a Lua iterator,
+	// setmetatable), the script stops at an instruction and Eval returns
+	// with Stopped true; Continue then finishes it, on any goroutine.
+	StopAt time.Time
 
-	argsTaken atomic.Bool // Keys and Args are copied into Lua: the caller may reuse them
+	stopped *State   // the interpreter of a stopped script (it copied Keys and Args)
+	name    string   // and what its errors call it
+	lib     *Library // a stopped function's library
+	// unstarted: the script stopped before its start (its interpreter is
+	// tainted), with nargs arguments pushed.
+	unstarted bool
+	nargs     int
 }
 
-// ArgsTaken reports whether the script no longer reads r.Keys and r.Args.
-func (r *Run) ArgsTaken() bool { return r.argsTaken.Load() }
+// Stopped reports whether Eval returned before the script's end.
+func (r *Run) Stopped() bool { return r.stopped != nil }
 
-// Eval runs a cached script: math.random starts from Redis's seed, KEYS
-// and ARGV are set, and the result (or Redis's error) is written to r.W.
+// Continue finishes a script Eval stopped (Stopped), writing its result
+// to r.W; it does not stop it again.
+func (e *Engine) Continue(r *Run) {
+	st := r.stopped
+	if st == nil {
+		return
+	}
+	r.stopped = nil
+	var err error
+	if r.unstarted {
+		r.unstarted = false
+		err = st.L.PCall(r.nargs, 1, st.handler)
+	} else {
+		err = st.L.Continue()
+	}
+	st.end(r, r.name, err)
+	if lib := r.lib; lib != nil {
+		r.lib = nil
+		e.fcallEnd(lib)
+		return
+	}
+	e.put(st)
+}
+
+// Eval runs a cached script: KEYS and ARGV are set, and the result (or
+// Redis's error) is written to r.W, unless the script stopped (see
+// Run.StopAt; Keys and Args are no longer read by then).
 func (e *Engine) Eval(s *Script, r *Run) {
 	st := e.get()
 	fn := st.fns[s]
@@ -272,8 +311,9 @@ func (e *Engine) Eval(s *Script, r *Run) {
 	}
 	fn.Env = st.env
 	st.setKeysArgv(r.Keys, r.Args)
-	r.argsTaken.Store(true)
 	st.L.Push(fn)
-	st.exec(r, s.SHA, 0)
+	if st.exec(r, s.SHA, 0) {
+		return // Continue puts st back
+	}
 	e.put(st)
 }

@@ -345,25 +345,34 @@ func (e *Engine) Function(name string) *Function {
 
 // FCall runs a function with KEYS and ARGV as its two arguments. The
 // registry lock is not held while it runs, so FUNCTION STATS answers
-// during a long function; the library's own lock serialises its runs.
+// during a long function; the library's own lock serialises its runs
+// (and stays held while the function is stopped, see Run.StopAt).
 func (e *Engine) FCall(f *Function, r *Run) {
 	e.fmu.Lock()
 	ok := f.Lib.st != nil && e.fns().libs[f.Lib.Name] == f.Lib
 	e.fmu.Unlock()
 	if !ok {
-		r.argsTaken.Store(true)
 		r.W.Error("ERR Function not found")
 		return
 	}
 	lib := f.Lib
 	lib.runMu.Lock()
-	defer lib.runMu.Unlock()
 	st := lib.st
 	st.L.Push(f.fn)
 	st.L.Push(st.strings(r.Keys))
 	st.L.Push(st.strings(r.Args))
-	r.argsTaken.Store(true)
-	st.exec(r, f.Name, 2)
+	if st.exec(r, f.Name, 2) {
+		r.lib = lib // Continue ends the call
+		return
+	}
+	e.fcallEnd(lib)
+}
+
+// fcallEnd ends a function's run: a killed function's library gets a
+// fresh interpreter.
+func (e *Engine) fcallEnd(lib *Library) {
+	defer lib.runMu.Unlock()
+	st := lib.st
 	if st.kill.fired() { // the library's interpreter is gone with it
 		fresh, errMsg := e.compileLibrary(lib.Name, lib.Code, strings.IndexByte(lib.Code, '\n'))
 		e.fmu.Lock()

@@ -415,6 +415,16 @@ func (st *State) openBaseFixes() {
 		return 1
 	}))
 	throughProxy("rawget", 1)
+	// A script that reaches metatables may leave a Lua function as a
+	// metamethod where later scripts meet it: its interpreter no longer
+	// runs scripts stoppably (State.tainted).
+	for _, name := range []string{"setmetatable", "getmetatable"} {
+		fn := g.RawGetString(name).(*lua.LFunction)
+		g.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+			st.tainted = true
+			return fn.GFunction(L)
+		}))
+	}
 	rawset := g.RawGetString("rawset").(*lua.LFunction)
 	g.RawSetString("rawset", L.NewFunction(func(L *lua.LState) int {
 		if t, ok := L.Get(1).(*lua.LTable); ok && st.readonly(t) {
@@ -428,6 +438,42 @@ func (st *State) openBaseFixes() {
 }
 
 const maxStringRep = 512 << 20
+
+// callsLua are the sandbox's Go functions that may call a Lua function
+// they are given (or, for the metatable ones, let a script install one
+// where later scripts meet it): a stoppable script stops before calling
+// them (Run.StopAt). The coroutine library is all such.
+var callsLua = map[string]bool{
+	"pcall": true, "xpcall": true, "load": true, "setmetatable": true, "getmetatable": true,
+	"table.sort": true, "table.foreach": true, "table.foreachi": true, "string.gsub": true,
+}
+
+// markLeaves marks every other Go function of the sandbox, and the
+// iterators its closures return (ipairs', pairs', gmatch's), Leaf.
+func (st *State) markLeaves() {
+	mark := func(name string, v lua.LValue) {
+		fn, ok := v.(*lua.LFunction)
+		if !ok || !fn.IsG || callsLua[name] {
+			return
+		}
+		fn.Leaf = true
+		for _, uv := range fn.Upvalues {
+			if f, ok := uv.Value().(*lua.LFunction); ok && f.IsG {
+				f.Leaf = true
+			}
+		}
+	}
+	st.g.ForEach(func(k, v lua.LValue) {
+		name := k.String()
+		if t, ok := v.(*lua.LTable); ok {
+			if name != "coroutine" && name != "_G" {
+				t.ForEach(func(k, v lua.LValue) { mark(name+"."+k.String(), v) })
+			}
+			return
+		}
+		mark(name, v)
+	})
+}
 
 // formatNumber is Lua 5.1's number format, "%.14g".
 func formatNumber(f float64) string {

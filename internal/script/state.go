@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
@@ -54,6 +55,12 @@ type State struct {
 	argv    [][]byte
 	// The last EVAL's KEYS and ARGV, refilled by the next one.
 	keys, args *lua.LTable
+
+	// Stopping (Run.StopAt): stopCheck is pastStop, made once; a
+	// tainted interpreter (a script called setmetatable or getmetatable,
+	// so a metamethod may be a Lua function) runs scripts to their end.
+	stopCheck func() bool
+	tainted   bool
 }
 
 // killSwitch cancels the interpreter's context: gopher-lua checks it
@@ -121,7 +128,11 @@ func newState(e *Engine, fn bool) *State {
 	}
 	st.openMath()
 	st.openRedis()
+	st.markLeaves() // the originals too: the fixes call them, pairs returns its iterator
 	st.openBaseFixes()
+
+	st.markLeaves()
+	st.stopCheck = st.pastStop
 
 	st.handler = L.NewFunction(st.errorHandler)
 	st.emt = L.NewTable()
@@ -200,10 +211,16 @@ func compile(code, chunk string) (*lua.FunctionProto, string) {
 // and the count is the same; nothing outlives an EVAL to see the change
 // (globals are read-only, _G is replaced when a script wrote to it).
 func (st *State) setKeysArgv(keys, args [][]byte) {
-	st.keys = st.refill(st.keys, keys)
-	st.args = st.refill(st.args, args)
-	st.g.RawSetString("KEYS", st.keys)
-	st.g.RawSetString("ARGV", st.args)
+	// The globals change only here (scripts cannot write them), so a
+	// refilled table is already the global.
+	if t := st.refill(st.keys, keys); t != st.keys {
+		st.keys = t
+		st.g.RawSetString("KEYS", t)
+	}
+	if t := st.refill(st.args, args); t != st.args {
+		st.args = t
+		st.g.RawSetString("ARGV", t)
+	}
 }
 
 // refill puts list into t when t holds exactly len(list) elements, at 1…n,
@@ -236,12 +253,36 @@ func (st *State) strings(list [][]byte) *lua.LTable {
 
 // exec calls the function pushed before its nargs arguments and writes
 // its result, or its error in Redis's format, to r.W. name is what errors
-// call the script: its SHA, or the function's name.
-func (st *State) exec(r *Run, name string, nargs int) {
+// call the script: its SHA, or the function's name. With r.StopAt set
+// the script may stop before its end (see Run.StopAt), at once in a
+// tainted interpreter: exec then returns true, and Engine.Continue ends it.
+func (st *State) exec(r *Run, name string, nargs int) (stopped bool) {
 	L := st.L
 	st.run, st.resp = r, 2
 	st.e.running.Store(st)
-	err := L.PCall(nargs, 1, st.handler)
+	var err error
+	switch {
+	case !r.StopAt.IsZero() && st.tainted:
+		r.stopped, r.name, r.unstarted, r.nargs = st, name, true, nargs
+		return true
+	case !r.StopAt.IsZero():
+		if stopped, err = L.PCallStoppable(nargs, 1, st.handler, st.stopCheck); stopped {
+			r.stopped, r.name = st, name
+			return true
+		}
+	default:
+		err = L.PCall(nargs, 1, st.handler)
+	}
+	st.end(r, name, err)
+	return false
+}
+
+// pastStop is the stoppable call's check: the script runs past StopAt.
+func (st *State) pastStop() bool { return st.run != nil && time.Now().After(st.run.StopAt) }
+
+// end writes the ended script's result or error.
+func (st *State) end(r *Run, name string, err error) {
+	L := st.L
 	st.e.running.Store(nil)
 	st.run = nil
 	if err != nil {

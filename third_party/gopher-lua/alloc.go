@@ -68,3 +68,8 @@ func (al *allocator) LNumber2I(v LNumber) LValue {
 	i.itab, i.word = lnumberType, unsafe.Pointer(p)
 	return lv
 }
+
+// NumberValue is n as an LValue, boxed as the interpreter boxes its own
+// numbers (smallredis: from the state's blocks, without an allocation of
+// its own).
+func (ls *LState) NumberValue(n LNumber) LValue { return ls.alloc.LNumber2I(n) }

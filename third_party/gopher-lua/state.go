@@ -421,9 +421,7 @@ func (rg *registry) SetTop(topi int) { // +inline-start
 	// setting them to nil rather than LNil lets us invoke the golang memclr opto
 	if rg.top < oldtopi {
 		nilRange := rg.array[rg.top:oldtopi]
-		for i := range nilRange {
-			nilRange[i] = nil
-		}
+		clearRegs(nilRange)
 	}
 	//for i := rg.top; i < oldtop; i++ {
 	//	rg.array[i] = LNil
@@ -496,9 +494,7 @@ func (rg *registry) CopyRange(regv, start, limit, n int) { // +inline-start
 	rg.top = regv + n
 	if rg.top < oldtop {
 		nilRange := rg.array[rg.top:oldtop]
-		for i := range nilRange {
-			nilRange[i] = nil
-		}
+		clearRegs(nilRange)
 	}
 } // +inline-end
 
@@ -522,9 +518,7 @@ func (rg *registry) FillNil(regm, n int) { // +inline-start
 	rg.top = regm + n
 	if rg.top < oldtop {
 		nilRange := rg.array[rg.top:oldtop]
-		for i := range nilRange {
-			nilRange[i] = nil
-		}
+		clearRegs(nilRange)
 	}
 } // +inline-end
 
@@ -1546,7 +1540,6 @@ func (ls *LState) Get(idx int) LValue {
 			return LNil
 		}
 	}
-	return LNil
 }
 
 func (ls *LState) Push(value LValue) {
@@ -2027,9 +2020,17 @@ func (ls *LState) Call(nargs, nret int) {
 }
 
 func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
-	err = nil
 	sp := ls.stack.Sp()
 	base := ls.reg.Top() - nargs - 1
+	return ls.protectedRun(sp, base, errfunc, func() { ls.Call(nargs, nret) })
+}
+
+// protectedRun is PCall's body (smallredis: shared with the stoppable
+// calls of suspend.go): run, with errors caught, errfunc called on them,
+// and the call stack cut back to sp and the registers to base after an
+// error; after run returns, the stack is cut to sp unless the stoppable
+// call stopped (its frames stay for Continue).
+func (ls *LState) protectedRun(sp, base int, errfunc *LFunction, run func()) (err error) {
 	oldpanic := ls.Panic
 	ls.Panic = panicWithoutTraceback
 	if errfunc != nil {
@@ -2083,13 +2084,16 @@ func (ls *LState) PCall(nargs, nret int, errfunc *LFunction) (err error) {
 			ls.currentFrame = ls.stack.Last()
 			ls.reg.SetTop(base)
 		}
+		if ls.susp.stopped && rcv == nil {
+			return
+		}
 		ls.stack.SetSp(sp)
 		if sp == 0 {
 			ls.currentFrame = nil
 		}
 	}()
 
-	ls.Call(nargs, nret)
+	run()
 
 	return
 }

@@ -212,6 +212,12 @@ func (tb *LTable) RawSetString(key string, value LValue) {
 		// TODO tb.keys and tb.k2i should also be removed
 		delete(tb.strdict, key)
 	} else {
+		if _, ok := tb.strdict[key]; ok {
+			// smallredis: a key already set is in keys and k2i too; the
+			// k2i lookup (an interface hash, and a boxed key) is skipped.
+			tb.strdict[key] = value
+			return
+		}
 		tb.strdict[key] = value
 		lkey := LString(key)
 		if _, ok := tb.k2i[lkey]; !ok {

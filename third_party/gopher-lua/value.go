@@ -159,6 +159,10 @@ type LFunction struct {
 	Proto     *FunctionProto
 	GFunction LGFunction
 	Upvalues  []*Upvalue
+	// Leaf marks a Go function that never calls a Lua function it is
+	// given (pcall, sort's comparator, gsub's replacement do): a stoppable
+	// call may go on into it (smallredis, see suspend.go).
+	Leaf bool
 }
 type LGFunction func(*LState) int
 
@@ -195,7 +199,8 @@ type LState struct {
 	mainLoop     func(*LState, *callFrame)
 	ctx          context.Context
 	ctxCancelFn  context.CancelFunc
-	ctxSteps     int // instructions left before the next poll of ctx (smallredis)
+	ctxSteps     int        // instructions left before the next poll of ctx (smallredis)
+	susp         suspension // the stoppable call (smallredis, suspend.go)
 }
 
 func (ls *LState) String() string   { return fmt.Sprintf("thread: %p", ls) }

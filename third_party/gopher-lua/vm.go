@@ -59,14 +59,37 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 			L.ctxSteps = ctxCheckInterval
 			select {
 			case <-L.ctx.Done():
+				// smallredis: from now on every instruction raises, so a
+				// pcall cannot hold off the cancellation (Redis's hook
+				// raises on every line once a script is killed).
+				L.ctxSteps = 1
 				L.RaiseError(L.ctx.Err().Error())
 				return
 			default:
+			}
+			if L.susp.on && baseframe == L.susp.frame && L.susp.check != nil && L.susp.check() {
+				cf.Pc-- // smallredis: a stoppable call stops here (suspend.go)
+				L.susp.stopped = true
+				return
 			}
 		}
 		if jumpTable[int(inst>>26)](L, inst, baseframe) == 1 {
 			return
 		}
+	}
+}
+
+// clearRegs sets registers to nil (smallredis: a loop, not the memclr Go
+// compiles "for i := range r { r[i] = nil }" to: for the few registers a
+// return clears, that call and its bulk write barrier cost more than the
+// stores; 7 % of a loop calling a Lua function).
+func clearRegs(r []LValue) {
+	if len(r) > 32 {
+		clear(r)
+		return
+	}
+	for i := 0; i < len(r); i++ {
+		r[i] = nil
 	}
 }
 
@@ -106,9 +129,7 @@ func copyReturnValues(L *LState, regv, start, n, b int) { // +inline-start
 			rg.top = regm + n
 			if rg.top < oldtop {
 				nilRange := rg.array[rg.top:oldtop]
-				for i := range nilRange {
-					nilRange[i] = nil
-				}
+				clearRegs(nilRange)
 			}
 		}
 	} else {
@@ -144,9 +165,7 @@ func copyReturnValues(L *LState, regv, start, n, b int) { // +inline-start
 			rg.top = regv + n
 			if rg.top < oldtop {
 				nilRange := rg.array[rg.top:oldtop]
-				for i := range nilRange {
-					nilRange[i] = nil
-				}
+				clearRegs(nilRange)
 			}
 		}
 		if b > 1 && n > (b-1) {
@@ -174,9 +193,7 @@ func copyReturnValues(L *LState, regv, start, n, b int) { // +inline-start
 				rg.top = regm + n
 				if rg.top < oldtop {
 					nilRange := rg.array[rg.top:oldtop]
-					for i := range nilRange {
-						nilRange[i] = nil
-					}
+					clearRegs(nilRange)
 				}
 			}
 		}
@@ -264,9 +281,7 @@ func callGFunction(L *LState, tailcall bool) bool {
 		rg.top = regv + n
 		if rg.top < oldtop {
 			nilRange := rg.array[rg.top:oldtop]
-			for i := range nilRange {
-				nilRange[i] = nil
-			}
+			clearRegs(nilRange)
 		}
 	}
 	L.stack.Pop()
@@ -1197,6 +1212,11 @@ func init() {
 			} else {
 				callable, meta = L.metaCall(lv)
 			}
+			if L.susp.on && baseframe == L.susp.frame && callable != nil && callable.IsG && !callable.Leaf {
+				cf.Pc-- // smallredis: a stoppable call stops before it (suspend.go)
+				L.susp.stopped = true
+				return 1
+			}
 			// this section is inlined by go-inline
 			// source function is 'func (ls *LState) pushCallFrame(cf callFrame, fn LValue, meta bool) ' in '_state.go'
 			{
@@ -1343,6 +1363,11 @@ func init() {
 			if callable == nil {
 				L.RaiseError("attempt to call a non-function object")
 			}
+			if L.susp.on && baseframe == L.susp.frame && callable.IsG && !callable.Leaf {
+				cf.Pc-- // smallredis: a stoppable call stops before it (suspend.go)
+				L.susp.stopped = true
+				return 1
+			}
 			// this section is inlined by go-inline
 			// source function is 'func (ls *LState) closeUpvalues(idx int) ' in '_state.go'
 			{
@@ -1388,9 +1413,7 @@ func init() {
 				cf.Pc = 0
 				cf.Base = RA
 				cf.LocalBase = RA + 1
-				cf.ReturnBase = cf.ReturnBase
 				cf.NArgs = nargs
-				cf.NRet = cf.NRet
 				cf.TailCall++
 				lbase := cf.LocalBase
 				if meta {
@@ -1530,9 +1553,7 @@ func init() {
 					rg.top = regv + n
 					if rg.top < oldtop {
 						nilRange := rg.array[rg.top:oldtop]
-						for i := range nilRange {
-							nilRange[i] = nil
-						}
+						clearRegs(nilRange)
 					}
 				}
 				cf.Base = base
@@ -1607,9 +1628,7 @@ func init() {
 							rg.top = regm + n
 							if rg.top < oldtop {
 								nilRange := rg.array[rg.top:oldtop]
-								for i := range nilRange {
-									nilRange[i] = nil
-								}
+								clearRegs(nilRange)
 							}
 						}
 					} else {
@@ -1645,9 +1664,7 @@ func init() {
 							rg.top = regv + n
 							if rg.top < oldtop {
 								nilRange := rg.array[rg.top:oldtop]
-								for i := range nilRange {
-									nilRange[i] = nil
-								}
+								clearRegs(nilRange)
 							}
 						}
 						if b > 1 && n > (b-1) {
@@ -1675,9 +1692,7 @@ func init() {
 								rg.top = regm + n
 								if rg.top < oldtop {
 									nilRange := rg.array[rg.top:oldtop]
-									for i := range nilRange {
-										nilRange[i] = nil
-									}
+									clearRegs(nilRange)
 								}
 							}
 						}
@@ -1717,9 +1732,7 @@ func init() {
 						rg.top = regm + n
 						if rg.top < oldtop {
 							nilRange := rg.array[rg.top:oldtop]
-							for i := range nilRange {
-								nilRange[i] = nil
-							}
+							clearRegs(nilRange)
 						}
 					}
 				} else {
@@ -1755,9 +1768,7 @@ func init() {
 						rg.top = regv + n
 						if rg.top < oldtop {
 							nilRange := rg.array[rg.top:oldtop]
-							for i := range nilRange {
-								nilRange[i] = nil
-							}
+							clearRegs(nilRange)
 						}
 					}
 					if b > 1 && n > (b-1) {
@@ -1785,9 +1796,7 @@ func init() {
 							rg.top = regm + n
 							if rg.top < oldtop {
 								nilRange := rg.array[rg.top:oldtop]
-								for i := range nilRange {
-									nilRange[i] = nil
-								}
+								clearRegs(nilRange)
 							}
 						}
 					}
@@ -1877,9 +1886,7 @@ func init() {
 								// setting them to nil rather than LNil lets us invoke the golang memclr opto
 								if rg.top < oldtopi {
 									nilRange := rg.array[rg.top:oldtopi]
-									for i := range nilRange {
-										nilRange[i] = nil
-									}
+									clearRegs(nilRange)
 								}
 								//for i := rg.top; i < oldtop; i++ {
 								//	rg.array[i] = LNil
@@ -1941,6 +1948,16 @@ func init() {
 			lbase := cf.LocalBase
 			A := int(inst>>18) & 0xff //GETA
 			RA := lbase + A
+			if L.susp.on && baseframe == L.susp.frame {
+				// smallredis: an iterator other than a leaf Go function
+				// would run Lua below this loop: a stoppable call stops
+				// before it (suspend.go).
+				if fn, ok := reg.Get(RA).(*LFunction); !ok || !fn.IsG || !fn.Leaf {
+					cf.Pc--
+					L.susp.stopped = true
+					return 1
+				}
+			}
 			C := int(inst>>9) & 0x1ff //GETC
 			nret := C
 			// this section is inlined by go-inline
@@ -1965,9 +1982,7 @@ func init() {
 				// setting them to nil rather than LNil lets us invoke the golang memclr opto
 				if rg.top < oldtopi {
 					nilRange := rg.array[rg.top:oldtopi]
-					for i := range nilRange {
-						nilRange[i] = nil
-					}
+					clearRegs(nilRange)
 				}
 				//for i := rg.top; i < oldtop; i++ {
 				//	rg.array[i] = LNil
@@ -2204,9 +2219,7 @@ func init() {
 				rg.top = regv + n
 				if rg.top < oldtop {
 					nilRange := rg.array[rg.top:oldtop]
-					for i := range nilRange {
-						nilRange[i] = nil
-					}
+					clearRegs(nilRange)
 				}
 			}
 			return 0
@@ -2305,7 +2318,6 @@ func numberArith(L *LState, opcode int, lhs, rhs LNumber) LNumber {
 		return LNumber(math.Pow(flhs, frhs))
 	}
 	panic("should not reach here")
-	return LNumber(0)
 }
 
 func objectArith(L *LState, opcode int, lhs, rhs LValue) LValue {
