@@ -28,12 +28,12 @@
 # request is the figure to trust on a loaded machine.
 #
 # Environment (defaults in brackets):
-#   ROWS ROUNDS SCALE   passed to compare.sh [all rows; 1 round to
-#                       regenerate, 5 for ab; 1]
+#   ROWS ROUNDS SCALE   passed to compare.sh [all rows; 3 rounds to
+#                       regenerate (~95 s of samples, ~75 KB), 5 for ab; 1]
 #   PGO_OUT             where the profile goes [cmd/smallredis/default.pgo]
 #   KEEP_TMP            keep the per-group profiles and logs
-# Takes about 5 minutes to regenerate on a quiet 2-core machine (Redis runs
-# the rows too: the same compare.sh run), 20-25 for ab.
+# Regenerating takes about 10 minutes on 2 cores at load 5-10 (Redis runs
+# the rows too: it is a compare.sh run), ab 10-15 (plus two builds).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -58,7 +58,7 @@ profile)
 		SMALLREDIS_CPUPROFILE=$TMP/profiles/\$(date +%s%N).pprof exec $TMP/smallredis "\$@"
 	EOF
 	chmod +x "$TMP/profiled"
-	SMALLREDIS=$TMP/profiled ROUNDS=${ROUNDS:-1} OUT=$TMP/compare.csv "$ROOT/bench/compare.sh"
+	SMALLREDIS=$TMP/profiled ROUNDS=${ROUNDS:-3} OUT=$TMP/compare.csv "$ROOT/bench/compare.sh"
 	profiles=("$TMP"/profiles/*.pprof)
 	[ -s "${profiles[0]}" ] || { echo "pgo.sh: no profile was written" >&2; exit 1; }
 	log "merging ${#profiles[@]} profiles into $PGO_OUT"
