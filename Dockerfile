@@ -17,6 +17,8 @@ COPY go.mod go.sum* ./
 COPY third_party/gopher-lua/go.mod third_party/gopher-lua/
 RUN go mod download
 
+# The sources include cmd/smallredis/default.pgo: go build (-pgo=auto)
+# compiles a profile-guided binary with it (bench/pgo.sh).
 COPY . .
 ARG TARGETOS=linux
 ARG TARGETARCH
