@@ -514,4 +514,3 @@ func (st *State) behind(t *lua.LTable) *lua.LTable {
 	}
 	return nil
 }
-
