@@ -423,12 +423,11 @@ func (st *State) openBaseFixes() {
 		st.tainted = true
 		return setmetatable.GFunction(L)
 	}))
-	// getmetatable shows what Redis's does: nil for a library (Redis's
-	// are plain read-only tables) and for values but tables and strings
-	// (cjson.null's __tostring stays out of reach), a read-only table with the
-	// nonexistent-global __index for _G, and one whose __index is the
-	// string library for strings. The proxies' own metatables, which lead
-	// to the tables behind them, stay out of reach.
+	// getmetatable answers as Redis's: nil for a library (Redis's are
+	// plain read-only tables) and for any value but a table or a string
+	// (so cjson.null's __tostring stays out of reach); for _G and strings,
+	// read-only tables with Redis's one field. The proxies' own
+	// metatables, which lead to the tables behind them, stay out of reach.
 	getmetatable := g.RawGetString("getmetatable").(*lua.LFunction)
 	g.RawSetString("getmetatable", L.NewFunction(func(L *lua.LState) int {
 		st.tainted = true
