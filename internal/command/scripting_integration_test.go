@@ -169,7 +169,10 @@ func TestScriptBusyOnEveryLoop(t *testing.T) {
 		{"", "coroutine.wrap(function() while true do end end)()"},
 		{"", "local v = setmetatable({}, {__index = function() while true do end end}).x"},
 		{"setmetatable({}, {}) return 1", "while true do end"},
-		{"getmetatable('').__index = function() while true do end end return 1", "return ('x').y"},
+		// The string metatable is read-only (as in Redis), so an earlier
+		// script can no longer leave a Lua metamethod there; getmetatable
+		// still taints the interpreter.
+		{"return type(getmetatable(''))", "while true do end"},
 	} {
 		if tc.before != "" {
 			if err := runner.Eval(ctx, tc.before, nil).Err(); err != nil {

@@ -197,6 +197,9 @@ func (e *Engine) compileLibrary(name, code string, metaLen int) (*Library, strin
 	}))
 	envMT.RawSetString("__newindex", readonly)
 	L.SetMetatable(env, envMT)
+	for _, t := range []*lua.LTable{rt, mt, env, envMT} {
+		t.SetReadOnly(true)
+	}
 
 	fn := L.NewFunctionFromProto(proto)
 	fn.Env = env

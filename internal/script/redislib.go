@@ -418,21 +418,34 @@ func (st *State) openBaseFixes() {
 	// A script that reaches metatables may leave a Lua function as a
 	// metamethod where later scripts meet it: its interpreter no longer
 	// runs scripts stoppably (State.tainted).
-	for _, name := range []string{"setmetatable", "getmetatable"} {
-		fn := g.RawGetString(name).(*lua.LFunction)
-		g.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
-			st.tainted = true
-			return fn.GFunction(L)
-		}))
-	}
-	rawset := g.RawGetString("rawset").(*lua.LFunction)
-	g.RawSetString("rawset", L.NewFunction(func(L *lua.LState) int {
-		if t, ok := L.Get(1).(*lua.LTable); ok && st.readonly(t) {
-			L.Error(lua.LString("Attempt to modify a readonly table"), 0)
-			return 0
+	setmetatable := g.RawGetString("setmetatable").(*lua.LFunction)
+	g.RawSetString("setmetatable", L.NewFunction(func(L *lua.LState) int {
+		st.tainted = true
+		return setmetatable.GFunction(L)
+	}))
+	// getmetatable answers as Redis's: nil for a library (Redis's are
+	// plain read-only tables) and for any value but a table or a string
+	// (so cjson.null's __tostring stays out of reach); for _G and strings,
+	// read-only tables with Redis's one field. The proxies' own
+	// metatables, which lead to the tables behind them, stay out of reach.
+	getmetatable := g.RawGetString("getmetatable").(*lua.LFunction)
+	g.RawSetString("getmetatable", L.NewFunction(func(L *lua.LState) int {
+		st.tainted = true
+		switch v := L.Get(1).(type) {
+		case lua.LString:
+			L.Push(st.sview)
+			return 1
+		case *lua.LTable:
+			if v == st.env {
+				L.Push(st.gview)
+				return 1
+			}
+			if st.behind(v) == nil {
+				return getmetatable.GFunction(L)
+			}
 		}
-		L.Insert(rawset, 1)
-		L.Call(L.GetTop()-1, 1)
+		// Redis's other values (cjson.null is a light userdata) have none.
+		L.Push(lua.LNil)
 		return 1
 	}))
 }
@@ -499,13 +512,4 @@ func (st *State) behind(t *lua.LTable) *lua.LTable {
 		}
 	}
 	return nil
-}
-
-// readonly reports whether t is one of the tables scripts may not change.
-func (st *State) readonly(t *lua.LTable) bool {
-	if t == st.env || t == st.g {
-		return true
-	}
-	mt, ok := t.Metatable.(*lua.LTable)
-	return ok && mt.RawGetString("__newindex") == st.emt.RawGetString("__newindex")
 }

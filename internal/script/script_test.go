@@ -262,3 +262,47 @@ func TestKeysArgvFreshEachEval(t *testing.T) {
 		}
 	}
 }
+
+// Every write a script can make to the sandbox's shared tables fails as in
+// Redis 7 and leaves nothing behind for the next script.
+func TestReadOnlySandbox(t *testing.T) {
+	e := NewEngine()
+	const probe = "return {('abc'):upper(), type(string.x), type(getmetatable('').__index), type(table.insert), type(redis.call), tostring(cjson.null), type(getmetatable(string))}"
+	const want = "*7\r\n$3\r\nABC\r\n$3\r\nnil\r\n$5\r\ntable\r\n$8\r\nfunction\r\n$8\r\nfunction\r\n$15\r\nuserdata: (nil)\r\n$3\r\nnil\r\n"
+	for _, body := range []string{
+		"rawset(string, 'x', 1)",
+		"setmetatable(string, {})",
+		"getmetatable('').__index = nil",
+		"getmetatable('').__index.x = 1",
+		"rawset(getmetatable(''), '__index', nil)",
+		"setmetatable(getmetatable(''), {__index = function() return 1 end})",
+		"table.insert(getmetatable(''), 1)",
+		"setmetatable(_G, {})",
+		"getmetatable(_G).__index = nil",
+		"setmetatable(redis, {})",
+		"rawset(redis, 'call', nil)",
+		"setmetatable(table, {})",
+		"table.insert(string, 1)",
+		"string.x = 1",
+	} {
+		if got := eval(t, e, body, 2, nil); !strings.Contains(got, "Attempt to modify a readonly table") {
+			t.Errorf("%q = %q, want the read-only error", body, got)
+		}
+		if got := eval(t, e, probe, 2, nil); got != want {
+			t.Fatalf("after %q: %q, want %q", body, got, want)
+		}
+	}
+	// cjson.null's metatable is out of reach, and setmetatable takes tables.
+	for _, body := range []string{"getmetatable(cjson.null).__tostring = nil", "setmetatable(cjson.null, {})"} {
+		if got := eval(t, e, body, 2, nil); !strings.HasPrefix(got, "-ERR") {
+			t.Errorf("%q = %q, want an error", body, got)
+		}
+	}
+	if got := eval(t, e, probe, 2, nil); got != want {
+		t.Fatalf("after cjson.null: %q, want %q", got, want)
+	}
+	// The script's own tables stay writable.
+	if got := eval(t, e, "local t = setmetatable({}, {}) rawset(t, 1, 'a') table.insert(t, 'b') table.sort(t) table.remove(t) return t", 2, nil); got != "*1\r\n$1\r\na\r\n" {
+		t.Errorf("own table: %q", got)
+	}
+}

@@ -40,6 +40,8 @@ type State struct {
 	g   *lua.LTable // the real globals
 	env *lua.LTable // what scripts see as _G: reads reach g, writes fail
 	emt *lua.LTable // env's metatable
+	// What getmetatable returns for _G and for strings.
+	gview, sview *lua.LTable
 
 	kill killSwitch
 	run  *Run
@@ -152,6 +154,9 @@ func newState(e *Engine, fn bool) *State {
 		mt.RawSetString("__newindex", readonly)
 		L.SetMetatable(proxy, mt)
 		g.RawSetString(name, proxy)
+		lib.SetReadOnly(true)
+		mt.SetReadOnly(true)
+		proxy.SetReadOnly(true)
 	}
 	gmt := L.NewTable()
 	gmt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
@@ -168,6 +173,19 @@ func newState(e *Engine, fn bool) *State {
 	emt.RawSetString("__metatable", lua.LFalse)
 	L.SetMetatable(st.env, emt)
 	g.RawSetString("_G", st.env)
+	// What getmetatable shows for _G and strings: read-only stand-ins with
+	// Redis's fields, so no script reaches g or the string library behind
+	// its proxy.
+	st.gview = L.NewTable()
+	st.gview.RawSetString("__index", gmt.RawGetString("__index"))
+	st.sview = L.NewTable()
+	st.sview.RawSetString("__index", g.RawGetString("string"))
+	if smt, ok := L.GetMetatable(lua.LString("")).(*lua.LTable); ok {
+		smt.SetReadOnly(true)
+	}
+	for _, t := range []*lua.LTable{g, gmt, st.env, emt, st.gview, st.sview} {
+		t.SetReadOnly(true)
+	}
 	return st
 }
 
@@ -307,6 +325,7 @@ func (st *State) end(r *Run, name string, err error) {
 func (st *State) freshEnv() *lua.LTable {
 	env := st.L.NewTable()
 	st.L.SetMetatable(env, st.emt)
+	env.SetReadOnly(true)
 	st.g.RawSetString("_G", env)
 	return env
 }

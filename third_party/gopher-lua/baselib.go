@@ -312,7 +312,10 @@ func baseRawGet(L *LState) int {
 }
 
 func baseRawSet(L *LState) int {
-	L.RawSet(L.CheckTable(1), L.CheckAny(2), L.CheckAny(3))
+	tb := L.CheckTable(1)
+	key, value := L.CheckAny(2), L.CheckAny(3)
+	L.checkWritable(tb) // smallredis
+	L.RawSet(tb, key, value)
 	return 0
 }
 
@@ -385,12 +388,12 @@ func baseSetFEnv(L *LState) int {
 }
 
 func baseSetMetatable(L *LState) int {
+	// smallredis: Lua 5.1's setmetatable takes tables only (gopher-lua's
+	// took userdata too), and not read-only ones.
+	obj := L.CheckTable(1)
 	L.CheckTypes(2, LTNil, LTTable)
-	obj := L.Get(1)
-	if obj == LNil {
-		L.RaiseError("cannot set metatable to a nil object.")
-	}
 	mt := L.Get(2)
+	L.checkWritable(obj)
 	if m := L.metatable(obj, true); m != LNil {
 		if tb, ok := m.(*LTable); ok && tb.RawGetString("__metatable") != LNil {
 			L.RaiseError("cannot change a protected metatable")

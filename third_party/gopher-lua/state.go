@@ -1335,6 +1335,9 @@ func (ls *LState) setField(obj LValue, key LValue, value LValue) {
 		tb, istable := curobj.(*LTable)
 		if istable {
 			if tb.RawGet(key) != LNil {
+				if tb.readOnly { // smallredis
+					ls.RaiseError(ReadOnlyError)
+				}
 				ls.RawSet(tb, key, value)
 				return
 			}
@@ -1343,6 +1346,9 @@ func (ls *LState) setField(obj LValue, key LValue, value LValue) {
 		if metaindex == LNil {
 			if !istable {
 				ls.RaiseError("attempt to index a non-table object(%v) with key '%s'", curobj.Type().String(), key.String())
+			}
+			if tb.readOnly { // smallredis
+				ls.RaiseError(ReadOnlyError)
 			}
 			ls.RawSet(tb, key, value)
 			return
@@ -1367,6 +1373,9 @@ func (ls *LState) setFieldString(obj LValue, key string, value LValue) {
 		tb, istable := curobj.(*LTable)
 		if istable {
 			if tb.RawGetString(key) != LNil {
+				if tb.readOnly { // smallredis
+					ls.RaiseError(ReadOnlyError)
+				}
 				tb.RawSetString(key, value)
 				return
 			}
@@ -1375,6 +1384,9 @@ func (ls *LState) setFieldString(obj LValue, key string, value LValue) {
 		if metaindex == LNil {
 			if !istable {
 				ls.RaiseError("attempt to index a non-table object(%v) with key '%s'", curobj.Type().String(), key)
+			}
+			if tb.readOnly { // smallredis
+				ls.RaiseError(ReadOnlyError)
 			}
 			tb.RawSetString(key, value)
 			return

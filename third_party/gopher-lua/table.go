@@ -198,6 +198,24 @@ func (tb *LTable) RawSetInt(key int, value LValue) {
 	}
 }
 
+// ReadOnlyError is what a script's write to a read-only table raises
+// (smallredis).
+const ReadOnlyError = "Attempt to modify a readonly table"
+
+// SetReadOnly marks the table read-only for scripts (smallredis).
+func (tb *LTable) SetReadOnly(ro bool) { tb.readOnly = ro }
+
+// ReadOnly reports whether scripts may not change the table (smallredis).
+func (tb *LTable) ReadOnly() bool { return tb.readOnly }
+
+// checkWritable raises ReadOnlyError, without a position as Redis's C
+// functions raise it, when a library function would write tb (smallredis).
+func (ls *LState) checkWritable(tb *LTable) {
+	if tb.readOnly {
+		ls.Error(LString(ReadOnlyError), 0)
+	}
+}
+
 // RawSetString sets a given LValue to a given string index without the __newindex metamethod.
 func (tb *LTable) RawSetString(key string, value LValue) {
 	if tb.strdict == nil {

@@ -21,6 +21,9 @@ var tableFuncs = map[string]LGFunction{
 
 func tableSort(L *LState) int {
 	tbl := L.CheckTable(1)
+	if len(tbl.array) > 1 {
+		L.checkWritable(tbl) // smallredis
+	}
 	sorter := lValueArraySorter{L, nil, tbl.array}
 	if L.GetTop() != 1 {
 		sorter.Fn = L.CheckFunction(2)
@@ -41,6 +44,9 @@ func tableMaxN(L *LState) int {
 
 func tableRemove(L *LState) int {
 	tbl := L.CheckTable(1)
+	if tbl.Len() > 0 {
+		L.checkWritable(tbl) // smallredis
+	}
 	if L.GetTop() == 1 {
 		L.Push(tbl.Remove(-1))
 	} else {
@@ -88,6 +94,7 @@ func tableInsert(L *LState) int {
 	if nargs == 1 {
 		L.RaiseError("wrong number of arguments")
 	}
+	L.checkWritable(tbl) // smallredis
 
 	if L.GetTop() == 2 {
 		tbl.Append(L.Get(2))

@@ -148,6 +148,10 @@ type LTable struct {
 	strdict map[string]LValue
 	keys    []LValue
 	k2i     map[LValue]int
+	// smallredis: a read-only table refuses the writes a script can make
+	// (assignment, rawset, setmetatable, table.insert/remove/sort) as
+	// Redis 7's patched Lua does; Go code still writes it directly.
+	readOnly bool
 }
 
 func (tb *LTable) String() string   { return fmt.Sprintf("table: %p", tb) }
