@@ -139,7 +139,7 @@ func New(h Handler, addrs []string, backlog, loops, active int) (*Engine, error)
 	for _, a := range addrs {
 		fd, err := listen(a, backlog)
 		if err != nil {
-			e.closeListeners()
+			e.release()
 			return nil, err
 		}
 		e.lns = append(e.lns, fd)
@@ -147,10 +147,7 @@ func New(h Handler, addrs []string, backlog, loops, active int) (*Engine, error)
 	for i := range max(1, loops) {
 		l, err := newLoop(e, i)
 		if err != nil {
-			for _, l := range e.loops {
-				l.release()
-			}
-			e.closeListeners()
+			e.release()
 			return nil, err
 		}
 		e.loops = append(e.loops, l)
@@ -165,18 +162,15 @@ func New(h Handler, addrs []string, backlog, loops, active int) (*Engine, error)
 	return e, nil
 }
 
-func (e *Engine) closeListeners() {
-	for _, fd := range e.lns {
-		unix.Close(fd)
-	}
-	e.lns = nil
-}
-
+// release closes the loops' descriptors and the listeners.
 func (e *Engine) release() {
 	for _, l := range e.loops {
 		l.release()
 	}
-	e.closeListeners()
+	for _, fd := range e.lns {
+		unix.Close(fd)
+	}
+	e.lns = nil
 }
 
 // Addrs are the addresses the listeners are bound to (a port 0 in New
@@ -190,9 +184,6 @@ func (e *Engine) Addrs() []net.Addr {
 	}
 	return out
 }
-
-// Loops is how many loops there are.
-func (e *Engine) Loops() int { return len(e.loops) }
 
 // Active is how many loops serve connections now.
 func (e *Engine) Active() int { return int(e.active.Load()) }

@@ -570,3 +570,21 @@ func TestResetStats(t *testing.T) {
 		t.Errorf("after ResetStats: evicted %d, exceeded %v", ev.Evicted(), total)
 	}
 }
+
+// Lowering maxmemory evicts before the CONFIG SET returns, as Redis's
+// updateMaxmemory does, without the background evictor running: the
+// client's next command must not see the keys the new limit pushed out.
+func TestLowerLimitEvictsAtOnce(t *testing.T) {
+	ev, ks, cfg := newEvictor(t, 1, "allkeys-random")
+	_ = ev // its Run (the background evictor) is deliberately not started
+	for i := range 200 {
+		setKey(ks.DB(0), "k"+strconv.Itoa(i), 200, 0, t0)
+	}
+	limit := ks.UsedMemory() / 2
+	if err := cfg.Set([][2]string{{"maxmemory", strconv.FormatInt(limit, 10)}}); err != nil {
+		t.Fatal(err)
+	}
+	if u := ks.UsedMemory(); u > limit {
+		t.Errorf("after CONFIG SET maxmemory %d: used %d B", limit, u)
+	}
+}

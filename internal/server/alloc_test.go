@@ -58,7 +58,7 @@ func TestHotPathDoesNotAllocate(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	perCmd := float64(after.Mallocs-before.Mallocs) / float64(rounds*batch*2)
 	t.Logf("%.4f allocations per command", perCmd)
-	// Background goroutines (cron, clock ticker, gnet) allocate a little
+	// Background goroutines (cron, clock ticker, event loops) allocate a little
 	// now and then; anything near one per command is a hot-path leak.
 	if perCmd > 0.02 {
 		t.Fatalf("%.4f allocations per command, want ~0", perCmd)
