@@ -574,8 +574,9 @@ func TestResetStats(t *testing.T) {
 // Lowering maxmemory evicts before the CONFIG SET returns, as Redis's
 // updateMaxmemory does, without the background evictor running: the
 // client's next command must not see the keys the new limit pushed out.
+// (Tenacity 100 lifts the eviction time limit, which -race can exceed.)
 func TestLowerLimitEvictsAtOnce(t *testing.T) {
-	ev, ks, cfg := newEvictor(t, 1, "allkeys-random")
+	ev, ks, cfg := newEvictor(t, 1, "allkeys-random", "--maxmemory-eviction-tenacity", "100")
 	_ = ev // its Run (the background evictor) is deliberately not started
 	for i := range 200 {
 		setKey(ks.DB(0), "k"+strconv.Itoa(i), 200, 0, t0)
