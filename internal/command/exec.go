@@ -26,7 +26,17 @@ func (s *Server) Exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 	// stay open-coded (nearly free): Go falls back to slower defer records
 	// in a function with many defers × returns.
 	defer s.recoverCommand(ctx, len(w.B))
-	*ctx = Ctx{Args: args, W: w, C: c, S: s, Now: store.NowMs()}
+	// One clock read serves the command's time and its timing: in a batch
+	// the previous command's end, else read now and, for a batching
+	// client, kept as its start (execInner chains from clockAt).
+	m := c.clockAt
+	if m == 0 {
+		m = store.Mono()
+		if c.BatchGate {
+			c.clockAt = m
+		}
+	}
+	*ctx = Ctx{Args: args, W: w, C: c, S: s, Now: store.WallMs(m)}
 	start := len(w.B)
 	if !s.admit(ctx) {
 		applyReplyMode(c, w, start)
@@ -231,12 +241,10 @@ func queuedOOM(spec *Spec) bool {
 	return true
 }
 
-// epoch anchors monotonic.
-var epoch = time.Now()
-
 // monotonic reads only the monotonic clock (time.Now reads the wall clock
-// too): half the cost of timing each command.
-func monotonic() time.Duration { return time.Since(epoch) }
+// too): half the cost of timing each command. The store's, so a reading
+// also gives the wall clock (store.WallMs).
+func monotonic() time.Duration { return store.Mono() }
 
 // execInner runs a validated command: the handler, its BLMOVE pushes, the
 // feed's delivery, statistics, slowlog. It takes no gate and

@@ -410,29 +410,40 @@ func (l *loop) run() {
 	var werr error
 	// poll takes what is ready without waiting; when nothing is, the
 	// runtime's poller parks the goroutine until the set is readable.
+	polls := 0
 	poll := func(fd uintptr) bool {
-		n, werr = unix.EpollWait(int(fd), events, 0)
+		polls++
+		n, werr = rawEpollWait(int(fd), events)
 		return n > 0 || werr != nil && !errors.Is(werr, unix.EINTR)
 	}
 	// How the loop waits depends on how long it waited last: under a
 	// steady load (waits of microseconds) a blocking epoll_wait is the
 	// cheapest wake-up (the runtime's poller costs a park and a ready
 	// per wake: ~15 % more CPU per request at -P 1); when requests are
-	// sparse it parks, so its idle P costs sysmon nothing.
+	// sparse it parks, so its idle P costs sysmon nothing. The polls
+	// that do not wait are raw system calls: a Syscall's entersyscall
+	// wakes a sleeping sysmon, which then polls every 20 µs for a while
+	// and hands the P of a loop still in the call to another thread:
+	// with a few sparse clients that was most of the server's CPU.
 	sparse := false
 	for {
-		n, werr = unix.EpollWait(l.epfd, events, 0)
-		if n <= 0 && (werr == nil || errors.Is(werr, unix.EINTR)) {
+		if sparse {
 			t0 := time.Now()
-			if sparse {
-				if err := l.rc.Read(poll); err != nil {
-					panic("eventloop: waiting for epoll: " + err.Error())
-				}
-			} else {
+			polls = 0
+			if err := l.rc.Read(poll); err != nil {
+				panic("eventloop: waiting for epoll: " + err.Error())
+			}
+			if polls > 1 { // it parked: judge by the wait
+				sparse = time.Since(t0) > sparseWait
+			}
+		} else {
+			n, werr = rawEpollWait(l.epfd, events)
+			if n <= 0 && (werr == nil || errors.Is(werr, unix.EINTR)) {
+				t0 := time.Now()
 				runtime.Gosched() // what else is runnable goes first
 				n, werr = unix.EpollWait(l.epfd, events, -1)
+				sparse = time.Since(t0) > sparseWait
 			}
-			sparse = time.Since(t0) > sparseWait
 		}
 		if werr != nil {
 			if errors.Is(werr, unix.EINTR) {
@@ -493,7 +504,7 @@ func (l *loop) read(c *Conn) {
 // runTasks runs what was queued; true means stop.
 func (l *loop) runTasks() bool {
 	var b [8]byte
-	_, _ = unix.Read(l.evfd, b[:])
+	_, _ = unix.Read(l.evfd, b[:]) // not raw: with post's unix.Write, an edge the race detector sees
 	l.notified.Store(false) // before taking the tasks: later posts write evfd again
 	l.mu.Lock()
 	tasks := l.tasks
@@ -705,6 +716,15 @@ func rawRead(fd int, b []byte) (int, error) {
 		return 0, nil
 	}
 	n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(n), nil
+}
+
+// rawEpollWait takes the events ready in the set epfd, without waiting.
+func rawEpollWait(epfd int, events []unix.EpollEvent) (int, error) {
+	n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
 	if errno != 0 {
 		return -1, errno
 	}

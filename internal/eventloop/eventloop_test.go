@@ -319,3 +319,45 @@ func TestListenErrors(t *testing.T) {
 		t.Fatal("unsupported network accepted")
 	}
 }
+
+// A loop switches between its two ways of waiting as traffic does: sparse
+// requests (it parks in the runtime's poller), a pipelined burst (it polls
+// and blocks in epoll_wait), and wake-ups from another goroutine while it
+// is parked. Nothing is lost or answered late in any of them.
+func TestSparseAndDenseTraffic(t *testing.T) {
+	h := &echo{}
+	_, addr := start(t, h, 1, 1)
+	c := dial(t, addr)
+	sparse := func(phase string) {
+		for i := range 20 {
+			time.Sleep(3 * time.Millisecond) // past sparseWait: the loop parks
+			if got, want := c.ask(t, phase+strconv.Itoa(i)), phase+strconv.Itoa(i); got != want {
+				t.Fatalf("%s: got %q, want %q", phase, got, want)
+			}
+		}
+	}
+	sparse("a")
+	var burst strings.Builder
+	for i := range 2000 {
+		burst.WriteString("b" + strconv.Itoa(i) + "\n")
+	}
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	go func() { _, _ = c.Write([]byte(burst.String())) }()
+	for i := range 2000 {
+		got, err := c.r.ReadString('\n')
+		if want := "b" + strconv.Itoa(i) + "\n"; err != nil || got != want {
+			t.Fatalf("burst %d: got %q, %v; want %q", i, got, err, want)
+		}
+	}
+	sparse("c")
+	conn := h.all()[0]
+	for i := range 10 {
+		time.Sleep(3 * time.Millisecond)
+		conn.Wake()
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		if got, err := c.r.ReadString('\n'); err != nil || got != "woken 0\n" {
+			t.Fatalf("wake %d: got %q, %v", i, got, err)
+		}
+	}
+	sparse("d")
+}

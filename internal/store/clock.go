@@ -5,58 +5,44 @@ import (
 	"time"
 )
 
-// The clock is cached. On this project's VMs time.Now costs 50–175 ns, a
-// large share of a GET, while an atomic load costs ~1 ns. While NowMs is in
-// use a goroutine refreshes the cached value every millisecond, the
-// resolution PX and PEXPIRE need; that costs about 2.7 % of a core, so the
-// goroutine stops after 100 ms without calls and the next call reads the
-// clock directly and restarts it. Under heavy load the ticker may run a few ms
-// late; Redis also reads its clock once per command, not continuously.
-var clock struct {
-	ms      atomic.Int64
-	running atomic.Bool // the ticker goroutine is refreshing ms
-	used    atomic.Bool // NowMs was called since the last tick
+// The clock commands read: unix milliseconds for expiry, LRU and idle
+// times, once per command. It is the monotonic clock (one vDSO read, which
+// the command layer shares with its command timing) plus the wall clock's
+// offset from it, re-read at most every resyncEvery of monotonic time, so a
+// stepped system clock is followed within that, as Redis follows it at its
+// next command. An earlier cached clock, refreshed by a 1 ms ticker while
+// in use, cost ~2.7 % of a core under load and, with a few sparse clients,
+// a thousand timer wake-ups a second: most of such a server's CPU.
+var epoch = time.Now()
+
+// resyncEvery bounds how stale the wall clock's offset may be.
+const resyncEvery = int64(100 * time.Millisecond)
+
+var wall struct {
+	off    atomic.Int64 // wall clock (unix ns) minus Mono, when last synced
+	synced atomic.Int64 // Mono (ns) when off was read
 }
 
-// clockIdleTicks is how many ticks without a NowMs call stop the ticker.
-const clockIdleTicks = 100
+func init() { resync() }
 
-// NowMs returns the wall clock in unix milliseconds, cached to 1 ms.
-func NowMs() int64 {
-	if clock.running.Load() {
-		if !clock.used.Load() { // read first: a store on every call would bounce the line between cores
-			clock.used.Store(true)
-		}
-		return clock.ms.Load()
+// Mono is the time since the process started, from the monotonic clock.
+func Mono() time.Duration { return time.Since(epoch) }
+
+// WallMs is the wall clock in unix milliseconds at m, a Mono reading taken
+// just now (or within a command's length of it).
+func WallMs(m time.Duration) int64 {
+	if int64(m)-wall.synced.Load() > resyncEvery {
+		resync()
 	}
-	return wakeClock()
+	return (wall.off.Load() + int64(m)) / int64(time.Millisecond)
 }
 
-func wakeClock() int64 {
-	now := time.Now().UnixMilli()
-	clock.ms.Store(now)
-	clock.used.Store(true)
-	if clock.running.CompareAndSwap(false, true) {
-		go tickClock()
-	}
-	return now
-}
+// NowMs returns the wall clock in unix milliseconds.
+func NowMs() int64 { return WallMs(Mono()) }
 
-func tickClock() {
-	t := time.NewTicker(time.Millisecond)
-	defer t.Stop()
-	idle := 0
-	for range t.C {
-		clock.ms.Store(time.Now().UnixMilli())
-		if clock.used.Swap(false) {
-			idle = 0
-			continue
-		}
-		if idle++; idle >= clockIdleTicks {
-			// A NowMs racing with this still got a value at most 1 ms old;
-			// the next one restarts the ticker.
-			clock.running.Store(false)
-			return
-		}
-	}
+func resync() {
+	now := time.Now()
+	m := now.Sub(epoch) // monotonic: both readings carry it
+	wall.off.Store(now.UnixNano() - int64(m))
+	wall.synced.Store(int64(m))
 }

@@ -6,30 +6,30 @@ import (
 )
 
 func TestNowMs(t *testing.T) {
-	// The cached clock may trail by a tick, more when the machine is
-	// loaded and the ticker goroutine waits for a CPU; it never leads.
-	const maxLag = 250
-	check := func(when string) {
-		t.Helper()
-		got, want := NowMs(), time.Now().UnixMilli()
-		if got < want-maxLag || got > want+1 {
-			t.Fatalf("%s: NowMs %d, time.Now %d", when, got, want)
+	for i := range 50 {
+		before := time.Now().UnixMilli()
+		got := NowMs()
+		after := time.Now().UnixMilli()
+		// The offset is at most resyncEvery old: the two clocks drift
+		// apart by far less than a millisecond in that time.
+		if got < before-1 || got > after+1 {
+			t.Fatalf("call %d: NowMs %d outside [%d, %d]", i, got, before, after)
 		}
-	}
-	check("first call")
-	for range 20 {
 		time.Sleep(3 * time.Millisecond)
-		check("while ticking")
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for clock.running.Load() {
-		if time.Now().After(deadline) {
-			t.Fatal("ticker still running 5s after the last call")
-		}
-		time.Sleep(10 * time.Millisecond)
+}
+
+// A wall-clock step (settimeofday, an NTP step) is followed within
+// resyncEvery: simulated by skewing the synced offset.
+func TestNowMsFollowsWallClock(t *testing.T) {
+	resync()
+	t.Cleanup(resync)
+	wall.off.Add(int64(time.Hour))
+	if got, want := NowMs(), time.Now().UnixMilli(); got < want+int64(time.Hour/time.Millisecond)-1000 {
+		t.Fatalf("the skewed offset is not in use: NowMs %d, wall %d", got, want)
 	}
-	check("after idling")
-	if !clock.running.Load() {
-		t.Error("ticker not restarted")
+	time.Sleep(time.Duration(resyncEvery) + 20*time.Millisecond)
+	if got, want := NowMs(), time.Now().UnixMilli(); got < want-1 || got > want+1 {
+		t.Fatalf("not resynced after %v: NowMs %d, wall %d", time.Duration(resyncEvery), got, want)
 	}
 }
