@@ -505,7 +505,7 @@ func (l *loop) read(c *Conn) {
 func (l *loop) runTasks() bool {
 	var b [8]byte
 	_, _ = unix.Read(l.evfd, b[:]) // not raw: with post's unix.Write, an edge the race detector sees
-	l.notified.Store(false) // before taking the tasks: later posts write evfd again
+	l.notified.Store(false)        // before taking the tasks: later posts write evfd again
 	l.mu.Lock()
 	tasks := l.tasks
 	l.tasks, l.spare = l.spare[:0], nil
