@@ -58,9 +58,11 @@ func (ctx *Ctx) MultiTouch(keys [][]byte, fn func(es []*store.Entry)) {
 	ctx.db().Multi(keys, ctx.Now, fn)
 }
 
-// MultiNoTouch is Multi without recording accesses (DEL: the keys go).
-func (ctx *Ctx) MultiNoTouch(keys [][]byte, fn func(es []*store.Entry)) {
-	ctx.db().MultiNoTouch(keys, ctx.Now, fn)
+// EachNoTouch calls fn for each key with all their shards locked, without
+// recording accesses and holding few Entries at a time (DEL, UNLINK: any
+// number of keys; see store.DB.EachNoTouch).
+func (ctx *Ctx) EachNoTouch(keys [][]byte, fn func(i int, e *store.Entry)) {
+	ctx.db().EachNoTouch(keys, ctx.Now, fn)
 }
 
 // Databases is the number of databases.

@@ -34,13 +34,11 @@ var keyCommands = []*Spec{
 func del(ctx *Ctx) {
 	var n int64
 	// No access to record: the keys are going away.
-	ctx.MultiNoTouch(ctx.Args[1:], func(es []*store.Entry) {
-		for i, e := range es {
-			if e.Exists() {
-				e.Delete()
-				ctx.Notify(EvGeneric, "del", ctx.Args[1+i])
-				n++
-			}
+	ctx.EachNoTouch(ctx.Args[1:], func(i int, e *store.Entry) {
+		if e.Exists() {
+			e.Delete()
+			ctx.Notify(EvGeneric, "del", ctx.Args[1+i])
+			n++
 		}
 	})
 	ctx.W.Int(n)

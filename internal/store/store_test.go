@@ -410,6 +410,61 @@ func TestMultiDuplicates(t *testing.T) {
 	checkInvariants(t, db)
 }
 
+// EachNoTouch holds Entries for a chunk of keys at a time: a key repeated
+// in a later chunk sees what the earlier occurrence did (deleted once, as
+// Redis's DEL k … k counts it), within a chunk repeats share an Entry, and
+// the shards stay locked for the whole call.
+func TestEachNoTouchChunks(t *testing.T) {
+	ks := New(1)
+	db := ks.DB(0)
+	const distinct = 3 * multiChunk
+	for i := range distinct {
+		db.Update([]byte(fmt.Sprint("k", i)), t0, func(e *Entry) { e.SetStr([]byte("v")) })
+	}
+	var keys [][]byte
+	for i := range distinct {
+		keys = append(keys, []byte(fmt.Sprint("k", i)))
+	}
+	keys = append(keys, []byte("k5"), []byte("k5"), []byte("missing"))
+	keys = append(keys, keys[:distinct/2]...) // every key of the first half again, chunks later
+	deleted, seen := 0, 0
+	var prev *Entry
+	db.EachNoTouch(keys, t0, func(i int, e *Entry) {
+		if i != seen {
+			t.Fatalf("key %d came as %d", seen, i)
+		}
+		seen++
+		if i == distinct+1 && e != prev {
+			t.Error("k5 twice in one chunk: not one Entry")
+		}
+		prev = e
+		if e.Exists() {
+			e.Delete()
+			deleted++
+		}
+	})
+	if seen != len(keys) || deleted != distinct {
+		t.Fatalf("saw %d of %d keys, deleted %d, want %d", seen, len(keys), deleted, distinct)
+	}
+	if n := db.Len(); n != 0 {
+		t.Fatalf("%d keys left", n)
+	}
+	// A panic in the callback leaves no shard locked.
+	func() {
+		defer func() { _ = recover() }()
+		db.EachNoTouch(keys, t0, func(i int, e *Entry) {
+			if i == multiChunk+3 {
+				panic("boom")
+			}
+		})
+	}()
+	db.Update([]byte("after"), t0, func(e *Entry) { e.SetStr([]byte("x")) })
+	if v, ok := get(db, "after", t0); !ok || v != "x" {
+		t.Fatal("store unusable after a panic in EachNoTouch")
+	}
+	checkInvariants(t, db)
+}
+
 func TestMoveCopySwapFlush(t *testing.T) {
 	ks := New(3)
 	db0, db1 := ks.DB(0), ks.DB(1)
