@@ -206,6 +206,17 @@ func (e *Engine) Run() {
 	e.release()
 }
 
+// Idle is how long the loops have waited for events, all added up, since
+// they started: what a loop did not wait of the wall time, it ran (or was
+// ready to). Safe from any goroutine.
+func (e *Engine) Idle() time.Duration {
+	var d int64
+	for _, l := range e.loops {
+		d += l.idle.Load()
+	}
+	return time.Duration(d)
+}
+
 // Stop makes Run close everything and return. Safe from any goroutine,
 // any number of times.
 func (e *Engine) Stop() {
@@ -316,6 +327,7 @@ type loop struct {
 	rc    syscall.RawConn // waits on ep
 	evfd  int             // eventfd: tasks are queued
 	n     atomic.Int32
+	idle  atomic.Int64  // ns spent waiting for events (Engine.Idle)
 	conns map[int]*Conn // by fd; the loop's goroutine only
 	buf   []byte
 
@@ -434,7 +446,9 @@ func (l *loop) run() {
 				panic("eventloop: waiting for epoll: " + err.Error())
 			}
 			if polls > 1 { // it parked: judge by the wait
-				sparse = time.Since(t0) > sparseWait
+				d := time.Since(t0)
+				l.idle.Add(int64(d))
+				sparse = d > sparseWait
 			}
 		} else {
 			n, werr = rawEpollWait(l.epfd, events)
@@ -442,7 +456,9 @@ func (l *loop) run() {
 				t0 := time.Now()
 				runtime.Gosched() // what else is runnable goes first
 				n, werr = unix.EpollWait(l.epfd, events, -1)
-				sparse = time.Since(t0) > sparseWait
+				d := time.Since(t0)
+				l.idle.Add(int64(d))
+				sparse = d > sparseWait
 			}
 		}
 		if werr != nil {

@@ -64,6 +64,41 @@ func notify(n int) {
 	}
 }
 
+var (
+	idleMu  sync.Mutex
+	idlers  = map[int]func() time.Duration{}
+	idlerID int
+)
+
+// ReportIdle registers fn, the time the caller's event loops (one per P in
+// use) have waited for events, added up since they started, until the
+// returned function is called. With it the Sizer tells a load that keeps
+// its Ps busy from one that only keeps the process busy, which more Ps do
+// not serve faster (see loopWait).
+func ReportIdle(fn func() time.Duration) (stop func()) {
+	idleMu.Lock()
+	defer idleMu.Unlock()
+	idlerID++
+	id := idlerID
+	idlers[id] = fn
+	return func() {
+		idleMu.Lock()
+		delete(idlers, id)
+		idleMu.Unlock()
+	}
+}
+
+// reportedIdle sums what ReportIdle's functions report; ok is false when
+// none is registered.
+func reportedIdle() (d time.Duration, ok bool) {
+	idleMu.Lock()
+	defer idleMu.Unlock()
+	for _, fn := range idlers {
+		d += fn()
+	}
+	return d, len(idlers) > 0
+}
+
 // Interval is how often the load is sampled.
 const Interval = 100 * time.Millisecond
 
@@ -78,6 +113,30 @@ const (
 	// is given back (hysteresis against flapping between 1 and 2).
 	fit        = 0.70
 	lowerTicks = 20
+
+	// Halving is tried when the Ps are used below trialShare of their
+	// time for lowerTicks intervals, even if the load would not fit in
+	// half as many at fit: the same requests cost less CPU on fewer Ps
+	// (on two Ps, 50 clients sending one request at a time used ~1.4 ×
+	// the CPU per request of one P and ~0.55–0.8 of a core, never below
+	// 0.7 × 1), so without a trial a burst that raised the Ps would leave
+	// such a load on two Ps for good. A trial that has to double again
+	// within trialWindow intervals failed: the next waits trialWait
+	// intervals, doubling up to trialWaitMax, so a load that needs the Ps
+	// is disturbed for raiseTicks intervals at most that often.
+	// A busy load adds no P while the event loops still wait for events
+	// loopWait of their time, unless work outside them (scripts moved to
+	// a worker, TLS connections, collection) uses otherWork of a core or
+	// more. 50 clients sending one request at a time keep one loop ~85 %
+	// busy and a second P makes each request dearer, not faster: the
+	// loop was not the bottleneck (its clients were), as its waits show.
+	loopWait  = 0.10
+	otherWork = 0.30
+
+	trialShare   = 0.6
+	trialWindow  = 20
+	trialWait    = 100  // 10 s
+	trialWaitMax = 3000 // 5 min
 )
 
 // Sizer adapts GOMAXPROCS between 1 and Max.
@@ -88,8 +147,13 @@ type Sizer struct {
 	over      int     // consecutive busy intervals
 	under     int     // consecutive intervals that fit in fewer Ps
 	peak      float64 // highest load over the under intervals
+	trialAge  int     // intervals since a trial halved the Ps; -1: none pending
+	wait      int     // intervals before the next trial may start
+	backoff   int     // the wait after the next failed trial
 	lastCPU   time.Duration
+	lastIdle  time.Duration
 	lastWall  time.Time
+	idleTime  func() (time.Duration, bool)
 	setProcs  func(int) int
 	cpuTime   func() time.Duration
 	wallClock func() time.Time
@@ -97,7 +161,8 @@ type Sizer struct {
 
 // New returns a Sizer for up to limit Ps (at least 1).
 func New(limit int) *Sizer {
-	return &Sizer{Max: max(1, limit), setProcs: runtime.GOMAXPROCS, cpuTime: processCPU, wallClock: time.Now}
+	return &Sizer{Max: max(1, limit), trialAge: -1, backoff: trialWait,
+		setProcs: runtime.GOMAXPROCS, cpuTime: processCPU, wallClock: time.Now, idleTime: reportedIdle}
 }
 
 // Procs is the number of Ps the Sizer last set (0 before Start).
@@ -108,6 +173,7 @@ func (s *Sizer) Start() {
 	s.cur = 1
 	s.setProcs(1)
 	s.lastCPU, s.lastWall = s.cpuTime(), s.wallClock()
+	s.lastIdle, _ = s.idleTime()
 }
 
 // Run samples the load every Interval until stop is closed, then restores
@@ -130,32 +196,52 @@ func (s *Sizer) Run(stop <-chan struct{}) {
 // Tick samples the load since the last tick and resizes if it calls for it.
 func (s *Sizer) Tick() {
 	cpu, wall := s.cpuTime(), s.wallClock()
+	idle, reported := s.idleTime()
 	elapsed := wall.Sub(s.lastWall)
 	used := float64(cpu-s.lastCPU) / float64(elapsed)
-	s.lastCPU, s.lastWall = cpu, wall
+	waited := float64(idle-s.lastIdle) / float64(elapsed) // cores' worth of waiting loops
+	s.lastCPU, s.lastWall, s.lastIdle = cpu, wall, idle
 	if elapsed <= 0 {
 		return
 	}
-	if n := s.next(used); n != s.cur {
+	// The loops (one per P) ran what they did not wait; the rest of the
+	// load is other work.
+	cur := float64(s.cur)
+	waiting := reported && waited >= loopWait*cur && used-(cur-waited) < otherWork
+	if n := s.next(used, waiting); n != s.cur {
 		s.cur = n
 		s.setProcs(n)
 		notify(n)
 	}
 }
 
-// next is the decision: load is the cores used over the last interval.
-func (s *Sizer) next(load float64) int {
-	if load >= busy*float64(s.cur) {
+// next is the decision: load is the cores used over the last interval;
+// waiting says the event loops waited enough of it that more Ps would not
+// serve the load faster.
+func (s *Sizer) next(load float64, waiting bool) int {
+	if s.wait > 0 {
+		s.wait--
+	}
+	if s.trialAge >= 0 {
+		if s.trialAge++; s.trialAge > trialWindow {
+			s.trialAge, s.backoff = -1, trialWait // it held
+		}
+	}
+	if load >= busy*float64(s.cur) && !waiting {
 		s.under, s.peak = 0, 0
 		if s.over++; s.over >= raiseTicks && s.cur < s.Max {
 			s.over = 0
+			if s.trialAge >= 0 { // the trial's halving did not hold
+				s.trialAge, s.wait = -1, s.backoff
+				s.backoff = min(2*s.backoff, trialWaitMax)
+			}
 			return min(s.Max, 2*s.cur) // demand is unknown beyond "all of it": double
 		}
 		return s.cur
 	}
 	s.over = 0
 	want := max(1, int(math.Ceil(load/fit)))
-	if want >= s.cur {
+	if want >= s.cur && !s.mayTry(load) {
 		s.under, s.peak = 0, 0
 		return s.cur
 	}
@@ -164,8 +250,17 @@ func (s *Sizer) next(load float64) int {
 		return s.cur
 	}
 	n := max(1, int(math.Ceil(s.peak/fit)))
+	if n >= s.cur && s.mayTry(s.peak) {
+		n = max(1, s.cur/2)
+		s.trialAge = 0
+	}
 	s.under, s.peak = 0, 0
 	return min(n, s.cur)
+}
+
+// mayTry reports whether a trial halving may follow from load.
+func (s *Sizer) mayTry(load float64) bool {
+	return s.cur > 1 && s.wait == 0 && s.trialAge < 0 && load < trialShare*float64(s.cur)
 }
 
 // processCPU is the process's user plus system CPU time.

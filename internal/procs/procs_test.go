@@ -12,6 +12,10 @@ type fake struct {
 	cpu   time.Duration
 	wall  time.Time
 	procs []int // every value set
+
+	loops   bool          // an event loop engine reports its waits
+	idle    time.Duration // their waits so far
+	waitFor float64       // share of each interval every loop waits
 }
 
 func newFake(limit int) *fake {
@@ -20,6 +24,7 @@ func newFake(limit int) *fake {
 	f.s.setProcs = func(n int) int { f.procs = append(f.procs, n); return 0 }
 	f.s.cpuTime = func() time.Duration { return f.cpu }
 	f.s.wallClock = func() time.Time { return f.wall }
+	f.s.idleTime = func() (time.Duration, bool) { return f.idle, f.loops }
 	f.s.Start()
 	return f
 }
@@ -27,6 +32,7 @@ func newFake(limit int) *fake {
 func (f *fake) run(load float64, ticks int) int {
 	for range ticks {
 		f.cpu += time.Duration(load * float64(Interval))
+		f.idle += time.Duration(f.waitFor * float64(f.s.Procs()) * float64(Interval))
 		f.wall = f.wall.Add(Interval)
 		f.s.Tick()
 	}
@@ -92,15 +98,88 @@ func TestHysteresisBetweenOneAndTwo(t *testing.T) {
 	if f.s.Procs() != 2 {
 		t.Fatalf("setup: %d Ps", f.s.Procs())
 	}
-	// One core's work costs a bit more on two Ps: it must not bounce back.
-	if got := f.run(1.1, 100); got != 2 {
-		t.Fatalf("1.1 cores on 2 Ps: %d, want 2", got)
-	}
-	if got := f.run(0.75, 100); got != 2 {
-		t.Fatalf("0.75 cores (above the 0.7 fit): %d, want 2", got)
+	// 1.3 cores on two Ps (65 % each) is not tried on one.
+	if got := f.run(1.3, 200); got != 2 || len(f.procs) != 2 {
+		t.Fatalf("1.3 cores on 2 Ps: %d, set %v; want 2, never lowered", got, f.procs)
 	}
 	if got := f.run(0.5, lowerTicks); got != 1 {
 		t.Fatalf("0.5 cores: %d, want 1", got)
+	}
+}
+
+// A load below trialShare of two Ps, but above what fit allows on one, is
+// tried on one P after lowerTicks; where it then stays below busy (fewer
+// Ps cost less per request) it stays there.
+func TestTrialHalvingHolds(t *testing.T) {
+	f := newFake(2)
+	f.run(0.95, 2)
+	if got := f.run(0.8, lowerTicks-1); got != 2 {
+		t.Fatalf("halved before lowerTicks: %d Ps", got)
+	}
+	if got := f.run(0.8, 1); got != 1 {
+		t.Fatalf("0.8 cores on 2 Ps for %d intervals: %d Ps, want a trial on 1", lowerTicks, got)
+	}
+	if got := f.run(0.7, 300); got != 1 {
+		t.Fatalf("0.7 cores on 1 P: %d Ps, want 1", got)
+	}
+	// After it held, a later burst and fall are tried again at once.
+	f.run(0.95, 2)
+	f.run(0.8, lowerTicks)
+	if got := f.s.Procs(); got != 1 {
+		t.Fatalf("second trial: %d Ps, want 1", got)
+	}
+}
+
+// A trial that must double again backs off: 10 s, then 20 s, … before the
+// next, so a load that needs two Ps is disturbed rarely.
+func TestTrialHalvingBacksOff(t *testing.T) {
+	f := newFake(2)
+	f.run(0.95, 2)
+	trials := func() int {
+		n := 0
+		for i := 1; i < len(f.procs); i++ {
+			if f.procs[i] < f.procs[i-1] {
+				n++
+			}
+		}
+		return n
+	}
+	// 1.1 cores of work: 55 % of two Ps, more than one has (it saturates
+	// one). Over 300 s the trials come at about 2, 14, 36, 78 and 160 s
+	// (waits of 10, 20, 40, 80 and 160 s).
+	const ticks = 3000
+	for range ticks {
+		if f.s.Procs() == 2 {
+			f.run(1.1, 1)
+		} else {
+			f.run(0.99, 1)
+		}
+	}
+	if got := trials(); got != 5 {
+		t.Fatalf("%d trials in %d intervals, want 5; set %v", got, ticks, f.procs)
+	}
+	if f.s.backoff != trialWaitMax {
+		t.Fatalf("backoff %d after repeated failures, want %d", f.s.backoff, trialWaitMax)
+	}
+}
+
+// A load that keeps the process busy while its event loops still wait
+// gets no second P; one that keeps the loops busy does, and so does work
+// outside the loops.
+func TestNoPForLoopsThatWait(t *testing.T) {
+	f := newFake(2)
+	f.loops, f.waitFor = true, 0.15
+	if got := f.run(0.9, 50); got != 1 {
+		t.Fatalf("0.9 cores, the loop waiting 15 %%: %d Ps, want 1", got)
+	}
+	f.waitFor = 0.02
+	if got := f.run(0.97, raiseTicks); got != 2 {
+		t.Fatalf("0.97 cores, the loop waiting 2 %%: %d Ps, want 2", got)
+	}
+	g := newFake(2)
+	g.loops, g.waitFor = true, 0.9 // loops idle: the load is elsewhere
+	if got := g.run(0.95, raiseTicks); got != 2 {
+		t.Fatalf("0.95 cores outside the loops: %d Ps, want 2", got)
 	}
 }
 

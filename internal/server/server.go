@@ -210,6 +210,8 @@ func (s *Server) Run() error {
 	s.eng = eng
 	unwatch := procs.Watch(eng.SetActive)
 	defer unwatch()
+	unreport := procs.ReportIdle(eng.Idle)
+	defer unreport()
 	eng.SetActive(runtime.GOMAXPROCS(0)) // if it changed before Watch
 	close(s.ready)
 	s.log.Info("ready to accept connections", "port", s.cfg.Port(), "tls_port", s.cfg.TLSPort())
