@@ -683,6 +683,7 @@ func newLState(options Options) *LState {
 		ls.stack = newAutoGrowingCallFrameStack(options.CallStackSize)
 	} else {
 		ls.stack = newFixedCallFrameStack(options.CallStackSize)
+		ls.fstack = ls.stack.(*fixedCallFrameStack) // smallredis
 	}
 	ls.reg = newRegistry(ls, options.RegistrySize, options.RegistryGrowStep, options.RegistryMaxSize, al)
 	ls.Env = ls.G.Global
@@ -1459,6 +1460,7 @@ func (ls *LState) Close() {
 	}
 	ls.stack.FreeAll()
 	ls.stack = nil
+	ls.fstack = nil // smallredis
 }
 
 /* registry operations {{{ */

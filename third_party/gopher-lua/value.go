@@ -195,6 +195,7 @@ type LState struct {
 	stop         int32
 	reg          *registry
 	stack        callFrameStack
+	fstack       *fixedCallFrameStack // stack when it is one (smallredis: the fast loop's calls)
 	alloc        *allocator
 	currentFrame *callFrame
 	wrapped      bool

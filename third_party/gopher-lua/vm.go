@@ -48,35 +48,358 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 		return
 	}
 
+outer:
 	for {
+		// smallredis: the frame's code, constants and registers are held
+		// in locals while the instructions the fast loop below knows run
+		// (arithmetic and comparisons of numbers, moves, loads, numeric
+		// for, table reads and writes of present keys); anything else, or
+		// a fast path's miss (other types, metamethods, errors), goes
+		// through jumpTable as before, after which all is reloaded, since
+		// that instruction may have changed the frame or the registers.
+		// The indirect call and the reloads cost more than most of these
+		// instructions.
 		cf = L.currentFrame
-		inst = cf.Fn.Proto.Code[cf.Pc]
-		cf.Pc++
-		// smallredis: the context is polled every ctxCheckInterval
-		// instructions (counted across nested loops), not before each one:
-		// the poll cost more than most instructions.
-		if L.ctxSteps--; L.ctxSteps <= 0 {
-			L.ctxSteps = ctxCheckInterval
-			select {
-			case <-L.ctx.Done():
-				// smallredis: from now on every instruction raises, so a
-				// pcall cannot hold off the cancellation (Redis's hook
-				// raises on every line once a script is killed).
-				L.ctxSteps = 1
-				L.RaiseError(L.ctx.Err().Error())
-				return
-			default:
+		proto := cf.Fn.Proto
+		code, consts := proto.Code, proto.Constants
+		rg := L.reg
+		regs := rg.array
+		lbase := cf.LocalBase
+	fast:
+		for {
+			inst = code[cf.Pc]
+			cf.Pc++
+			// smallredis: the context is polled every ctxCheckInterval
+			// instructions (counted across nested loops), not before each one:
+			// the poll cost more than most instructions.
+			if L.ctxSteps--; L.ctxSteps <= 0 {
+				L.ctxSteps = ctxCheckInterval
+				select {
+				case <-L.ctx.Done():
+					// smallredis: from now on every instruction raises, so a
+					// pcall cannot hold off the cancellation (Redis's hook
+					// raises on every line once a script is killed).
+					L.ctxSteps = 1
+					L.RaiseError(L.ctx.Err().Error())
+					return
+				default:
+				}
+				if L.susp.on && baseframe == L.susp.frame && L.susp.check != nil && L.susp.check() {
+					cf.Pc-- // smallredis: a stoppable call stops here (suspend.go)
+					L.susp.stopped = true
+					return
+				}
 			}
-			if L.susp.on && baseframe == L.susp.frame && L.susp.check != nil && L.susp.check() {
-				cf.Pc-- // smallredis: a stoppable call stops here (suspend.go)
-				L.susp.stopped = true
-				return
+			RA := lbase + int(inst>>18)&0xff
+			if RA >= len(regs) {
+				break // the slow path grows the registers
+			}
+			switch int(inst >> 26) {
+			case OP_MOVE:
+				regs[RA] = regs[lbase+int(inst&0x1ff)]
+			case OP_LOADK:
+				regs[RA] = consts[int(inst&0x3ffff)]
+			case OP_MOVEN:
+				// R(A) := R(B), then C more MOVEs (the next C
+				// instructions) run here.
+				n := int(inst>>9) & 0x1ff
+				pc := cf.Pc
+				for i := 0; i < n; i++ {
+					if lbase+int(code[pc+i]>>18)&0xff >= len(regs) {
+						break fast
+					}
+				}
+				regs[RA] = regs[lbase+int(inst&0x1ff)]
+				if RA >= rg.top {
+					rg.top = RA + 1
+				}
+				for i := 0; i < n; i++ {
+					mv := code[pc+i]
+					ra := lbase + int(mv>>18)&0xff
+					regs[ra] = regs[lbase+int(mv&0x1ff)]
+					if ra >= rg.top {
+						rg.top = ra + 1
+					}
+				}
+				cf.Pc = pc + n
+				continue
+			case OP_GETUPVAL:
+				regs[RA] = cf.Fn.Upvalues[int(inst&0x1ff)].Value()
+			case OP_CALL:
+				// A Lua function with a fixed number of arguments and
+				// parameters: the frame is pushed here, as initCallFrame
+				// would.
+				fn, ok := regs[RA].(*LFunction)
+				B := int(inst & 0x1ff)
+				fs := L.fstack
+				if !ok || fn.IsG || B == 0 || fs == nil || fs.sp == len(fs.array) {
+					break fast
+				}
+				p := fn.Proto
+				if p.IsVarArg&VarArgIsVarArg != 0 {
+					break fast
+				}
+				nargs, np, nregs := B-1, int(p.NumParameters), int(p.NumUsedRegisters)
+				localBase := RA + 1
+				end := max(nargs, np, nregs)
+				if localBase+end > len(regs) {
+					break fast
+				}
+				// missing arguments and the registers past the
+				// parameters (extra arguments too) are nil
+				for i := min(nargs, np); i < end; i++ {
+					regs[localBase+i] = LNil
+				}
+				rg.top = localBase + nregs
+				ncf := &fs.array[fs.sp]
+				ncf.Idx = fs.sp
+				ncf.Fn = fn
+				ncf.Parent = cf
+				ncf.Pc = 0
+				ncf.Base = RA
+				ncf.LocalBase = localBase
+				ncf.ReturnBase = RA
+				ncf.NArgs = nargs
+				ncf.NRet = int(inst>>9)&0x1ff - 1
+				ncf.TailCall = 0
+				fs.sp++
+				L.currentFrame = ncf
+				continue outer
+			case OP_RETURN:
+				// A fixed number of values returned to a Lua caller,
+				// with no upvalue of this frame open: as the slow path
+				// does, without closeUpvalues and the coroutine cases.
+				B := int(inst & 0x1ff)
+				fs := L.fstack
+				if B == 0 || fs == nil || cf == baseframe || fs.sp < 2 || &fs.array[fs.sp-1] != cf {
+					break fast
+				}
+				for uv := L.uvcache; uv != nil; uv = uv.next {
+					if uv.index >= lbase {
+						break fast
+					}
+				}
+				parent := &fs.array[fs.sp-2]
+				if parent.Fn.IsG {
+					break fast
+				}
+				nret := B - 1
+				n := cf.NRet
+				if n == MultRet {
+					n = nret
+				}
+				regv := cf.ReturnBase
+				if regv+n > len(regs) {
+					break fast
+				}
+				oldtop := rg.top
+				for i := 0; i < n; i++ {
+					if i < nret && RA+i < oldtop {
+						regs[regv+i] = regs[RA+i]
+					} else {
+						regs[regv+i] = LNil
+					}
+				}
+				rg.top = regv + n
+				if rg.top < oldtop {
+					clearRegs(regs[rg.top:oldtop])
+				}
+				fs.sp--
+				L.currentFrame = parent
+				continue outer
+			case OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD:
+				var lhs, rhs LValue
+				if B := int(inst & 0x1ff); B&opBitRk != 0 {
+					lhs = consts[B&^opBitRk]
+				} else {
+					lhs = regs[lbase+B]
+				}
+				if C := int(inst>>9) & 0x1ff; C&opBitRk != 0 {
+					rhs = consts[C&^opBitRk]
+				} else {
+					rhs = regs[lbase+C]
+				}
+				v1, ok1 := lhs.(LNumber)
+				v2, ok2 := rhs.(LNumber)
+				if !ok1 || !ok2 {
+					break fast
+				}
+				var v LNumber
+				switch int(inst >> 26) {
+				case OP_ADD:
+					v = v1 + v2
+				case OP_SUB:
+					v = v1 - v2
+				case OP_MUL:
+					v = v1 * v2
+				case OP_DIV:
+					v = v1 / v2
+				default:
+					v = luaModulo(v1, v2)
+				}
+				regs[RA] = rg.alloc.LNumber2I(v)
+			case OP_FORLOOP:
+				if RA+3 >= len(regs) {
+					break fast
+				}
+				init, ok1 := regs[RA].(LNumber)
+				limit, ok2 := regs[RA+1].(LNumber)
+				step, ok3 := regs[RA+2].(LNumber)
+				if !ok1 || !ok2 || !ok3 {
+					break fast
+				}
+				init += step
+				if !((step > 0 && init <= limit) || (step <= 0 && init >= limit)) {
+					break fast // the loop ends: the slow path resets the top
+				}
+				lv := rg.alloc.LNumber2I(init)
+				regs[RA] = lv
+				regs[RA+3] = lv
+				cf.Pc += int(inst&0x3ffff) - opMaxArgSbx
+				if RA+3 >= rg.top {
+					rg.top = RA + 4
+				}
+				continue
+			case OP_GETTABLE:
+				tb, ok := regs[lbase+int(inst&0x1ff)].(*LTable)
+				if !ok {
+					break fast
+				}
+				var key LValue
+				if C := int(inst>>9) & 0x1ff; C&opBitRk != 0 {
+					key = consts[C&^opBitRk]
+				} else {
+					key = regs[lbase+C]
+				}
+				v := tableGetPresent(tb, key)
+				if v == nil {
+					break fast
+				}
+				regs[RA] = v
+			case OP_SETTABLE:
+				tb, ok := regs[RA].(*LTable)
+				if !ok || tb.readOnly {
+					break fast
+				}
+				var key, val LValue
+				if B := int(inst & 0x1ff); B&opBitRk != 0 {
+					key = consts[B&^opBitRk]
+				} else {
+					key = regs[lbase+B]
+				}
+				if C := int(inst>>9) & 0x1ff; C&opBitRk != 0 {
+					val = consts[C&^opBitRk]
+				} else {
+					val = regs[lbase+C]
+				}
+				if !tableSetPresent(tb, key, val) {
+					break fast
+				}
+				continue // no register written
+			case OP_JMP:
+				cf.Pc += int(inst&0x3ffff) - opMaxArgSbx
+				continue
+			case OP_EQ, OP_LT, OP_LE:
+				var lhs, rhs LValue
+				if B := int(inst & 0x1ff); B&opBitRk != 0 {
+					lhs = consts[B&^opBitRk]
+				} else {
+					lhs = regs[lbase+B]
+				}
+				if C := int(inst>>9) & 0x1ff; C&opBitRk != 0 {
+					rhs = consts[C&^opBitRk]
+				} else {
+					rhs = regs[lbase+C]
+				}
+				v1, ok1 := lhs.(LNumber)
+				v2, ok2 := rhs.(LNumber)
+				if !ok1 || !ok2 {
+					break fast
+				}
+				var ret bool
+				switch int(inst >> 26) {
+				case OP_EQ:
+					ret = v1 == v2
+				case OP_LT:
+					ret = v1 < v2
+				default:
+					ret = v1 <= v2
+				}
+				// A is the expected outcome; on a mismatch the next
+				// instruction (a jump) is skipped.
+				if ret != (int(inst>>18)&0xff != 0) {
+					cf.Pc++
+				}
+				continue
+			case OP_TEST:
+				if LVAsBool(regs[RA]) == (int(inst>>9)&0x1ff == 0) {
+					cf.Pc++
+				}
+				continue
+			default:
+				break fast
+			}
+			// a register written
+			if RA >= rg.top {
+				rg.top = RA + 1
 			}
 		}
 		if jumpTable[int(inst>>26)](L, inst, baseframe) == 1 {
 			return
 		}
 	}
+}
+
+// tableGetPresent is tb[key] when that is a value present in tb itself
+// (what getField returns without looking at a metatable), or nil
+// (smallredis: mainLoopWithContext's fast path).
+func tableGetPresent(tb *LTable, key LValue) LValue {
+	var v LValue
+	switch k := key.(type) {
+	case LNumber:
+		i := int(k) - 1
+		if !isArrayKey(k) || i >= len(tb.array) {
+			return nil
+		}
+		v = tb.array[i]
+	case LString:
+		var ok bool
+		if v, ok = tb.strdict[string(k)]; !ok {
+			return nil
+		}
+	default:
+		return nil
+	}
+	if v == LNil {
+		return nil
+	}
+	return v
+}
+
+// tableSetPresent sets tb[key] = val and reports true when key is present
+// in tb with a non-nil value (setField then sets it without looking at a
+// metatable) and val is not nil (smallredis: mainLoopWithContext's fast
+// path; the caller checked tb.readOnly).
+func tableSetPresent(tb *LTable, key, val LValue) bool {
+	if val == LNil {
+		return false
+	}
+	switch k := key.(type) {
+	case LNumber:
+		i := int(k) - 1
+		if !isArrayKey(k) || i >= len(tb.array) || tb.array[i] == LNil {
+			return false
+		}
+		tb.array[i] = val
+		return true
+	case LString:
+		if old, ok := tb.strdict[string(k)]; !ok || old == LNil {
+			return false
+		}
+		tb.strdict[string(k)] = val
+		return true
+	}
+	return false
 }
 
 // clearRegs sets registers to nil (smallredis: a loop, not the memclr Go
