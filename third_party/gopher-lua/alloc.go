@@ -1,6 +1,7 @@
 package lua
 
 import (
+	"math"
 	"unsafe"
 )
 
@@ -52,8 +53,9 @@ func newAllocator(size int) *allocator {
 // The downside of this is that all of the floats on a given block have to become eligible for gc before the block
 // as a whole can be gc-ed.
 func (al *allocator) LNumber2I(v LNumber) LValue {
-	// first check for shared preloaded numbers
-	if v >= 0 && v < preloadLimit && float64(v) == float64(int64(v)) {
+	// first check for shared preloaded numbers (smallredis: not for -0,
+	// which is not 0's box: 1/(0*-1) is -inf)
+	if v >= 0 && v < preloadLimit && float64(v) == float64(int64(v)) && (v != 0 || !math.Signbit(float64(v))) {
 		return preloads[int(v)]
 	}
 	if al.n == allocBlock {

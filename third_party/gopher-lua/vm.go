@@ -2217,51 +2217,40 @@ func init() {
 							}
 						}
 					} else {
-						L.RaiseError("for statement step must be a number")
+						L.RaiseError("'for' step must be a number")
 					}
 				} else {
-					L.RaiseError("for statement limit must be a number")
+					L.RaiseError("'for' limit must be a number")
 				}
 			} else {
-				L.RaiseError("for statement init must be a number")
+				L.RaiseError("'for' initial value must be a number")
 			}
 			return 0
 		},
 		func(L *LState, inst uint32, baseframe *callFrame) int { //OP_FORPREP
+			// smallredis: Lua 5.1's forprep: the initial value, limit and
+			// step are converted in place as tonumber does (a numeric
+			// string is a number), with Lua's errors; gopher-lua refused
+			// strings and checked the limit only in OP_FORLOOP.
 			reg := L.reg
 			cf := L.currentFrame
-			lbase := cf.LocalBase
-			A := int(inst>>18) & 0xff //GETA
-			RA := lbase + A
-			Sbx := int(inst&0x3ffff) - opMaxArgSbx //GETSBX
-			if init, ok1 := reg.Get(RA).(LNumber); ok1 {
-				if step, ok2 := reg.Get(RA + 2).(LNumber); ok2 {
-					// this section is inlined by go-inline
-					// source function is 'func (rg *registry) SetNumber(regi int, vali LNumber) ' in '_state.go'
-					{
-						rg := reg
-						regi := RA
-						vali := LNumber(init - step)
-						newSize := regi + 1
-						// this section is inlined by go-inline
-						// source function is 'func (rg *registry) checkSize(requiredSize int) ' in '_state.go'
-						{
-							requiredSize := newSize
-							if requiredSize > cap(rg.array) {
-								rg.resize(requiredSize)
-							}
-						}
-						rg.array[regi] = rg.alloc.LNumber2I(vali)
-						if regi >= rg.top {
-							rg.top = regi + 1
-						}
-					}
-				} else {
-					L.RaiseError("for statement step must be a number")
+			RA := cf.LocalBase + int(inst>>18)&0xff //GETA
+			Sbx := int(inst&0x3ffff) - opMaxArgSbx  //GETSBX
+			for i, what := range [...]string{"initial value", "limit", "step"} {
+				v := reg.Get(RA + i)
+				if _, ok := v.(LNumber); ok {
+					continue
 				}
-			} else {
-				L.RaiseError("for statement init must be a number")
+				if s, ok := v.(LString); ok {
+					if n, err := parseNumber(string(s)); err == nil {
+						reg.SetNumber(RA+i, n)
+						continue
+					}
+				}
+				L.RaiseError("'for' %s must be a number", what)
 			}
+			init, step := reg.Get(RA).(LNumber), reg.Get(RA+2).(LNumber)
+			reg.SetNumber(RA, init-step)
 			cf.Pc += Sbx
 			return 0
 		},
