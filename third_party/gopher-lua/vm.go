@@ -58,22 +58,26 @@ outer:
 		// through jumpTable as before, after which all is reloaded, since
 		// that instruction may have changed the frame or the registers.
 		// The indirect call and the reloads cost more than most of these
-		// instructions.
+		// instructions. The pc and the poll countdown live in locals too,
+		// stored back before anything else can see them.
 		cf = L.currentFrame
 		proto := cf.Fn.Proto
 		code, consts := proto.Code, proto.Constants
 		rg := L.reg
 		regs := rg.array
 		lbase := cf.LocalBase
+		pc, steps := cf.Pc, L.ctxSteps
 	fast:
 		for {
-			inst = code[cf.Pc]
-			cf.Pc++
+			inst = code[pc]
+			pc++
 			// smallredis: the context is polled every ctxCheckInterval
 			// instructions (counted across nested loops), not before each one:
 			// the poll cost more than most instructions.
-			if L.ctxSteps--; L.ctxSteps <= 0 {
-				L.ctxSteps = ctxCheckInterval
+			if steps--; steps <= 0 {
+				steps = ctxCheckInterval
+				L.ctxSteps = steps
+				cf.Pc = pc
 				select {
 				case <-L.ctx.Done():
 					// smallredis: from now on every instruction raises, so a
@@ -85,7 +89,7 @@ outer:
 				default:
 				}
 				if L.susp.on && baseframe == L.susp.frame && L.susp.check != nil && L.susp.check() {
-					cf.Pc-- // smallredis: a stoppable call stops here (suspend.go)
+					cf.Pc = pc - 1 // smallredis: a stoppable call stops here (suspend.go)
 					L.susp.stopped = true
 					return
 				}
@@ -103,7 +107,6 @@ outer:
 				// R(A) := R(B), then C more MOVEs (the next C
 				// instructions) run here.
 				n := int(inst>>9) & 0x1ff
-				pc := cf.Pc
 				for i := 0; i < n; i++ {
 					if lbase+int(code[pc+i]>>18)&0xff >= len(regs) {
 						break fast
@@ -121,7 +124,7 @@ outer:
 						rg.top = ra + 1
 					}
 				}
-				cf.Pc = pc + n
+				pc += n
 				continue
 			case OP_GETUPVAL:
 				regs[RA] = cf.Fn.Upvalues[int(inst&0x1ff)].Value()
@@ -163,6 +166,7 @@ outer:
 				ncf.NRet = int(inst>>9)&0x1ff - 1
 				ncf.TailCall = 0
 				fs.sp++
+				cf.Pc, L.ctxSteps = pc, steps
 				L.currentFrame = ncf
 				continue outer
 			case OP_RETURN:
@@ -205,6 +209,7 @@ outer:
 					clearRegs(regs[rg.top:oldtop])
 				}
 				fs.sp--
+				L.ctxSteps = steps
 				L.currentFrame = parent
 				continue outer
 			case OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD:
@@ -237,7 +242,12 @@ outer:
 				default:
 					v = luaModulo(v1, v2)
 				}
-				regs[RA] = rg.alloc.LNumber2I(v)
+				// rg.alloc.LNumber2I(v), inlined
+				p := smallBox(float64(v))
+				if p == nil {
+					p = rg.alloc.blockBox(float64(v))
+				}
+				regs[RA] = boxedNumber(p)
 			case OP_FORLOOP:
 				if RA+3 >= len(regs) {
 					break fast
@@ -252,10 +262,14 @@ outer:
 				if !((step > 0 && init <= limit) || (step <= 0 && init >= limit)) {
 					break fast // the loop ends: the slow path resets the top
 				}
-				lv := rg.alloc.LNumber2I(init)
+				p := smallBox(float64(init)) // rg.alloc.LNumber2I(init), inlined
+				if p == nil {
+					p = rg.alloc.blockBox(float64(init))
+				}
+				lv := boxedNumber(p)
 				regs[RA] = lv
 				regs[RA+3] = lv
-				cf.Pc += int(inst&0x3ffff) - opMaxArgSbx
+				pc += int(inst&0x3ffff) - opMaxArgSbx
 				if RA+3 >= rg.top {
 					rg.top = RA + 4
 				}
@@ -297,7 +311,7 @@ outer:
 				}
 				continue // no register written
 			case OP_JMP:
-				cf.Pc += int(inst&0x3ffff) - opMaxArgSbx
+				pc += int(inst&0x3ffff) - opMaxArgSbx
 				continue
 			case OP_EQ, OP_LT, OP_LE:
 				var lhs, rhs LValue
@@ -328,12 +342,12 @@ outer:
 				// A is the expected outcome; on a mismatch the next
 				// instruction (a jump) is skipped.
 				if ret != (int(inst>>18)&0xff != 0) {
-					cf.Pc++
+					pc++
 				}
 				continue
 			case OP_TEST:
 				if LVAsBool(regs[RA]) == (int(inst>>9)&0x1ff == 0) {
-					cf.Pc++
+					pc++
 				}
 				continue
 			default:
@@ -344,6 +358,7 @@ outer:
 				rg.top = RA + 1
 			}
 		}
+		cf.Pc, L.ctxSteps = pc, steps
 		if jumpTable[int(inst>>26)](L, inst, baseframe) == 1 {
 			return
 		}
