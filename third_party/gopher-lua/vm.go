@@ -285,11 +285,61 @@ outer:
 				} else {
 					key = regs[lbase+C]
 				}
-				v := tableGetPresent(tb, key)
-				if v == nil {
+				var v LValue
+				if k, ok := key.(LNumber); ok {
+					// an index of the array part (below its length,
+					// so below MaxArrayIndex; not -0 or nan)
+					i := int64(k)
+					if float64(i) != float64(k) || uint64(i-1) >= uint64(len(tb.array)) {
+						break fast
+					}
+					v = tb.array[i-1]
+				} else if v = tableGetPresent(tb, key); v == nil {
+					break fast
+				}
+				if v == LNil {
 					break fast
 				}
 				regs[RA] = v
+			case OP_GETTABLEKS, OP_SELF:
+				// GETTABLEKS: R(A) := R(B)[K(C)]; SELF: the same, and
+				// R(A+1) := R(B)
+				C := int(inst>>9) & 0x1ff
+				obj := regs[lbase+int(inst&0x1ff)]
+				tb, ok := obj.(*LTable)
+				if !ok || C&opBitRk == 0 || RA+1 >= len(regs) {
+					break fast
+				}
+				v, ok := tb.strdict[proto.stringConstants[C&^opBitRk]]
+				if !ok || v == LNil {
+					break fast
+				}
+				regs[RA] = v
+				if int(inst>>26) == OP_SELF {
+					regs[RA+1] = obj
+					if RA+1 >= rg.top {
+						rg.top = RA + 2
+					}
+				}
+			case OP_SETTABLEKS:
+				// R(A)[K(B)] := RK(C)
+				B, C := int(inst&0x1ff), int(inst>>9)&0x1ff
+				tb, ok := regs[RA].(*LTable)
+				if !ok || tb.readOnly || B&opBitRk == 0 {
+					break fast
+				}
+				var val LValue
+				if C&opBitRk != 0 {
+					val = consts[C&^opBitRk]
+				} else {
+					val = regs[lbase+C]
+				}
+				key := proto.stringConstants[B&^opBitRk]
+				if old, ok := tb.strdict[key]; !ok || old == LNil || val == LNil {
+					break fast
+				}
+				tb.strdict[key] = val
+				continue // no register written
 			case OP_SETTABLE:
 				tb, ok := regs[RA].(*LTable)
 				if !ok || tb.readOnly {
@@ -306,7 +356,14 @@ outer:
 				} else {
 					val = regs[lbase+C]
 				}
-				if !tableSetPresent(tb, key, val) {
+				if k, ok := key.(LNumber); ok {
+					// as in OP_GETTABLE
+					i := int64(k)
+					if float64(i) != float64(k) || uint64(i-1) >= uint64(len(tb.array)) || tb.array[i-1] == LNil || val == LNil {
+						break fast
+					}
+					tb.array[i-1] = val
+				} else if !tableSetPresent(tb, key, val) {
 					break fast
 				}
 				continue // no register written
