@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unsafe"
 )
 
 func mainLoop(L *LState, baseframe *callFrame) {
@@ -67,6 +68,16 @@ outer:
 		regs := rg.array
 		lbase := cf.LocalBase
 		pc, steps := cf.Pc, L.ctxSteps
+		// owned has bit r set when register lbase+r (r < 64) holds a
+		// number box from the allocator's blocks that nothing else
+		// references: the fast loop made it, and none of the
+		// instructions run since copied that register (they clear its
+		// bit when they do, or write it). Arithmetic into such a register
+		// writes the number into its box instead of boxing anew: an
+		// accumulator or a temporary in a loop then allocates nothing.
+		// Every other instruction runs after the loop is left, which
+		// forgets all.
+		var owned uint64
 	fast:
 		for {
 			inst = code[pc]
@@ -100,9 +111,12 @@ outer:
 			}
 			switch int(inst >> 26) {
 			case OP_MOVE:
-				regs[RA] = regs[lbase+int(inst&0x1ff)]
+				B := int(inst & 0x1ff)
+				regs[RA] = regs[lbase+B]
+				owned &^= 1<<(RA-lbase) | 1<<B
 			case OP_LOADK:
 				regs[RA] = consts[int(inst&0x3ffff)]
+				owned &^= 1 << (RA - lbase)
 			case OP_MOVEN:
 				// R(A) := R(B), then C more MOVEs (the next C
 				// instructions) run here.
@@ -112,14 +126,18 @@ outer:
 						break fast
 					}
 				}
-				regs[RA] = regs[lbase+int(inst&0x1ff)]
+				B := int(inst & 0x1ff)
+				regs[RA] = regs[lbase+B]
+				owned &^= 1<<(RA-lbase) | 1<<B
 				if RA >= rg.top {
 					rg.top = RA + 1
 				}
 				for i := 0; i < n; i++ {
 					mv := code[pc+i]
-					ra := lbase + int(mv>>18)&0xff
-					regs[ra] = regs[lbase+int(mv&0x1ff)]
+					a, b := int(mv>>18)&0xff, int(mv&0x1ff)
+					ra := lbase + a
+					regs[ra] = regs[lbase+b]
+					owned &^= 1<<a | 1<<b
 					if ra >= rg.top {
 						rg.top = ra + 1
 					}
@@ -128,6 +146,7 @@ outer:
 				continue
 			case OP_GETUPVAL:
 				regs[RA] = cf.Fn.Upvalues[int(inst&0x1ff)].Value()
+				owned &^= 1 << (RA - lbase)
 			case OP_CALL:
 				// A Lua function with a fixed number of arguments and
 				// parameters: the frame is pushed here, as initCallFrame
@@ -242,12 +261,18 @@ outer:
 				default:
 					v = luaModulo(v1, v2)
 				}
-				// rg.alloc.LNumber2I(v), inlined
-				p := smallBox(float64(v))
-				if p == nil {
-					p = rg.alloc.blockBox(float64(v))
+				// rg.alloc.LNumber2I(v), inlined, or into the
+				// register's own box
+				r := uint(RA - lbase)
+				if p := smallBox(float64(v)); p != nil {
+					regs[RA] = boxedNumber(p)
+					owned &^= 1 << r
+				} else if owned&(1<<r) != 0 {
+					*(*float64)((*iface)(unsafe.Pointer(&regs[RA])).word) = float64(v)
+				} else {
+					regs[RA] = boxedNumber(rg.alloc.blockBox(float64(v)))
+					owned |= 1 << r
 				}
-				regs[RA] = boxedNumber(p)
 			case OP_FORLOOP:
 				if RA+3 >= len(regs) {
 					break fast
@@ -269,6 +294,7 @@ outer:
 				lv := boxedNumber(p)
 				regs[RA] = lv
 				regs[RA+3] = lv
+				owned &^= 1<<(RA-lbase) | 1<<(RA+3-lbase)
 				pc += int(inst&0x3ffff) - opMaxArgSbx
 				if RA+3 >= rg.top {
 					rg.top = RA + 4
@@ -301,6 +327,7 @@ outer:
 					break fast
 				}
 				regs[RA] = v
+				owned &^= 1 << (RA - lbase)
 			case OP_GETTABLEKS, OP_SELF:
 				// GETTABLEKS: R(A) := R(B)[K(C)]; SELF: the same, and
 				// R(A+1) := R(B)
@@ -315,6 +342,7 @@ outer:
 					break fast
 				}
 				regs[RA] = v
+				owned &^= 1<<(RA-lbase) | 1<<(RA+1-lbase) | 1<<int(inst&0x1ff)
 				if int(inst>>26) == OP_SELF {
 					regs[RA+1] = obj
 					if RA+1 >= rg.top {
@@ -339,6 +367,7 @@ outer:
 					break fast
 				}
 				tb.strdict[key] = val
+				owned &^= 1 << C
 				continue // no register written
 			case OP_SETTABLE:
 				tb, ok := regs[RA].(*LTable)
@@ -366,6 +395,7 @@ outer:
 				} else if !tableSetPresent(tb, key, val) {
 					break fast
 				}
+				owned &^= 1<<int(inst&0x1ff) | 1<<(int(inst>>9)&0x1ff)
 				continue // no register written
 			case OP_JMP:
 				pc += int(inst&0x3ffff) - opMaxArgSbx
