@@ -74,3 +74,8 @@ func BenchmarkEvalLoopTable(b *testing.B) {
 func BenchmarkEvalLoopCjson(b *testing.B) {
 	benchEval(b, "local t = {} for i = 1, 1000 do t[i] = {id = i, name = 'n' .. i, v = i * 1.5, tags = {'a', 'b'}} end local n = 0 for j = 1, 5 do n = n + #cjson.encode(t) end return n")
 }
+
+// An accumulator across calls: its box is written in place.
+func BenchmarkEvalLoopCallSum(b *testing.B) {
+	benchEval(b, "local function f(x) return x * 2 end local s = 0 for i = 1, 1000000 do s = s + f(i) end return s")
+}

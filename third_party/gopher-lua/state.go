@@ -141,6 +141,9 @@ type callFrame struct {
 	NArgs      int
 	NRet       int
 	TailCall   int
+	// callerOwned is the caller's fast-loop ownership of its registers
+	// below this call, to restore on a fast return (smallredis, vm.go).
+	callerOwned uint64
 }
 
 type callFrameStack interface {

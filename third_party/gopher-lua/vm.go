@@ -49,6 +49,7 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 		return
 	}
 
+	var resumeOwned uint64 // owned for the frame a fast return goes back to
 outer:
 	for {
 		// smallredis: the frame's code, constants and registers are held
@@ -76,8 +77,10 @@ outer:
 		// writes the number into its box instead of boxing anew: an
 		// accumulator or a temporary in a loop then allocates nothing.
 		// Every other instruction runs after the loop is left, which
-		// forgets all.
-		var owned uint64
+		// forgets all; a call keeps the caller's registers below it (see
+		// OP_CALL) for a fast return.
+		owned := resumeOwned
+		resumeOwned = 0
 	fast:
 		for {
 			inst = code[pc]
@@ -184,6 +187,17 @@ outer:
 				ncf.NArgs = nargs
 				ncf.NRet = int(inst>>9)&0x1ff - 1
 				ncf.TailCall = 0
+				// The callee reaches the caller's registers below RA
+				// only through open upvalues: without any into this
+				// frame, what the caller owns there it still owns
+				// when the callee returns.
+				ncf.callerOwned = owned & (1<<(RA-lbase) - 1)
+				for uv := L.uvcache; uv != nil; uv = uv.next {
+					if uv.index >= lbase {
+						ncf.callerOwned = 0
+						break
+					}
+				}
 				fs.sp++
 				cf.Pc, L.ctxSteps = pc, steps
 				L.currentFrame = ncf
@@ -230,6 +244,7 @@ outer:
 				fs.sp--
 				L.ctxSteps = steps
 				L.currentFrame = parent
+				resumeOwned = cf.callerOwned
 				continue outer
 			case OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD:
 				var lhs, rhs LValue
