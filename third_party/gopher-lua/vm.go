@@ -79,6 +79,13 @@ outer:
 		// Every other instruction runs after the loop is left, which
 		// forgets all; a call keeps the caller's registers below it (see
 		// OP_CALL) for a fast return.
+		//
+		// The bit of a numeric for's hidden index register (which only
+		// FORLOOP writes) says that its box is held by it and the loop
+		// variable, three registers up, only: FORLOOP then counts in it.
+		// So copying or writing register r clears the bits of r and r-3
+		// (m | m>>3: at worst an ordinary register's bit, which is only
+		// a box not reused).
 		owned := resumeOwned
 		resumeOwned = 0
 	fast:
@@ -116,10 +123,12 @@ outer:
 			case OP_MOVE:
 				B := int(inst & 0x1ff)
 				regs[RA] = regs[lbase+B]
-				owned &^= 1<<(RA-lbase) | 1<<B
+				m := uint64(1)<<(RA-lbase) | 1<<B
+				owned &^= m | m>>3
 			case OP_LOADK:
 				regs[RA] = consts[int(inst&0x3ffff)]
-				owned &^= 1 << (RA - lbase)
+				m := uint64(1) << (RA - lbase)
+				owned &^= m | m>>3
 			case OP_MOVEN:
 				// R(A) := R(B), then C more MOVEs (the next C
 				// instructions) run here.
@@ -131,7 +140,8 @@ outer:
 				}
 				B := int(inst & 0x1ff)
 				regs[RA] = regs[lbase+B]
-				owned &^= 1<<(RA-lbase) | 1<<B
+				m := uint64(1)<<(RA-lbase) | 1<<B
+				owned &^= m | m>>3
 				if RA >= rg.top {
 					rg.top = RA + 1
 				}
@@ -140,7 +150,8 @@ outer:
 					a, b := int(mv>>18)&0xff, int(mv&0x1ff)
 					ra := lbase + a
 					regs[ra] = regs[lbase+b]
-					owned &^= 1<<a | 1<<b
+					m := uint64(1)<<a | 1<<b
+					owned &^= m | m>>3
 					if ra >= rg.top {
 						rg.top = ra + 1
 					}
@@ -149,7 +160,8 @@ outer:
 				continue
 			case OP_GETUPVAL:
 				regs[RA] = cf.Fn.Upvalues[int(inst&0x1ff)].Value()
-				owned &^= 1 << (RA - lbase)
+				m := uint64(1) << (RA - lbase)
+				owned &^= m | m>>3
 			case OP_CALL:
 				// A Lua function with a fixed number of arguments and
 				// parameters: the frame is pushed here, as initCallFrame
@@ -191,7 +203,9 @@ outer:
 				// only through open upvalues: without any into this
 				// frame, what the caller owns there it still owns
 				// when the callee returns.
-				ncf.callerOwned = owned & (1<<(RA-lbase) - 1)
+				// (A for's bit within 3 below RA would be for a loop
+				// variable at or above RA: not a local, not one.)
+				ncf.callerOwned = owned & ((1<<(RA-lbase) - 1) >> 3)
 				for uv := L.uvcache; uv != nil; uv = uv.next {
 					if uv.index >= lbase {
 						ncf.callerOwned = 0
@@ -276,17 +290,17 @@ outer:
 				default:
 					v = luaModulo(v1, v2)
 				}
-				// rg.alloc.LNumber2I(v), inlined, or into the
-				// register's own box
-				r := uint(RA - lbase)
-				if p := smallBox(float64(v)); p != nil {
-					regs[RA] = boxedNumber(p)
-					owned &^= 1 << r
-				} else if owned&(1<<r) != 0 {
+				// into the register's own box, or
+				// rg.alloc.LNumber2I(v), inlined
+				m := uint64(1) << (RA - lbase)
+				if owned&m != 0 {
 					*(*float64)((*iface)(unsafe.Pointer(&regs[RA])).word) = float64(v)
+				} else if p := smallBox(float64(v)); p != nil {
+					regs[RA] = boxedNumber(p)
+					owned &^= m >> 3
 				} else {
 					regs[RA] = boxedNumber(rg.alloc.blockBox(float64(v)))
-					owned |= 1 << r
+					owned = owned&^(m>>3) | m
 				}
 			case OP_FORLOOP:
 				if RA+3 >= len(regs) {
@@ -302,14 +316,22 @@ outer:
 				if !((step > 0 && init <= limit) || (step <= 0 && init >= limit)) {
 					break fast // the loop ends: the slow path resets the top
 				}
-				p := smallBox(float64(init)) // rg.alloc.LNumber2I(init), inlined
-				if p == nil {
-					p = rg.alloc.blockBox(float64(init))
+				// the index and the loop variable: one box, counted
+				// in if they alone hold it (see owned)
+				idx, vis := uint64(1)<<(RA-lbase), uint64(1)<<(RA+3-lbase)
+				if owned&idx != 0 {
+					*(*float64)((*iface)(unsafe.Pointer(&regs[RA])).word) = float64(init)
+				} else {
+					p := smallBox(float64(init)) // rg.alloc.LNumber2I(init), inlined
+					if p == nil {
+						p = rg.alloc.blockBox(float64(init))
+						owned |= idx
+					}
+					lv := boxedNumber(p)
+					regs[RA] = lv
+					regs[RA+3] = lv
 				}
-				lv := boxedNumber(p)
-				regs[RA] = lv
-				regs[RA+3] = lv
-				owned &^= 1<<(RA-lbase) | 1<<(RA+3-lbase)
+				owned &^= vis
 				pc += int(inst&0x3ffff) - opMaxArgSbx
 				if RA+3 >= rg.top {
 					rg.top = RA + 4
@@ -342,7 +364,8 @@ outer:
 					break fast
 				}
 				regs[RA] = v
-				owned &^= 1 << (RA - lbase)
+				m := uint64(1) << (RA - lbase)
+				owned &^= m | m>>3
 			case OP_GETTABLEKS, OP_SELF:
 				// GETTABLEKS: R(A) := R(B)[K(C)]; SELF: the same, and
 				// R(A+1) := R(B)
@@ -357,7 +380,8 @@ outer:
 					break fast
 				}
 				regs[RA] = v
-				owned &^= 1<<(RA-lbase) | 1<<(RA+1-lbase) | 1<<int(inst&0x1ff)
+				m := uint64(1)<<(RA-lbase) | 1<<(RA+1-lbase) | 1<<int(inst&0x1ff)
+				owned &^= m | m>>3
 				if int(inst>>26) == OP_SELF {
 					regs[RA+1] = obj
 					if RA+1 >= rg.top {
@@ -382,7 +406,8 @@ outer:
 					break fast
 				}
 				tb.strdict[key] = val
-				owned &^= 1 << C
+				m := uint64(1) << C
+				owned &^= m | m>>3
 				continue // no register written
 			case OP_SETTABLE:
 				tb, ok := regs[RA].(*LTable)
@@ -410,7 +435,8 @@ outer:
 				} else if !tableSetPresent(tb, key, val) {
 					break fast
 				}
-				owned &^= 1<<int(inst&0x1ff) | 1<<(int(inst>>9)&0x1ff)
+				m := uint64(1)<<int(inst&0x1ff) | 1<<(int(inst>>9)&0x1ff)
+				owned &^= m | m>>3
 				continue // no register written
 			case OP_JMP:
 				pc += int(inst&0x3ffff) - opMaxArgSbx
