@@ -123,11 +123,11 @@ outer:
 			case OP_MOVE:
 				B := int(inst & 0x1ff)
 				regs[RA] = regs[lbase+B]
-				m := uint64(1)<<(RA-lbase) | 1<<B
+				m := uint64(1)<<((RA-lbase)&63) | 1<<(B&63)
 				owned &^= m | m>>3
 			case OP_LOADK:
 				regs[RA] = consts[int(inst&0x3ffff)]
-				m := uint64(1) << (RA - lbase)
+				m := uint64(1) << ((RA - lbase) & 63)
 				owned &^= m | m>>3
 			case OP_MOVEN:
 				// R(A) := R(B), then C more MOVEs (the next C
@@ -140,7 +140,7 @@ outer:
 				}
 				B := int(inst & 0x1ff)
 				regs[RA] = regs[lbase+B]
-				m := uint64(1)<<(RA-lbase) | 1<<B
+				m := uint64(1)<<((RA-lbase)&63) | 1<<(B&63)
 				owned &^= m | m>>3
 				if RA >= rg.top {
 					rg.top = RA + 1
@@ -150,7 +150,7 @@ outer:
 					a, b := int(mv>>18)&0xff, int(mv&0x1ff)
 					ra := lbase + a
 					regs[ra] = regs[lbase+b]
-					m := uint64(1)<<a | 1<<b
+					m := uint64(1)<<(a&63) | 1<<(b&63)
 					owned &^= m | m>>3
 					if ra >= rg.top {
 						rg.top = ra + 1
@@ -160,7 +160,7 @@ outer:
 				continue
 			case OP_GETUPVAL:
 				regs[RA] = cf.Fn.Upvalues[int(inst&0x1ff)].Value()
-				m := uint64(1) << (RA - lbase)
+				m := uint64(1) << ((RA - lbase) & 63)
 				owned &^= m | m>>3
 			case OP_CALL:
 				// A Lua function with a fixed number of arguments and
@@ -292,15 +292,19 @@ outer:
 				}
 				// into the register's own box, or
 				// rg.alloc.LNumber2I(v), inlined
-				m := uint64(1) << (RA - lbase)
-				if owned&m != 0 {
+				r := RA - lbase
+				m := uint64(1) << (r & 63)
+				if r < 64 && owned&m != 0 {
 					*(*float64)((*iface)(unsafe.Pointer(&regs[RA])).word) = float64(v)
 				} else if p := smallBox(float64(v)); p != nil {
 					regs[RA] = boxedNumber(p)
 					owned &^= m >> 3
 				} else {
 					regs[RA] = boxedNumber(rg.alloc.blockBox(float64(v)))
-					owned = owned&^(m>>3) | m
+					owned &^= m >> 3
+					if r < 64 {
+						owned |= m
+					}
 				}
 			case OP_FORLOOP:
 				if RA+3 >= len(regs) {
@@ -318,14 +322,19 @@ outer:
 				}
 				// the index and the loop variable: one box, counted
 				// in if they alone hold it (see owned)
-				idx, vis := uint64(1)<<(RA-lbase), uint64(1)<<(RA+3-lbase)
-				if owned&idx != 0 {
+				// (tracked only when the loop variable's bit is its
+				// own: clearing it must clear the index's)
+				r := RA - lbase
+				idx, vis := uint64(1)<<(r&63), uint64(1)<<((r+3)&63)
+				if r+3 < 64 && owned&idx != 0 {
 					*(*float64)((*iface)(unsafe.Pointer(&regs[RA])).word) = float64(init)
 				} else {
 					p := smallBox(float64(init)) // rg.alloc.LNumber2I(init), inlined
 					if p == nil {
 						p = rg.alloc.blockBox(float64(init))
-						owned |= idx
+						if r+3 < 64 {
+							owned |= idx
+						}
 					}
 					lv := boxedNumber(p)
 					regs[RA] = lv
@@ -364,7 +373,7 @@ outer:
 					break fast
 				}
 				regs[RA] = v
-				m := uint64(1) << (RA - lbase)
+				m := uint64(1) << ((RA - lbase) & 63)
 				owned &^= m | m>>3
 			case OP_GETTABLEKS, OP_SELF:
 				// GETTABLEKS: R(A) := R(B)[K(C)]; SELF: the same, and
@@ -380,7 +389,7 @@ outer:
 					break fast
 				}
 				regs[RA] = v
-				m := uint64(1)<<(RA-lbase) | 1<<(RA+1-lbase) | 1<<int(inst&0x1ff)
+				m := uint64(1)<<((RA-lbase)&63) | 1<<((RA+1-lbase)&63) | 1<<(int(inst&0x1ff)&63)
 				owned &^= m | m>>3
 				if int(inst>>26) == OP_SELF {
 					regs[RA+1] = obj
@@ -406,7 +415,7 @@ outer:
 					break fast
 				}
 				tb.strdict[key] = val
-				m := uint64(1) << C
+				m := uint64(1) << (C & 63)
 				owned &^= m | m>>3
 				continue // no register written
 			case OP_SETTABLE:
@@ -435,7 +444,7 @@ outer:
 				} else if !tableSetPresent(tb, key, val) {
 					break fast
 				}
-				m := uint64(1)<<int(inst&0x1ff) | 1<<(int(inst>>9)&0x1ff)
+				m := uint64(1)<<(int(inst&0x1ff)&63) | 1<<(int(inst>>9)&0x1ff&63)
 				owned &^= m | m>>3
 				continue // no register written
 			case OP_JMP:
