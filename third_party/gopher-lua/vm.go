@@ -49,8 +49,6 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 		return
 	}
 
-	var resumeOwned uint64 // owned for the frame a fast return goes back to
-outer:
 	for {
 		// smallredis: the frame's code, constants and registers are held
 		// in locals while the instructions the fast loop below knows run
@@ -86,8 +84,7 @@ outer:
 		// So copying or writing register r clears the bits of r and r-3
 		// (m | m>>3: at worst an ordinary register's bit, which is only
 		// a box not reused).
-		owned := resumeOwned
-		resumeOwned = 0
+		var owned uint64
 	fast:
 		for {
 			inst = code[pc]
@@ -213,9 +210,13 @@ outer:
 					}
 				}
 				fs.sp++
-				cf.Pc, L.ctxSteps = pc, steps
+				// on into the callee without the reloads: the
+				// registers are the same
+				cf.Pc = pc
 				L.currentFrame = ncf
-				continue outer
+				cf, proto, lbase, pc, owned = ncf, p, localBase, 0, 0
+				code, consts = p.Code, p.Constants
+				continue
 			case OP_RETURN:
 				// A fixed number of values returned to a Lua caller,
 				// with no upvalue of this frame open: as the slow path
@@ -256,10 +257,14 @@ outer:
 					clearRegs(regs[rg.top:oldtop])
 				}
 				fs.sp--
-				L.ctxSteps = steps
 				L.currentFrame = parent
-				resumeOwned = cf.callerOwned
-				continue outer
+				// back into the caller without the reloads
+				owned = cf.callerOwned
+				cf = parent
+				proto = cf.Fn.Proto
+				code, consts = proto.Code, proto.Constants
+				lbase, pc = cf.LocalBase, cf.Pc
+				continue
 			case OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD:
 				var lhs, rhs LValue
 				if B := int(inst & 0x1ff); B&opBitRk != 0 {
