@@ -6,6 +6,10 @@
 #                      one INCR on key:__rand_int__, at -P 1 and -P 16, -c 50
 #   CPU loop           one EVAL of a pure-Lua loop (LOOP iterations of a
 #                      function call, arithmetic and a table write), wall time per call
+#   other loops        with OTHER_LOOPS=1, one EVAL each of other CPU-bound
+#                      scripts (server CPU only): arithmetic without calls,
+#                      floats, string building with .. and table.concat,
+#                      table writes and reads, cjson.encode
 #
 # Each row also has the server's CPU time (utime+stime from /proc/PID/stat)
 # per request (per EVAL for the loop): unlike ops/s, it holds on a busy
@@ -19,6 +23,7 @@
 #   SMALLREDIS     smallredis binary instead of building ./cmd/smallredis
 #   REDIS_SERVER   [redis-server]
 #   WAIT_QUIET     wait (up to WAIT_QUIET_MAX s) for a 1-min load average below this first
+#   OTHER_LOOPS    1: also the other loops (~10 s more per round)
 #
 # Takes about 2 minutes (2 cores).
 set -euo pipefail
@@ -33,6 +38,14 @@ LOOP=${LOOP:-1000000}
 BENCH=${REDIS_BENCHMARK:-redis-benchmark}
 SCRIPT="local v = redis.call('get', KEYS[1]) return redis.call('incr', KEYS[1])"
 CPU="local function f(x) return x * 2 end local t = {} local s = 0 for i = 1, $LOOP do s = s + f(i) t[i % 100 + 1] = s end return s"
+declare -A OTHER=(
+	[nocall]="local s = 0 for i = 1, 3000000 do s = s + i * 3 - (i % 7) end return s"
+	[float]="local s = 0.5 for i = 1, 3000000 do s = s * 1.000001 + 0.25 end return tostring(s)"
+	[concat]="local s = '' for i = 1, 20000 do s = s .. i end local t = {} for i = 1, 200000 do t[#t+1] = tostring(i) end return #s + #table.concat(t, ',')"
+	[table]="local t = {} for i = 1, 200000 do t['k' .. (i % 1000)] = i end local s = 0 for j = 1, 5 do for i = 1, 1000 do s = s + t['k' .. i % 1000] end end local a = {} for i = 1, 300000 do a[i] = i end for i = 1, 300000 do s = s + a[i] end return s"
+	[cjson]="local t = {} for i = 1, 2000 do t[i] = {id = i, name = 'n' .. i, v = i * 1.5, tags = {'a', 'b'}} end local n = 0 for j = 1, 20 do n = n + #cjson.encode(t) end return n"
+)
+OTHER_NAMES="nocall float concat table cjson"
 
 build_ours
 REDIS_LABEL="redis-server $(redis_version)"
@@ -71,6 +84,14 @@ for round in $(seq "$ROUNDS"); do
 		c1=$(ticks "${PID[$s]}")
 		echo "$s,cpu,$(((t1 - t0) / 1000000))" >>"$RAW"
 		echo "$s,cpu_cpu,$(cpu_us "$c0" "$c1" 1)" >>"$RAW"
+		if [ "${OTHER_LOOPS:-}" = 1 ]; then
+			for o in $OTHER_NAMES; do
+				c0=$(ticks "${PID[$s]}")
+				cli "$port" EVAL "${OTHER[$o]}" 0 >/dev/null
+				c1=$(ticks "${PID[$s]}")
+				echo "$s,${o}_cpu,$(cpu_us "$c0" "$c1" 1)" >>"$RAW"
+			done
+		fi
 		kill -0 "${PID[$s]}" 2>/dev/null || log "$s died"
 	done
 done
@@ -86,10 +107,14 @@ echo "CPU time is the server's utime+stime per request (clock ticks of $((1000 /
 echo
 echo "| test | $REDIS_LABEL | smallredis | smallredis / redis |"
 echo "|---|---:|---:|---:|"
-awk -F, '
+awk -F, -v others="$([ "${OTHER_LOOPS:-}" = 1 ] && echo "$OTHER_NAMES")" '
+BEGIN {
+	no = split(others, os, " ")
+	for (i = 1; i <= no; i++) other[os[i] "_cpu"] = 1
+}
 function fmt(t, x) {
 	if (t == "cpu") return sprintf("%d ms", x)
-	if (t == "cpu_cpu") return sprintf("%.0f ms", x / 1000)
+	if (t == "cpu_cpu" || t in other) return sprintf("%.0f ms", x / 1000)
 	if (t ~ /_cpu$/) return sprintf("%.1f µs", x)
 	return sprintf("%.0f k/s", x / 1000)
 }
@@ -106,6 +131,7 @@ function range(s, t,   lo, hi) {
 }
 END {
 	nt = split("P1 P16 cpu P1_cpu P16_cpu cpu_cpu", ts, " ")
+	for (i = 1; i <= no; i++) { ts[++nt] = os[i] "_cpu"; label[os[i] "_cpu"] = "other loop: " os[i] " (server CPU per EVAL)" }
 	label["P1"] = "-P 1 EVALSHA get+incr"; label["P16"] = "-P 16 EVALSHA get+incr"; label["cpu"] = "CPU-bound Lua loop (time per EVAL)"
 	label["P1_cpu"] = "-P 1 server CPU per request"; label["P16_cpu"] = "-P 16 server CPU per request"; label["cpu_cpu"] = "CPU-bound Lua loop (server CPU per EVAL)"
 	for (i = 1; i <= nt; i++) {

@@ -119,7 +119,7 @@ var emptyArg = []byte{}
 
 // formatArg renders a Lua number argument as Redis does ("%.17g").
 func formatArg(f float64) []byte {
-	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 && (f != 0 || !math.Signbit(f)) { // -0 is "-0"
 		return strconv.AppendInt(nil, int64(f), 10)
 	}
 	s := strconv.FormatFloat(f, 'g', 17, 64)
@@ -130,6 +130,9 @@ func formatArg(f float64) []byte {
 		s = "-inf"
 	case "NaN":
 		s = "nan"
+		if math.Signbit(f) {
+			s = "-nan" // glibc's printf
+		}
 	}
 	return []byte(s)
 }
@@ -488,7 +491,8 @@ func (st *State) markLeaves() {
 	})
 }
 
-// formatNumber is Lua 5.1's number format, "%.14g".
+// formatNumber is Lua 5.1's number format, "%.14g" as glibc prints it: a
+// nan with the sign bit set (what 0/0 and 1%0 give on x86) is "-nan".
 func formatNumber(f float64) string {
 	switch {
 	case math.IsInf(f, 1):
@@ -496,6 +500,9 @@ func formatNumber(f float64) string {
 	case math.IsInf(f, -1):
 		return "-inf"
 	case math.IsNaN(f):
+		if math.Signbit(f) {
+			return "-nan"
+		}
 		return "nan"
 	}
 	return strconv.FormatFloat(f, 'g', 14, 64)

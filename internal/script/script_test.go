@@ -1,6 +1,7 @@
 package script
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -304,5 +305,54 @@ func TestReadOnlySandbox(t *testing.T) {
 	// The script's own tables stay writable.
 	if got := eval(t, e, "local t = setmetatable({}, {}) rawset(t, 1, 'a') table.insert(t, 'b') table.sort(t) table.remove(t) return t", 2, nil); got != "*1\r\n$1\r\na\r\n" {
 		t.Errorf("own table: %q", got)
+	}
+}
+
+// TestNumberEdges covers what gopher-lua's fast paths (SMALLREDIS.md)
+// compute and box, with Redis 7.0.15's replies: -0, nan, inf, huge and
+// non-integral values, % with negative and infinite operands, string
+// operands, for loops, calls and returns of every arity. The differential
+// suite (testdata/scripting_vm.txt) has more, against a live Redis.
+func TestNumberEdges(t *testing.T) {
+	e := NewEngine()
+	str := func(s string) string { return "$" + strconv.Itoa(len(s)) + "\r\n" + s + "\r\n" }
+	for _, tc := range []struct{ body, want string }{
+		{"local z = 0 return tostring(1 / (z * -1))", str("-inf")},
+		{"local z = 0 return tostring(z * -1)", str("-0")},
+		{"return tostring(1 % 0)", str("-nan")},
+		{"return tostring(-(0/0))", str("nan")},
+		{"return tostring(5 % math.huge)", str("-nan")},
+		{"return {7 % 3, -7 % 3, 7 % -3, -7 % -3}", "*4\r\n:1\r\n:2\r\n:-2\r\n:-1\r\n"},
+		{"return tostring(-5.5 % 2)", str("0.5")},
+		{"return tostring(2^53 + 1)", str("9.007199254741e+15")},
+		{"return 'x' .. 1/3 .. ',' .. 2^63 .. ',' .. 0/0 .. ',' .. -1/0", str("x0.33333333333333,9.2233720368548e+18,-nan,-inf")},
+		{"return 'x' .. 123456789012 .. ',' .. 12345678901234567", str("x123456789012,1.2345678901235e+16")},
+		{"return '10' + 5", ":15\r\n"},
+		{"local n = 0/0 return {n == n, n < n, n <= n, n ~= n}", "*4\r\n$-1\r\n$-1\r\n$-1\r\n:1\r\n"},
+		{"local s = '' for i = 1, 2, 0.25 do s = s .. i .. ',' end return s", str("1,1.25,1.5,1.75,2,")},
+		{"for i = '1', 2 do return i end", ":1\r\n"},
+		{"for i = 1, 'x' do end", "-ERR user_script:1: 'for' limit must be a number script: "},
+		{"local n = 0 for i = 1, 0/0 do n = n + 1 end return n", ":0\r\n"},
+		{"local s = 0 for i = 10, 1, -3 do s = s * 10 + i end return s", ":10741\r\n"},
+		{"local t = {1, 2, 3} t[2] = nil t[1.0] = 'one' return {t[1], t[2], t[3]}", "*1\r\n$3\r\none\r\n"},
+		{"local function f(a, b) return b end return tostring(f(1))", str("nil")},
+		{"local function f(a) return a, a * 2, a * 3 end local x, y = f(2) return {x, y}", "*2\r\n:2\r\n:4\r\n"},
+		{"local function f(...) return select('#', ...) end return f(1, nil, 3)", ":3\r\n"},
+		{"local function fib(n) if n < 2 then return n end return fib(n - 1) + fib(n - 2) end return fib(20)", ":6765\r\n"},
+		{"local function f(n) return 1 + f(n + 1) end return f(1)", "-ERR user_script:1: stack overflow"},
+		{"local c = 0 local function inc() c = c + 1 return c end for i = 1, 5 do inc() end return c", ":5\r\n"},
+		{"local t = setmetatable({}, {__index = function(t, k) return k * 2 end}) return t[21]", ":42\r\n"},
+		{"math.pi = 3", "-ERR user_script:1: Attempt to modify a readonly table script: "},
+	} {
+		got := eval(t, e, tc.body, 2, nil)
+		if !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s:\n got %q\nwant %q", tc.body, got, tc.want)
+		}
+	}
+	// Numbers passed to commands are %.17g, -0 and -nan included.
+	c := &echoCaller{reply: "+OK\r\n"}
+	eval(t, e, "local z = 0 redis.call('echo', z * -1, 0/0, 1/3, 2^53)", 2, c)
+	if got, want := strings.Join(c.got[0], " "), "echo -0 -nan 0.33333333333333331 9007199254740992"; got != want {
+		t.Errorf("redis.call arguments %q, want %q", got, want)
 	}
 }

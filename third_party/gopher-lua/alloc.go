@@ -1,6 +1,7 @@
 package lua
 
 import (
+	"math"
 	"unsafe"
 )
 
@@ -10,13 +11,19 @@ type iface struct {
 	word unsafe.Pointer
 }
 
-const preloadLimit LNumber = 128
+// smallInts are the boxes of the integers smallIntMin..smallIntMax-1,
+// shared: loop counters, indexes and small counts allocate nothing
+// (smallredis: upstream preloaded 0..127).
+const (
+	smallIntMin = -1024
+	smallIntMax = 32768
+)
 
-var preloads [int(preloadLimit)]LValue
+var smallInts [smallIntMax - smallIntMin]float64
 
 func init() {
-	for i := 0; i < int(preloadLimit); i++ {
-		preloads[i] = LNumber(i)
+	for i := range smallInts {
+		smallInts[i] = float64(i + smallIntMin)
 	}
 }
 
@@ -51,18 +58,40 @@ func newAllocator(size int) *allocator {
 // overhead of these allocs by allocating blocks of floats instead.
 // The downside of this is that all of the floats on a given block have to become eligible for gc before the block
 // as a whole can be gc-ed.
+//
+// smallredis: in three parts small enough to be inlined each, for
+// mainLoopWithContext's fast loop (LNumber2I is too big to be).
 func (al *allocator) LNumber2I(v LNumber) LValue {
-	// first check for shared preloaded numbers
-	if v >= 0 && v < preloadLimit && float64(v) == float64(int64(v)) {
-		return preloads[int(v)]
+	p := smallBox(float64(v))
+	if p == nil {
+		p = al.blockBox(float64(v))
 	}
+	return boxedNumber(p)
+}
+
+// smallBox is the shared box of f if f is in smallInts, or nil. Not for
+// -0, which is not 0: 1/(0*-1) is -inf (smallredis).
+func smallBox(f float64) *float64 {
+	if f >= smallIntMin && f < smallIntMax && f == float64(int64(f)) && (f != 0 || math.Float64bits(f) == 0) {
+		return &smallInts[int64(f)-smallIntMin]
+	}
+	return nil
+}
+
+// blockBox is a new box holding f, from the current block (smallredis).
+func (al *allocator) blockBox(f float64) *float64 {
 	if al.n == allocBlock {
 		al.block = new([allocBlock]float64)
 		al.n = 0
 	}
 	p := &al.block[al.n]
 	al.n++
-	*p = float64(v)
+	*p = f
+	return p
+}
+
+// boxedNumber is the LValue of the LNumber in *p (smallredis).
+func boxedNumber(p *float64) LValue {
 	var lv LValue
 	i := (*iface)(unsafe.Pointer(&lv))
 	i.itab, i.word = lnumberType, unsafe.Pointer(p)

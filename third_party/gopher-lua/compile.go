@@ -751,6 +751,13 @@ func compileAssignStmtRight(context *funcContext, stmt *ast.AssignStmt, reg int,
 		if expr == nil {
 			expr = stmt.Rhs[namesassigned]
 		}
+		if ec.ctype == ecLocal && lennames > 1 {
+			// smallredis: into a temporary, moved to the local after
+			// every expression is evaluated, as Lua 5.1 does: compiled
+			// into the local itself, a, b = b, a gave b, b (and
+			// a, b = a + 1, a + b read the new a; gopher-lua issue 440).
+			ec = ecnone(0)
+		}
 		idx := reg
 		reginc := compileExpr(context, reg, expr, ec)
 		if ec.ctype == ecTable {

@@ -3,7 +3,9 @@ package lua
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
+	"strconv"
 )
 
 type LValueType int
@@ -111,11 +113,25 @@ func (st LString) Format(f fmt.State, c rune) {
 	}
 }
 
+// String is Lua 5.1's lua_Number format, "%.14g" as glibc prints it
+// (smallredis: upstream printed Go's shortest form, so "x" .. 1/3 was
+// x0.3333333333333333, not Lua's x0.33333333333333, and nan NaN).
 func (nm LNumber) String() string {
-	if isInteger(nm) {
-		return fmt.Sprint(int64(nm))
+	f := float64(nm)
+	switch {
+	case f == math.Trunc(f) && math.Abs(f) < 1e14 && (f != 0 || !math.Signbit(f)):
+		return strconv.FormatInt(int64(f), 10)
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	case f != f:
+		if math.Signbit(f) {
+			return "-nan"
+		}
+		return "nan"
 	}
-	return fmt.Sprint(float64(nm))
+	return strconv.FormatFloat(f, 'g', 14, 64)
 }
 
 func (nm LNumber) Type() LValueType { return LTNumber }
@@ -195,6 +211,7 @@ type LState struct {
 	stop         int32
 	reg          *registry
 	stack        callFrameStack
+	fstack       *fixedCallFrameStack // stack when it is one (smallredis: the fast loop's calls)
 	alloc        *allocator
 	currentFrame *callFrame
 	wrapped      bool

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unsafe"
 )
 
 func mainLoop(L *LState, baseframe *callFrame) {
@@ -49,34 +50,513 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 	}
 
 	for {
+		// smallredis: the frame's code, constants and registers are held
+		// in locals while the instructions the fast loop below knows run
+		// (arithmetic and comparisons of numbers, moves, loads, numeric
+		// for, table reads and writes of present keys); anything else, or
+		// a fast path's miss (other types, metamethods, errors), goes
+		// through jumpTable as before, after which all is reloaded, since
+		// that instruction may have changed the frame or the registers.
+		// The indirect call and the reloads cost more than most of these
+		// instructions. The pc and the poll countdown live in locals too,
+		// stored back before anything else can see them.
 		cf = L.currentFrame
-		inst = cf.Fn.Proto.Code[cf.Pc]
-		cf.Pc++
-		// smallredis: the context is polled every ctxCheckInterval
-		// instructions (counted across nested loops), not before each one:
-		// the poll cost more than most instructions.
-		if L.ctxSteps--; L.ctxSteps <= 0 {
-			L.ctxSteps = ctxCheckInterval
-			select {
-			case <-L.ctx.Done():
-				// smallredis: from now on every instruction raises, so a
-				// pcall cannot hold off the cancellation (Redis's hook
-				// raises on every line once a script is killed).
-				L.ctxSteps = 1
-				L.RaiseError(L.ctx.Err().Error())
-				return
-			default:
+		proto := cf.Fn.Proto
+		code, consts := proto.Code, proto.Constants
+		rg := L.reg
+		regs := rg.array
+		lbase := cf.LocalBase
+		pc, steps := cf.Pc, L.ctxSteps
+		// owned has bit r set when register lbase+r (r < 64) holds a
+		// number box from the allocator's blocks that nothing else
+		// references: the fast loop made it, and none of the
+		// instructions run since copied that register (they clear its
+		// bit when they do, or write it). Arithmetic into such a register
+		// writes the number into its box instead of boxing anew: an
+		// accumulator or a temporary in a loop then allocates nothing.
+		// Every other instruction runs after the loop is left, which
+		// forgets all; a call keeps the caller's registers below it (see
+		// OP_CALL) for a fast return.
+		//
+		// The bit of a numeric for's hidden index register (which only
+		// FORLOOP writes) says that its box is held by it and the loop
+		// variable, three registers up, only: FORLOOP then counts in it.
+		// So copying or writing register r clears the bits of r and r-3
+		// (m | m>>3: at worst an ordinary register's bit, which is only
+		// a box not reused).
+		var owned uint64
+	fast:
+		for {
+			inst = code[pc]
+			pc++
+			// smallredis: the context is polled every ctxCheckInterval
+			// instructions (counted across nested loops), not before each one:
+			// the poll cost more than most instructions.
+			if steps--; steps <= 0 {
+				steps = ctxCheckInterval
+				L.ctxSteps = steps
+				cf.Pc = pc
+				select {
+				case <-L.ctx.Done():
+					// smallredis: from now on every instruction raises, so a
+					// pcall cannot hold off the cancellation (Redis's hook
+					// raises on every line once a script is killed).
+					L.ctxSteps = 1
+					L.RaiseError(L.ctx.Err().Error())
+					return
+				default:
+				}
+				if L.susp.on && baseframe == L.susp.frame && L.susp.check != nil && L.susp.check() {
+					cf.Pc = pc - 1 // smallredis: a stoppable call stops here (suspend.go)
+					L.susp.stopped = true
+					return
+				}
 			}
-			if L.susp.on && baseframe == L.susp.frame && L.susp.check != nil && L.susp.check() {
-				cf.Pc-- // smallredis: a stoppable call stops here (suspend.go)
-				L.susp.stopped = true
-				return
+			RA := lbase + int(inst>>18)&0xff
+			if RA >= len(regs) {
+				break // the slow path grows the registers
+			}
+			switch int(inst >> 26) {
+			case OP_MOVE:
+				B := int(inst & 0x1ff)
+				regs[RA] = regs[lbase+B]
+				m := uint64(1)<<((RA-lbase)&63) | 1<<(B&63)
+				owned &^= m | m>>3
+			case OP_LOADK:
+				regs[RA] = consts[int(inst&0x3ffff)]
+				m := uint64(1) << ((RA - lbase) & 63)
+				owned &^= m | m>>3
+			case OP_MOVEN:
+				// R(A) := R(B), then C more MOVEs (the next C
+				// instructions) run here.
+				n := int(inst>>9) & 0x1ff
+				for i := 0; i < n; i++ {
+					if lbase+int(code[pc+i]>>18)&0xff >= len(regs) {
+						break fast
+					}
+				}
+				B := int(inst & 0x1ff)
+				regs[RA] = regs[lbase+B]
+				m := uint64(1)<<((RA-lbase)&63) | 1<<(B&63)
+				owned &^= m | m>>3
+				if RA >= rg.top {
+					rg.top = RA + 1
+				}
+				for i := 0; i < n; i++ {
+					mv := code[pc+i]
+					a, b := int(mv>>18)&0xff, int(mv&0x1ff)
+					ra := lbase + a
+					regs[ra] = regs[lbase+b]
+					m := uint64(1)<<(a&63) | 1<<(b&63)
+					owned &^= m | m>>3
+					if ra >= rg.top {
+						rg.top = ra + 1
+					}
+				}
+				pc += n
+				continue
+			case OP_GETUPVAL:
+				regs[RA] = cf.Fn.Upvalues[int(inst&0x1ff)].Value()
+				m := uint64(1) << ((RA - lbase) & 63)
+				owned &^= m | m>>3
+			case OP_CALL:
+				// A Lua function with a fixed number of arguments and
+				// parameters: the frame is pushed here, as initCallFrame
+				// would.
+				fn, ok := regs[RA].(*LFunction)
+				B := int(inst & 0x1ff)
+				fs := L.fstack
+				if !ok || fn.IsG || B == 0 || fs == nil || fs.sp == len(fs.array) {
+					break fast
+				}
+				p := fn.Proto
+				if p.IsVarArg&VarArgIsVarArg != 0 {
+					break fast
+				}
+				nargs, np, nregs := B-1, int(p.NumParameters), int(p.NumUsedRegisters)
+				localBase := RA + 1
+				end := max(nargs, np, nregs)
+				if localBase+end > len(regs) {
+					break fast
+				}
+				// missing arguments and the registers past the
+				// parameters (extra arguments too) are nil
+				for i := min(nargs, np); i < end; i++ {
+					regs[localBase+i] = LNil
+				}
+				rg.top = localBase + nregs
+				ncf := &fs.array[fs.sp]
+				ncf.Idx = fs.sp
+				ncf.Fn = fn
+				ncf.Parent = cf
+				ncf.Pc = 0
+				ncf.Base = RA
+				ncf.LocalBase = localBase
+				ncf.ReturnBase = RA
+				ncf.NArgs = nargs
+				ncf.NRet = int(inst>>9)&0x1ff - 1
+				ncf.TailCall = 0
+				// The callee reaches the caller's registers below RA
+				// only through open upvalues: without any into this
+				// frame, what the caller owns there it still owns
+				// when the callee returns.
+				// (A for's bit within 3 below RA would be for a loop
+				// variable at or above RA: not a local, not one.)
+				ncf.callerOwned = owned & ((1<<(RA-lbase) - 1) >> 3)
+				for uv := L.uvcache; uv != nil; uv = uv.next {
+					if uv.index >= lbase {
+						ncf.callerOwned = 0
+						break
+					}
+				}
+				fs.sp++
+				// on into the callee without the reloads: the
+				// registers are the same
+				cf.Pc = pc
+				L.currentFrame = ncf
+				cf, proto, lbase, pc, owned = ncf, p, localBase, 0, 0
+				code, consts = p.Code, p.Constants
+				continue
+			case OP_RETURN:
+				// A fixed number of values returned to a Lua caller,
+				// with no upvalue of this frame open: as the slow path
+				// does, without closeUpvalues and the coroutine cases.
+				B := int(inst & 0x1ff)
+				fs := L.fstack
+				if B == 0 || fs == nil || cf == baseframe || fs.sp < 2 || &fs.array[fs.sp-1] != cf {
+					break fast
+				}
+				for uv := L.uvcache; uv != nil; uv = uv.next {
+					if uv.index >= lbase {
+						break fast
+					}
+				}
+				parent := &fs.array[fs.sp-2]
+				if parent.Fn.IsG {
+					break fast
+				}
+				nret := B - 1
+				n := cf.NRet
+				if n == MultRet {
+					n = nret
+				}
+				regv := cf.ReturnBase
+				if regv+n > len(regs) {
+					break fast
+				}
+				oldtop := rg.top
+				for i := 0; i < n; i++ {
+					if i < nret && RA+i < oldtop {
+						regs[regv+i] = regs[RA+i]
+					} else {
+						regs[regv+i] = LNil
+					}
+				}
+				rg.top = regv + n
+				if rg.top < oldtop {
+					clearRegs(regs[rg.top:oldtop])
+				}
+				fs.sp--
+				L.currentFrame = parent
+				// back into the caller without the reloads
+				owned = cf.callerOwned
+				cf = parent
+				proto = cf.Fn.Proto
+				code, consts = proto.Code, proto.Constants
+				lbase, pc = cf.LocalBase, cf.Pc
+				continue
+			case OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD:
+				var lhs, rhs LValue
+				if B := int(inst & 0x1ff); B&opBitRk != 0 {
+					lhs = consts[B&^opBitRk]
+				} else {
+					lhs = regs[lbase+B]
+				}
+				if C := int(inst>>9) & 0x1ff; C&opBitRk != 0 {
+					rhs = consts[C&^opBitRk]
+				} else {
+					rhs = regs[lbase+C]
+				}
+				v1, ok1 := lhs.(LNumber)
+				v2, ok2 := rhs.(LNumber)
+				if !ok1 || !ok2 {
+					break fast
+				}
+				var v LNumber
+				switch int(inst >> 26) {
+				case OP_ADD:
+					v = v1 + v2
+				case OP_SUB:
+					v = v1 - v2
+				case OP_MUL:
+					v = v1 * v2
+				case OP_DIV:
+					v = v1 / v2
+				default:
+					v = luaModulo(v1, v2)
+				}
+				// into the register's own box, or
+				// rg.alloc.LNumber2I(v), inlined
+				r := RA - lbase
+				m := uint64(1) << (r & 63)
+				if r < 64 && owned&m != 0 {
+					*(*float64)((*iface)(unsafe.Pointer(&regs[RA])).word) = float64(v)
+				} else if p := smallBox(float64(v)); p != nil {
+					regs[RA] = boxedNumber(p)
+					owned &^= m >> 3
+				} else {
+					regs[RA] = boxedNumber(rg.alloc.blockBox(float64(v)))
+					owned &^= m >> 3
+					if r < 64 {
+						owned |= m
+					}
+				}
+			case OP_FORLOOP:
+				if RA+3 >= len(regs) {
+					break fast
+				}
+				init, ok1 := regs[RA].(LNumber)
+				limit, ok2 := regs[RA+1].(LNumber)
+				step, ok3 := regs[RA+2].(LNumber)
+				if !ok1 || !ok2 || !ok3 {
+					break fast
+				}
+				init += step
+				if !((step > 0 && init <= limit) || (step <= 0 && init >= limit)) {
+					break fast // the loop ends: the slow path resets the top
+				}
+				// the index and the loop variable: one box, counted
+				// in if they alone hold it (see owned)
+				// (tracked only when the loop variable's bit is its
+				// own: clearing it must clear the index's)
+				r := RA - lbase
+				idx, vis := uint64(1)<<(r&63), uint64(1)<<((r+3)&63)
+				if r+3 < 64 && owned&idx != 0 {
+					*(*float64)((*iface)(unsafe.Pointer(&regs[RA])).word) = float64(init)
+				} else {
+					p := smallBox(float64(init)) // rg.alloc.LNumber2I(init), inlined
+					if p == nil {
+						p = rg.alloc.blockBox(float64(init))
+						if r+3 < 64 {
+							owned |= idx
+						}
+					}
+					lv := boxedNumber(p)
+					regs[RA] = lv
+					regs[RA+3] = lv
+				}
+				owned &^= vis
+				pc += int(inst&0x3ffff) - opMaxArgSbx
+				if RA+3 >= rg.top {
+					rg.top = RA + 4
+				}
+				continue
+			case OP_GETTABLE:
+				tb, ok := regs[lbase+int(inst&0x1ff)].(*LTable)
+				if !ok {
+					break fast
+				}
+				var key LValue
+				if C := int(inst>>9) & 0x1ff; C&opBitRk != 0 {
+					key = consts[C&^opBitRk]
+				} else {
+					key = regs[lbase+C]
+				}
+				var v LValue
+				if k, ok := key.(LNumber); ok {
+					// an index of the array part (below its length,
+					// so below MaxArrayIndex; not -0 or nan)
+					i := int64(k)
+					if float64(i) != float64(k) || uint64(i-1) >= uint64(len(tb.array)) {
+						break fast
+					}
+					v = tb.array[i-1]
+				} else if v = tableGetPresent(tb, key); v == nil {
+					break fast
+				}
+				if v == LNil {
+					break fast
+				}
+				regs[RA] = v
+				m := uint64(1) << ((RA - lbase) & 63)
+				owned &^= m | m>>3
+			case OP_GETTABLEKS, OP_SELF:
+				// GETTABLEKS: R(A) := R(B)[K(C)]; SELF: the same, and
+				// R(A+1) := R(B)
+				C := int(inst>>9) & 0x1ff
+				obj := regs[lbase+int(inst&0x1ff)]
+				tb, ok := obj.(*LTable)
+				if !ok || C&opBitRk == 0 || RA+1 >= len(regs) {
+					break fast
+				}
+				v, ok := tb.strdict[proto.stringConstants[C&^opBitRk]]
+				if !ok || v == LNil {
+					break fast
+				}
+				regs[RA] = v
+				m := uint64(1)<<((RA-lbase)&63) | 1<<((RA+1-lbase)&63) | 1<<(int(inst&0x1ff)&63)
+				owned &^= m | m>>3
+				if int(inst>>26) == OP_SELF {
+					regs[RA+1] = obj
+					if RA+1 >= rg.top {
+						rg.top = RA + 2
+					}
+				}
+			case OP_SETTABLEKS:
+				// R(A)[K(B)] := RK(C)
+				B, C := int(inst&0x1ff), int(inst>>9)&0x1ff
+				tb, ok := regs[RA].(*LTable)
+				if !ok || tb.readOnly || B&opBitRk == 0 {
+					break fast
+				}
+				var val LValue
+				if C&opBitRk != 0 {
+					val = consts[C&^opBitRk]
+				} else {
+					val = regs[lbase+C]
+				}
+				key := proto.stringConstants[B&^opBitRk]
+				if old, ok := tb.strdict[key]; !ok || old == LNil || val == LNil {
+					break fast
+				}
+				tb.strdict[key] = val
+				m := uint64(1) << (C & 63)
+				owned &^= m | m>>3
+				continue // no register written
+			case OP_SETTABLE:
+				tb, ok := regs[RA].(*LTable)
+				if !ok || tb.readOnly {
+					break fast
+				}
+				var key, val LValue
+				if B := int(inst & 0x1ff); B&opBitRk != 0 {
+					key = consts[B&^opBitRk]
+				} else {
+					key = regs[lbase+B]
+				}
+				if C := int(inst>>9) & 0x1ff; C&opBitRk != 0 {
+					val = consts[C&^opBitRk]
+				} else {
+					val = regs[lbase+C]
+				}
+				if k, ok := key.(LNumber); ok {
+					// as in OP_GETTABLE
+					i := int64(k)
+					if float64(i) != float64(k) || uint64(i-1) >= uint64(len(tb.array)) || tb.array[i-1] == LNil || val == LNil {
+						break fast
+					}
+					tb.array[i-1] = val
+				} else if !tableSetPresent(tb, key, val) {
+					break fast
+				}
+				m := uint64(1)<<(int(inst&0x1ff)&63) | 1<<(int(inst>>9)&0x1ff&63)
+				owned &^= m | m>>3
+				continue // no register written
+			case OP_JMP:
+				pc += int(inst&0x3ffff) - opMaxArgSbx
+				continue
+			case OP_EQ, OP_LT, OP_LE:
+				var lhs, rhs LValue
+				if B := int(inst & 0x1ff); B&opBitRk != 0 {
+					lhs = consts[B&^opBitRk]
+				} else {
+					lhs = regs[lbase+B]
+				}
+				if C := int(inst>>9) & 0x1ff; C&opBitRk != 0 {
+					rhs = consts[C&^opBitRk]
+				} else {
+					rhs = regs[lbase+C]
+				}
+				v1, ok1 := lhs.(LNumber)
+				v2, ok2 := rhs.(LNumber)
+				if !ok1 || !ok2 {
+					break fast
+				}
+				var ret bool
+				switch int(inst >> 26) {
+				case OP_EQ:
+					ret = v1 == v2
+				case OP_LT:
+					ret = v1 < v2
+				default:
+					ret = v1 <= v2
+				}
+				// A is the expected outcome; on a mismatch the next
+				// instruction (a jump) is skipped.
+				if ret != (int(inst>>18)&0xff != 0) {
+					pc++
+				}
+				continue
+			case OP_TEST:
+				if LVAsBool(regs[RA]) == (int(inst>>9)&0x1ff == 0) {
+					pc++
+				}
+				continue
+			default:
+				break fast
+			}
+			// a register written
+			if RA >= rg.top {
+				rg.top = RA + 1
 			}
 		}
+		cf.Pc, L.ctxSteps = pc, steps
 		if jumpTable[int(inst>>26)](L, inst, baseframe) == 1 {
 			return
 		}
 	}
+}
+
+// tableGetPresent is tb[key] when that is a value present in tb itself
+// (what getField returns without looking at a metatable), or nil
+// (smallredis: mainLoopWithContext's fast path).
+func tableGetPresent(tb *LTable, key LValue) LValue {
+	var v LValue
+	switch k := key.(type) {
+	case LNumber:
+		i := int(k) - 1
+		if !isArrayKey(k) || i >= len(tb.array) {
+			return nil
+		}
+		v = tb.array[i]
+	case LString:
+		var ok bool
+		if v, ok = tb.strdict[string(k)]; !ok {
+			return nil
+		}
+	default:
+		return nil
+	}
+	if v == LNil {
+		return nil
+	}
+	return v
+}
+
+// tableSetPresent sets tb[key] = val and reports true when key is present
+// in tb with a non-nil value (setField then sets it without looking at a
+// metatable) and val is not nil (smallredis: mainLoopWithContext's fast
+// path; the caller checked tb.readOnly).
+func tableSetPresent(tb *LTable, key, val LValue) bool {
+	if val == LNil {
+		return false
+	}
+	switch k := key.(type) {
+	case LNumber:
+		i := int(k) - 1
+		if !isArrayKey(k) || i >= len(tb.array) || tb.array[i] == LNil {
+			return false
+		}
+		tb.array[i] = val
+		return true
+	case LString:
+		if old, ok := tb.strdict[string(k)]; !ok || old == LNil {
+			return false
+		}
+		tb.strdict[string(k)] = val
+		return true
+	}
+	return false
 }
 
 // clearRegs sets registers to nil (smallredis: a loop, not the memclr Go
@@ -1894,51 +2374,40 @@ func init() {
 							}
 						}
 					} else {
-						L.RaiseError("for statement step must be a number")
+						L.RaiseError("'for' step must be a number")
 					}
 				} else {
-					L.RaiseError("for statement limit must be a number")
+					L.RaiseError("'for' limit must be a number")
 				}
 			} else {
-				L.RaiseError("for statement init must be a number")
+				L.RaiseError("'for' initial value must be a number")
 			}
 			return 0
 		},
 		func(L *LState, inst uint32, baseframe *callFrame) int { //OP_FORPREP
+			// smallredis: Lua 5.1's forprep: the initial value, limit and
+			// step are converted in place as tonumber does (a numeric
+			// string is a number), with Lua's errors; gopher-lua refused
+			// strings and checked the limit only in OP_FORLOOP.
 			reg := L.reg
 			cf := L.currentFrame
-			lbase := cf.LocalBase
-			A := int(inst>>18) & 0xff //GETA
-			RA := lbase + A
-			Sbx := int(inst&0x3ffff) - opMaxArgSbx //GETSBX
-			if init, ok1 := reg.Get(RA).(LNumber); ok1 {
-				if step, ok2 := reg.Get(RA + 2).(LNumber); ok2 {
-					// this section is inlined by go-inline
-					// source function is 'func (rg *registry) SetNumber(regi int, vali LNumber) ' in '_state.go'
-					{
-						rg := reg
-						regi := RA
-						vali := LNumber(init - step)
-						newSize := regi + 1
-						// this section is inlined by go-inline
-						// source function is 'func (rg *registry) checkSize(requiredSize int) ' in '_state.go'
-						{
-							requiredSize := newSize
-							if requiredSize > cap(rg.array) {
-								rg.resize(requiredSize)
-							}
-						}
-						rg.array[regi] = rg.alloc.LNumber2I(vali)
-						if regi >= rg.top {
-							rg.top = regi + 1
-						}
-					}
-				} else {
-					L.RaiseError("for statement step must be a number")
+			RA := cf.LocalBase + int(inst>>18)&0xff //GETA
+			Sbx := int(inst&0x3ffff) - opMaxArgSbx  //GETSBX
+			for i, what := range [...]string{"initial value", "limit", "step"} {
+				v := reg.Get(RA + i)
+				if _, ok := v.(LNumber); ok {
+					continue
 				}
-			} else {
-				L.RaiseError("for statement init must be a number")
+				if s, ok := v.(LString); ok {
+					if n, err := parseNumber(string(s)); err == nil {
+						reg.SetNumber(RA+i, n)
+						continue
+					}
+				}
+				L.RaiseError("'for' %s must be a number", what)
 			}
+			init, step := reg.Get(RA).(LNumber), reg.Get(RA+2).(LNumber)
+			reg.SetNumber(RA, init-step)
 			cf.Pc += Sbx
 			return 0
 		},
