@@ -125,7 +125,6 @@ type Engine struct {
 	lns    []int // listening sockets, on loop 0
 	active atomic.Int32
 
-	keepP   bool          // KeepP
 	balance chan struct{} // SetActive's signal to the balancer
 	stop    chan struct{}
 	once    sync.Once
@@ -136,7 +135,7 @@ type Engine struct {
 // given backlog and makes loops event loops (at least one), active of them
 // serving connections at first.
 func New(h Handler, addrs []string, backlog, loops, active int) (*Engine, error) {
-	e := &Engine{h: h, keepP: true, balance: make(chan struct{}, 1), stop: make(chan struct{})}
+	e := &Engine{h: h, balance: make(chan struct{}, 1), stop: make(chan struct{})}
 	for _, a := range addrs {
 		fd, err := listen(a, backlog)
 		if err != nil {
@@ -206,13 +205,6 @@ func (e *Engine) Run() {
 	}
 	e.release()
 }
-
-// KeepP says whether a loop under a steady load may wait for its next
-// event keeping its P (on by default; see the loop). A process that also
-// serves latency-sensitive connections through the runtime's poller
-// (net.Conn) turns it off before Run: while the loops hold every P that
-// way, such goroutines run only when a loop parks (every netpollEvery).
-func (e *Engine) KeepP(on bool) { e.keepP = on }
 
 // Idle is how long the loops have waited for events, all added up, since
 // they started: what a loop did not wait of the wall time, it ran (or was
@@ -339,8 +331,6 @@ type loop struct {
 	conns map[int]*Conn // by fd; the loop's goroutine only
 	buf   []byte
 
-	netpolled time.Time // when the loop last parked before a dense wait
-
 	mu       sync.Mutex // guards tasks
 	tasks    []task
 	spare    []task
@@ -350,14 +340,6 @@ type loop struct {
 // sparseWait is the wait after which a loop parks in the runtime's poller
 // rather than blocking in epoll_wait.
 const sparseWait = time.Millisecond
-
-// denseWait is how long, in ms, a loop under a steady load waits for its
-// next event keeping its P; netpollEvery how often it parks instead of
-// yielding before such a wait.
-const (
-	denseWait    = 1
-	netpollEvery = time.Millisecond
-)
 
 // readBuf is how much one read takes at most.
 const readBuf = 64 << 10
@@ -472,35 +454,8 @@ func (l *loop) run() {
 			n, werr = rawEpollWait(l.epfd, events)
 			if n <= 0 && (werr == nil || errors.Is(werr, unix.EINTR)) {
 				t0 := time.Now()
-				if t0.Sub(l.netpolled) >= netpollEvery {
-					// Parking makes the scheduler poll the runtime's
-					// poller, which a Gosched does not while this
-					// goroutine is runnable: goroutines waiting there
-					// (TLS connections, in-process clients) get the P
-					// within netpollEvery of becoming ready.
-					time.Sleep(time.Nanosecond)
-					l.netpolled = t0
-				} else {
-					runtime.Gosched() // what else is runnable goes first
-				}
-				// Under a steady load the next event is microseconds away:
-				// wait for it in a raw system call, keeping the P, for at
-				// most denseWait. A Syscall lets sysmon take the P after
-				// 20 µs and wake another thread to poll the network, and
-				// the loop often resumes on that thread: with 50 clients
-				// at -P 1, 0.23 context switches and 0.04 sysmon sleeps per
-				// request against 0.10 and 0.002 (Redis: 0.14), and on a
-				// machine loaded by other processes 1.5 × Redis's CPU per
-				// request against 1.1 ×. Other goroutines wait at most
-				// denseWait for the P, and a preemption signal (garbage
-				// collection) interrupts the wait. Only if nothing comes
-				// does the loop block for real.
-				if l.e.keepP {
-					n, werr = rawEpollWaitFor(l.epfd, events, denseWait)
-				}
-				if n == 0 {
-					n, werr = unix.EpollWait(l.epfd, events, -1)
-				}
+				runtime.Gosched() // what else is runnable goes first
+				n, werr = unix.EpollWait(l.epfd, events, -1)
 				d := time.Since(t0)
 				l.idle.Add(int64(d))
 				sparse = d > sparseWait
@@ -777,16 +732,6 @@ func rawRead(fd int, b []byte) (int, error) {
 		return 0, nil
 	}
 	n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-	if errno != 0 {
-		return -1, errno
-	}
-	return int(n), nil
-}
-
-// rawEpollWaitFor waits up to ms milliseconds for events in the set epfd
-// without telling the scheduler (see the loop's dense wait).
-func rawEpollWaitFor(epfd int, events []unix.EpollEvent, ms int) (int, error) {
-	n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), uintptr(ms), 0, 0)
 	if errno != 0 {
 		return -1, errno
 	}

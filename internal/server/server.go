@@ -208,9 +208,6 @@ func (s *Server) Run() error {
 		return err
 	}
 	s.eng = eng
-	if s.cfg.TLSPort() != 0 {
-		eng.KeepP(false) // TLS connections wait in the runtime's poller
-	}
 	unwatch := procs.Watch(eng.SetActive)
 	defer unwatch()
 	unreport := procs.ReportIdle(eng.Idle)
