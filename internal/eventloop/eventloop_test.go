@@ -3,6 +3,7 @@ package eventloop
 import (
 	"bufio"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -360,4 +361,45 @@ func TestSparseAndDenseTraffic(t *testing.T) {
 		}
 	}
 	sparse("d")
+}
+
+// With one P, a loop kept busy by a steady client must leave the P to the
+// other goroutines, those woken by the runtime's poller included (here the
+// client itself): the client's round trips and a sleeper both progress.
+// (A loop that waited in a raw epoll_wait keeping its P would starve them.)
+func TestOtherGoroutinesRunBesideADenseLoop(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	h := &echo{}
+	_, addr := start(t, h, 1, 1)
+	c := dial(t, addr)
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		i := 0
+		defer func() { done <- i }()
+		for ; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if got, want := c.ask(t, "x"+strconv.Itoa(i)), "x"+strconv.Itoa(i); got != want {
+				t.Errorf("got %q, want %q", got, want)
+				return
+			}
+		}
+	}()
+	begin := time.Now()
+	for range 20 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	took := time.Since(begin)
+	close(stop)
+	asked := <-done
+	if took > 2*time.Second { // 100 ms of sleeps
+		t.Fatalf("20 sleeps of 5 ms took %v beside a busy loop", took)
+	}
+	if asked < 200 { // thousands when nothing holds the P
+		t.Fatalf("%d round trips in %v", asked, took)
+	}
 }
