@@ -34,69 +34,64 @@ var limit = runtime.GOMAXPROCS(0)
 // to it at any time.
 func Limit() int { return limit }
 
+// funcs is a set of registered callbacks, each until its stop is called.
+type funcs[F any] struct {
+	mu sync.Mutex
+	m  map[int]F
+	id int
+}
+
+func (fs *funcs[F]) add(fn F) (stop func()) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.m == nil {
+		fs.m = map[int]F{}
+	}
+	fs.id++
+	id := fs.id
+	fs.m[id] = fn
+	return func() {
+		fs.mu.Lock()
+		delete(fs.m, id)
+		fs.mu.Unlock()
+	}
+}
+
+// each calls do with every registered function and reports whether there
+// was any.
+func (fs *funcs[F]) each(do func(F)) bool {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	for _, fn := range fs.m {
+		do(fn)
+	}
+	return len(fs.m) > 0
+}
+
 var (
-	watchMu  sync.Mutex
-	watchers = map[int]func(int){}
-	watchID  int
+	watchers funcs[func(int)]
+	idlers   funcs[func() time.Duration]
 )
 
 // Watch calls fn with the new number of Ps each time a Sizer changes it
 // (from the Sizer's goroutine), until the returned function is called:
 // how the event loops follow the Ps.
-func Watch(fn func(procs int)) (stop func()) {
-	watchMu.Lock()
-	defer watchMu.Unlock()
-	watchID++
-	id := watchID
-	watchers[id] = fn
-	return func() {
-		watchMu.Lock()
-		delete(watchers, id)
-		watchMu.Unlock()
-	}
-}
+func Watch(fn func(procs int)) (stop func()) { return watchers.add(fn) }
 
-func notify(n int) {
-	watchMu.Lock()
-	defer watchMu.Unlock()
-	for _, fn := range watchers {
-		fn(n)
-	}
-}
-
-var (
-	idleMu  sync.Mutex
-	idlers  = map[int]func() time.Duration{}
-	idlerID int
-)
+func notify(n int) { watchers.each(func(fn func(int)) { fn(n) }) }
 
 // ReportIdle registers fn, the time the caller's event loops (one per P in
 // use) have waited for events, added up since they started, until the
 // returned function is called. With it the Sizer tells a load that keeps
 // its Ps busy from one that only keeps the process busy, which more Ps do
 // not serve faster (see loopWait).
-func ReportIdle(fn func() time.Duration) (stop func()) {
-	idleMu.Lock()
-	defer idleMu.Unlock()
-	idlerID++
-	id := idlerID
-	idlers[id] = fn
-	return func() {
-		idleMu.Lock()
-		delete(idlers, id)
-		idleMu.Unlock()
-	}
-}
+func ReportIdle(fn func() time.Duration) (stop func()) { return idlers.add(fn) }
 
 // reportedIdle sums what ReportIdle's functions report; ok is false when
 // none is registered.
 func reportedIdle() (d time.Duration, ok bool) {
-	idleMu.Lock()
-	defer idleMu.Unlock()
-	for _, fn := range idlers {
-		d += fn()
-	}
-	return d, len(idlers) > 0
+	ok = idlers.each(func(fn func() time.Duration) { d += fn() })
+	return d, ok
 }
 
 // Interval is how often the load is sampled.
