@@ -349,11 +349,9 @@ func (z *ZSet) removeKid(p *path, d int) {
 	z.removeKid(p, d-1)
 }
 
-// seekRank is the leaf holding the member of rank r and r's index in it.
+// seekRank is the leaf holding the member of rank r and r's index in it
+// (the tree encoding).
 func (z *ZSet) seekRank(r int) (*leaf, int) {
-	if z.tree == nil {
-		return &z.lp, r
-	}
 	in := z.root
 	for h := z.height; ; h-- {
 		i := 0

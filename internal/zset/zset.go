@@ -39,10 +39,10 @@ var DefaultLimits = Limits{Entries: 128, Value: 64}
 
 // ZSet is a sorted set. Use New.
 type ZSet struct {
-	// lp is the listpack's records, embedded so a small set is one 64-byte
+	// lp is the listpack's records, embedded so a small set is one 48-byte
 	// object besides its buffer (every small sorted-set key pays it); it
 	// is empty in the tree encoding.
-	lp    leaf
+	lp    recs
 	*tree // nil as a listpack
 	mods  uint64
 }
@@ -129,7 +129,7 @@ func (z *ZSet) Shrink(lim Limits) {
 	if !fits {
 		return
 	}
-	var l leaf
+	var l recs
 	z.Walk(0, false, func(m []byte, s float64) bool {
 		if s == 0 {
 			s = math.Copysign(0, 1) // as insert
@@ -143,7 +143,7 @@ func (z *ZSet) Shrink(lim Limits) {
 // toTree converts a listpack to the tree encoding.
 func (z *ZSet) toTree() {
 	old := z.lp
-	z.lp = leaf{}
+	z.lp = recs{}
 	h := &leaf{}
 	z.tree = &tree{head: h, tail: h, leaves: []*leaf{h}}
 	z.mem = innerBytes + leafBytes
@@ -165,6 +165,10 @@ func (z *ZSet) toTree() {
 
 // Score is m's score.
 func (z *ZSet) Score(m []byte) (float64, bool) {
+	if z.tree == nil {
+		off, s := z.lp.find(m)
+		return s, off >= 0
+	}
 	l, off, s := z.lookup(m)
 	return s, l != nil && off >= 0
 }
@@ -176,10 +180,6 @@ func (z *ZSet) Has(m []byte) bool {
 }
 
 func (z *ZSet) lookup(m []byte) (*leaf, int, float64) {
-	if z.tree == nil {
-		off, s := z.lp.find(m)
-		return &z.lp, off, s
-	}
 	var (
 		fl  *leaf
 		off = -1
@@ -279,8 +279,12 @@ func (z *ZSet) Rank(m []byte, rev bool) (rank int, s float64, ok bool) {
 
 // At is the member of ascending rank r, 0 <= r < Len.
 func (z *ZSet) At(r int) (m []byte, s float64) {
-	l, i := z.seekRank(r)
-	s, m, _ = rec(l.b, l.seek(i))
+	l := &z.lp
+	if z.tree != nil {
+		lf, i := z.seekRank(r)
+		l, r = &lf.recs, i
+	}
+	s, m, _ = rec(l.b, l.seek(r))
 	return m, s
 }
 
@@ -295,30 +299,16 @@ func (z *ZSet) Walk(start int, rev bool, fn func(m []byte, s float64) bool) {
 	if start < 0 || start >= z.Len() {
 		return
 	}
-	l, i := z.seekRank(start)
-	if !rev {
-		for off := l.seek(i); l != nil; l, off = l.next, 0 {
-			for off < len(l.b) {
-				s, m, next := rec(l.b, off)
-				if !fn(m, s) {
-					return
-				}
-				off = next
-			}
-		}
+	if z.tree == nil {
+		z.lp.walk(start, rev, fn)
 		return
 	}
-	var buf [96]int
-	for ; l != nil; l = l.prev {
-		offs := l.offsets(buf[:0])
-		if i < 0 {
-			i = len(offs) - 1
-		}
-		for ; i >= 0; i-- {
-			s, m, _ := rec(l.b, offs[i])
-			if !fn(m, s) {
-				return
-			}
+	l, i := z.seekRank(start)
+	for l != nil && l.walk(i, rev, fn) {
+		if rev {
+			l, i = l.prev, -1
+		} else {
+			l, i = l.next, 0
 		}
 	}
 }
@@ -400,7 +390,7 @@ func (z *ZSet) DeleteRanks(start, stop int) int {
 // Clone is a deep copy in the same encoding (store.Cloner, for COPY).
 func (z *ZSet) Clone() any {
 	if z.tree == nil {
-		return &ZSet{lp: leaf{b: bytes.Clone(z.lp.b), n: z.lp.n}}
+		return &ZSet{lp: recs{b: bytes.Clone(z.lp.b), n: z.lp.n}}
 	}
 	c := New(0, 0, DefaultLimits)
 	c.toTree()
