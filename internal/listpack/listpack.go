@@ -40,6 +40,14 @@ const structBytes = int(unsafe.Sizeof(Listpack{}))
 // Len is the number of entries.
 func (l *Listpack) Len() int { return l.n }
 
+// Of is the listpack whose Parts are b and n, for a holder that keeps them
+// in its own fields rather than a Listpack (set.Set, which shares them
+// with its intset encoding).
+func Of(b []byte, n int) Listpack { return Listpack{b: b, n: n} }
+
+// Parts are the listpack's buffer and entry count, for Of.
+func (l *Listpack) Parts() ([]byte, int) { return l.b, l.n }
+
 // Bytes is the memory the listpack holds, in O(1): its buffer's capacity
 // (the allocator's size class) and the Listpack value.
 func (l *Listpack) Bytes() int { return structBytes + cap(l.b) }
