@@ -250,6 +250,19 @@ func (l *Listpack) Grow(n int) {
 	l.b = nb
 }
 
+// Move copies the entries into b, an empty buffer with room for them that
+// the caller allocated (a quicklist node's share of a slab), and gives the
+// old buffer back to the pool. Slices from Get do not survive it.
+func (l *Listpack) Move(b []byte) {
+	if cap(b) < len(l.b) {
+		panic("listpack: Move into a smaller buffer")
+	}
+	nb := b[:len(l.b)]
+	copy(nb, l.b)
+	bufpool.Put(l.b)
+	l.b = nb
+}
+
 // Cap is the buffer's capacity in bytes.
 func (l *Listpack) Cap() int { return cap(l.b) }
 
