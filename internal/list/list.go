@@ -50,12 +50,19 @@ type List struct {
 // buffers go with it; a slab belongs to one list, so no other list's nodes
 // keep it alive.
 type slab struct {
-	free []byte // len 0; the unallocated rest, cap a multiple of chunk
-	size int    // the node size the chunks are for (Limits.nodeBytes)
+	free  []byte   // len 0; the unallocated rest, cap a multiple of chunk
+	size  int      // the node size the chunks are for (Limits.nodeBytes)
+	spare [][]byte // buffers of removed nodes, handed out again first
 }
 
-// maxSlabChunks bounds a slab: 8 buffers of 8 KB are one 64 KB span.
-const maxSlabChunks = 8
+const (
+	// maxSlabChunks bounds a slab: 8 buffers of 8 KB are one 64 KB span.
+	maxSlabChunks = 8
+	// maxSpare bounds the removed nodes' buffers kept for new ones: a
+	// queue (push at one end, pop at the other) needs one at a time, and
+	// each kept buffer keeps its slab alive.
+	maxSpare = 2
+)
 
 // chunkBytes is a slab buffer for nodes of size bytes: 8 bytes under it,
 // which a node's entries never reach (a listpack header and end byte,
@@ -75,6 +82,12 @@ func slabbed(size int) bool { return size >= 4096 && size%4096 == 0 }
 // buffers it will never fill.
 func (l *List) nodeBuffer(size int) []byte {
 	c := chunkBytes(size)
+	if s := l.slab; s != nil && s.size == size && len(s.spare) > 0 {
+		b := s.spare[len(s.spare)-1]
+		s.spare[len(s.spare)-1] = nil
+		s.spare = s.spare[:len(s.spare)-1]
+		return b
+	}
 	if l.slab == nil || l.slab.size != size || cap(l.slab.free) < c {
 		k := min(maxSlabChunks, max(1, l.nodes.n/4))
 		if l.slab == nil {
@@ -138,8 +151,8 @@ func (l *List) Encoding() string {
 // MemoryUsage is the memory the list holds, in O(1) (store.Sizer).
 func (l *List) MemoryUsage() int {
 	n := listBytes + l.mem + cap(l.nodes.buf)*ptrBytes
-	if l.slab != nil {
-		n += slabBytes + cap(l.slab.free)
+	if s := l.slab; s != nil {
+		n += slabBytes + cap(s.free) + cap(s.spare)*ptrBytes*3 + len(s.spare)*chunkBytes(s.size)
 	}
 	return n
 }
@@ -313,6 +326,9 @@ func (l *List) removeNode(i int) {
 	n := l.nodes.at(i)
 	l.mem -= nodeBytes + n.lp.Cap()
 	l.nodes.remove(i)
+	if s := l.slab; s != nil && n.lp.Cap() == chunkBytes(s.size) && len(s.spare) < maxSpare {
+		s.spare = append(s.spare, n.lp.Release())
+	}
 }
 
 // Peek is the element at one end; the list must not be empty. It aliases

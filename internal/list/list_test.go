@@ -401,6 +401,24 @@ func TestNodeBuffersShareSlabs(t *testing.T) {
 		t.Errorf("%v allocations for %d nodes, want at most %v", allocs, nodes, max)
 	}
 
+	// A queue (push at one end, pop at the other) reuses the buffers of the
+	// nodes it empties.
+	q := New()
+	for range 20_000 {
+		q.Prepare(DefaultLimits, v)
+		q.Push(v, Tail, DefaultLimits)
+	}
+	if a := testing.AllocsPerRun(1, func() {
+		for range 20_000 {
+			q.Prepare(DefaultLimits, v)
+			q.Push(v, Head, DefaultLimits)
+			q.Pop(Tail)
+			q.Convert(DefaultLimits, true)
+		}
+	}); a > 50 {
+		t.Errorf("a queue of %d nodes took %v allocations over 20,000 pushes and pops", q.nodes.n, a)
+	}
+
 	l := New()
 	for range 2_000 {
 		l.Prepare(DefaultLimits, v)

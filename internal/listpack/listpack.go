@@ -182,7 +182,9 @@ func (l *Listpack) Delete(p, n int) int {
 	}
 	l.b = append(l.b[:p], l.b[q:]...)
 	l.n -= n
-	if len(l.b) == 0 {
+	if c := cap(l.b); c > 0 && !bufpool.Sized(c) {
+		// A buffer given by Move is its holder's to size and recycle.
+	} else if len(l.b) == 0 {
 		bufpool.Put(l.b)
 		l.b = nil
 	} else if cap(l.b) >= 64 && len(l.b) < cap(l.b)/2 {
@@ -252,7 +254,9 @@ func (l *Listpack) Grow(n int) {
 
 // Move copies the entries into b, an empty buffer with room for them that
 // the caller allocated (a quicklist node's share of a slab), and gives the
-// old buffer back to the pool. Slices from Get do not survive it.
+// old buffer back to the pool. Slices from Get do not survive it. Delete
+// does not shrink such a buffer (of a capacity that is no size class):
+// the holder recycles it (Release).
 func (l *Listpack) Move(b []byte) {
 	if cap(b) < len(l.b) {
 		panic("listpack: Move into a smaller buffer")
@@ -261,6 +265,14 @@ func (l *Listpack) Move(b []byte) {
 	copy(nb, l.b)
 	bufpool.Put(l.b)
 	l.b = nb
+}
+
+// Release empties the listpack and returns its buffer (length 0), for a
+// holder that recycles its buffers itself.
+func (l *Listpack) Release() []byte {
+	b := l.b[:0]
+	*l = Listpack{}
+	return b
 }
 
 // Cap is the buffer's capacity in bytes.
