@@ -35,10 +35,6 @@ func Of(b []byte, w uint8) Set { return Set{b: b, w: w} }
 // Parts are the set's members buffer and width, for Of.
 func (s *Set) Parts() ([]byte, uint8) { return s.b, s.w }
 
-// Payload is the memory the members take, without the Set value: Bytes for
-// a holder of Parts.
-func (s *Set) Payload() int { return cap(s.b) }
-
 // Len is the number of members.
 func (s *Set) Len() int {
 	if s.w == 0 {
