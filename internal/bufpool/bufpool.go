@@ -71,6 +71,10 @@ func Get(n int) []byte {
 	return make([]byte, n, classes[ci])
 }
 
+// Sized reports whether c is a capacity Get hands out: a size class, or
+// past MaxPooled. Other buffers were sized by their holder (a slab's share).
+func Sized(c int) bool { return c > MaxPooled || classes[class(c)] == c }
+
 // Put gives b back for reuse. Nothing may use b, or any slice of its array,
 // afterwards.
 func Put(b []byte) {

@@ -54,3 +54,16 @@ func TestReuse(t *testing.T) {
 		}
 	}
 }
+
+func TestSized(t *testing.T) {
+	for _, c := range []int{8, 1024, 8192, MaxPooled, MaxPooled + 1} {
+		if !Sized(c) {
+			t.Errorf("Sized(%d) = false", c)
+		}
+	}
+	for _, c := range []int{1000, 8184} {
+		if Sized(c) {
+			t.Errorf("Sized(%d) = true", c)
+		}
+	}
+}

@@ -27,6 +27,14 @@ type Set struct {
 // structBytes is the Set value itself, counted by Bytes.
 const structBytes = 32
 
+// Of is the set whose Parts are b and w, for a holder that keeps them in
+// its own fields rather than a Set (set.Set, which shares them with its
+// listpack encoding).
+func Of(b []byte, w uint8) Set { return Set{b: b, w: w} }
+
+// Parts are the set's members buffer and width, for Of.
+func (s *Set) Parts() ([]byte, uint8) { return s.b, s.w }
+
 // Len is the number of members.
 func (s *Set) Len() int {
 	if s.w == 0 {

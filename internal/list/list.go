@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"unsafe"
 
+	"github.com/smallredis/smallredis/internal/bufpool"
 	"github.com/smallredis/smallredis/internal/listpack"
 )
 
@@ -38,6 +39,65 @@ type List struct {
 	packed bool // the listpack encoding: exactly one node
 	mem    int  // node structs and buffers, kept current for MemoryUsage
 	mods   uint64
+	slab   *slab // full-size node buffers not handed out yet; nil until needed
+}
+
+// slab is the rest of one allocation cut into node buffers. The runtime
+// keeps a span (and ~180 bytes of metadata) per 8 KB allocation, so a
+// quicklist node's 8 KB buffer alone would pay it for every node; cut from
+// one allocation of several, they pay it once. The garbage collector frees
+// a slab once none of its buffers is referenced, so a deleted list's
+// buffers go with it; a slab belongs to one list, so no other list's nodes
+// keep it alive.
+type slab struct {
+	free  []byte   // len 0; the unallocated rest, cap a multiple of chunk
+	size  int      // the node size the chunks are for (Limits.nodeBytes)
+	spare [][]byte // buffers of removed nodes, handed out again first
+}
+
+const (
+	// maxSlabChunks bounds a slab: 8 buffers of 8 KB are one 64 KB span.
+	maxSlabChunks = 8
+	// maxSpare bounds the removed nodes' buffers kept for new ones: a
+	// queue (push at one end, pop at the other) needs one at a time, and
+	// each kept buffer keeps its slab alive.
+	maxSpare = 2
+)
+
+// chunkBytes is a slab buffer for nodes of size bytes: 8 bytes under it,
+// which a node's entries never reach (a listpack header and end byte,
+// lpOverhead, count against size and our listpack has neither) and which
+// is not an allocator size class, so bufpool refuses a buffer that was
+// outgrown rather than pool a piece of the slab for another collection.
+func chunkBytes(size int) int { return size - 8 }
+
+// slabbed reports whether nodes of size bytes take their buffers from a
+// slab: the page-multiple sizes of the byte limits, each a span of its own
+// or shared by two.
+func slabbed(size int) bool { return size >= 4096 && size%4096 == 0 }
+
+// nodeBuffer is an empty buffer for a full node of size bytes, from the
+// list's slab. A new slab holds a buffer for about a quarter of the nodes
+// the list has, at most maxSlabChunks: a short quicklist does not pay for
+// buffers it will never fill.
+func (l *List) nodeBuffer(size int) []byte {
+	c := chunkBytes(size)
+	if s := l.slab; s != nil && s.size == size && len(s.spare) > 0 {
+		b := s.spare[len(s.spare)-1]
+		s.spare[len(s.spare)-1] = nil
+		s.spare = s.spare[:len(s.spare)-1]
+		return b
+	}
+	if l.slab == nil || l.slab.size != size || cap(l.slab.free) < c {
+		k := min(maxSlabChunks, max(1, l.nodes.n/4))
+		if l.slab == nil {
+			l.slab = &slab{}
+		}
+		*l.slab = slab{free: make([]byte, 0, k*c), size: size}
+	}
+	b := l.slab.free[:0:c]
+	l.slab.free = l.slab.free[c:c:cap(l.slab.free)]
+	return b
 }
 
 // Version changes whenever the elements do (store.Versioner), so a write
@@ -60,6 +120,7 @@ type node struct {
 const (
 	listBytes = int(unsafe.Sizeof(List{})) + 16 // plus Redis's robj-like header
 	nodeBytes = int(unsafe.Sizeof(node{}))
+	slabBytes = int(unsafe.Sizeof(slab{}))
 	ptrBytes  = int(unsafe.Sizeof((*node)(nil)))
 )
 
@@ -88,7 +149,13 @@ func (l *List) Encoding() string {
 }
 
 // MemoryUsage is the memory the list holds, in O(1) (store.Sizer).
-func (l *List) MemoryUsage() int { return listBytes + l.mem + cap(l.nodes.buf)*ptrBytes }
+func (l *List) MemoryUsage() int {
+	n := listBytes + l.mem + cap(l.nodes.buf)*ptrBytes
+	if s := l.slab; s != nil {
+		n += slabBytes + cap(s.free) + cap(s.spare)*ptrBytes*3 + len(s.spare)*chunkBytes(s.size)
+	}
+	return n
+}
 
 // Clone is a deep copy in the same encoding (store.Cloner, for COPY).
 func (l *List) Clone() any {
@@ -147,10 +214,19 @@ func (l *List) Convert(lim Limits, shrinking bool) {
 	if shrinking {
 		size, count = size/2, count/2
 	}
-	if n := l.nodes.at(0); n.rb > size || l.count > count {
+	n := l.nodes.at(0)
+	if n.rb > size || l.count > count {
 		return
 	}
 	l.packed = true
+	if l.slab != nil {
+		// A listpack is one small buffer of its own: it must not keep a
+		// slab (the other nodes' buffers) alive.
+		l.slab = nil
+		before := n.lp.Cap()
+		n.lp.Move(bufpool.Get(n.lp.Used())[:0])
+		l.mem += n.lp.Cap() - before
+	}
 }
 
 // Push adds v at one end. Call Prepare with all the elements of the command
@@ -185,7 +261,11 @@ func (l *List) Push(v []byte, where Where, lim Limits) {
 	n := newNode()
 	l.insertNode(i, n)
 	before := n.lp.Cap()
-	n.lp.Grow(l.fullNodeBytes(v, lim))
+	if size := l.fullNodeBytes(v, lim); slabbed(size) && lim.Fill < 0 {
+		n.lp.Move(l.nodeBuffer(size))
+	} else {
+		n.lp.Grow(size)
+	}
 	l.mem += n.lp.Cap() - before
 	l.insertAt(n, 0, v, lim)
 }
@@ -246,6 +326,9 @@ func (l *List) removeNode(i int) {
 	n := l.nodes.at(i)
 	l.mem -= nodeBytes + n.lp.Cap()
 	l.nodes.remove(i)
+	if s := l.slab; s != nil && n.lp.Cap() == chunkBytes(s.size) && len(s.spare) < maxSpare {
+		s.spare = append(s.spare, n.lp.Release())
+	}
 }
 
 // Peek is the element at one end; the list must not be empty. It aliases

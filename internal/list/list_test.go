@@ -380,3 +380,63 @@ func TestVersionMovesOnlyOnChanges(t *testing.T) {
 	c := l.Clone().(*List)
 	step("change the clone", false, func() { c.Push([]byte("y"), Head, lim) })
 }
+
+// A long quicklist's full-size node buffers come from slabs of several, so
+// the runtime keeps a span per slab rather than per node; a listpack
+// converted back keeps no slab alive.
+func TestNodeBuffersShareSlabs(t *testing.T) {
+	v := []byte("v000000000000000")
+	var nodes int
+	allocs := testing.AllocsPerRun(1, func() {
+		l := New()
+		for range 100_000 {
+			l.Prepare(DefaultLimits, v)
+			l.Push(v, Tail, DefaultLimits)
+		}
+		nodes = l.nodes.n
+	})
+	// Each node costs its struct and a slot in the deque; its buffer is an
+	// eighth of a slab once the list is long.
+	if max := float64(nodes)*1.5 + 20; allocs > max {
+		t.Errorf("%v allocations for %d nodes, want at most %v", allocs, nodes, max)
+	}
+
+	// A queue (push at one end, pop at the other) reuses the buffers of the
+	// nodes it empties.
+	q := New()
+	for range 20_000 {
+		q.Prepare(DefaultLimits, v)
+		q.Push(v, Tail, DefaultLimits)
+	}
+	if a := testing.AllocsPerRun(1, func() {
+		for range 20_000 {
+			q.Prepare(DefaultLimits, v)
+			q.Push(v, Head, DefaultLimits)
+			q.Pop(Tail)
+			q.Convert(DefaultLimits, true)
+		}
+	}); a > 50 {
+		t.Errorf("a queue of %d nodes took %v allocations over 20,000 pushes and pops", q.nodes.n, a)
+	}
+
+	l := New()
+	for range 2_000 {
+		l.Prepare(DefaultLimits, v)
+		l.Push(v, Tail, DefaultLimits)
+	}
+	for l.Len() > 10 {
+		l.Pop(Head)
+		l.Convert(DefaultLimits, true)
+	}
+	if l.Encoding() != "listpack" || l.slab != nil {
+		t.Fatalf("encoding %s, slab %v", l.Encoding(), l.slab != nil)
+	}
+	if c := l.nodes.at(0).lp.Cap(); c >= chunkBytes(8192) {
+		t.Errorf("the listpack kept a %d-byte slab buffer", c)
+	}
+	model := make([][]byte, 10)
+	for i := range model {
+		model[i] = v
+	}
+	check(t, l, model, DefaultLimits)
+}

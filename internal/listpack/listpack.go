@@ -40,6 +40,14 @@ const structBytes = int(unsafe.Sizeof(Listpack{}))
 // Len is the number of entries.
 func (l *Listpack) Len() int { return l.n }
 
+// Of is the listpack whose Parts are b and n, for a holder that keeps them
+// in its own fields rather than a Listpack (set.Set, which shares them
+// with its intset encoding).
+func Of(b []byte, n int) Listpack { return Listpack{b: b, n: n} }
+
+// Parts are the listpack's buffer and entry count, for Of.
+func (l *Listpack) Parts() ([]byte, int) { return l.b, l.n }
+
 // Bytes is the memory the listpack holds, in O(1): its buffer's capacity
 // (the allocator's size class) and the Listpack value.
 func (l *Listpack) Bytes() int { return structBytes + cap(l.b) }
@@ -174,7 +182,9 @@ func (l *Listpack) Delete(p, n int) int {
 	}
 	l.b = append(l.b[:p], l.b[q:]...)
 	l.n -= n
-	if len(l.b) == 0 {
+	if c := cap(l.b); c > 0 && !bufpool.Sized(c) {
+		// A buffer given by Move is its holder's to size and recycle.
+	} else if len(l.b) == 0 {
 		bufpool.Put(l.b)
 		l.b = nil
 	} else if cap(l.b) >= 64 && len(l.b) < cap(l.b)/2 {
@@ -240,6 +250,29 @@ func (l *Listpack) Grow(n int) {
 	copy(nb, l.b)
 	bufpool.Put(l.b)
 	l.b = nb
+}
+
+// Move copies the entries into b, an empty buffer with room for them that
+// the caller allocated (a quicklist node's share of a slab), and gives the
+// old buffer back to the pool. Slices from Get do not survive it. Delete
+// does not shrink such a buffer (of a capacity that is no size class):
+// the holder recycles it (Release).
+func (l *Listpack) Move(b []byte) {
+	if cap(b) < len(l.b) {
+		panic("listpack: Move into a smaller buffer")
+	}
+	nb := b[:len(l.b)]
+	copy(nb, l.b)
+	bufpool.Put(l.b)
+	l.b = nb
+}
+
+// Release empties the listpack and returns its buffer (length 0), for a
+// holder that recycles its buffers itself.
+func (l *Listpack) Release() []byte {
+	b := l.b[:0]
+	*l = Listpack{}
+	return b
 }
 
 // Cap is the buffer's capacity in bytes.

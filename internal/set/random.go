@@ -14,9 +14,11 @@ import (
 func (s *Set) Random(buf []byte) []byte {
 	switch s.enc() {
 	case encIntset:
-		return strconv.AppendInt(buf[:0], s.is.At(rand.IntN(s.is.Len())), 10)
+		is := s.ints()
+		return strconv.AppendInt(buf[:0], is.At(rand.IntN(is.Len())), 10)
 	case encListpack:
-		return s.lp.Get(s.lp.Seek(rand.IntN(s.lp.Len())))
+		lp := s.pack()
+		return lp.Get(lp.Seek(rand.IntN(lp.Len())))
 	}
 	k, _ := s.m.Random()
 	return k
@@ -28,14 +30,17 @@ func (s *Set) Pop(dst []byte) []byte {
 	s.mods++
 	switch s.enc() {
 	case encIntset:
-		i := rand.IntN(s.is.Len())
-		v := s.is.At(i)
-		s.is.Remove(v)
+		is := s.ints()
+		v := is.At(rand.IntN(is.Len()))
+		is.Remove(v)
+		s.setInts(&is)
 		return strconv.AppendInt(dst, v, 10)
 	case encListpack:
-		p := s.lp.Seek(rand.IntN(s.lp.Len()))
-		dst = append(dst, s.lp.Get(p)...)
-		s.lp.Delete(p, 1)
+		lp := s.pack()
+		p := lp.Seek(rand.IntN(lp.Len()))
+		dst = append(dst, lp.Get(p)...)
+		lp.Delete(p, 1)
+		s.setPack(&lp)
 		return dst
 	}
 	k, _ := s.m.Random()
@@ -75,8 +80,9 @@ func (s *Set) RandomDistinct(count int, fn func(m []byte)) {
 	var buf [20]byte
 	if s.enc() == encIntset {
 		seen := make(map[int64]struct{}, count)
+		is := s.ints()
 		for len(seen) < count {
-			v := s.is.At(rand.IntN(n))
+			v := is.At(rand.IntN(n))
 			if _, dup := seen[v]; !dup {
 				seen[v] = struct{}{}
 				fn(strconv.AppendInt(buf[:0], v, 10))
@@ -105,16 +111,18 @@ func (s *Set) selectionSample(count int, pick func(m []byte) (deleted bool)) {
 	var buf [20]byte
 	switch s.enc() {
 	case encListpack:
-		for p := s.lp.First(); p >= 0 && need > 0; left-- {
+		lp := s.pack()
+		for p := lp.First(); p >= 0 && need > 0; left-- {
 			if rand.IntN(left) < need {
 				need--
-				if pick(s.lp.Get(p)) {
-					p = s.lp.Delete(p, 1)
+				if pick(lp.Get(p)) {
+					p = lp.Delete(p, 1)
 					continue
 				}
 			}
-			p = s.lp.Next(p)
+			p = lp.Next(p)
 		}
+		s.setPack(&lp)
 	default:
 		s.each(func(str []byte, v int64, isInt bool) bool {
 			if rand.IntN(left) < need {

@@ -40,32 +40,44 @@ const (
 	encHashtable
 )
 
-// Set is a set of byte strings. Exactly one of is, lp and m is set: the
-// encoding (enc). Deriving it rather than storing it keeps the Set in the
-// 32-byte size class, which every set key pays.
+// Set is a set of byte strings. A small set's intset or listpack lives in
+// the Set's own fields (b and n, through the views ints and pack) rather
+// than in a second object, so an intset or listpack set key pays for one
+// 48-byte object besides its buffer, and no pointer.
 type Set struct {
-	is *intset.Set
-	lp *listpack.Listpack
-	m  *bytemap.Map
+	b []byte       // the intset's members or the listpack's entries
+	n int          // the intset's width or the listpack's entry count
+	m *bytemap.Map // the hashtable encoding
 
-	mods uint64 // modifications so far: Version
+	// mods counts modifications: Version. 32 bits keep the Set at 48
+	// bytes; the store compares versions across one command, which does
+	// not make 2^32 changes to one set.
+	mods uint32
+	e    encoding
 }
 
 // enc is the encoding in use.
-func (s *Set) enc() encoding {
-	switch {
-	case s.is != nil:
-		return encIntset
-	case s.lp != nil:
-		return encListpack
-	}
-	return encHashtable
+func (s *Set) enc() encoding { return s.e }
+
+// ints is the intset encoding's view of b and n; a change to it must be
+// stored back with setInts.
+func (s *Set) ints() intset.Set { return intset.Of(s.b, uint8(s.n)) }
+
+func (s *Set) setInts(is *intset.Set) {
+	b, w := is.Parts()
+	s.b, s.n = b, int(w)
 }
+
+// pack is the listpack encoding's view of b and n; a change to it must be
+// stored back with setPack.
+func (s *Set) pack() listpack.Listpack { return listpack.Of(s.b, s.n) }
+
+func (s *Set) setPack(lp *listpack.Listpack) { s.b, s.n = lp.Parts() }
 
 // Version changes whenever the set's members do, so the store can tell a
 // write command that changed it from one that only looked
 // (store.Versioner).
-func (s *Set) Version() uint64 { return s.mods }
+func (s *Set) Version() uint64 { return uint64(s.mods) }
 
 // New returns an empty set for about hint members of which first is one,
 // in the encoding Redis's setTypeCreate picks: intset when first is an
@@ -78,19 +90,20 @@ func New(first []byte, hint int, lim Limits) *Set {
 	if int64(hint) <= lim.MaxListpackEntries {
 		return newListpack()
 	}
-	return &Set{m: bytemap.New(hint)}
+	return &Set{m: bytemap.New(hint), e: encHashtable}
 }
 
-func newIntset() *Set   { return &Set{is: &intset.Set{}} }
-func newListpack() *Set { return &Set{lp: &listpack.Listpack{}} }
+func newIntset() *Set   { return &Set{e: encIntset} }
+func newListpack() *Set { return &Set{e: encListpack} }
 
 // Len is the number of members.
 func (s *Set) Len() int {
 	switch s.enc() {
 	case encIntset:
-		return s.is.Len()
+		is := s.ints()
+		return is.Len()
 	case encListpack:
-		return s.lp.Len()
+		return s.n
 	}
 	return s.m.Len()
 }
@@ -109,25 +122,30 @@ func (s *Set) Encoding() string {
 // setOverhead approximates Redis's robj plus our Set header and pointer.
 const setOverhead = 48
 
+// smallOverhead is what an intset or listpack value counted in Bytes for
+// its own struct, which the Set now holds: MEMORY USAGE stays as it was.
+const smallOverhead = 32
+
 // MemoryUsage is what the set holds, in O(1) (store.Sizer).
 func (s *Set) MemoryUsage() int {
 	switch s.enc() {
-	case encIntset:
-		return setOverhead + s.is.Bytes()
-	case encListpack:
-		return setOverhead + s.lp.Bytes()
+	case encIntset, encListpack:
+		return setOverhead + smallOverhead + cap(s.b)
 	}
 	return setOverhead + s.m.Bytes()
 }
 
 // Clone is a deep copy in the same encoding (store.Cloner, for COPY).
 func (s *Set) Clone() any {
-	c := &Set{}
+	c := &Set{e: s.e}
 	switch s.enc() {
 	case encIntset:
-		c.is = s.is.Clone()
+		is := s.ints()
+		is = *is.Clone()
+		c.setInts(&is)
 	case encListpack:
-		c.lp = s.lp.Clone()
+		lp := s.pack()
+		c.setPack(lp.Clone())
 	default:
 		c.m = s.m.Clone()
 	}
@@ -162,11 +180,13 @@ func (s *Set) add(m []byte, lim Limits) bool {
 		if s.lpFind(m) >= 0 {
 			return false
 		}
-		if int64(s.lp.Len()) < lim.MaxListpackEntries && int64(len(m)) <= lim.MaxListpackValue {
-			s.lp.Append(m)
+		if int64(s.n) < lim.MaxListpackEntries && int64(len(m)) <= lim.MaxListpackValue {
+			lp := s.pack()
+			lp.Append(m)
+			s.setPack(&lp)
 			return true
 		}
-		s.toHashtable(s.lp.Len() + 1)
+		s.toHashtable(s.n + 1)
 		s.m.Set(m, nil)
 		return true
 	}
@@ -176,15 +196,18 @@ func (s *Set) add(m []byte, lim Limits) bool {
 	// A non-integer leaves the intset: for a listpack if the integers and m
 	// all fit one, as Redis checks with the widest of the smallest and
 	// largest member.
-	n := s.is.Len()
+	is := s.ints()
+	n := is.Len()
 	widest := 0
 	if n > 0 {
-		widest = max(digits(s.is.At(0)), digits(s.is.At(n-1)))
+		widest = max(digits(is.At(0)), digits(is.At(n-1)))
 	}
 	if int64(n) < lim.MaxListpackEntries && int64(len(m)) <= lim.MaxListpackValue &&
 		int64(widest) <= lim.MaxListpackValue {
 		s.toListpack()
-		s.lp.Append(m)
+		lp := s.pack()
+		lp.Append(m)
+		s.setPack(&lp)
 		return true
 	}
 	s.toHashtable(n + 1)
@@ -202,12 +225,14 @@ func (s *Set) addInt(v int64, lim Limits) bool {
 }
 
 func (s *Set) addIntsetInt(v int64, lim Limits) bool {
-	if !s.is.Add(v) {
+	is := s.ints()
+	if !is.Add(v) {
 		return false
 	}
+	s.setInts(&is)
 	s.mods++
-	if int64(s.is.Len()) > lim.intsetMax() {
-		s.toHashtable(s.is.Len())
+	if int64(is.Len()) > lim.intsetMax() {
+		s.toHashtable(is.Len())
 	}
 	return true
 }
@@ -228,18 +253,29 @@ func (s *Set) remove(m []byte) bool {
 		return s.m.Delete(m)
 	case encListpack:
 		if p := s.lpFind(m); p >= 0 {
-			s.lp.Delete(p, 1)
+			lp := s.pack()
+			lp.Delete(p, 1)
+			s.setPack(&lp)
 			return true
 		}
 		return false
 	}
 	v, ok := parseInt(m)
-	return ok && s.is.Remove(v)
+	return ok && s.removeIntsetInt(v)
+}
+
+func (s *Set) removeIntsetInt(v int64) bool {
+	is := s.ints()
+	if !is.Remove(v) {
+		return false
+	}
+	s.setInts(&is)
+	return true
 }
 
 func (s *Set) removeInt(v int64) bool {
 	if s.enc() == encIntset {
-		if s.is.Remove(v) {
+		if s.removeIntsetInt(v) {
 			s.mods++
 			return true
 		}
@@ -258,23 +294,29 @@ func (s *Set) Has(m []byte) bool {
 		return s.lpFind(m) >= 0
 	}
 	v, ok := parseInt(m)
-	return ok && s.is.Has(v)
+	return ok && s.hasIntsetInt(v)
+}
+
+func (s *Set) hasIntsetInt(v int64) bool {
+	is := s.ints()
+	return is.Has(v)
 }
 
 func (s *Set) hasInt(v int64) bool {
 	if s.enc() == encIntset {
-		return s.is.Has(v)
+		return s.hasIntsetInt(v)
 	}
 	var buf [20]byte
 	return s.Has(strconv.AppendInt(buf[:0], v, 10))
 }
 
 func (s *Set) lpFind(m []byte) int {
-	p := s.lp.First()
+	lp := s.pack()
+	p := lp.First()
 	if p < 0 {
 		return -1
 	}
-	return s.lp.Find(p, m, 0)
+	return lp.Find(p, m, 0)
 }
 
 // each calls fn for every member until it returns false: an intset member
@@ -283,14 +325,16 @@ func (s *Set) lpFind(m []byte) int {
 func (s *Set) each(fn func(str []byte, v int64, isInt bool) bool) {
 	switch s.enc() {
 	case encIntset:
-		for i := range s.is.Len() {
-			if !fn(nil, s.is.At(i), true) {
+		is := s.ints()
+		for i := range is.Len() {
+			if !fn(nil, is.At(i), true) {
 				return
 			}
 		}
 	case encListpack:
-		for p := s.lp.First(); p >= 0; p = s.lp.Next(p) {
-			if !fn(s.lp.Get(p), 0, false) {
+		lp := s.pack()
+		for p := lp.First(); p >= 0; p = lp.Next(p) {
+			if !fn(lp.Get(p), 0, false) {
 				return
 			}
 		}
@@ -329,14 +373,15 @@ func (s *Set) Scan(cursor uint64, count int, fn func(m []byte)) uint64 {
 func (s *Set) toHashtable(hint int) {
 	m := bytemap.New(max(hint, s.Len()))
 	s.Range(func(k []byte) bool { m.Set(k, nil); return true })
-	*s = Set{m: m}
+	*s = Set{m: m, e: encHashtable, mods: s.mods}
 }
 
 // toListpack converts an intset to a listpack.
 func (s *Set) toListpack() {
-	lp := &listpack.Listpack{}
+	var lp listpack.Listpack
 	s.Range(func(k []byte) bool { lp.Append(k); return true })
-	*s = Set{lp: lp}
+	*s = Set{e: encListpack, mods: s.mods}
+	s.setPack(&lp)
 }
 
 // maybeToIntset converts a set known to hold only integers to an intset,
@@ -345,13 +390,14 @@ func (s *Set) maybeToIntset(lim Limits) {
 	if s.enc() == encIntset || int64(s.Len()) > lim.intsetMax() {
 		return
 	}
-	is := &intset.Set{}
+	var is intset.Set
 	s.Range(func(k []byte) bool {
 		v, _ := parseInt(k)
 		is.Add(v)
 		return true
 	})
-	*s = Set{is: is}
+	*s = Set{e: encIntset, mods: s.mods}
+	s.setInts(&is)
 }
 
 // digits is the length of v in decimal, sign included (Redis's sdigits10).

@@ -391,9 +391,19 @@ func TestVersionPopManySurvivors(t *testing.T) {
 	}
 }
 
-// Every set key pays for its Set: it stays in the 32-byte size class.
+// Every set key pays for its Set, which holds a small set's intset or
+// listpack itself: one object in the 48-byte size class besides the
+// buffer (it was a 32-byte Set and a 32-byte intset or listpack).
 func TestSetStructSize(t *testing.T) {
-	if n := unsafe.Sizeof(Set{}); n > 32 {
-		t.Errorf("Set is %d bytes, want at most 32", n)
+	if n := unsafe.Sizeof(Set{}); n > 48 {
+		t.Errorf("Set is %d bytes, want at most 48", n)
+	}
+	for _, m := range []string{"1", "a"} {
+		if got := testing.AllocsPerRun(100, func() {
+			s := New([]byte(m), 1, DefaultLimits)
+			s.Add([]byte(m), DefaultLimits)
+		}); got > 2 {
+			t.Errorf("a one-member %q set takes %v allocations, want 2 (the Set and its buffer)", m, got)
+		}
 	}
 }

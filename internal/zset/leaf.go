@@ -20,10 +20,16 @@ import (
 // The score comes first so a search compares scores without decoding
 // members.
 type leaf struct {
-	b          []byte
-	n          int32  // records
-	id         uint32 // index of the leaf in ZSet.leaves (skiplist encoding)
+	recs
 	prev, next *leaf
+}
+
+// recs is a leaf's records: the whole of a listpack set, which embeds it
+// rather than a leaf so a small set does not pay for the links.
+type recs struct {
+	b  []byte
+	n  int32  // records
+	id uint32 // index of the leaf in ZSet.leaves (skiplist encoding); here to keep a leaf at 48 bytes
 }
 
 const floatTag = 8
@@ -102,7 +108,7 @@ func skip(b []byte, off int) int {
 
 // find is the offset of member m in the leaf, -1 when absent. Scores are
 // skipped undecoded until the member matches.
-func (l *leaf) find(m []byte) (int, float64) {
+func (l *recs) find(m []byte) (int, float64) {
 	b := l.b
 	for off := 0; off < len(b); {
 		tag := int(b[off])
@@ -123,7 +129,7 @@ func (l *leaf) find(m []byte) (int, float64) {
 
 // lowerBound is the offset and index of the first record for which before
 // is false.
-func (l *leaf) lowerBound(before func(s float64, m []byte) bool) (off, i int) {
+func (l *recs) lowerBound(before func(s float64, m []byte) bool) (off, i int) {
 	b := l.b
 	for off < len(b) {
 		s, m, next := rec(b, off)
@@ -136,7 +142,7 @@ func (l *leaf) lowerBound(before func(s float64, m []byte) bool) (off, i int) {
 }
 
 // seek is the offset of record i.
-func (l *leaf) seek(i int) int {
+func (l *recs) seek(i int) int {
 	off := 0
 	for ; i > 0; i-- {
 		off = skip(l.b, off)
@@ -145,7 +151,7 @@ func (l *leaf) seek(i int) int {
 }
 
 // offsets appends the offset of every record to dst.
-func (l *leaf) offsets(dst []int) []int {
+func (l *recs) offsets(dst []int) []int {
 	for off := 0; off < len(l.b); off = skip(l.b, off) {
 		dst = append(dst, off)
 	}
@@ -154,7 +160,7 @@ func (l *leaf) offsets(dst []int) []int {
 
 // insertAt writes the record m, s at off and returns the change in the
 // buffer's capacity.
-func (l *leaf) insertAt(off int, m []byte, s float64) int {
+func (l *recs) insertAt(off int, m []byte, s float64) int {
 	n := recSize(m, s)
 	oldCap := cap(l.b)
 	old := len(l.b)
@@ -182,7 +188,7 @@ func (l *leaf) insertAt(off int, m []byte, s float64) int {
 }
 
 // deleteAt removes the record at off and returns its size.
-func (l *leaf) deleteAt(off int) int {
+func (l *recs) deleteAt(off int) int {
 	end := skip(l.b, off)
 	l.b = append(l.b[:off], l.b[end:]...)
 	l.n--
@@ -228,7 +234,7 @@ func uvarintLen(n int) int {
 
 // searchKey is lowerBound for "less than the key s, m", specialised: the
 // scores decide without touching members except on a tie.
-func (l *leaf) searchKey(s float64, m []byte) (off, i int) {
+func (l *recs) searchKey(s float64, m []byte) (off, i int) {
 	b := l.b
 	for off < len(b) {
 		rs, p := score(b, off)
@@ -240,4 +246,31 @@ func (l *leaf) searchKey(s float64, m []byte) (off, i int) {
 		off, i = p+n, i+1
 	}
 	return off, i
+}
+
+// walk calls fn for the records from index i on, ascending or, when rev,
+// descending (i < 0: from the last), and reports whether fn asked for more.
+func (l *recs) walk(i int, rev bool, fn func(m []byte, s float64) bool) bool {
+	if !rev {
+		for off := l.seek(i); off < len(l.b); {
+			s, m, next := rec(l.b, off)
+			if !fn(m, s) {
+				return false
+			}
+			off = next
+		}
+		return true
+	}
+	var buf [96]int
+	offs := l.offsets(buf[:0])
+	if i < 0 {
+		i = len(offs) - 1
+	}
+	for ; i >= 0; i-- {
+		s, m, _ := rec(l.b, offs[i])
+		if !fn(m, s) {
+			return false
+		}
+	}
+	return true
 }

@@ -349,11 +349,9 @@ func (z *ZSet) removeKid(p *path, d int) {
 	z.removeKid(p, d-1)
 }
 
-// seekRank is the leaf holding the member of rank r and r's index in it.
+// seekRank is the leaf holding the member of rank r and r's index in it
+// (the tree encoding).
 func (z *ZSet) seekRank(r int) (*leaf, int) {
-	if z.tree == nil {
-		return z.head, r
-	}
 	in := z.root
 	for h := z.height; ; h-- {
 		i := 0
@@ -371,7 +369,7 @@ func (z *ZSet) seekRank(r int) (*leaf, int) {
 // must be true for a prefix of the order and false after it.
 func (z *ZSet) countBefore(before func(s float64, m []byte) bool) int {
 	if z.tree == nil {
-		_, i := z.head.lowerBound(before)
+		_, i := z.lp.lowerBound(before)
 		return i
 	}
 	in := z.root
@@ -402,7 +400,7 @@ func (z *ZSet) countBefore(before func(s float64, m []byte) bool) int {
 // specialised for member ranks.
 func (z *ZSet) rankOf(s float64, m []byte) int {
 	if z.tree == nil {
-		_, i := z.head.searchKey(s, m)
+		_, i := z.lp.searchKey(s, m)
 		return i
 	}
 	in := z.root

@@ -39,21 +39,25 @@ var DefaultLimits = Limits{Entries: 128, Value: 64}
 
 // ZSet is a sorted set. Use New.
 type ZSet struct {
-	head, tail *leaf // the leaves in order; head is the only one as a listpack
-	*tree            // nil as a listpack
-	n          int
-	mem        int // leaf buffers and structs, inner nodes, separators
-	mods       uint64
+	// lp is the listpack's records, embedded so a small set is one 48-byte
+	// object besides its buffer (every small sorted-set key pays it); it
+	// is empty in the tree encoding.
+	lp    recs
+	*tree // nil as a listpack
+	mods  uint64
 }
 
 // tree is what the skiplist encoding adds, kept apart so a small set pays
 // only for its records.
 type tree struct {
-	root    *inner
-	height  int // levels of inner nodes
-	idx     index
-	leaves  []*leaf // by id, for the index
-	freeIDs []uint32
+	head, tail *leaf // the leaves in order
+	n          int
+	mem        int // leaf buffers and structs, inner nodes, separators
+	root       *inner
+	height     int // levels of inner nodes
+	idx        index
+	leaves     []*leaf // by id, for the index
+	freeIDs    []uint32
 }
 
 // structBytes approximates Redis's robj plus our ZSet header.
@@ -65,9 +69,7 @@ const (
 // New returns an empty set in the encoding Redis's zsetTypeCreate picks for
 // about hint members of which the longest is maxLen bytes.
 func New(hint, maxLen int, lim Limits) *ZSet {
-	z := &ZSet{head: &leaf{}}
-	z.tail = z.head
-	z.mem = leafBytes
+	z := &ZSet{}
 	if int64(hint) > lim.Entries || int64(maxLen) > lim.Value {
 		z.toTree()
 	}
@@ -75,7 +77,12 @@ func New(hint, maxLen int, lim Limits) *ZSet {
 }
 
 // Len is the number of members.
-func (z *ZSet) Len() int { return z.n }
+func (z *ZSet) Len() int {
+	if z.tree == nil {
+		return int(z.lp.n)
+	}
+	return z.n
+}
 
 // Encoding is Redis's OBJECT ENCODING name.
 func (z *ZSet) Encoding() string {
@@ -93,11 +100,10 @@ func (z *ZSet) Version() uint64 { return z.mods }
 
 // MemoryUsage is what the set holds, in O(1) (store.Sizer).
 func (z *ZSet) MemoryUsage() int {
-	n := structBytes + z.mem
-	if z.tree != nil {
-		n += treeBytes + z.idx.bytes() + cap(z.leaves)*8 + cap(z.freeIDs)*4
+	if z.tree == nil {
+		return structBytes + cap(z.lp.b)
 	}
-	return n
+	return structBytes + z.mem + treeBytes + z.idx.bytes() + cap(z.leaves)*8 + cap(z.freeIDs)*4
 }
 
 // MaybeGrow converts a listpack to the tree up front when hint members are
@@ -123,7 +129,7 @@ func (z *ZSet) Shrink(lim Limits) {
 	if !fits {
 		return
 	}
-	l := &leaf{}
+	var l recs
 	z.Walk(0, false, func(m []byte, s float64) bool {
 		if s == 0 {
 			s = math.Copysign(0, 1) // as insert
@@ -131,21 +137,20 @@ func (z *ZSet) Shrink(lim Limits) {
 		l.insertAt(len(l.b), m, s)
 		return true
 	})
-	*z = ZSet{head: l, tail: l, n: z.n, mods: z.mods + 1, mem: leafBytes + cap(l.b)}
+	*z = ZSet{lp: l, mods: z.mods + 1}
 }
 
 // toTree converts a listpack to the tree encoding.
 func (z *ZSet) toTree() {
-	old := z.head
-	z.head = &leaf{}
-	z.tail = z.head
-	z.tree = &tree{leaves: []*leaf{z.head}}
+	old := z.lp
+	z.lp = recs{}
+	h := &leaf{}
+	z.tree = &tree{head: h, tail: h, leaves: []*leaf{h}}
 	z.mem = innerBytes + leafBytes
 	z.root = &inner{n: 1}
-	z.root.leaves[0] = z.head
+	z.root.leaves[0] = h
 	z.height = 1
-	n := z.n
-	z.n = 0
+	n := int(old.n)
 	for off := 0; off < len(old.b); {
 		s, m, next := rec(old.b, off)
 		z.n++
@@ -160,6 +165,10 @@ func (z *ZSet) toTree() {
 
 // Score is m's score.
 func (z *ZSet) Score(m []byte) (float64, bool) {
+	if z.tree == nil {
+		off, s := z.lp.find(m)
+		return s, off >= 0
+	}
 	l, off, s := z.lookup(m)
 	return s, l != nil && off >= 0
 }
@@ -171,10 +180,6 @@ func (z *ZSet) Has(m []byte) bool {
 }
 
 func (z *ZSet) lookup(m []byte) (*leaf, int, float64) {
-	if z.tree == nil {
-		off, s := z.head.find(m)
-		return z.head, off, s
-	}
 	var (
 		fl  *leaf
 		off = -1
@@ -206,7 +211,7 @@ func (z *ZSet) Set(m []byte, s float64, lim Limits) bool {
 // Insert adds m, which must not be a member, with score s.
 func (z *ZSet) Insert(m []byte, s float64, lim Limits) {
 	z.mods++
-	if z.tree == nil && (int64(z.n)+1 > lim.Entries || int64(len(m)) > lim.Value) {
+	if z.tree == nil && (int64(z.Len())+1 > lim.Entries || int64(len(m)) > lim.Value) {
 		z.toTree()
 	}
 	z.insert(m, s)
@@ -214,16 +219,15 @@ func (z *ZSet) Insert(m []byte, s float64, lim Limits) {
 
 // insert adds m after the encoding was settled.
 func (z *ZSet) insert(m []byte, s float64) {
-	z.n++
 	if z.tree == nil {
 		if s == 0 {
 			s = math.Copysign(0, 1) // Redis's listpack stores -0 as the integer 0
 		}
-		l := z.head
-		off, _ := l.searchKey(s, m)
-		z.mem += l.insertAt(off, m, s)
+		off, _ := z.lp.searchKey(s, m)
+		z.lp.insertAt(off, m, s)
 		return
 	}
+	z.n++
 	z.treeInsert(m, s)
 }
 
@@ -251,9 +255,8 @@ func (z *ZSet) Delete(m []byte) bool {
 
 func (z *ZSet) delete(m []byte, s float64) {
 	if z.tree == nil {
-		off, _ := z.head.find(m)
-		z.head.deleteAt(off)
-		z.n--
+		off, _ := z.lp.find(m)
+		z.lp.deleteAt(off)
 		return
 	}
 	z.treeDelete(m, s)
@@ -269,53 +272,43 @@ func (z *ZSet) Rank(m []byte, rev bool) (rank int, s float64, ok bool) {
 	}
 	r := z.rankOf(s, m)
 	if rev {
-		r = z.n - 1 - r
+		r = z.Len() - 1 - r
 	}
 	return r, s, true
 }
 
 // At is the member of ascending rank r, 0 <= r < Len.
 func (z *ZSet) At(r int) (m []byte, s float64) {
-	l, i := z.seekRank(r)
-	s, m, _ = rec(l.b, l.seek(i))
+	l := &z.lp
+	if z.tree != nil {
+		lf, i := z.seekRank(r)
+		l, r = &lf.recs, i
+	}
+	s, m, _ = rec(l.b, l.seek(r))
 	return m, s
 }
 
 // Random returns a member chosen uniformly at random; the set must not be
 // empty.
-func (z *ZSet) Random() (m []byte, s float64) { return z.At(rand.IntN(z.n)) }
+func (z *ZSet) Random() (m []byte, s float64) { return z.At(rand.IntN(z.Len())) }
 
 // Walk calls fn for the members from ascending rank start on, ascending or,
 // when rev, descending (towards rank 0), until fn returns false or the set
 // ends.
 func (z *ZSet) Walk(start int, rev bool, fn func(m []byte, s float64) bool) {
-	if start < 0 || start >= z.n {
+	if start < 0 || start >= z.Len() {
+		return
+	}
+	if z.tree == nil {
+		z.lp.walk(start, rev, fn)
 		return
 	}
 	l, i := z.seekRank(start)
-	if !rev {
-		for off := l.seek(i); l != nil; l, off = l.next, 0 {
-			for off < len(l.b) {
-				s, m, next := rec(l.b, off)
-				if !fn(m, s) {
-					return
-				}
-				off = next
-			}
-		}
-		return
-	}
-	var buf [96]int
-	for ; l != nil; l = l.prev {
-		offs := l.offsets(buf[:0])
-		if i < 0 {
-			i = len(offs) - 1
-		}
-		for ; i >= 0; i-- {
-			s, m, _ := rec(l.b, offs[i])
-			if !fn(m, s) {
-				return
-			}
+	for l != nil && l.walk(i, rev, fn) {
+		if rev {
+			l, i = l.prev, -1
+		} else {
+			l, i = l.next, 0
 		}
 	}
 }
@@ -360,7 +353,7 @@ func (z *ZSet) LexSpan(r LexRange) (first, n int) {
 			return c < 0 || r.MinEx && c == 0
 		})
 	}
-	end := z.n
+	end := z.Len()
 	if !r.MaxInf {
 		end = z.countBefore(func(_ float64, m []byte) bool {
 			c := bytes.Compare(m, r.Max)
@@ -374,7 +367,7 @@ func (z *ZSet) LexSpan(r LexRange) (first, n int) {
 // returns how many.
 func (z *ZSet) DeleteRanks(start, stop int) int {
 	start = max(start, 0)
-	stop = min(stop, z.n-1)
+	stop = min(stop, z.Len()-1)
 	if start > stop {
 		return 0
 	}
@@ -397,8 +390,7 @@ func (z *ZSet) DeleteRanks(start, stop int) int {
 // Clone is a deep copy in the same encoding (store.Cloner, for COPY).
 func (z *ZSet) Clone() any {
 	if z.tree == nil {
-		l := &leaf{b: bytes.Clone(z.head.b), n: z.head.n}
-		return &ZSet{head: l, tail: l, n: z.n, mem: leafBytes + cap(l.b)}
+		return &ZSet{lp: recs{b: bytes.Clone(z.lp.b), n: z.lp.n}}
 	}
 	c := New(0, 0, DefaultLimits)
 	c.toTree()

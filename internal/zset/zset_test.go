@@ -326,10 +326,26 @@ func TestScanComplete(t *testing.T) {
 	}
 }
 
-// A leaf is the 48-byte size class: a small sorted set is its ZSet and one
-// leaf, and a large one has a leaf every few dozen members.
+// A leaf is the 48-byte size class: a large sorted set has a leaf every few
+// dozen members.
 func TestLeafSize(t *testing.T) {
 	if n := unsafe.Sizeof(leaf{}); n > 48 {
 		t.Errorf("leaf is %d bytes, want at most 48", n)
+	}
+}
+
+// A small sorted set is one 48-byte object (its leaf embedded) besides its
+// buffer: every small sorted-set key pays it.
+func TestSmallZSetIsOneSmallObject(t *testing.T) {
+	if n := unsafe.Sizeof(ZSet{}); n > 48 {
+		t.Errorf("ZSet is %d bytes, want at most 48", n)
+	}
+	z := New(1, 3, DefaultLimits)
+	z.Insert([]byte("m00"), 1, DefaultLimits)
+	if got := testing.AllocsPerRun(100, func() {
+		z := New(1, 3, DefaultLimits)
+		z.Insert([]byte("m00"), 1, DefaultLimits)
+	}); got > 2 {
+		t.Errorf("a one-member sorted set takes %v allocations, want 2 (the ZSet and its buffer)", got)
 	}
 }
