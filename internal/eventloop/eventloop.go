@@ -517,6 +517,12 @@ func (l *loop) read(c *Conn) {
 	}
 }
 
+// pending reports whether c is this loop's (its owner) but not adopted
+// yet: a task taken before the adopt task was queued (the new owner is
+// stored after it) must wait for it, or the Handler would see a connection
+// its loop does not serve yet, and a close would be undone by the adopt.
+func (l *loop) pending(c *Conn) bool { return !c.closed && l.conns[c.fd] != c }
+
 // runTasks runs what was queued; true means stop.
 func (l *loop) runTasks() bool {
 	var b [8]byte
@@ -534,6 +540,10 @@ func (l *loop) runTasks() bool {
 				o.post(t) // it moved after the wake was queued
 				break
 			}
+			if l.pending(t.c) {
+				l.post(t)
+				break
+			}
 			t.c.wakeQ.Store(false)
 			if !t.c.closed && l.e.h.OnTraffic(t.c, nil) == Close {
 				l.close(t.c)
@@ -541,6 +551,10 @@ func (l *loop) runTasks() bool {
 		case taskClose:
 			if o := t.c.owner.Load(); o != l {
 				o.post(t)
+				break
+			}
+			if l.pending(t.c) {
+				l.post(t)
 				break
 			}
 			l.close(t.c)
