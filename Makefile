@@ -58,9 +58,10 @@ unit:
 	$(GO) test -race -pgo=off -count=1 -timeout 12m ./...
 
 ## load: full-size load tests and memory bounds without the race detector
-## (which shrinks the load tests and distorts memory use, so -race skips them)
+## (which shrinks the load tests and distorts memory use, so -race skips them;
+## the store's unlocked prefetch hint is a no-op under -race, so its test runs here)
 ## (the expiry test times PINGs, so it runs alone)
-MEMORY_TESTS := ^TestBytesPer|^TestHitRatioTargets$$
+MEMORY_TESTS := ^TestBytesPer|^TestHitRatioTargets$$|^TestPrefetchDuringResizes$$
 MEMORY_PKGS  := ./internal/store ./internal/evict/sim ./internal/bytemap ./internal/listpack ./internal/intset
 load:
 	@echo

@@ -206,6 +206,27 @@ func (s *Server) trafficPanicked(r any, t transport) {
 	_ = t.Close()
 }
 
+// prefetch asks for the table slots of the keys of the pipelined requests
+// in buf (up to maxPrefetch), so their cache misses overlap instead of
+// each command waiting for its own. A single request has nothing to
+// overlap with: it is left alone.
+func (s *Server) prefetch(c *conn, buf []byte) {
+	key, n := resp.PeekKey(buf)
+	if n == 0 || n == len(buf) {
+		return
+	}
+	db := s.st.KS.DB(c.client.DB())
+	for i := 0; n > 0 && i < maxPrefetch; i++ {
+		db.Prefetch(key)
+		buf = buf[n:]
+		key, n = resp.PeekKey(buf)
+	}
+}
+
+// maxPrefetch bounds the lookahead: a deep pipeline's later requests would
+// be evicted from the cache again before their turn.
+const maxPrefetch = 32
+
 // run executes the held command, if any, then the commands in buf.
 // inPending says buf is c.pending (so what is left is moved to its front
 // rather than copied in).
@@ -218,6 +239,7 @@ func (s *Server) run(c *conn, buf []byte, inPending bool) eventloop.Action {
 	}
 	args, detached := c.held, c.held != nil
 	c.held = nil
+	s.prefetch(c, buf)
 	for {
 		if args == nil {
 			if len(buf) == 0 {
