@@ -111,10 +111,130 @@ func (l *List) Version() uint64 { return l.mods }
 func (l *List) Touch() { l.mods++ }
 
 // node is one listpack of a quicklist (the only one of a packed list).
+//
+// A node at the head may keep free room in front of its entries (gap), so
+// that pushes and pops at the head move nothing: Redis's listpack, like a
+// plain one, moves all of a node's entries (up to 8 KB) on every LPUSH and
+// LPOP. Only pushFront and popFront use the room; every other change first
+// moves the entries back to the buffer's start (flat), where the listpack's
+// own methods expect them.
 type node struct {
 	lp    listpack.Listpack
-	rb    int  // the bytes Redis's listpack of these entries would take
-	plain bool // holds one element too large for any node, as Redis's plain nodes
+	rb    int   // the bytes Redis's listpack of these entries would take
+	gap   int32 // free bytes before lp's buffer, in the same allocation
+	plain bool  // holds one element too large for any node, as Redis's plain nodes
+}
+
+// capacity is the node buffer's whole size, room in front included.
+func (n *node) capacity() int { return int(n.gap) + n.lp.Cap() }
+
+// whole is the node's whole buffer (length = capacity), lp's entries at
+// offset gap. Only for a node with a gap, whose listpack is never empty
+// (popFront keeps an entry), so lp's buffer points into the allocation.
+func (n *node) whole() []byte {
+	b, _ := n.lp.Parts()
+	base := unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), -int(n.gap))
+	return unsafe.Slice((*byte)(base), n.capacity())
+}
+
+// flat moves the entries back to the buffer's start.
+func (n *node) flat() {
+	if n.gap == 0 {
+		return
+	}
+	b, c := n.lp.Parts()
+	w := n.whole()
+	n.lp = listpack.Of(w[:copy(w, b)], c)
+	n.gap = 0
+}
+
+// lpw is the node's listpack for a change other than pushFront/popFront.
+// Positions read before it stay valid (they are offsets from the first
+// entry); slices from Get do not.
+func (n *node) lpw() *listpack.Listpack {
+	n.flat()
+	return &n.lp
+}
+
+// pushFront is insertAt(n, 0, v) for a push at the list's head: into the
+// room in front of the entries when there is enough, else after moving the
+// entries to the buffer's end so the next pushes find room.
+func (l *List) pushFront(n *node, v []byte, lim Limits) {
+	add := listpack.EntryBytes(len(v))
+	if int(n.gap) < add {
+		if n.lp.Len() == 0 || n.capacity()-n.lp.Used() < add {
+			l.insertAt(n, 0, v, lim)
+			return
+		}
+		// Entries to the buffer's end: one move for the pushes that fill it.
+		w := n.whole0()
+		b, c := n.lp.Parts()
+		off := len(w) - len(b)
+		copy(w[off:], b)
+		n.lp = listpack.Of(w[off:], c)
+		n.gap = int32(off)
+	}
+	n.gap = int32(n.lp.PrependAt(n.whole(), int(n.gap), v))
+	n.rb += entrySize(v)
+}
+
+// whole0 is whole for a node with or without a gap, whose listpack is
+// not empty.
+func (n *node) whole0() []byte {
+	if n.gap > 0 {
+		return n.whole()
+	}
+	b, _ := n.lp.Parts()
+	return b[:cap(b)]
+}
+
+// pushBack is insertAt(n, End, v) for a push at the list's tail: a node
+// with room in front takes v without moving its entries while its buffer
+// has room behind them too (a queue: LPUSH, RPOP on one node).
+func (l *List) pushBack(n *node, v []byte, lim Limits) {
+	if n.gap > 0 && n.lp.Cap()-n.lp.Used() >= listpack.EntryBytes(len(v)) {
+		n.lp.Append(v) // fits: the listpack does not reallocate
+		n.rb += entrySize(v)
+		return
+	}
+	l.insertAt(n, n.lp.End(), v, lim)
+}
+
+// keepsRoom reports whether n may keep the room a pop at one end frees
+// when used bytes remain: a slab's buffer is never shrunk anyway, a pooled
+// one only while it stays at least half full (as Delete would shrink it).
+func keepsRoom(n *node, used int) bool {
+	return !bufpool.Sized(n.capacity()) || used >= n.capacity()/2
+}
+
+// popFront removes the first entry of n by moving the buffer's start past
+// it, when another entry stays and n may keep the room; it reports whether
+// it did.
+func (l *List) popFront(n *node) bool {
+	if n.lp.Len() < 2 || !keepsRoom(n, n.lp.Used()-n.lp.Next(0)) {
+		return false
+	}
+	n.rb -= entrySize(n.lp.Get(0))
+	n.gap += int32(n.lp.DropFirst())
+	l.count--
+	return true
+}
+
+// popBack removes the last entry of a node with room in front without
+// moving its entries, under popFront's conditions; it reports whether it
+// did. (Without room in front, Delete at the end moves nothing either.)
+func (l *List) popBack(n *node) bool {
+	if n.gap == 0 || n.lp.Len() < 2 {
+		return false
+	}
+	last := n.lp.Last()
+	if !keepsRoom(n, last) {
+		return false
+	}
+	n.rb -= entrySize(n.lp.Get(last))
+	n.lp.DropLast()
+	l.count--
+	return true
 }
 
 const (
@@ -167,7 +287,7 @@ func (l *List) Clone() any {
 		c.nodes.buf[i] = &node{lp: *n.lp.Clone(), rb: n.rb, plain: n.plain}
 	}
 	for i := range c.nodes.n {
-		c.mem += nodeBytes + c.nodes.at(i).lp.Cap()
+		c.mem += nodeBytes + c.nodes.at(i).capacity()
 	}
 	return c
 }
@@ -223,9 +343,9 @@ func (l *List) Convert(lim Limits, shrinking bool) {
 		// A listpack is one small buffer of its own: it must not keep a
 		// slab (the other nodes' buffers) alive.
 		l.slab = nil
-		before := n.lp.Cap()
-		n.lp.Move(bufpool.Get(n.lp.Used())[:0])
-		l.mem += n.lp.Cap() - before
+		before := n.capacity()
+		n.lpw().Move(bufpool.Get(n.lp.Used())[:0])
+		l.mem += n.capacity() - before
 	}
 }
 
@@ -235,7 +355,11 @@ func (l *List) Push(v []byte, where Where, lim Limits) {
 	l.mods++
 	l.count++
 	if l.packed {
-		l.insertAt(l.nodes.at(0), l.endPos(l.nodes.at(0), where), v, lim)
+		if n := l.nodes.at(0); where == Head {
+			l.pushFront(n, v, lim)
+		} else {
+			l.pushBack(n, v, lim)
+		}
 		return
 	}
 	i := 0
@@ -252,7 +376,11 @@ func (l *List) Push(v []byte, where Where, lim Limits) {
 			j = l.nodes.n - 1
 		}
 		if n := l.nodes.at(j); l.allowInsert(n, len(v), lim) {
-			l.insertAt(n, l.endPos(n, where), v, lim)
+			if where == Head {
+				l.pushFront(n, v, lim)
+			} else {
+				l.pushBack(n, v, lim)
+			}
 			return
 		}
 	}
@@ -260,13 +388,13 @@ func (l *List) Push(v []byte, where Where, lim Limits) {
 	// its final size at once, so a growing list leaves no garbage behind.
 	n := newNode()
 	l.insertNode(i, n)
-	before := n.lp.Cap()
+	before := n.capacity()
 	if size := l.fullNodeBytes(v, lim); slabbed(size) && lim.Fill < 0 {
-		n.lp.Move(l.nodeBuffer(size))
+		n.lpw().Move(l.nodeBuffer(size))
 	} else {
-		n.lp.Grow(size)
+		n.lpw().Grow(size)
 	}
-	l.mem += n.lp.Cap() - before
+	l.mem += n.capacity() - before
 	l.insertAt(n, 0, v, lim)
 }
 
@@ -279,14 +407,6 @@ func (l *List) fullNodeBytes(v []byte, lim Limits) int {
 	return size
 }
 
-// endPos is the listpack position inserting at that end of n uses.
-func (l *List) endPos(n *node, where Where) int {
-	if where == Head {
-		return 0
-	}
-	return n.lp.End()
-}
-
 // allowInsert is _quicklistNodeAllowInsert.
 func (l *List) allowInsert(n *node, sz int, lim Limits) bool {
 	return n != nil && !n.plain && !lim.large(sz) && !lim.exceeds(n.rb+sz+estimateExtra, n.lp.Len()+1)
@@ -296,17 +416,17 @@ func (l *List) allowInsert(n *node, sz int, lim Limits) bool {
 // buffer geometrically (up to the node limit) so filling a node costs a few
 // allocations rather than one per size class.
 func (l *List) insertAt(n *node, p int, v []byte, lim Limits) {
-	before := n.lp.Cap()
+	before := n.capacity()
 	if !l.packed {
 		add := len(v) + 2*uvarintLen(len(v))
 		if n.lp.Used()+add > before {
 			grow := max(add, min(max(before, 64), lim.nodeBytes()-n.lp.Used()))
-			n.lp.Grow(grow)
+			n.lpw().Grow(grow)
 		}
 	}
-	n.lp.Insert(p, v)
+	n.lpw().Insert(p, v)
 	n.rb += entrySize(v)
-	l.mem += n.lp.Cap() - before
+	l.mem += n.capacity() - before
 }
 
 // insertNewNode makes a node holding v at node index i.
@@ -319,15 +439,15 @@ func (l *List) insertNewNode(i int, v []byte, plain bool, lim Limits) {
 
 func (l *List) insertNode(i int, n *node) {
 	l.nodes.insert(i, n)
-	l.mem += nodeBytes + n.lp.Cap()
+	l.mem += nodeBytes + n.capacity()
 }
 
 func (l *List) removeNode(i int) {
 	n := l.nodes.at(i)
-	l.mem -= nodeBytes + n.lp.Cap()
+	l.mem -= nodeBytes + n.capacity()
 	l.nodes.remove(i)
-	if s := l.slab; s != nil && n.lp.Cap() == chunkBytes(s.size) && len(s.spare) < maxSpare {
-		s.spare = append(s.spare, n.lp.Release())
+	if s := l.slab; s != nil && n.capacity() == chunkBytes(s.size) && len(s.spare) < maxSpare {
+		s.spare = append(s.spare, n.lpw().Release())
 	}
 }
 
@@ -347,6 +467,10 @@ func (l *List) Peek(where Where) []byte {
 // removing.
 func (l *List) Pop(where Where) {
 	l.mods++
+	if where == Head && l.popFront(l.nodes.at(0)) ||
+		where == Tail && l.popBack(l.nodes.at(l.nodes.n-1)) {
+		return
+	}
 	i := 0
 	if where == Tail {
 		i = l.nodes.n - 1
@@ -363,15 +487,15 @@ func (l *List) Pop(where Where) {
 // node when it empties (but never the one node of a packed list), and
 // returns the position that follows them (-1 at the node's end).
 func (l *List) deleteAt(i int, n *node, p, k int) int {
-	before := n.lp.Cap()
+	before := n.capacity()
 	q := p
 	for range k {
 		n.rb -= entrySize(n.lp.Get(q))
 		q = n.lp.Next(q)
 	}
-	next := n.lp.Delete(p, k)
+	next := n.lpw().Delete(p, k)
 	l.count -= k
-	l.mem += n.lp.Cap() - before
+	l.mem += n.capacity() - before
 	if n.lp.Len() == 0 && !l.packed {
 		l.removeNode(i)
 		return -1
@@ -435,10 +559,10 @@ func (l *List) Set(i int, v []byte, lim Limits) bool {
 	n := l.nodes.at(ni)
 	old := entrySize(n.lp.Get(p))
 	if l.packed || !n.plain && !lim.large(len(v)) && !lim.exceeds(n.rb-old+len(v)+estimateExtra, n.lp.Len()) {
-		before := n.lp.Cap()
-		n.lp.Replace(p, v)
+		before := n.capacity()
+		n.lpw().Replace(p, v)
 		n.rb += entrySize(v) - old
-		l.mem += n.lp.Cap() - before
+		l.mem += n.capacity() - before
 		l.Convert(lim, true)
 		return true
 	}
@@ -452,10 +576,10 @@ func (l *List) Set(i int, v []byte, lim Limits) bool {
 		}
 		switch {
 		case lim.large(len(v)):
-			before := n.lp.Cap()
-			n.lp.Replace(p, v)
+			before := n.capacity()
+			n.lpw().Replace(p, v)
 			n.rb += entrySize(v) - old
-			l.mem += n.lp.Cap() - before
+			l.mem += n.capacity() - before
 		case l.allowInsert(next, len(v), lim):
 			l.insertAt(next, 0, v, lim)
 			l.removeNode(ni)
@@ -486,14 +610,14 @@ func (l *List) Set(i int, v []byte, lim Limits) bool {
 // right after it (_quicklistSplitNode).
 func (l *List) splitAt(ni, p int) {
 	n := l.nodes.at(ni)
-	before := n.lp.Cap()
-	rest := n.lp.Split(p)
+	before := n.capacity()
+	rest := n.lpw().Split(p)
 	m := &node{lp: *rest, rb: lpOverhead}
 	for q := m.lp.First(); q >= 0; q = m.lp.Next(q) {
 		m.rb += entrySize(m.lp.Get(q))
 	}
 	n.rb -= m.rb - lpOverhead
-	l.mem += n.lp.Cap() - before
+	l.mem += n.capacity() - before
 	l.insertNode(ni+1, m)
 }
 
@@ -505,10 +629,10 @@ func allowMerge(a, b *node, lim Limits) bool {
 // merge appends node i+1 to node i.
 func (l *List) merge(i int) {
 	a, b := l.nodes.at(i), l.nodes.at(i+1)
-	before := a.lp.Cap()
-	a.lp.AppendAll(&b.lp)
+	before := a.capacity()
+	a.lpw().AppendAll(&b.lp)
 	a.rb += b.rb - lpOverhead
-	l.mem += a.lp.Cap() - before
+	l.mem += a.capacity() - before
 	l.removeNode(i + 1)
 }
 

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/smallredis/smallredis/internal/listpack"
 )
 
 // check compares l with the model both ways, by Index and by Range, and
@@ -50,7 +52,7 @@ func check(t *testing.T, l *List, model [][]byte, lim Limits) {
 	mem, count := 0, 0
 	for i := range l.nodes.n {
 		n := l.nodes.at(i)
-		mem += nodeBytes + n.lp.Cap()
+		mem += nodeBytes + n.capacity()
 		count += n.lp.Len()
 		rb := lpOverhead
 		for p := n.lp.First(); p >= 0; p = n.lp.Next(p) {
@@ -431,7 +433,7 @@ func TestNodeBuffersShareSlabs(t *testing.T) {
 	if l.Encoding() != "listpack" || l.slab != nil {
 		t.Fatalf("encoding %s, slab %v", l.Encoding(), l.slab != nil)
 	}
-	if c := l.nodes.at(0).lp.Cap(); c >= chunkBytes(8192) {
+	if c := l.nodes.at(0).capacity(); c >= chunkBytes(8192) {
 		t.Errorf("the listpack kept a %d-byte slab buffer", c)
 	}
 	model := make([][]byte, 10)
@@ -439,4 +441,106 @@ func TestNodeBuffersShareSlabs(t *testing.T) {
 		model[i] = v
 	}
 	check(t, l, model, DefaultLimits)
+}
+
+// Pushes and pops at the head use room kept in front of the head node's
+// entries (pushFront, popFront, and pushBack/popBack on such a node): a
+// model run weighted to the ends, with every other change mixed in, over
+// the byte and count limits and both encodings.
+func TestModelWithRoomInFront(t *testing.T) {
+	for _, lim := range []Limits{{Fill: 5}, {Fill: -1}, {Fill: -2}} {
+		t.Run(fmt.Sprint(lim.Fill), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(uint64(lim.Fill+100), 9))
+			l, model := New(), [][]byte(nil)
+			gaps, packedGaps := 0, 0
+			for step := range 8000 {
+				switch op := r.IntN(20); {
+				case op < 8 || len(model) == 0:
+					v := randValue(r, false)
+					l.Prepare(lim, v)
+					l.Push(v, Head, lim)
+					model = slices.Insert(model, 0, v)
+				case op < 11:
+					v := randValue(r, false)
+					l.Prepare(lim, v)
+					l.Push(v, Tail, lim)
+					model = append(model, v)
+				case op < 15:
+					if !bytes.Equal(l.Peek(Tail), model[len(model)-1]) {
+						t.Fatalf("step %d: Peek tail %q, model %q", step, l.Peek(Tail), model[len(model)-1])
+					}
+					l.Pop(Tail)
+					model = model[:len(model)-1]
+					l.Convert(lim, true)
+				case op < 18:
+					if !bytes.Equal(l.Peek(Head), model[0]) {
+						t.Fatalf("step %d: Peek head %q, model %q", step, l.Peek(Head), model[0])
+					}
+					l.Pop(Head)
+					model = model[1:]
+					l.Convert(lim, true)
+				case op == 18:
+					v := randValue(r, false)
+					i := r.IntN(len(model))
+					l.Prepare(lim, v)
+					l.Set(i, v, lim)
+					model[i] = v
+				default:
+					v := randValue(r, false)
+					l.Prepare(lim, v)
+					if l.Insert(model[0], v, true, lim) {
+						model = slices.Insert(model, 1, v)
+					}
+				}
+				if l.Len() == 0 {
+					l = New()
+				}
+				if n := l.nodes.at(0); n.gap > 0 {
+					gaps++
+					if l.packed {
+						packedGaps++
+					}
+				}
+				if step%5 == 0 {
+					check(t, l, model, lim)
+				}
+				if step%1000 == 0 {
+					c := l.Clone().(*List)
+					check(t, c, model, lim)
+				}
+			}
+			if gaps < 500 || packedGaps == 0 {
+				t.Fatalf("room in front seen at %d steps (%d packed)", gaps, packedGaps)
+			}
+		})
+	}
+}
+
+// A head push into room in front moves nothing, so filling a node from
+// the head costs O(1) per push, not a move of the node's entries.
+func TestHeadPushesMoveNothing(t *testing.T) {
+	l := New()
+	v := []byte("0123456789abcdef")
+	add := listpack.EntryBytes(len(v))
+	checked := 0
+	for range 5000 {
+		n := l.nodes.at(0)
+		room := int(n.gap) >= add
+		b0, _ := n.lp.Parts()
+		l.Prepare(DefaultLimits, v)
+		l.Push(v, Head, DefaultLimits)
+		if !room {
+			continue
+		}
+		if l.nodes.at(0) != n {
+			continue // the node was full by Redis's sizes: a new one
+		}
+		if b1, _ := n.lp.Parts(); &b1[add] != &b0[0] {
+			t.Fatal("the head push moved the node's entries")
+		}
+		checked++
+	}
+	if checked < 4000 {
+		t.Errorf("only %d of 5,000 head pushes found room in front", checked)
+	}
 }

@@ -154,6 +154,47 @@ func (l *Listpack) Insert(p int, vs ...[]byte) int {
 	return p
 }
 
+// EntryBytes is the bytes an entry of n bytes takes in a listpack.
+func EntryBytes(n int) int { return entrySize(n) }
+
+// PrependAt makes v the first entry in O(1), writing it into room its
+// holder keeps in front of the buffer: whole is the allocation the buffer
+// is part of (len(whole) == cap(whole)), the buffer being whole[off:off+Used()],
+// and off ≥ EntryBytes(len(v)). It returns the buffer's new offset in whole.
+// v must not alias whole. A listpack used so must be moved back to the
+// start of its allocation (its entries copied to whole's front, then Of)
+// before any other change, which could otherwise recycle a buffer that
+// is not an allocation's start (bufpool.Put).
+func (l *Listpack) PrependAt(whole []byte, off int, v []byte) int {
+	e := entrySize(len(v))
+	s := off - e
+	put(whole, s, v)
+	l.b = whole[s : off+len(l.b)]
+	l.n++
+	return s
+}
+
+// DropFirst removes the first entry in O(1) by moving the buffer's start
+// past it, and returns the bytes it took: its holder keeps them as room in
+// front (PrependAt), under the same rule. The listpack must hold two
+// entries or more: an emptied buffer would lose its place in the
+// allocation (a slice of capacity 0 points at nothing).
+func (l *Listpack) DropFirst() int {
+	e := l.size(0)
+	l.b = l.b[e:]
+	l.n--
+	return e
+}
+
+// DropLast removes the last entry without giving any room back (Delete
+// may move the entries to a smaller buffer), for a holder that keeps room
+// in front of the buffer (PrependAt). The listpack must hold two entries
+// or more.
+func (l *Listpack) DropLast() {
+	l.b = l.b[:l.Last()]
+	l.n--
+}
+
 // Append adds vs at the end.
 func (l *Listpack) Append(vs ...[]byte) { l.Insert(len(l.b), vs...) }
 
