@@ -407,3 +407,51 @@ func TestSetStructSize(t *testing.T) {
 		}
 	}
 }
+
+// intset512 is a 512-member intset of 0..1022 step 2, as SADD builds it in
+// random order, and the members' and non-members' decimal forms.
+func intset512(b *testing.B) (*Set, [][]byte) {
+	s := New([]byte("0"), 1, DefaultLimits)
+	var ms [][]byte
+	for _, i := range rand.Perm(1024) {
+		m := []byte(strconv.Itoa(i))
+		ms = append(ms, m)
+		if i%2 == 0 {
+			s.Add(m, DefaultLimits)
+		}
+	}
+	if s.Encoding() != "intset" || s.Len() != 512 {
+		b.Fatalf("%s of %d", s.Encoding(), s.Len())
+	}
+	return s, ms
+}
+
+// BenchmarkIntsetSIsMember is SISMEMBER on a full default-sized intset,
+// half hits, half misses in between.
+func BenchmarkIntsetSIsMember(b *testing.B) {
+	s, ms := intset512(b)
+	i := 0
+	for b.Loop() {
+		s.Has(ms[i&1023])
+		i++
+	}
+}
+
+// BenchmarkIntsetSAdd is SREM and SADD of a member of a full
+// default-sized intset, at random positions.
+func BenchmarkIntsetSAdd(b *testing.B) {
+	s, ms := intset512(b)
+	var in [][]byte
+	for _, m := range ms {
+		if s.Has(m) {
+			in = append(in, m)
+		}
+	}
+	i := 0
+	for b.Loop() {
+		m := in[i&511]
+		s.Remove(m)
+		s.Add(m, DefaultLimits)
+		i++
+	}
+}
