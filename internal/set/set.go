@@ -41,12 +41,12 @@ const (
 )
 
 // Set is a set of byte strings. A small set's intset or listpack lives in
-// the Set's own fields (b and n, through the views ints and pack) rather
+// the Set's own fields (b, n and w, through the views ints and pack) rather
 // than in a second object, so an intset or listpack set key pays for one
 // 48-byte object besides its buffer, and no pointer.
 type Set struct {
 	b []byte       // the intset's members or the listpack's entries
-	n int          // the intset's width or the listpack's entry count
+	n int          // the intset's or the listpack's entry count
 	m *bytemap.Map // the hashtable encoding
 
 	// mods counts modifications: Version. 32 bits keep the Set at 48
@@ -54,18 +54,19 @@ type Set struct {
 	// not make 2^32 changes to one set.
 	mods uint32
 	e    encoding
+	w    uint8 // the intset's bits per member
 }
 
 // enc is the encoding in use.
 func (s *Set) enc() encoding { return s.e }
 
-// ints is the intset encoding's view of b and n; a change to it must be
+// ints is the intset encoding's view of b, n and w; a change to it must be
 // stored back with setInts.
-func (s *Set) ints() intset.Set { return intset.Of(s.b, uint8(s.n)) }
+func (s *Set) ints() intset.Set { return intset.Of(s.b, uint32(s.n), s.w) }
 
 func (s *Set) setInts(is *intset.Set) {
-	b, w := is.Parts()
-	s.b, s.n = b, int(w)
+	b, n, w := is.Parts()
+	s.b, s.n, s.w = b, int(n), w
 }
 
 // pack is the listpack encoding's view of b and n; a change to it must be
