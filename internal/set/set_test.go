@@ -395,8 +395,8 @@ func TestVersionPopManySurvivors(t *testing.T) {
 // listpack itself: one object in the 48-byte size class besides the
 // buffer (it was a 32-byte Set and a 32-byte intset or listpack).
 func TestSetStructSize(t *testing.T) {
-	if n := unsafe.Sizeof(Set{}); n > 48 {
-		t.Errorf("Set is %d bytes, want at most 48", n)
+	if n := unsafe.Sizeof(Set{}); n > 32 {
+		t.Errorf("Set is %d bytes, want at most 32", n)
 	}
 	for _, m := range []string{"1", "a"} {
 		if got := testing.AllocsPerRun(100, func() {
