@@ -20,6 +20,7 @@ import (
 
 	"github.com/smallredis/smallredis/internal/bytemap"
 	"github.com/smallredis/smallredis/internal/listpack"
+	"github.com/smallredis/smallredis/internal/slice32"
 )
 
 // Limits are the conversion thresholds (hash-max-listpack-entries and
@@ -36,12 +37,27 @@ var DefaultLimits = Limits{Entries: 512, Value: 64}
 // Hash is a hash value. The zero value is not usable; call New.
 //
 // A small hash is a key's whole value next to its listpack buffer, so it is
-// one 48-byte object: what only converted hashes and hashes with field TTLs
-// need lives behind x.
+// one 32-byte object: the listpack lives in the Hash's own fields (b and n,
+// through the view pack), and what only converted hashes and hashes with
+// field TTLs need lives behind x.
 type Hash struct {
-	lp   listpack.Listpack // field, value pairs; empty once converted
-	x    *hashExtra        // nil for a listpack hash that never had a field TTL
-	mods uint64            // modifications so far: Version
+	b slice32.Bytes // the listpack's field, value pairs; empty once converted
+	n uint32        // the listpack's entries
+
+	// mods counts modifications: Version. 32 bits keep the Hash at 32
+	// bytes; the store compares versions across one command, which does
+	// not make 2^32 changes to one hash.
+	mods uint32
+	x    *hashExtra // nil for a listpack hash that never had a field TTL
+}
+
+// pack is the listpack encoding's view of b and n; a change to it must be
+// stored back with setPack.
+func (h *Hash) pack() listpack.Listpack { return listpack.Of(h.b.Slice(), int(h.n)) }
+
+func (h *Hash) setPack(lp *listpack.Listpack) {
+	b, n := lp.Parts()
+	h.b, h.n = slice32.Of(b), uint32(n)
 }
 
 type hashExtra struct {
@@ -77,7 +93,7 @@ func (h *Hash) extra() *hashExtra {
 // Version changes whenever the hash's content (fields, values, field TTLs)
 // does, so the store can tell a write command that changed it from one
 // that only looked (store.Versioner).
-func (h *Hash) Version() uint64 { return h.mods }
+func (h *Hash) Version() uint64 { return uint64(h.mods) }
 
 // structBytes is what a Hash costs beyond its listpack buffer, and
 // extraBytes what x adds.
@@ -95,7 +111,7 @@ func (h *Hash) Len() int {
 	if m := h.table(); m != nil {
 		return m.Len()
 	}
-	return h.lp.Len() / 2
+	return int(h.n) / 2
 }
 
 // Encoding is Redis's OBJECT ENCODING name.
@@ -112,7 +128,7 @@ func (h *Hash) Encoding() string {
 // MemoryUsage is the memory the hash holds, in O(1) (store.Sizer).
 func (h *Hash) MemoryUsage() int {
 	// The Listpack value is part of the Hash: count only its buffer.
-	n := structBytes + h.lp.Cap()
+	n := structBytes + h.b.Cap()
 	if h.x != nil {
 		n += extraBytes
 		if h.x.m != nil {
@@ -127,7 +143,10 @@ func (h *Hash) MemoryUsage() int {
 
 // Clone is a deep copy, field expire times included (store.Cloner).
 func (h *Hash) Clone() any {
-	c := &Hash{lp: h.lp.Copy()}
+	lp := h.pack()
+	c := &Hash{}
+	lp = lp.Copy()
+	c.setPack(&lp)
 	if x := h.x; x != nil {
 		c.x = &hashExtra{ex: x.ex}
 		if x.m != nil {
@@ -142,11 +161,12 @@ func (h *Hash) Clone() any {
 
 // find is the listpack position of field f, -1 when absent.
 func (h *Hash) find(f []byte) int {
-	p := h.lp.First()
+	lp := h.pack()
+	p := lp.First()
 	if p < 0 {
 		return -1
 	}
-	return h.lp.Find(p, f, 1)
+	return lp.Find(p, f, 1)
 }
 
 // Get returns f's value. It aliases the hash until its next change.
@@ -158,7 +178,8 @@ func (h *Hash) Get(f []byte) ([]byte, bool) {
 	if p < 0 {
 		return nil, false
 	}
-	return h.lp.Get(h.lp.Next(p)), true
+	lp := h.pack()
+	return lp.Get(lp.Next(p)), true
 }
 
 // Has reports whether f is present.
@@ -207,11 +228,14 @@ func (h *Hash) set(f, v []byte, lim Limits) bool {
 	if m := h.table(); m != nil {
 		return m.Set(f, v)
 	}
+	lp := h.pack()
 	if p := h.find(f); p >= 0 {
-		h.lp.Replace(h.lp.Next(p), v)
+		lp.Replace(lp.Next(p), v)
+		h.setPack(&lp)
 		return false
 	}
-	h.lp.Append(f, v)
+	lp.Append(f, v)
+	h.setPack(&lp)
 	if h.Len() > lim.Entries {
 		h.convert()
 	}
@@ -220,13 +244,14 @@ func (h *Hash) set(f, v []byte, lim Limits) bool {
 
 // convert moves a listpack hash to the hashtable encoding.
 func (h *Hash) convert() {
-	m := bytemap.New(h.lp.Len() / 2)
-	for p := h.lp.First(); p >= 0; p = h.lp.Next(h.lp.Next(p)) {
-		m.Set(h.lp.Get(p), h.lp.Get(h.lp.Next(p)))
+	lp := h.pack()
+	m := bytemap.New(lp.Len() / 2)
+	for p := lp.First(); p >= 0; p = lp.Next(lp.Next(p)) {
+		m.Set(lp.Get(p), lp.Get(lp.Next(p)))
 	}
 	// The old buffer goes to the garbage collector, not to bufpool: the
 	// caller may still hold slices of it (a value read before the write).
-	h.lp = listpack.Listpack{}
+	h.b, h.n = slice32.Bytes{}, 0
 	h.extra().m = m
 }
 
@@ -236,7 +261,9 @@ func (h *Hash) Delete(f []byte) bool {
 	if m := h.table(); m != nil {
 		ok = m.Delete(f)
 	} else if p := h.find(f); p >= 0 {
-		h.lp.Delete(p, 2)
+		lp := h.pack()
+		lp.Delete(p, 2)
+		h.setPack(&lp)
 		ok = true
 	}
 	if ok {
@@ -256,12 +283,13 @@ func (h *Hash) Range(fn func(f, v []byte) bool) {
 		m.Range(fn)
 		return
 	}
-	for p := h.lp.First(); p >= 0; {
-		vp := h.lp.Next(p)
-		if !fn(h.lp.Get(p), h.lp.Get(vp)) {
+	lp := h.pack()
+	for p := lp.First(); p >= 0; {
+		vp := lp.Next(p)
+		if !fn(lp.Get(p), lp.Get(vp)) {
 			return
 		}
-		p = h.lp.Next(vp)
+		p = lp.Next(vp)
 	}
 }
 
@@ -288,6 +316,7 @@ func (h *Hash) Random() (f, v []byte) {
 	if m := h.table(); m != nil {
 		return m.Random()
 	}
-	p := h.lp.Seek(2 * rand.IntN(h.Len()))
-	return h.lp.Get(p), h.lp.Get(h.lp.Next(p))
+	lp := h.pack()
+	p := lp.Seek(2 * rand.IntN(h.Len()))
+	return lp.Get(p), lp.Get(lp.Next(p))
 }

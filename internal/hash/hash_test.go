@@ -296,8 +296,8 @@ var sinkHash *Hash
 // the memory a hash costs beyond its listpack buffer, next to Redis's
 // 16-byte robj, and small hashes are mostly keys.
 func TestSmallHashIsOneSmallObject(t *testing.T) {
-	if n := unsafe.Sizeof(Hash{}); n > 48 {
-		t.Errorf("Hash is %d bytes, want at most 48", n)
+	if n := unsafe.Sizeof(Hash{}); n > 32 {
+		t.Errorf("Hash is %d bytes, want at most 32", n)
 	}
 	if n := testing.AllocsPerRun(100, func() { sinkHash = New() }); n != 1 {
 		t.Errorf("New allocates %v objects, want 1", n)
@@ -307,7 +307,7 @@ func TestSmallHashIsOneSmallObject(t *testing.T) {
 	if h.x != nil {
 		t.Error("a listpack hash without field TTLs allocated its extra part")
 	}
-	if got, want := h.MemoryUsage(), 48+h.lp.Cap(); got != want {
+	if got, want := h.MemoryUsage(), 32+h.b.Cap(); got != want {
 		t.Errorf("MemoryUsage %d, want %d", got, want)
 	}
 }

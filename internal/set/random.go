@@ -20,7 +20,7 @@ func (s *Set) Random(buf []byte) []byte {
 		lp := s.pack()
 		return lp.Get(lp.Seek(rand.IntN(lp.Len())))
 	}
-	k, _ := s.m.Random()
+	k, _ := s.table().Random()
 	return k
 }
 
@@ -43,10 +43,10 @@ func (s *Set) Pop(dst []byte) []byte {
 		s.setPack(&lp)
 		return dst
 	}
-	k, _ := s.m.Random()
+	k, _ := s.table().Random()
 	start := len(dst)
 	dst = append(dst, k...)
-	s.m.Delete(dst[start:])
+	s.table().Delete(dst[start:])
 	return dst
 }
 
@@ -92,7 +92,7 @@ func (s *Set) RandomDistinct(count int, fn func(m []byte)) {
 	}
 	seen := make(map[string]struct{}, count)
 	for len(seen) < count {
-		k, _ := s.m.Random()
+		k, _ := s.table().Random()
 		if _, dup := seen[string(k)]; !dup {
 			seen[string(k)] = struct{}{}
 			fn(k)

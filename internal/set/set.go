@@ -10,7 +10,9 @@
 package set
 
 import (
+	"math"
 	"strconv"
+	"unsafe"
 
 	"github.com/smallredis/smallredis/internal/bytemap"
 	"github.com/smallredis/smallredis/internal/intset"
@@ -41,38 +43,74 @@ const (
 )
 
 // Set is a set of byte strings. A small set's intset or listpack lives in
-// the Set's own fields (b and n, through the views ints and pack) rather
-// than in a second object, so an intset or listpack set key pays for one
-// 48-byte object besides its buffer, and no pointer.
+// the Set's own fields (the buffer and n and w, through the views ints and
+// pack) rather than in a second object, so an intset or listpack set key
+// pays for one 32-byte object besides its buffer.
 type Set struct {
-	b []byte       // the intset's members or the listpack's entries
-	n int          // the intset's width or the listpack's entry count
-	m *bytemap.Map // the hashtable encoding
+	// p is the intset's or listpack's buffer (its first byte, ln and cp
+	// its length and capacity) or, in the hashtable encoding, the
+	// *bytemap.Map: a set has one or the other, and sharing the word keeps
+	// the Set at 32 bytes (Redis's robj is 16). Either way p is a real
+	// pointer to what it refers to, so the garbage collector keeps that.
+	p      unsafe.Pointer
+	ln, cp uint32
+	n      uint32 // the intset's or the listpack's entry count
 
-	// mods counts modifications: Version. 32 bits keep the Set at 48
-	// bytes; the store compares versions across one command, which does
-	// not make 2^32 changes to one set.
+	// mods counts modifications: Version. 32 bits suffice: the store
+	// compares versions across one command, which does not make 2^32
+	// changes to one set.
 	mods uint32
 	e    encoding
+	w    uint8 // the intset's bits per member
+}
+
+// buf is the intset's or listpack's buffer.
+func (s *Set) buf() []byte {
+	if s.p == nil || s.e == encHashtable {
+		return nil
+	}
+	return unsafe.Slice((*byte)(s.p), s.cp)[:s.ln]
+}
+
+// setBuf makes b the intset's or listpack's buffer; its capacity is below
+// 4 GiB (an intset holds at most 2^30 members of 8 bytes, a listpack is
+// limited by its entries' count and length).
+func (s *Set) setBuf(b []byte) {
+	if uint64(cap(b)) > math.MaxUint32 {
+		panic("set: buffer of 4 GiB or more")
+	}
+	s.p, s.ln, s.cp = unsafe.Pointer(unsafe.SliceData(b)), uint32(len(b)), uint32(cap(b))
+}
+
+// table is the hashtable encoding's map.
+func (s *Set) table() *bytemap.Map { return (*bytemap.Map)(s.p) }
+
+func newHashtable(m *bytemap.Map, mods uint32) *Set {
+	return &Set{p: unsafe.Pointer(m), e: encHashtable, mods: mods}
 }
 
 // enc is the encoding in use.
 func (s *Set) enc() encoding { return s.e }
 
-// ints is the intset encoding's view of b and n; a change to it must be
+// ints is the intset encoding's view of the buffer, n and w; a change to it must be
 // stored back with setInts.
-func (s *Set) ints() intset.Set { return intset.Of(s.b, uint8(s.n)) }
+func (s *Set) ints() intset.Set { return intset.Of(s.buf(), s.n, s.w) }
 
 func (s *Set) setInts(is *intset.Set) {
-	b, w := is.Parts()
-	s.b, s.n = b, int(w)
+	b, n, w := is.Parts()
+	s.setBuf(b)
+	s.n, s.w = n, w
 }
 
-// pack is the listpack encoding's view of b and n; a change to it must be
+// pack is the listpack encoding's view of the buffer and n; a change to it must be
 // stored back with setPack.
-func (s *Set) pack() listpack.Listpack { return listpack.Of(s.b, s.n) }
+func (s *Set) pack() listpack.Listpack { return listpack.Of(s.buf(), int(s.n)) }
 
-func (s *Set) setPack(lp *listpack.Listpack) { s.b, s.n = lp.Parts() }
+func (s *Set) setPack(lp *listpack.Listpack) {
+	b, n := lp.Parts()
+	s.setBuf(b)
+	s.n = uint32(n)
+}
 
 // Version changes whenever the set's members do, so the store can tell a
 // write command that changed it from one that only looked
@@ -90,7 +128,7 @@ func New(first []byte, hint int, lim Limits) *Set {
 	if int64(hint) <= lim.MaxListpackEntries {
 		return newListpack()
 	}
-	return &Set{m: bytemap.New(hint), e: encHashtable}
+	return newHashtable(bytemap.New(hint), 0)
 }
 
 func newIntset() *Set   { return &Set{e: encIntset} }
@@ -103,9 +141,9 @@ func (s *Set) Len() int {
 		is := s.ints()
 		return is.Len()
 	case encListpack:
-		return s.n
+		return int(s.n)
 	}
-	return s.m.Len()
+	return s.table().Len()
 }
 
 // Encoding is Redis's OBJECT ENCODING name.
@@ -130,9 +168,9 @@ const smallOverhead = 32
 func (s *Set) MemoryUsage() int {
 	switch s.enc() {
 	case encIntset, encListpack:
-		return setOverhead + smallOverhead + cap(s.b)
+		return setOverhead + smallOverhead + int(s.cp)
 	}
-	return setOverhead + s.m.Bytes()
+	return setOverhead + s.table().Bytes()
 }
 
 // Clone is a deep copy in the same encoding (store.Cloner, for COPY).
@@ -147,7 +185,7 @@ func (s *Set) Clone() any {
 		lp := s.pack()
 		c.setPack(lp.Clone())
 	default:
-		c.m = s.m.Clone()
+		c.p = unsafe.Pointer(s.table().Clone())
 	}
 	return c
 }
@@ -175,7 +213,7 @@ func (s *Set) Add(m []byte, lim Limits) bool {
 func (s *Set) add(m []byte, lim Limits) bool {
 	switch s.enc() {
 	case encHashtable:
-		return s.m.Set(m, nil)
+		return s.table().Set(m, nil)
 	case encListpack:
 		if s.lpFind(m) >= 0 {
 			return false
@@ -186,8 +224,8 @@ func (s *Set) add(m []byte, lim Limits) bool {
 			s.setPack(&lp)
 			return true
 		}
-		s.toHashtable(s.n + 1)
-		s.m.Set(m, nil)
+		s.toHashtable(int(s.n) + 1)
+		s.table().Set(m, nil)
 		return true
 	}
 	if v, ok := parseInt(m); ok {
@@ -211,7 +249,7 @@ func (s *Set) add(m []byte, lim Limits) bool {
 		return true
 	}
 	s.toHashtable(n + 1)
-	s.m.Set(m, nil)
+	s.table().Set(m, nil)
 	return true
 }
 
@@ -250,7 +288,7 @@ func (s *Set) Remove(m []byte) bool {
 func (s *Set) remove(m []byte) bool {
 	switch s.enc() {
 	case encHashtable:
-		return s.m.Delete(m)
+		return s.table().Delete(m)
 	case encListpack:
 		if p := s.lpFind(m); p >= 0 {
 			lp := s.pack()
@@ -289,7 +327,7 @@ func (s *Set) removeInt(v int64) bool {
 func (s *Set) Has(m []byte) bool {
 	switch s.enc() {
 	case encHashtable:
-		return s.m.Has(m)
+		return s.table().Has(m)
 	case encListpack:
 		return s.lpFind(m) >= 0
 	}
@@ -339,7 +377,7 @@ func (s *Set) each(fn func(str []byte, v int64, isInt bool) bool) {
 			}
 		}
 	default:
-		s.m.Range(func(k, _ []byte) bool { return fn(k, 0, false) })
+		s.table().Range(func(k, _ []byte) bool { return fn(k, 0, false) })
 	}
 }
 
@@ -363,7 +401,7 @@ func (s *Set) Range(fn func(m []byte) bool) {
 // at least once.
 func (s *Set) Scan(cursor uint64, count int, fn func(m []byte)) uint64 {
 	if s.enc() == encHashtable {
-		return s.m.Scan(cursor, count, func(k, _ []byte) { fn(k) })
+		return s.table().Scan(cursor, count, func(k, _ []byte) { fn(k) })
 	}
 	s.Range(func(m []byte) bool { fn(m); return true })
 	return 0
@@ -373,7 +411,7 @@ func (s *Set) Scan(cursor uint64, count int, fn func(m []byte)) uint64 {
 func (s *Set) toHashtable(hint int) {
 	m := bytemap.New(max(hint, s.Len()))
 	s.Range(func(k []byte) bool { m.Set(k, nil); return true })
-	*s = Set{m: m, e: encHashtable, mods: s.mods}
+	*s = *newHashtable(m, s.mods)
 }
 
 // toListpack converts an intset to a listpack.

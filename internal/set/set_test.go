@@ -395,8 +395,8 @@ func TestVersionPopManySurvivors(t *testing.T) {
 // listpack itself: one object in the 48-byte size class besides the
 // buffer (it was a 32-byte Set and a 32-byte intset or listpack).
 func TestSetStructSize(t *testing.T) {
-	if n := unsafe.Sizeof(Set{}); n > 48 {
-		t.Errorf("Set is %d bytes, want at most 48", n)
+	if n := unsafe.Sizeof(Set{}); n > 32 {
+		t.Errorf("Set is %d bytes, want at most 32", n)
 	}
 	for _, m := range []string{"1", "a"} {
 		if got := testing.AllocsPerRun(100, func() {
@@ -405,5 +405,53 @@ func TestSetStructSize(t *testing.T) {
 		}); got > 2 {
 			t.Errorf("a one-member %q set takes %v allocations, want 2 (the Set and its buffer)", m, got)
 		}
+	}
+}
+
+// intset512 is a 512-member intset of 0..1022 step 2, as SADD builds it in
+// random order, and the members' and non-members' decimal forms.
+func intset512(b *testing.B) (*Set, [][]byte) {
+	s := New([]byte("0"), 1, DefaultLimits)
+	var ms [][]byte
+	for _, i := range rand.Perm(1024) {
+		m := []byte(strconv.Itoa(i))
+		ms = append(ms, m)
+		if i%2 == 0 {
+			s.Add(m, DefaultLimits)
+		}
+	}
+	if s.Encoding() != "intset" || s.Len() != 512 {
+		b.Fatalf("%s of %d", s.Encoding(), s.Len())
+	}
+	return s, ms
+}
+
+// BenchmarkIntsetSIsMember is SISMEMBER on a full default-sized intset,
+// half hits, half misses in between.
+func BenchmarkIntsetSIsMember(b *testing.B) {
+	s, ms := intset512(b)
+	i := 0
+	for b.Loop() {
+		s.Has(ms[i&1023])
+		i++
+	}
+}
+
+// BenchmarkIntsetSAdd is SREM and SADD of a member of a full
+// default-sized intset, at random positions.
+func BenchmarkIntsetSAdd(b *testing.B) {
+	s, ms := intset512(b)
+	var in [][]byte
+	for _, m := range ms {
+		if s.Has(m) {
+			in = append(in, m)
+		}
+	}
+	i := 0
+	for b.Loop() {
+		m := in[i&511]
+		s.Remove(m)
+		s.Add(m, DefaultLimits)
+		i++
 	}
 }

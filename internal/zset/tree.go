@@ -369,7 +369,8 @@ func (z *ZSet) seekRank(r int) (*leaf, int) {
 // must be true for a prefix of the order and false after it.
 func (z *ZSet) countBefore(before func(s float64, m []byte) bool) int {
 	if z.tree == nil {
-		_, i := z.lp.lowerBound(before)
+		l := z.pack()
+		_, i := l.lowerBound(before)
 		return i
 	}
 	in := z.root
@@ -400,7 +401,8 @@ func (z *ZSet) countBefore(before func(s float64, m []byte) bool) int {
 // specialised for member ranks.
 func (z *ZSet) rankOf(s float64, m []byte) int {
 	if z.tree == nil {
-		_, i := z.lp.searchKey(s, m)
+		l := z.pack()
+		_, i := l.searchKey(s, m)
 		return i
 	}
 	in := z.root

@@ -25,6 +25,7 @@ import (
 	"unsafe"
 
 	"github.com/smallredis/smallredis/internal/bufpool"
+	"github.com/smallredis/smallredis/internal/slice32"
 )
 
 // Limits are the encoding thresholds: zset-max-listpack-entries and
@@ -39,13 +40,25 @@ var DefaultLimits = Limits{Entries: 128, Value: 64}
 
 // ZSet is a sorted set. Use New.
 type ZSet struct {
-	// lp is the listpack's records, embedded so a small set is one 48-byte
-	// object besides its buffer (every small sorted-set key pays it); it
-	// is empty in the tree encoding.
-	lp    recs
+	// pb and pn are the listpack's records (a recs: buffer and count,
+	// through the view pack), in the ZSet's own fields so a small set is
+	// one 32-byte object besides its buffer (every small sorted-set key
+	// pays it); they are empty in the tree encoding.
+	pb slice32.Bytes
+	pn int32
+
+	// mods counts modifications: Version. 32 bits keep the ZSet at 32
+	// bytes; the store compares versions across one command, which does
+	// not make 2^32 changes to one set.
+	mods  uint32
 	*tree // nil as a listpack
-	mods  uint64
 }
+
+// pack is the listpack's records; a change to them must be stored back
+// with setPack.
+func (z *ZSet) pack() recs { return recs{b: z.pb.Slice(), n: z.pn} }
+
+func (z *ZSet) setPack(l *recs) { z.pb, z.pn = slice32.Of(l.b), l.n }
 
 // tree is what the skiplist encoding adds, kept apart so a small set pays
 // only for its records.
@@ -79,7 +92,7 @@ func New(hint, maxLen int, lim Limits) *ZSet {
 // Len is the number of members.
 func (z *ZSet) Len() int {
 	if z.tree == nil {
-		return int(z.lp.n)
+		return int(z.pn)
 	}
 	return z.n
 }
@@ -96,12 +109,12 @@ func (z *ZSet) Encoding() string {
 func (z *ZSet) IsPacked() bool { return z.tree == nil }
 
 // Version changes whenever the members or scores do (store.Versioner).
-func (z *ZSet) Version() uint64 { return z.mods }
+func (z *ZSet) Version() uint64 { return uint64(z.mods) }
 
 // MemoryUsage is what the set holds, in O(1) (store.Sizer).
 func (z *ZSet) MemoryUsage() int {
 	if z.tree == nil {
-		return structBytes + cap(z.lp.b)
+		return structBytes + z.pb.Cap()
 	}
 	return structBytes + z.mem + treeBytes + z.idx.bytes() + cap(z.leaves)*8 + cap(z.freeIDs)*4
 }
@@ -137,13 +150,14 @@ func (z *ZSet) Shrink(lim Limits) {
 		l.insertAt(len(l.b), m, s)
 		return true
 	})
-	*z = ZSet{lp: l, mods: z.mods + 1}
+	*z = ZSet{mods: z.mods + 1}
+	z.setPack(&l)
 }
 
 // toTree converts a listpack to the tree encoding.
 func (z *ZSet) toTree() {
-	old := z.lp
-	z.lp = recs{}
+	old := z.pack()
+	z.pb, z.pn = slice32.Bytes{}, 0
 	h := &leaf{}
 	z.tree = &tree{head: h, tail: h, leaves: []*leaf{h}}
 	z.mem = innerBytes + leafBytes
@@ -166,7 +180,8 @@ func (z *ZSet) toTree() {
 // Score is m's score.
 func (z *ZSet) Score(m []byte) (float64, bool) {
 	if z.tree == nil {
-		off, s := z.lp.find(m)
+		l := z.pack()
+		off, s := l.find(m)
 		return s, off >= 0
 	}
 	l, off, s := z.lookup(m)
@@ -223,8 +238,10 @@ func (z *ZSet) insert(m []byte, s float64) {
 		if s == 0 {
 			s = math.Copysign(0, 1) // Redis's listpack stores -0 as the integer 0
 		}
-		off, _ := z.lp.searchKey(s, m)
-		z.lp.insertAt(off, m, s)
+		l := z.pack()
+		off, _ := l.searchKey(s, m)
+		l.insertAt(off, m, s)
+		z.setPack(&l)
 		return
 	}
 	z.n++
@@ -255,8 +272,10 @@ func (z *ZSet) Delete(m []byte) bool {
 
 func (z *ZSet) delete(m []byte, s float64) {
 	if z.tree == nil {
-		off, _ := z.lp.find(m)
-		z.lp.deleteAt(off)
+		l := z.pack()
+		off, _ := l.find(m)
+		l.deleteAt(off)
+		z.setPack(&l)
 		return
 	}
 	z.treeDelete(m, s)
@@ -279,7 +298,8 @@ func (z *ZSet) Rank(m []byte, rev bool) (rank int, s float64, ok bool) {
 
 // At is the member of ascending rank r, 0 <= r < Len.
 func (z *ZSet) At(r int) (m []byte, s float64) {
-	l := &z.lp
+	pl := z.pack()
+	l := &pl
 	if z.tree != nil {
 		lf, i := z.seekRank(r)
 		l, r = &lf.recs, i
@@ -300,7 +320,8 @@ func (z *ZSet) Walk(start int, rev bool, fn func(m []byte, s float64) bool) {
 		return
 	}
 	if z.tree == nil {
-		z.lp.walk(start, rev, fn)
+		l := z.pack()
+		l.walk(start, rev, fn)
 		return
 	}
 	l, i := z.seekRank(start)
@@ -390,7 +411,10 @@ func (z *ZSet) DeleteRanks(start, stop int) int {
 // Clone is a deep copy in the same encoding (store.Cloner, for COPY).
 func (z *ZSet) Clone() any {
 	if z.tree == nil {
-		return &ZSet{lp: recs{b: bytes.Clone(z.lp.b), n: z.lp.n}}
+		l := z.pack()
+		c := &ZSet{}
+		c.setPack(&recs{b: bytes.Clone(l.b), n: l.n})
+		return c
 	}
 	c := New(0, 0, DefaultLimits)
 	c.toTree()

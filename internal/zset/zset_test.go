@@ -337,8 +337,8 @@ func TestLeafSize(t *testing.T) {
 // A small sorted set is one 48-byte object (its leaf embedded) besides its
 // buffer: every small sorted-set key pays it.
 func TestSmallZSetIsOneSmallObject(t *testing.T) {
-	if n := unsafe.Sizeof(ZSet{}); n > 48 {
-		t.Errorf("ZSet is %d bytes, want at most 48", n)
+	if n := unsafe.Sizeof(ZSet{}); n > 32 {
+		t.Errorf("ZSet is %d bytes, want at most 32", n)
 	}
 	z := New(1, 3, DefaultLimits)
 	z.Insert([]byte("m00"), 1, DefaultLimits)
