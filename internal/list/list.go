@@ -148,6 +148,34 @@ func (n *node) flat() {
 	n.gap = 0
 }
 
+// own is v, copied when it points into n's buffer: making room in front
+// (pushFront), moving the entries back (flat) or writing into the room
+// would change v under the listpack, whose own aliasing guard knows only the
+// buffer's current extent. Commands pass request arguments or copies, so
+// in practice this copies nothing; it keeps Push, Set and Insert correct
+// for a v read from the list itself (Peek, Index) as before the room.
+// Only the first node has room (insertNode puts a new first node's
+// predecessor back in order), so the public mutators check that one.
+func (n *node) own(v []byte) []byte {
+	if len(v) == 0 || n.lp.Len() == 0 {
+		return v
+	}
+	w := n.whole0()
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(w)))
+	if p := uintptr(unsafe.Pointer(unsafe.SliceData(v))); p >= lo && p < lo+uintptr(len(w)) {
+		return bytes.Clone(v)
+	}
+	return v
+}
+
+// ownFirst is own on the first node, the only one that may keep room.
+func (l *List) ownFirst(v []byte) []byte {
+	if l.nodes.n == 0 {
+		return v
+	}
+	return l.nodes.at(0).own(v)
+}
+
 // lpw is the node's listpack for a change other than pushFront/popFront.
 // Positions read before it stay valid (they are offsets from the first
 // entry); slices from Get do not.
@@ -352,6 +380,7 @@ func (l *List) Convert(lim Limits, shrinking bool) {
 // Push adds v at one end. Call Prepare with all the elements of the command
 // first.
 func (l *List) Push(v []byte, where Where, lim Limits) {
+	v = l.ownFirst(v)
 	l.mods++
 	l.count++
 	if l.packed {
@@ -438,6 +467,9 @@ func (l *List) insertNewNode(i int, v []byte, plain bool, lim Limits) {
 }
 
 func (l *List) insertNode(i int, n *node) {
+	if i == 0 && l.nodes.n > 0 {
+		l.nodes.at(0).flat() // only the first node keeps room in front
+	}
 	l.nodes.insert(i, n)
 	l.mem += nodeBytes + n.capacity()
 }
@@ -554,6 +586,7 @@ func (l *List) Set(i int, v []byte, lim Limits) bool {
 	if i = l.norm(i); i < 0 {
 		return false
 	}
+	v = l.ownFirst(v)
 	l.mods++
 	ni, p := l.locate(i)
 	n := l.nodes.at(ni)
@@ -661,6 +694,7 @@ func (l *List) mergeAround(c int, lim Limits) {
 // Insert puts v before (or after) the first element equal to pivot and
 // reports whether pivot was found (LINSERT). Call Prepare(lim, v) first.
 func (l *List) Insert(pivot, v []byte, after bool, lim Limits) bool {
+	v = l.ownFirst(v)
 	ni, p := -1, -1
 	for i := range l.nodes.n {
 		lp := &l.nodes.at(i).lp

@@ -544,3 +544,55 @@ func TestHeadPushesMoveNothing(t *testing.T) {
 		t.Errorf("only %d of 5,000 head pushes found room in front", checked)
 	}
 }
+
+// A value read from the list itself (Peek, Index) pushed, set or inserted
+// back while the head node keeps room in front is the value it was, though
+// the entries move (own).
+func TestValuesFromTheListItself(t *testing.T) {
+	for _, lim := range []Limits{{Fill: -2}, {Fill: 4}} {
+		l, model := New(), [][]byte(nil)
+		for i := range 300 {
+			v := []byte(fmt.Sprintf("value-%03d", i))
+			l.Prepare(lim, v)
+			l.Push(v, Head, lim)
+			model = slices.Insert(model, 0, v)
+		}
+		l.Pop(Head)
+		model = model[1:]
+		if l.nodes.at(0).gap == 0 {
+			t.Fatal("no room in front to test with")
+		}
+		r := rand.New(rand.NewPCG(1, 2))
+		for range 2000 {
+			i := r.IntN(len(model))
+			v, _ := l.Index(i)
+			want := bytes.Clone(v)
+			switch r.IntN(4) {
+			case 0:
+				l.Prepare(lim, v)
+				l.Push(v, Head, lim)
+				model = slices.Insert(model, 0, want)
+			case 1:
+				l.Prepare(lim, v)
+				l.Push(v, Tail, lim)
+				model = append(model, want)
+			case 2:
+				j := r.IntN(len(model))
+				l.Prepare(lim, v)
+				l.Set(j, v, lim)
+				model[j] = want
+			default:
+				l.Prepare(lim, v)
+				if l.Insert(model[len(model)-1], v, false, lim) {
+					k := slices.IndexFunc(model, func(m []byte) bool { return bytes.Equal(m, model[len(model)-1]) })
+					model = slices.Insert(model, k, want)
+				}
+			}
+			if r.IntN(3) == 0 && len(model) > 2 {
+				l.Pop(Head)
+				model = model[1:]
+			}
+			check(t, l, model, lim)
+		}
+	}
+}
