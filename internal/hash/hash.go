@@ -144,9 +144,9 @@ func (h *Hash) MemoryUsage() int {
 // Clone is a deep copy, field expire times included (store.Cloner).
 func (h *Hash) Clone() any {
 	lp := h.pack()
+	cp := lp.Copy()
 	c := &Hash{}
-	lp = lp.Copy()
-	c.setPack(&lp)
+	c.setPack(&cp)
 	if x := h.x; x != nil {
 		c.x = &hashExtra{ex: x.ex}
 		if x.m != nil {

@@ -115,9 +115,9 @@ func (l *List) Touch() { l.mods++ }
 // A node at the head may keep free room in front of its entries (gap), so
 // that pushes and pops at the head move nothing: Redis's listpack, like a
 // plain one, moves all of a node's entries (up to 8 KB) on every LPUSH and
-// LPOP. Only pushFront and popFront use the room; every other change first
-// moves the entries back to the buffer's start (flat), where the listpack's
-// own methods expect them.
+// LPOP. Only pushFront, popFront, pushBack and popBack use the room; every
+// other change first moves the entries back to the buffer's start (flat,
+// through lpw), where the listpack's own methods expect them.
 type node struct {
 	lp    listpack.Listpack
 	rb    int   // the bytes Redis's listpack of these entries would take
@@ -129,8 +129,8 @@ type node struct {
 func (n *node) capacity() int { return int(n.gap) + n.lp.Cap() }
 
 // whole is the node's whole buffer (length = capacity), lp's entries at
-// offset gap. Only for a node with a gap, whose listpack is never empty
-// (popFront keeps an entry), so lp's buffer points into the allocation.
+// offset gap. A node with a gap is never empty (popFront keeps an entry),
+// so lp's buffer then points into the allocation.
 func (n *node) whole() []byte {
 	b, _ := n.lp.Parts()
 	base := unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), -int(n.gap))
@@ -160,7 +160,7 @@ func (n *node) own(v []byte) []byte {
 	if len(v) == 0 || n.lp.Len() == 0 {
 		return v
 	}
-	w := n.whole0()
+	w := n.whole()
 	lo := uintptr(unsafe.Pointer(unsafe.SliceData(w)))
 	if p := uintptr(unsafe.Pointer(unsafe.SliceData(v))); p >= lo && p < lo+uintptr(len(w)) {
 		return bytes.Clone(v)
@@ -195,7 +195,7 @@ func (l *List) pushFront(n *node, v []byte, lim Limits) {
 			return
 		}
 		// Entries to the buffer's end: one move for the pushes that fill it.
-		w := n.whole0()
+		w := n.whole()
 		b, c := n.lp.Parts()
 		off := len(w) - len(b)
 		copy(w[off:], b)
@@ -204,16 +204,6 @@ func (l *List) pushFront(n *node, v []byte, lim Limits) {
 	}
 	n.gap = int32(n.lp.PrependAt(n.whole(), int(n.gap), v))
 	n.rb += entrySize(v)
-}
-
-// whole0 is whole for a node with or without a gap, whose listpack is
-// not empty.
-func (n *node) whole0() []byte {
-	if n.gap > 0 {
-		return n.whole()
-	}
-	b, _ := n.lp.Parts()
-	return b[:cap(b)]
 }
 
 // pushBack is insertAt(n, End, v) for a push at the list's tail: a node
@@ -431,7 +421,7 @@ func (l *List) Push(v []byte, where Where, lim Limits) {
 func (l *List) fullNodeBytes(v []byte, lim Limits) int {
 	size := lim.nodeBytes()
 	if lim.Fill > 0 {
-		size = min(size, lim.Fill*(len(v)+2*uvarintLen(len(v))))
+		size = min(size, lim.Fill*listpack.EntryBytes(len(v)))
 	}
 	return size
 }
@@ -447,7 +437,7 @@ func (l *List) allowInsert(n *node, sz int, lim Limits) bool {
 func (l *List) insertAt(n *node, p int, v []byte, lim Limits) {
 	before := n.capacity()
 	if !l.packed {
-		add := len(v) + 2*uvarintLen(len(v))
+		add := listpack.EntryBytes(len(v))
 		if n.lp.Used()+add > before {
 			grow := max(add, min(max(before, 64), lim.nodeBytes()-n.lp.Used()))
 			n.lpw().Grow(grow)
@@ -870,13 +860,4 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-func uvarintLen(n int) int {
-	w := 1
-	for n >= 0x80 {
-		n >>= 7
-		w++
-	}
-	return w
 }
