@@ -321,6 +321,8 @@ func debug(ctx *Ctx) {
 			return
 		}
 		ctx.W.OK()
+	case sub == "object" && len(ctx.Args) == 3:
+		debugObject(ctx)
 	case sub == "populate" && len(ctx.Args) >= 3 && len(ctx.Args) <= 5:
 		debugPopulate(ctx)
 	case sub == "pprof" && len(ctx.Args) >= 4:
@@ -329,6 +331,7 @@ func debug(ctx *Ctx) {
 		writeHelp(ctx, "DEBUG", []string{
 			"PANIC", "    Panic inside the command: the server logs it, answers an error and closes the connection.",
 			"SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+			"OBJECT <key>", "    Show low level info about the <key> and associated value.",
 			"SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not accessed.",
 			"QUICKLIST-PACKED-THRESHOLD <size>", "    Sets the threshold for elements to be inserted as plain vs packed nodes",
 			"POPULATE <count> [<prefix>] [<size>]", "    Create <count> string keys named key:<num>. If <prefix> is specified then",

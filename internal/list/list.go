@@ -861,3 +861,12 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// Nodes reports the node count and the bytes Redis's listpacks of those
+// nodes would take (DEBUG OBJECT's ql_nodes and ql_uncompressed_size).
+func (l *List) Nodes() (n, bytes int) {
+	for i := 0; i < l.nodes.n; i++ {
+		bytes += l.nodes.at(i).rb
+	}
+	return l.nodes.n, bytes
+}

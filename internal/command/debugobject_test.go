@@ -1,0 +1,43 @@
+package command
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/smallredis/smallredis/internal/config"
+	"github.com/smallredis/smallredis/internal/store"
+)
+
+// DEBUG OBJECT answers Redis's line; its address stays the same while a
+// command changes the value in place (Redis's tests compare it around INCR).
+func TestDebugObject(t *testing.T) {
+	cfg, err := config.Parse([]string{"--enable-debug-command", "yes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStrServer(t)
+	s.srv = NewServer(cfg, store.New(16))
+	s.do("set", "n", "20000")
+	before := s.do("debug", "object", "n")
+	line := regexp.MustCompile(`^\+Value at:0x[0-9a-f]+ refcount:1 encoding:int serializedlength:3 lru:\d+ lru_seconds_idle:\d+\r\n$`)
+	if !line.MatchString(before) {
+		t.Fatalf("DEBUG OBJECT n = %q", before)
+	}
+	s.do("incr", "n")
+	if after := s.do("debug", "object", "n"); strings.Fields(after)[1] != strings.Fields(before)[1] {
+		t.Fatalf("address changed: %q then %q", before, after)
+	}
+	if got := s.do("debug", "object", "other"); got != "-ERR no such key\r\n" {
+		t.Fatalf("missing key: %q", got)
+	}
+	s.do("set", "small", "5")
+	if got := s.do("debug", "object", "small"); !strings.Contains(got, "refcount:2147483647 ") {
+		t.Fatalf("shared integer: %q", got)
+	}
+	s.do(bigListArgs("rpush", "big", 5000)...)
+	got := s.do("debug", "object", "big")
+	if !regexp.MustCompile(`encoding:quicklist serializedlength:\d+ lru:\d+ lru_seconds_idle:\d+ ql_nodes:\d+ ql_avg_node:\d+\.\d\d ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:\d+\r\n$`).MatchString(got) {
+		t.Fatalf("quicklist: %q", got)
+	}
+}
