@@ -316,49 +316,74 @@ func (s *Server) feedWatch(batch []store.Change) {
 			}
 			continue
 		}
-		// FLUSHDB, FLUSHALL, SWAPDB: as Redis, a watcher of a key that
-		// existed before (it was live at WATCH time and no change has been
-		// delivered since, or it would be dirty already) or, for SWAPDB,
-		// exists now.
+		// FLUSHDB, FLUSHALL, SWAPDB, as Redis's touchAllWatchedKeysInDb:
+		// a watcher of a key that existed (it was live at WATCH time and
+		// no change has been delivered since, or it would be dirty
+		// already) or, for SWAPDB, exists now is dirty. A key that was
+		// past its deadline at WATCH time and is gone now, or that a SWAPDB
+		// replaced with another such key, is no change; one missing at
+		// WATCH that a SWAPDB replaced with an expired key counts as
+		// expired at WATCH (its coming deletion is no change either).
 		now := store.NowMs()
 		for wk, wss := range r.keys {
 			if wk.db != ch.DB {
 				continue
 			}
-			existsNow := -1
+			state := keyUnknown
 			for _, ws := range wss {
 				if ws.dirty.Load() {
 					continue
 				}
-				hit := ws.wasLive(wk)
-				if !hit && ch.Kind == store.ChangeSwap {
-					if existsNow < 0 {
-						existsNow = 0
+				w := ws.find(wk)
+				if w == nil {
+					continue
+				}
+				if state == keyUnknown {
+					state = keyMissing
+					if ch.Kind == store.ChangeSwap {
 						s.KS.DB(wk.db).Peek([]byte(wk.key), now, func(e *store.Entry) {
-							if e.Exists() {
-								existsNow = 1
+							switch {
+							case e.Exists():
+								state = keyLive
+							case e.Expired():
+								state = keyStale
 							}
 						})
 					}
-					hit = existsNow == 1
 				}
-				if hit {
+				switch {
+				case w.expired && state != keyLive:
+					if state == keyMissing {
+						w.expired = false
+						ws.expired--
+					}
+				case w.live || state == keyLive || w.expired:
 					ws.dirty.Store(true)
+				case state == keyStale:
+					w.expired = true
+					ws.expired++
 				}
 			}
 		}
 	}
 }
 
-// wasLive reports whether the key was live when it was watched; the
-// caller holds watchState.mu, under which keys grow and live is set.
-func (ws *watchSet) wasLive(wk watchKey) bool {
-	for _, w := range ws.keys {
-		if w.k == wk {
-			return w.live
+// A watched key's state after a SWAPDB (keyMissing after a flush).
+const (
+	keyUnknown = iota
+	keyMissing
+	keyLive
+	keyStale // there, past its deadline: deleted once the lookup ends
+)
+
+// find is the client's entry for wk; the caller holds watchState.mu.
+func (ws *watchSet) find(wk watchKey) *watched {
+	for i := range ws.keys {
+		if ws.keys[i].k == wk {
+			return &ws.keys[i]
 		}
 	}
-	return false
+	return nil
 }
 
 // expiredAtWatch reports whether wk was found expired when watched and
