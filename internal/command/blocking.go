@@ -113,6 +113,40 @@ type blockedState struct {
 	keys     map[blockKey][]*waiter // per key, in the order they blocked
 	byClient map[int64]*waiter
 	cancel   func() // the feed listener, registered while anybody waits
+
+	// While a transaction or script runs (deferDepth > 0), keys its
+	// writes made ready wait in pending, and are served once it ends, from
+	// what it left there: Redis's handleClientsBlockedOnKeys after the
+	// command, so LPUSH + DEL in one EXEC wakes nobody and three pushes
+	// hand the waiter the last. Both guarded by mu.
+	deferDepth int
+	pending    []store.Change
+}
+
+// deferReady starts a transaction's or a script's run: no waiter is served
+// until the matching serveDeferred.
+func (s *Server) deferReady() {
+	b := &s.blocked
+	b.mu.Lock()
+	b.deferDepth++
+	b.mu.Unlock()
+}
+
+// serveDeferred ends a deferReady; the outermost serves the keys made
+// ready meanwhile. It runs while the run still holds the world gate, so
+// no other command sees the elements first.
+func (s *Server) serveDeferred() {
+	b := &s.blocked
+	b.mu.Lock()
+	b.deferDepth--
+	var pend []store.Change
+	if b.deferDepth == 0 {
+		pend, b.pending = b.pending, nil
+	}
+	b.mu.Unlock()
+	if len(pend) > 0 {
+		s.feedReady(pend)
+	}
 }
 
 // Blocking reports whether c's last command left it waiting for a key:
@@ -427,7 +461,9 @@ func (s *Server) runMoves(moves []pendingMove, now int64, sink *Ctx) {
 // signalPushed serves the waiters of the key e holds after a push into
 // it, under its lock (see the package comment on stealing).
 func (ctx *Ctx) signalPushed(key []byte, e *store.Entry) {
-	if ctx.S.blocked.n.Load() == 0 {
+	if ctx.S.blocked.n.Load() == 0 || ctx.C.atomic {
+		// Inside EXEC or a script the push's change reaches feedReady,
+		// which keeps it until the run ends.
 		return
 	}
 	ctx.S.serveReady(ctx.C.DB(), key, e, ctx.Now, &ctx.moves, ctx)
@@ -440,6 +476,19 @@ func (s *Server) feedReady(batch []store.Change) {
 	if b.n.Load() == 0 {
 		return
 	}
+	b.mu.Lock()
+	if b.deferDepth > 0 {
+		for _, c := range batch {
+			switch c.Kind {
+			case store.ChangeSet, store.ChangeRenameTo, store.ChangeMoveTo, store.ChangeCopyTo, store.ChangeSwap:
+				c.Key = append([]byte(nil), c.Key...) // the batch's keys are the feed's buffer
+				b.pending = append(b.pending, c)
+			}
+		}
+		b.mu.Unlock()
+		return
+	}
+	b.mu.Unlock()
 	now := store.NowMs()
 	var moves []pendingMove
 	root := &Ctx{S: s} // collects the served waiters' keyspace events

@@ -147,11 +147,13 @@ func execCmd(ctx *Ctx) {
 	c.tx = nil
 	ctx.W.Array(len(tx.cmds))
 	c.atomic = true
+	s.deferReady()
 	for _, q := range tx.cmds {
 		inner := Ctx{Args: q.args, W: ctx.W, C: c, S: s, Now: ctx.Now, Cmd: q.spec}
 		s.execInner(&inner)
 	}
 	c.atomic = false
+	s.serveDeferred()
 	c.multiN.Store(-1)
 	c.multiMem.Store(0)
 }

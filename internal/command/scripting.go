@@ -295,6 +295,7 @@ func runScript(ctx *Ctx, sr *scriptCaller) {
 	if canPark {
 		sr.run.StopAt = sr.start.Add(limit)
 	}
+	s.deferReady() // releaseScript serves
 	if !sr.step() {
 		finishScript(ctx, sr)
 		return
@@ -387,6 +388,7 @@ func releaseScript(s *Server, sr *scriptCaller) {
 	st := &s.scripting
 	st.running.Store(nil)
 	st.mu.Unlock()
+	s.serveDeferred()
 	sr.parent, sr.keys, sr.argv, sr.sc, sr.fn = nil, nil, nil, nil, nil
 	sr.run = script.Run{}
 	callerPool.Put(sr)
