@@ -138,6 +138,15 @@ func (s *Server) deferReady() {
 func (s *Server) serveDeferred() {
 	b := &s.blocked
 	b.mu.Lock()
+	last := b.deferDepth == 1
+	b.mu.Unlock()
+	if last {
+		// The run's commands leave their changes in the feed (execInner
+		// drains only outside a run): delivered now, in one batch, while
+		// the run still defers, so its keys join pending.
+		s.KS.Drain()
+	}
+	b.mu.Lock()
 	b.deferDepth--
 	var pend []store.Change
 	if b.deferDepth == 0 {

@@ -131,8 +131,27 @@ func (s *Server) trackCommand(c *Client, spec *Spec, args [][]byte, w *resp.Writ
 // OPTOUT with CLIENT CACHING. Exec calls it for every command; a
 // transaction or script must call it for each command it runs.
 func (s *Server) TrackKeys(c *Client, spec *Spec, args [][]byte) {
+	if spec.Flags&ReadOnly == 0 || spec.Flags&PubSub != 0 || readOnlyScript(spec) {
+		return
+	}
+	s.trackArgs(c, spec, args)
+}
+
+// readOnlyScript reports EVAL_RO, EVALSHA_RO and FCALL_RO, which Redis
+// leaves out of tracking: like any script's, their commands' reads are
+// tracked as they run (a script that only PINGs tracks nothing).
+func readOnlyScript(spec *Spec) bool {
+	switch spec.Name {
+	case "eval_ro", "evalsha_ro", "fcall_ro":
+		return true
+	}
+	return false
+}
+
+// trackArgs records spec's keys in args for c (default mode only).
+func (s *Server) trackArgs(c *Client, spec *Spec, args [][]byte) {
 	flags := c.trk.flags
-	if flags&trkOn == 0 || flags&trkBcast != 0 || spec.Flags&ReadOnly == 0 || spec.Flags&PubSub != 0 {
+	if flags&trkOn == 0 || flags&trkBcast != 0 {
 		return
 	}
 	caching := flags&trkCaching != 0
