@@ -91,6 +91,7 @@ type waiter struct {
 	c     *Client
 	db    int
 	keys  []string
+	args  [][]byte // the command, copied for the slowlog while it is on
 	kind  blockKind
 	where list.Where // the end popped
 	to    list.Where // BLMOVE: the end pushed
@@ -233,6 +234,9 @@ func (ctx *Ctx) block(keys [][]byte, w *waiter, timeout time.Duration) {
 	s := ctx.S
 	b := &s.blocked
 	w.c, w.db, w.proto, w.timed = ctx.C, ctx.C.DB(), ctx.C.Proto, timeout > 0
+	if s.Cfg.SlowlogSlowerThan() >= 0 {
+		w.args = cloneArgs(ctx.Args)
+	}
 	for _, k := range keys {
 		ks := string(k)
 		dup := false
@@ -334,6 +338,29 @@ func (w *waiter) deliver(reply []byte) {
 	}
 }
 
+// served answers a waiter a key served: as Redis, which runs the command
+// again then, the slowlog sees the command with the time its serving took.
+func (s *Server) served(w *waiter, reply []byte, t0 time.Time) {
+	if w.args != nil {
+		s.slowlog.addServed(w.c, w.args, time.Since(t0))
+	}
+	w.deliver(reply)
+}
+
+func cloneArgs(args [][]byte) [][]byte {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
+	buf := make([]byte, 0, n)
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		buf = append(buf, a...)
+		out[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
+	}
+	return out
+}
+
 // unblockClient is CLIENT UNBLOCK's work: id's wait ends with a timeout's
 // reply or the UNBLOCKED error.
 func (s *Server) unblockClient(id int64, withErr bool) bool {
@@ -402,6 +429,7 @@ func (s *Server) serveReady(db int, key []byte, e *store.Entry, now int64, moves
 		}
 		b.remove(w)
 		b.mu.Unlock()
+		t0 := time.Now()
 		rw := resp.Writer{Proto: w.proto}
 		ctx := Ctx{W: &rw, C: w.c, S: s, Now: now, Cmd: &unknownSpec, evSink: sink}
 		switch w.kind {
@@ -418,7 +446,7 @@ func (s *Server) serveReady(db int, key []byte, e *store.Entry, now int64, moves
 		case blockMove:
 			if string(w.dst) == string(key) {
 				moveElement(&ctx, e, e, w.where, w.to)
-				w.deliver(rw.B)
+				s.served(w, rw.B, t0)
 				continue
 			}
 			var v []byte
@@ -426,7 +454,7 @@ func (s *Server) serveReady(db int, key []byte, e *store.Entry, now int64, moves
 			*moves = append(*moves, pendingMove{w: w, v: v, src: append([]byte(nil), key...), from: w.where})
 			continue
 		}
-		w.deliver(rw.B)
+		s.served(w, rw.B, t0)
 	}
 }
 
@@ -437,6 +465,7 @@ func (s *Server) runMoves(moves []pendingMove, now int64, sink *Ctx) {
 		m := moves[0]
 		moves = moves[1:]
 		w := m.w
+		t0 := time.Now()
 		rw := resp.Writer{Proto: w.proto}
 		ctx := Ctx{W: &rw, C: w.c, S: s, Now: now, Cmd: &unknownSpec, evSink: sink}
 		db := s.KS.DB(w.db)
@@ -463,7 +492,7 @@ func (s *Server) runMoves(moves []pendingMove, now int64, sink *Ctx) {
 		} else {
 			rw.Bulk(m.v)
 		}
-		w.deliver(rw.B)
+		s.served(w, rw.B, t0)
 	}
 }
 

@@ -339,3 +339,32 @@ func TestBlockedClientExemptFromIdleTimeout(t *testing.T) {
 		t.Fatalf("blocked client was closed by the idle timeout: %v", err)
 	}
 }
+
+// A served blocking command is in the slowlog as itself, after the command
+// that served it (Redis runs it again then).
+func TestBlockedCommandInSlowlog(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	ctx := context.Background()
+	admin := conn1(t, addr)
+	if err := admin.ConfigSet(ctx, "slowlog-log-slower-than", "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	waiter := conn1(t, addr)
+	done := make(chan error, 1)
+	go func() { done <- waiter.BLPop(ctx, 0, "sl").Err() }()
+	waitBlocked(t, admin, 1)
+	admin.SlowLogReset(ctx)
+	if err := admin.LPush(ctx, "sl", "foo").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	logs, err := admin.SlowLogGet(ctx, 1).Result()
+	if err != nil || len(logs) != 1 {
+		t.Fatalf("slowlog %v %v", logs, err)
+	}
+	if got := strings.Join(logs[0].Args, " "); got != "blpop sl 0" {
+		t.Fatalf("newest slowlog entry %q, want the served BLPOP", got)
+	}
+}

@@ -294,6 +294,9 @@ func (s *Server) execInner(ctx *Ctx) {
 	if spec.Flags&SkipSlowlog == 0 {
 		s.slowlog.record(s, c, args, dur)
 	}
+	if !c.atomic {
+		s.slowlog.flushServed(s)
+	}
 	if c.trk.executing && !c.atomic && (spec.parent == nil || spec.parent.Name != "client") && c.tx == nil {
 		// CLIENT CACHING's choice lasts for one command, or one MULTI …
 		// EXEC, as Redis's resetClient.

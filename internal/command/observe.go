@@ -11,9 +11,45 @@ import (
 // slowlog keeps the most recent commands slower than
 // slowlog-log-slower-than microseconds.
 type slowlog struct {
-	mu      sync.Mutex // guards entries, nextID
+	mu      sync.Mutex // guards entries, nextID, served
 	entries []slowEntry
 	nextID  int64
+
+	// Blocked commands served since the last command ended: recorded
+	// after it (flushServed), as Redis runs them again after the command
+	// that made their keys ready.
+	served  []servedCmd
+	nServed atomic.Int32
+}
+
+type servedCmd struct {
+	c    *Client
+	args [][]byte
+	dur  time.Duration
+}
+
+// addServed queues a served blocked command for the slowlog.
+func (l *slowlog) addServed(c *Client, args [][]byte, dur time.Duration) {
+	l.mu.Lock()
+	l.served = append(l.served, servedCmd{c, args, dur})
+	l.nServed.Add(1)
+	l.mu.Unlock()
+}
+
+// flushServed records the queued served commands; one atomic load when
+// there are none.
+func (l *slowlog) flushServed(s *Server) {
+	if l.nServed.Load() == 0 {
+		return
+	}
+	l.mu.Lock()
+	q := l.served
+	l.served = nil
+	l.nServed.Store(0)
+	l.mu.Unlock()
+	for _, x := range q {
+		l.record(s, x.c, x.args, x.dur)
+	}
 }
 
 type slowEntry struct {
