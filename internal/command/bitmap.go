@@ -483,7 +483,7 @@ func bitfieldGeneric(ctx *Ctx, readOnly bool) {
 			} else {
 				ctx.MissKey(e)
 			}
-			runBitfield(ctx, ops, s)
+			runBitfield(ctx, ops, s, false)
 		})
 		return
 	}
@@ -498,8 +498,12 @@ func bitfieldGeneric(ctx *Ctx, readOnly bool) {
 		}
 		// Like Redis, grow (or create) the string to the farthest bit
 		// written before running the operations, even if they then fail.
-		if runBitfield(ctx, ops, e.MutableStr(int(highest>>3)+1)) > 0 {
+		n := int(highest>>3) + 1
+		grew := !e.Exists() || len(e.Str()) < n
+		if runBitfield(ctx, ops, e.MutableStr(n), grew) > 0 {
 			ctx.Notify(EvString, "setbit", ctx.Args[1])
+		} else if !grew {
+			e.Unchanged()
 		}
 	})
 }
@@ -582,7 +586,9 @@ func parseBitfieldType(b []byte) (signed bool, width int, ok bool) {
 
 // runBitfield executes ops on s in order and writes the reply array. For
 // writes s is already long enough; GETs read past its end as zeros.
-func runBitfield(ctx *Ctx, ops []bitfieldOp, s []byte) (changes int) {
+// changes counts the writes that changed a value, or all of them when the
+// string grew for them (Redis's rule, for the notification and dirty).
+func runBitfield(ctx *Ctx, ops []bitfieldOp, s []byte, grew bool) (changes int) {
 	ctx.W.Array(len(ops))
 	for _, o := range ops {
 		old := getBitfield(s, o.offset, o.width)
@@ -622,7 +628,9 @@ func runBitfield(ctx *Ctx, ops []bitfieldOp, s []byte) (changes int) {
 		}
 		ctx.W.Int(int64(ret))
 		setBitfield(s, o.offset, o.width, nv)
-		changes++
+		if grew || nv&(1<<o.width-1) != old {
+			changes++
+		}
 	}
 	return changes
 }

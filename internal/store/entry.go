@@ -315,6 +315,16 @@ func (e *Entry) MarkRaw() {
 	}
 }
 
+// Unchanged takes back the change a MutableStr recorded when the caller
+// wrote nothing different (BITFIELD SET of the value already there): no
+// feed entry, so no dirty count, invalidation or wake-up, as Redis skips
+// signalModifiedKey then. The string stays as MutableStr left it (raw).
+func (e *Entry) Unchanged() {
+	if e.change == ChangeSet {
+		e.change = 0
+	}
+}
+
 // MarkNotInt records that the string was stored without integer encoding,
 // as Redis stores INCRBYFLOAT's result: OBJECT ENCODING then says embstr
 // (or raw) even for "3000". A later SET clears the mark.
