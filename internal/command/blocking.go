@@ -193,9 +193,10 @@ func (s *Server) BlockedClients() (n, timed int) {
 	return n, timed
 }
 
-// Waiting reports whether c waits in a blocking command (CLIENT LIST flag
-// b; exempt from the idle timeout). Safe from any goroutine.
-func (c *Client) Waiting() bool { return c.blockedNow.Load() }
+// Waiting reports whether c waits in a blocking command or for CLIENT
+// PAUSE to end (CLIENT LIST flag b; exempt from the idle timeout), as
+// Redis's CLIENT_BLOCKED. Safe from any goroutine.
+func (c *Client) Waiting() bool { return c.blockedNow.Load() || c.pausedNow.Load() }
 
 // parseTimeout reads a blocking command's timeout in seconds (a double)
 // as Redis's getTimeoutFromObjectOrReply does: ms rounded up, 0 forever.

@@ -65,6 +65,7 @@ type Client struct {
 	noTouch    atomic.Bool
 	killed     atomic.Bool
 	blockedNow atomic.Bool // in a blocking command, for CLIENT LIST and the idle timeout
+	pausedNow  atomic.Bool // its command waits for CLIENT PAUSE to end (Waiting)
 	subs       subCounts   // subscriptions (pubsub.go)
 
 	mu      sync.Mutex // guards name, libName, libVer

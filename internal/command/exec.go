@@ -218,7 +218,7 @@ func (s *Server) exec(ctx *Ctx) time.Duration {
 		s.refuse(ctx, ErrOOM)
 		return 0
 	}
-	if d := s.pause.blocks(spec, c.tx); d > 0 {
+	if d := s.pause.blocks(spec, c.tx); d > 0 && !s.noWritesScript(spec, args) {
 		return d
 	}
 	if c.tx != nil && spec.Flags&TxControl == 0 {

@@ -11,7 +11,7 @@ import (
 // Functions (Redis 7): FCALL, FCALL_RO and FUNCTION.
 
 var functionCommands = []*Spec{
-	{Name: "fcall", Arity: -3, Flags: Atomic | NoScript | Stale | SkipMonitor | NoMandatoryKeys, KeysFunc: evalKeys, ACL: aclScripting, Handler: fcall},
+	{Name: "fcall", Arity: -3, Flags: Atomic | NoScript | Stale | SkipMonitor | NoMandatoryKeys | MayReplicate, KeysFunc: evalKeys, ACL: aclScripting, Handler: fcall},
 	{Name: "fcall_ro", Arity: -3, Flags: Atomic | ReadOnly | NoScript | Stale | SkipMonitor | NoMandatoryKeys, KeysFunc: evalKeys, ACL: aclScripting, Handler: fcall},
 	{Name: "function", Arity: -2, ACL: []string{"slow"}, Subs: []*Spec{
 		{Name: "load", Arity: -3, Flags: Write | DenyOOM | NoScript, ACL: []string{"write", "slow", "scripting"}, Handler: functionLoad},

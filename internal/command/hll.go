@@ -9,7 +9,7 @@ import (
 // (package hll), so GET/SET move them between smallredis and Redis.
 var hllCommands = []*Spec{
 	{Name: "pfadd", Arity: -2, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: []string{"write", "hyperloglog", "fast"}, Handler: pfadd},
-	{Name: "pfcount", Arity: -2, Flags: ReadOnly, FirstKey: 1, LastKey: -1, Step: 1, ACL: []string{"read", "hyperloglog", "slow"}, Handler: pfcount},
+	{Name: "pfcount", Arity: -2, Flags: ReadOnly | MayReplicate, FirstKey: 1, LastKey: -1, Step: 1, ACL: []string{"read", "hyperloglog", "slow"}, Handler: pfcount},
 	{Name: "pfmerge", Arity: -2, Flags: Write | DenyOOM, FirstKey: 1, LastKey: -1, Step: 1, ACL: []string{"write", "hyperloglog", "slow"}, Handler: pfmerge},
 	{Name: "pfdebug", Arity: 3, Flags: Write | DenyOOM | Admin, FirstKey: 2, LastKey: 2, Step: 1, ACL: []string{"write", "hyperloglog", "admin", "slow", "dangerous"}, Handler: pfdebug},
 	{Name: "pfselftest", Arity: 1, Flags: Admin, ACL: []string{"hyperloglog", "admin", "slow", "dangerous"}, Handler: pfselftest},

@@ -117,7 +117,8 @@ func infoClients(s *Server, b *strings.Builder) {
 	kv(b, "client_recent_max_input_buffer", s.Stats.RecentMaxInput.Load())
 	kv(b, "client_recent_max_output_buffer", s.Stats.RecentMaxOutput.Load())
 	blocked, timed := s.BlockedClients()
-	kv(b, "blocked_clients", blocked)
+	// As Redis, clients held by CLIENT PAUSE count as blocked.
+	kv(b, "blocked_clients", blocked+s.PausedClients())
 	kv(b, "tracking_clients", s.TrackingClients())
 	kv(b, "clients_in_timeout_table", timed)
 }

@@ -84,7 +84,11 @@ func (s *Server) queue(ctx *Ctx) {
 			args[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
 		}
 		tx.cmds = append(tx.cmds, queued{spec: ctx.Cmd, args: args})
-		tx.flags |= ctx.Cmd.Flags
+		f := ctx.Cmd.Flags
+		if f&MayReplicate != 0 && ctx.S.noWritesScript(ctx.Cmd, args) {
+			f &^= Write | MayReplicate // a no-writes script: EXEC is a read
+		}
+		tx.flags |= f
 		tx.mem += int64(queuedOverhead + n + queuedArgOverhead*len(args))
 		ctx.C.multiN.Store(int32(len(tx.cmds)))
 		ctx.C.multiMem.Store(tx.mem)

@@ -202,6 +202,10 @@ type pauseState struct {
 	mu      sync.Mutex // guards waiters, timer and the writes of until/writeOnl
 	waiters map[*Client]func()
 	timer   *time.Timer
+
+	// onPause learns when a pause starts and ends (under mu): the store
+	// keeps expired keys while clients are paused, as Redis.
+	onPause func(paused bool)
 }
 
 // maxWait is the longest time.Duration in whole milliseconds.
@@ -243,6 +247,9 @@ func (p *pauseState) pause(until int64, write bool) {
 		p.writeOnl.Store(write)
 	}
 	p.until.Store(until)
+	if p.onPause != nil {
+		p.onPause(true)
+	}
 	d := min(time.Duration(until-now), maxWait/time.Millisecond) * time.Millisecond
 	if p.timer == nil {
 		p.timer = time.AfterFunc(d, p.expire)
@@ -258,20 +265,31 @@ func (p *pauseState) unpause() {
 	if p.timer != nil {
 		p.timer.Stop()
 	}
+	if p.onPause != nil {
+		p.onPause(false)
+	}
 	p.mu.Unlock()
 	p.wakeAll()
 }
 
 // expire runs when the pause's time is up; a waiter woken early (the pause
 // was extended meanwhile) just parks again.
-func (p *pauseState) expire() { p.wakeAll() }
+func (p *pauseState) expire() {
+	p.mu.Lock()
+	if until := p.until.Load(); p.onPause != nil && (until == 0 || time.Now().UnixMilli() >= until) {
+		p.onPause(false)
+	}
+	p.mu.Unlock()
+	p.wakeAll()
+}
 
 func (p *pauseState) wakeAll() {
 	p.mu.Lock()
 	w := p.waiters
 	p.waiters = nil
 	p.mu.Unlock()
-	for _, wake := range w {
+	for c, wake := range w {
+		c.pausedNow.Store(false)
 		wake()
 	}
 }
@@ -291,6 +309,7 @@ func (s *Server) WhenUnpaused(c *Client, wake func()) {
 		p.waiters = map[*Client]func(){}
 	}
 	p.waiters[c] = wake
+	c.pausedNow.Store(true)
 	p.mu.Unlock()
 }
 

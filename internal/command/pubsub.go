@@ -30,8 +30,8 @@ var pubsubCommands = []*Spec{
 	{Name: "punsubscribe", Arity: -1, Flags: PubSub | NoScript | Loading | Stale, ACL: []string{"pubsub", "slow"}, Handler: punsubscribe},
 	{Name: "ssubscribe", Arity: -2, Flags: PubSub | NoScript | Loading | Stale, FirstKey: 1, LastKey: -1, Step: 1, ACL: []string{"pubsub", "slow"}, Handler: ssubscribe},
 	{Name: "sunsubscribe", Arity: -1, Flags: PubSub | NoScript | Loading | Stale, FirstKey: 1, LastKey: -1, Step: 1, ACL: []string{"pubsub", "slow"}, Handler: sunsubscribe},
-	{Name: "publish", Arity: 3, Flags: PubSub | Loading | Stale | Fast, ACL: []string{"pubsub", "fast"}, Handler: publish},
-	{Name: "spublish", Arity: 3, Flags: PubSub | Loading | Stale | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: []string{"pubsub", "fast"}, Handler: spublish},
+	{Name: "publish", Arity: 3, Flags: PubSub | Loading | Stale | Fast | MayReplicate, ACL: []string{"pubsub", "fast"}, Handler: publish},
+	{Name: "spublish", Arity: 3, Flags: PubSub | Loading | Stale | Fast | MayReplicate, FirstKey: 1, LastKey: 1, Step: 1, ACL: []string{"pubsub", "fast"}, Handler: spublish},
 	{Name: "pubsub", Arity: -2, ACL: []string{"slow"}, Subs: []*Spec{
 		{Name: "channels", Arity: -2, Flags: PubSub | Loading | Stale, ACL: []string{"pubsub", "slow"}, Handler: pubsubChannels},
 		{Name: "numsub", Arity: -2, Flags: PubSub | Loading | Stale, ACL: []string{"pubsub", "slow"}, Handler: pubsubNumSub},

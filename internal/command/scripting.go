@@ -20,8 +20,8 @@ import (
 var aclScripting = []string{"slow", "scripting"}
 
 var scriptingCommands = []*Spec{
-	{Name: "eval", Arity: -3, Flags: Atomic | NoScript | Stale | SkipMonitor | NoMandatoryKeys, KeysFunc: evalKeys, ACL: aclScripting, Handler: eval},
-	{Name: "evalsha", Arity: -3, Flags: Atomic | NoScript | Stale | SkipMonitor | NoMandatoryKeys, KeysFunc: evalKeys, ACL: aclScripting, Handler: evalsha},
+	{Name: "eval", Arity: -3, Flags: Atomic | NoScript | Stale | SkipMonitor | NoMandatoryKeys | MayReplicate, KeysFunc: evalKeys, ACL: aclScripting, Handler: eval},
+	{Name: "evalsha", Arity: -3, Flags: Atomic | NoScript | Stale | SkipMonitor | NoMandatoryKeys | MayReplicate, KeysFunc: evalKeys, ACL: aclScripting, Handler: evalsha},
 	{Name: "eval_ro", Arity: -3, Flags: Atomic | ReadOnly | NoScript | Stale | SkipMonitor | NoMandatoryKeys, KeysFunc: evalKeys, ACL: aclScripting, Handler: eval},
 	{Name: "evalsha_ro", Arity: -3, Flags: Atomic | ReadOnly | NoScript | Stale | SkipMonitor | NoMandatoryKeys, KeysFunc: evalKeys, ACL: aclScripting, Handler: evalsha},
 	{Name: "script", Arity: -2, ACL: []string{"slow"}, Subs: []*Spec{
@@ -102,6 +102,35 @@ func runEval(ctx *Ctx, sc *script.Script, keys, argv [][]byte) {
 	}
 	sr.keys, sr.argv, sr.sc = keys, argv, sc
 	runScript(ctx, sr)
+}
+
+// noWritesScript reports an EVAL, EVALSHA or FCALL of a script declaring
+// no-writes: not held by CLIENT PAUSE WRITE, as Redis judges such a
+// command by its script's flags. Only asked while a pause is on.
+func (s *Server) noWritesScript(spec *Spec, args [][]byte) bool {
+	var f script.Flags
+	switch spec.Name {
+	case "eval":
+		var ok bool
+		if f, ok = script.BodyFlags(string(args[1])); !ok {
+			return false
+		}
+	case "evalsha":
+		sc := s.Scripts.Lookup(args[1])
+		if sc == nil || !sc.Shebang {
+			return false
+		}
+		f = sc.Flags
+	case "fcall":
+		fn := s.Scripts.Function(string(args[1]))
+		if fn == nil {
+			return false
+		}
+		f = fn.Flags
+	default:
+		return false
+	}
+	return f&script.FlagNoWrites != 0
 }
 
 // prepareScript checks a script's flags against the command and the
@@ -216,11 +245,12 @@ func (sr *scriptCaller) Call(args [][]byte, w *resp.Writer) {
 		w.Error("ERR This Redis command is not allowed from script")
 		return
 	}
+	if spec.Flags&(Write|MayReplicate) != 0 && sr.ro {
+		// PUBLISH too, as Redis's scriptVerifyWriteCommandAllow.
+		w.Error(errScriptWriteRO)
+		return
+	}
 	if spec.Flags&Write != 0 {
-		if sr.ro {
-			w.Error(errScriptWriteRO)
-			return
-		}
 		if spec.Flags&DenyOOM != 0 && sr.parent.oom && sr.flags&script.FlagAllowOOM == 0 {
 			w.Error(ErrOOM)
 			return

@@ -152,6 +152,7 @@ func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
 	s.ActiveExpire.Store(true)
 	s.tracking.tab = tracking.New()
 	ks.SetExpiryGate(s.Gate.Background())
+	s.pause.onPause = ks.PauseExpiry
 	s.Evict.SetGate(s.Gate.Background())
 	s.loadNotify()
 	cfg.OnChange("notify-keyspace-events", s.loadNotify)

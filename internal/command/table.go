@@ -76,7 +76,8 @@ var flagNames = []string{
 func (f Flag) Names() []string {
 	var out []string
 	for i, n := range flagNames {
-		if f&(1<<i) != 0 {
+		// may_replicate is hidden from COMMAND INFO on purpose, as in Redis.
+		if f&(1<<i) != 0 && Flag(1<<i) != MayReplicate {
 			out = append(out, n)
 		}
 	}

@@ -50,6 +50,16 @@ func flagByName(s string) (Flags, bool) {
 	return 0, false
 }
 
+// BodyFlags are the flags an EVAL script's shebang line declares; ok is
+// false for a script without one (or with a bad one), which has none.
+func BodyFlags(body string) (f Flags, ok bool) {
+	if !strings.HasPrefix(body, "#!") {
+		return 0, false
+	}
+	f, _, errMsg := parseShebang(body)
+	return f, errMsg == ""
+}
+
 // parseShebang reads an EVAL script's "#!lua [flags=a,b]" first line. It
 // returns the flags and the length of the line without its newline.
 func parseShebang(body string) (Flags, int, string) {

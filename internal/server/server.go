@@ -318,7 +318,7 @@ func (s *Server) cron() {
 		}
 		wall := time.Now()
 		now := wall.UnixMilli()
-		expiring := s.st.ActiveExpire.Load() && s.st.KS.HasExpires()
+		expiring := s.st.ActiveExpire.Load() && s.st.KS.HasExpires() && !s.st.KS.ExpiryPaused()
 		if expiring {
 			s.st.KS.ActiveExpireCycle(now, expiryTick/4)
 		}

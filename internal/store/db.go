@@ -49,7 +49,7 @@ func (db *DB) view(key []byte, now int64, fn func(e *Entry), touch bool) {
 	switch {
 	case due:
 		sh.readDue(key, h, now, fn, touch)
-	case stale:
+	case stale && !db.ks.expiryPaused.Load():
 		sh.reclaim(key, h, now)
 	}
 }

@@ -52,6 +52,9 @@ func (t Type) String() string {
 // Keyspace is the set of numbered databases. It is safe for concurrent use.
 type Keyspace struct {
 	dbs     atomic.Pointer[[]*DB] // replaced whole by SwapDB, so DB(i) is one load
+	// expiryPaused: reads see expired keys as missing but leave them in
+	// place (CLIENT PAUSE, as Redis's expireIfNeeded while paused).
+	expiryPaused atomic.Bool
 	swapMu  sync.Mutex            // serialises SwapDB
 	used    atomic.Int64          // sum of all shards' charged bytes, plus clients
 	clients atomic.Int64          // bytes charged by ChargeClients
@@ -280,3 +283,11 @@ func (ks *Keyspace) Copy(src, dst int, from, to []byte, replace bool, now int64)
 	se.end()
 	return true
 }
+
+// PauseExpiry stops (or resumes) deleting expired keys a read finds; the
+// active cycle's caller checks ExpiryPaused too. Redis does so while
+// clients are paused, so the dataset does not change under a pause.
+func (ks *Keyspace) PauseExpiry(on bool) { ks.expiryPaused.Store(on) }
+
+// ExpiryPaused reports PauseExpiry's state.
+func (ks *Keyspace) ExpiryPaused() bool { return ks.expiryPaused.Load() }
