@@ -122,7 +122,7 @@ func (e *Engine) LoadLibrary(code string, replace bool) (string, string) {
 		return "", errMsg
 	}
 	for _, fn := range lib.Funcs {
-		if other := f.funcs[fn.Name]; other != nil && other.Lib != old {
+		if other := f.funcs[fnKey(fn.Name)]; other != nil && other.Lib != old {
 			lib.st.L.Close()
 			return "", "ERR Function " + fn.Name + " already exists"
 		}
@@ -137,14 +137,14 @@ func (e *Engine) LoadLibrary(code string, replace bool) (string, string) {
 func (f *functions) add(lib *Library) {
 	f.libs[lib.Name] = lib
 	for _, fn := range lib.Funcs {
-		f.funcs[fn.Name] = fn
+		f.funcs[fnKey(fn.Name)] = fn
 	}
 }
 
 func (f *functions) remove(lib *Library) {
 	delete(f.libs, lib.Name)
 	for _, fn := range lib.Funcs {
-		delete(f.funcs, fn.Name)
+		delete(f.funcs, fnKey(fn.Name))
 	}
 	lib.st.L.Close()
 }
@@ -331,19 +331,23 @@ func (st *State) registerFunction(L *lua.LState) int {
 		raise(L, errBadName)
 		return 0
 	}
-	if _, dup := ld.funcs[f.Name]; dup {
+	if _, dup := ld.funcs[fnKey(f.Name)]; dup {
 		raise(L, "ERR Function already exists in the library")
 		return 0
 	}
-	ld.funcs[f.Name] = f
+	ld.funcs[fnKey(f.Name)] = f
 	return 0
 }
 
 // Function finds a registered function.
+// fnKey is a function's key in the function maps: names are
+// case-insensitive, as Redis's function dictionaries compare them.
+func fnKey(name string) string { return strings.ToLower(name) }
+
 func (e *Engine) Function(name string) *Function {
 	e.fmu.Lock()
 	defer e.fmu.Unlock()
-	return e.fns().funcs[name]
+	return e.fns().funcs[fnKey(name)]
 }
 
 // FCall runs a function with KEYS and ARGV as its two arguments. The
@@ -483,7 +487,7 @@ func (e *Engine) RestoreLibraries(codes []string, policy string) string {
 				return "ERR Library " + lib.Name + " already exists"
 			}
 			for _, fn := range lib.Funcs {
-				if f.funcs[fn.Name] != nil {
+				if f.funcs[fnKey(fn.Name)] != nil {
 					closeAll()
 					return "ERR Function " + fn.Name + " already exists"
 				}
@@ -497,7 +501,7 @@ func (e *Engine) RestoreLibraries(codes []string, policy string) string {
 		}
 		for _, lib := range libs {
 			for _, fn := range lib.Funcs {
-				if f.funcs[fn.Name] != nil {
+				if f.funcs[fnKey(fn.Name)] != nil {
 					closeAll()
 					return "ERR Function " + fn.Name + " already exists"
 				}
