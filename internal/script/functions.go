@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/smallredis/smallredis/internal/resp"
+
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -77,22 +79,27 @@ func parseLibMeta(code string) (string, int, string) {
 	if n < 0 {
 		return "", 0, "ERR Invalid library metadata"
 	}
-	parts := strings.Split(code[2:n], " ")
-	if !strings.EqualFold(parts[0], "lua") {
-		return "", 0, "ERR Engine '" + parts[0] + "' not found"
+	// Split as Redis's sdssplitargs does (quotes allowed: name="foo").
+	var p resp.Parser
+	parts, _, err := p.Parse([]byte(code[:n] + "\n"))
+	if err != nil || len(parts) == 0 {
+		return "", 0, "ERR Invalid library metadata"
 	}
-	name := ""
-	for _, p := range parts[1:] {
-		if p == "" {
-			continue
-		}
-		v, ok := strings.CutPrefix(p, "name=")
-		if !ok {
-			return "", 0, "ERR Invalid metadata value given: " + p
-		}
-		name = v
+	engine := string(parts[0][2:])
+	if !strings.EqualFold(engine, "lua") {
+		return "", 0, "ERR Engine '" + engine + "' not found"
 	}
-	if name == "" {
+	name, named := "", false
+	for _, part := range parts[1:] {
+		if len(part) < 5 || !strings.EqualFold(string(part[:5]), "name=") {
+			return "", 0, "ERR Invalid metadata value given: " + string(part)
+		}
+		if named {
+			return "", 0, "ERR Invalid metadata value, name argument was given multiple times"
+		}
+		name, named = string(part[5:]), true
+	}
+	if !named {
 		return "", 0, "ERR Library name was not given"
 	}
 	if !validName(name) {
@@ -167,7 +174,7 @@ func (e *Engine) compileLibrary(name, code string, metaLen int) (*Library, strin
 	// KEYS and ARGV, which functions get as arguments).
 	real := st.g.RawGetString("redis")
 	rt := L.NewTable()
-	for _, k := range []string{"log", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING", "REDIS_VERSION", "REDIS_VERSION_NUM", "setresp"} {
+	for _, k := range []string{"log", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING", "REDIS_VERSION", "REDIS_VERSION_NUM"} {
 		rt.RawSetString(k, L.GetField(real, k))
 	}
 	rt.RawSetString("register_function", L.NewFunction(st.registerFunction))
@@ -340,6 +347,16 @@ func (st *State) registerFunction(L *lua.LState) int {
 }
 
 // Function finds a registered function.
+// replaces reports whether one of libs is named name.
+func replaces(libs []*Library, name string) bool {
+	for _, l := range libs {
+		if l.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // fnKey is a function's key in the function maps: names are
 // case-insensitive, as Redis's function dictionaries compare them.
 func fnKey(name string) string { return strings.ToLower(name) }
@@ -494,17 +511,20 @@ func (e *Engine) RestoreLibraries(codes []string, policy string) string {
 			}
 		}
 	case "REPLACE":
-		for _, lib := range libs {
-			if old := f.libs[lib.Name]; old != nil {
-				f.remove(old)
-			}
-		}
+		// Checked before anything is removed: a failed restore leaves the
+		// libraries as they were. Only functions of libraries the payload
+		// replaces may share a name with its functions.
 		for _, lib := range libs {
 			for _, fn := range lib.Funcs {
-				if f.funcs[fnKey(fn.Name)] != nil {
+				if other := f.funcs[fnKey(fn.Name)]; other != nil && !replaces(libs, other.Lib.Name) {
 					closeAll()
 					return "ERR Function " + fn.Name + " already exists"
 				}
+			}
+		}
+		for _, lib := range libs {
+			if old := f.libs[lib.Name]; old != nil {
+				f.remove(old)
 			}
 		}
 	}

@@ -356,3 +356,35 @@ func TestNumberEdges(t *testing.T) {
 		t.Errorf("redis.call arguments %q, want %q", got, want)
 	}
 }
+
+// A RESTORE that fails leaves the libraries as they were: REPLACE checks
+// its functions against the other libraries' before removing any, and
+// function names are case-insensitive.
+func TestRestoreLibrariesKeepsOldOnCollision(t *testing.T) {
+	e := NewEngine()
+	for _, code := range []string{
+		"#!lua name=lib1\nredis.register_function('f6', function() return 6 end)",
+		"#!lua name=lib2\nredis.register_function('F3', function() return 33 end)",
+	} {
+		if _, err := e.LoadLibrary(code, false); err != "" {
+			t.Fatal(err)
+		}
+	}
+	dump := []string{"#!lua name=lib1\nredis.register_function('f1', function() return 1 end)\nredis.register_function('f3', function() return 3 end)"}
+	if err := e.RestoreLibraries(dump, "APPEND"); err != "ERR Library lib1 already exists" {
+		t.Fatalf("APPEND: %q", err)
+	}
+	if err := e.RestoreLibraries(dump, "REPLACE"); err != "ERR Function f3 already exists" {
+		t.Fatalf("REPLACE: %q", err)
+	}
+	if e.Function("f6") == nil || e.Function("f3") == nil || e.Function("f1") != nil {
+		t.Fatalf("libraries changed by failed restores: f6 %v f3 %v f1 %v", e.Function("f6"), e.Function("f3"), e.Function("f1"))
+	}
+	// Replacing the library that holds the name is no collision.
+	if err := e.RestoreLibraries([]string{"#!lua name=lib2\nredis.register_function('f3', function() return 3 end)"}, "REPLACE"); err != "" {
+		t.Fatalf("REPLACE of the owner: %q", err)
+	}
+	if f := e.Function("F3"); f == nil || f.Lib.Name != "lib2" {
+		t.Fatalf("f3 after replace: %v", f)
+	}
+}
