@@ -51,14 +51,14 @@ func (t Type) String() string {
 
 // Keyspace is the set of numbered databases. It is safe for concurrent use.
 type Keyspace struct {
-	dbs     atomic.Pointer[[]*DB] // replaced whole by SwapDB, so DB(i) is one load
+	dbs atomic.Pointer[[]*DB] // replaced whole by SwapDB, so DB(i) is one load
 	// expiryPaused: reads see expired keys as missing but leave them in
 	// place (CLIENT PAUSE, as Redis's expireIfNeeded while paused).
 	expiryPaused atomic.Bool
-	swapMu  sync.Mutex            // serialises SwapDB
-	used    atomic.Int64          // sum of all shards' charged bytes, plus clients
-	clients atomic.Int64          // bytes charged by ChargeClients
-	expired atomic.Int64
+	swapMu       sync.Mutex   // serialises SwapDB
+	used         atomic.Int64 // sum of all shards' charged bytes, plus clients
+	clients      atomic.Int64 // bytes charged by ChargeClients
+	expired      atomic.Int64
 
 	// Eviction support (evict.go).
 	meta     atomic.Pointer[metaHooks] // how accesses update metadata; nil = Redis's defaults
