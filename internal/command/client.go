@@ -21,6 +21,7 @@ const (
 // by mu.
 type Client struct {
 	ID      int64
+	Lua     bool   // a script's client: MONITOR shows [db lua], as Redis
 	Addr    string // remote ip:port
 	LAddr   string // local ip:port
 	FD      int

@@ -256,7 +256,10 @@ func (s *Server) execInner(ctx *Ctx) {
 	if c.trk.executing {
 		s.trackCommand(c, spec, args, w)
 	}
-	if s.monitors.active() && spec.Flags&(SkipMonitor|Admin) == 0 {
+	// MONITOR sees a command once it ran, as Redis feeds it after call():
+	// EXEC after the commands it ran. A script before its commands.
+	monitor := s.monitors.active()
+	if monitor && spec.Flags&SkipMonitor != 0 && scriptCommand(spec) {
 		s.monitors.feed(c, ctx.Now, args)
 	}
 	// In a batch the previous command's end is this one's start (its
@@ -271,6 +274,9 @@ func (s *Server) execInner(ctx *Ctx) {
 	spec.Handler(ctx)
 	if ctx.moves != nil {
 		s.runMoves(ctx.moves, ctx.Now, ctx)
+	}
+	if monitor && spec.Flags&(SkipMonitor|Admin) == 0 {
+		s.monitors.feed(c, ctx.Now, args)
 	}
 	t1 := monotonic()
 	dur := t1 - t0
@@ -302,6 +308,16 @@ func (s *Server) execInner(ctx *Ctx) {
 		// EXEC, as Redis's resetClient.
 		c.trk.endCaching()
 	}
+}
+
+// scriptCommand reports the commands that run a script (MONITOR shows
+// them before the script's commands, as Redis's evalGenericCommand feeds).
+func scriptCommand(spec *Spec) bool {
+	switch spec.Name {
+	case "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro":
+		return true
+	}
+	return false
 }
 
 // refuse answers a command refused before it runs (arity, authentication,

@@ -146,7 +146,11 @@ func (m *monitors) feed(c *Client, nowMs int64, args [][]byte) {
 	b = append(b, " ["...)
 	b = strconv.AppendInt(b, int64(c.DB()), 10)
 	b = append(b, ' ')
-	b = append(b, c.Addr...)
+	if c.Lua {
+		b = append(b, "lua"...)
+	} else {
+		b = append(b, c.Addr...)
+	}
 	b = append(b, ']')
 	for _, a := range args {
 		b = append(b, ' ')

@@ -160,6 +160,7 @@ func prepareScript(ctx *Ctx, flags script.Flags) (*scriptCaller, bool) {
 	c.SetDB(ctx.C.DB())
 	c.Authed = true
 	c.atomic = true // blocking commands answer at once, as inside EXEC
+	c.Lua = true
 	c.ID = ctx.C.ID
 	c.Addr, c.LAddr = ctx.C.Addr, ctx.C.LAddr
 	return sr, true

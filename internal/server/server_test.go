@@ -319,6 +319,47 @@ func TestMonitor(t *testing.T) {
 	}
 }
 
+// MONITOR shows commands in Redis's order: a transaction's commands before
+// its EXEC, an aborted EXEC too; a script before its commands, which show
+// as [db lua].
+func TestMonitorOrder(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	m, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	r := bufio.NewReader(m)
+	m.Write([]byte("MONITOR\r\n"))
+	if l, _ := r.ReadString('\n'); l != "+OK\r\n" {
+		t.Fatalf("MONITOR = %q", l)
+	}
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cr := bufio.NewReader(c)
+	for _, cmd := range []string{"MULTI", "SET foo bar", "EXEC", "MULTI", "NOSUCH", "EXEC", `EVAL "redis.call('set', KEYS[1], ARGV[1])" 1 k v`} {
+		c.Write([]byte(cmd + "\r\n"))
+		l, _ := cr.ReadString('\n')
+		if strings.HasPrefix(l, "*") { // EXEC's one reply
+			cr.ReadString('\n')
+		}
+	}
+	want := []string{`"multi"`, `"set" "foo" "bar"`, `"exec"`, `"multi"`, `"exec"`, `"EVAL"`, `lua] "set" "k" "v"`}
+	m.SetReadDeadline(time.Now().Add(2 * time.Second))
+	for _, w := range want {
+		l, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("no MONITOR line for %s", w)
+		}
+		if !strings.Contains(strings.ToLower(l), strings.ToLower(w)) {
+			t.Fatalf("MONITOR line %q, want one with %s", l, w)
+		}
+	}
+}
+
 func TestRedisCLI(t *testing.T) {
 	cli, err := exec.LookPath("redis-cli")
 	if err != nil {
