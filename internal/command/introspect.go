@@ -302,7 +302,11 @@ func (ctx *Ctx) resolve(args [][]byte) *Spec {
 			s = sub
 		}
 	}
-	if !s.checkArity(len(args)) {
+	switch {
+	case s.FirstKey <= 0 && s.KeysFunc == nil:
+		ctx.Err("ERR The command has no key arguments")
+		return nil
+	case !s.checkArity(len(args)):
 		ctx.Err("ERR Invalid number of arguments specified for command")
 		return nil
 	}
@@ -316,9 +320,8 @@ func commandGetKeys(ctx *Ctx) {
 	if s == nil {
 		return
 	}
-	keys := s.Keys(args)
-	if len(keys) == 0 {
-		ctx.Err("ERR The command has no key arguments")
+	keys, ok := getKeys(ctx, s, args)
+	if !ok {
 		return
 	}
 	ctx.W.Array(len(keys))
@@ -327,15 +330,27 @@ func commandGetKeys(ctx *Ctx) {
 	}
 }
 
+// getKeys finds the keys of args for COMMAND GETKEYS[ANDFLAGS] with
+// Redis's errors: a command without key arguments, or no keys found where
+// the command must have some; none found where keys are optional (EVAL
+// with numkeys 0) is an empty answer.
+func getKeys(ctx *Ctx, s *Spec, args [][]byte) ([]int, bool) {
+	keys := s.Keys(args)
+	if len(keys) == 0 && s.Flags&NoMandatoryKeys == 0 {
+		ctx.Err("ERR Invalid arguments specified for command")
+		return nil, false
+	}
+	return keys, true
+}
+
 func commandGetKeysAndFlags(ctx *Ctx) {
 	args := ctx.Args[2:]
 	s := ctx.resolve(args)
 	if s == nil {
 		return
 	}
-	keys := s.Keys(args)
-	if len(keys) == 0 {
-		ctx.Err("ERR The command has no key arguments")
+	keys, ok := getKeys(ctx, s, args)
+	if !ok {
 		return
 	}
 	ctx.W.Array(len(keys))
