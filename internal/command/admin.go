@@ -323,6 +323,10 @@ func debug(ctx *Ctx) {
 		ctx.W.OK()
 	case sub == "object" && len(ctx.Args) == 3:
 		debugObject(ctx)
+	case sub == "digest" && len(ctx.Args) == 2:
+		debugDigest(ctx)
+	case sub == "digest-value":
+		debugDigestValue(ctx)
 	case sub == "populate" && len(ctx.Args) >= 3 && len(ctx.Args) <= 5:
 		debugPopulate(ctx)
 	case sub == "pprof" && len(ctx.Args) >= 4:
@@ -331,6 +335,8 @@ func debug(ctx *Ctx) {
 		writeHelp(ctx, "DEBUG", []string{
 			"PANIC", "    Panic inside the command: the server logs it, answers an error and closes the connection.",
 			"SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+			"DIGEST", "    Output a hex signature representing the current DB content.",
+			"DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys.",
 			"OBJECT <key>", "    Show low level info about the <key> and associated value.",
 			"SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not accessed.",
 			"QUICKLIST-PACKED-THRESHOLD <size>", "    Sets the threshold for elements to be inserted as plain vs packed nodes",
