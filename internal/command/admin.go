@@ -323,6 +323,8 @@ func debug(ctx *Ctx) {
 		ctx.W.OK()
 	case sub == "object" && len(ctx.Args) == 3:
 		debugObject(ctx)
+	case sub == "protocol" && len(ctx.Args) == 3:
+		debugProtocol(ctx)
 	case sub == "digest" && len(ctx.Args) == 2:
 		debugDigest(ctx)
 	case sub == "digest-value":
@@ -338,6 +340,9 @@ func debug(ctx *Ctx) {
 			"DIGEST", "    Output a hex signature representing the current DB content.",
 			"DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys.",
 			"OBJECT <key>", "    Show low level info about the <key> and associated value.",
+			"PROTOCOL <type>", "    Reply with a test value of the specified type. <type> can be: string,",
+			"    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+			"    true, false.",
 			"SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not accessed.",
 			"QUICKLIST-PACKED-THRESHOLD <size>", "    Sets the threshold for elements to be inserted as plain vs packed nodes",
 			"POPULATE <count> [<prefix>] [<size>]", "    Create <count> string keys named key:<num>. If <prefix> is specified then",

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
+	"strings"
 	"strconv"
 
 	"github.com/smallredis/smallredis/internal/list"
@@ -83,4 +84,65 @@ func rdbStringLen(v []byte) int {
 		}
 	}
 	return len(rdbAppendLen(nil, uint64(len(v)))) + len(v)
+}
+
+// debugProtocol: DEBUG PROTOCOL type, one reply of each RESP3 type (and
+// its RESP2 form), as Redis's, for client libraries' tests.
+func debugProtocol(ctx *Ctx) {
+	w := ctx.W
+	switch strings.ToLower(string(ctx.Args[2])) {
+	case "string":
+		w.BulkString("Hello World")
+	case "integer":
+		w.Int(12345)
+	case "double":
+		w.Double(3.141)
+	case "bignum":
+		w.BigNum("1234567999999999999999999999999999999")
+	case "null":
+		w.Null()
+	case "array":
+		w.Array(3)
+		for j := range 3 {
+			w.Int(int64(j))
+		}
+	case "set":
+		w.Set(3)
+		for j := range 3 {
+			w.Int(int64(j))
+		}
+	case "map":
+		w.Map(3)
+		for j := range 3 {
+			w.Int(int64(j))
+			w.Bool(j == 1)
+		}
+	case "attrib":
+		if w.Proto >= 3 {
+			w.Raw([]byte("|1\r\n"))
+			w.BulkString("key-popularity")
+			w.Array(2)
+			w.BulkString("key:123")
+			w.Int(90)
+		}
+		// Attributes are no reply of their own: a real one follows.
+		w.BulkString("Some real reply following the attribute")
+	case "push":
+		if w.Proto < 3 {
+			ctx.Err("ERR RESP2 is not supported by this command")
+			return
+		}
+		w.Push(2)
+		w.BulkString("server-cpu-usage")
+		w.Int(42)
+		w.BulkString("Some real reply following the push reply")
+	case "true":
+		w.Bool(true)
+	case "false":
+		w.Bool(false)
+	case "verbatim":
+		w.Verbatim("txt", "This is a verbatim\nstring")
+	default:
+		ctx.Err("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
+	}
 }
