@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
-	"strings"
 	"strconv"
+	"strings"
 
 	"github.com/smallredis/smallredis/internal/list"
 	"github.com/smallredis/smallredis/internal/store"
