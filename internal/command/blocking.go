@@ -55,6 +55,7 @@ const (
 	blockMove                   // BLMOVE, BRPOPLPUSH: element
 	blockZPop                   // BZPOPMIN, BZPOPMAX: [key, member, score]
 	blockZMPop                  // BZMPOP: [key, [[member, score]…]]
+	blockWait                   // WAIT: no keys; the timeout answers 0 replicas
 )
 
 // wants is the type of key the waiter is served from.
@@ -321,9 +322,12 @@ func (s *Server) finishBlocked(w *waiter, errMsg []byte) bool {
 	rw := resp.Writer{Proto: w.proto}
 	// A null array for every kind, BLMOVE's too, as Redis replies to a
 	// list wait that timed out.
-	if errMsg != nil {
+	switch {
+	case errMsg != nil:
 		rw.Error(string(errMsg))
-	} else {
+	case w.kind == blockWait:
+		rw.Int(0) // the replicas that acknowledged: there are none
+	default:
 		rw.NullArray()
 	}
 	w.deliver(rw.B)

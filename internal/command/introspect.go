@@ -73,9 +73,10 @@ func writeInfo(w *resp.Writer, s *Spec) {
 	for _, c := range s.ACL {
 		w.Simple("@" + c)
 	}
-	w.Array(0) // tips
+	w.Set(0) // tips
 	if s.FirstKey > 0 {
-		w.Array(1)
+		w.Set(1) // key specs: a set in RESP3, as Redis 7.0
+
 		w.Map(3)
 		w.BulkString("flags")
 		w.Set(0)
@@ -104,7 +105,13 @@ func writeInfo(w *resp.Writer, s *Spec) {
 		w.BulkString("limit")
 		w.Int(0)
 	} else {
-		w.Array(0)
+		w.Set(0)
+	}
+	// Subcommands: an array, or an empty set when there are none (Redis
+	// 7.0's two replies).
+	if len(s.Subs) == 0 {
+		w.Set(0)
+		return
 	}
 	w.Array(len(s.Subs))
 	for _, sub := range s.Subs {
