@@ -1,6 +1,7 @@
 package command
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/smallredis/smallredis/internal/glob"
@@ -73,38 +74,25 @@ func writeInfo(w *resp.Writer, s *Spec) {
 	for _, c := range s.ACL {
 		w.Simple("@" + c)
 	}
-	w.Set(0) // tips
-	if s.FirstKey > 0 {
-		w.Set(1) // key specs: a set in RESP3, as Redis 7.0
-
-		w.Map(3)
-		w.BulkString("flags")
-		w.Set(0)
-		w.BulkString("begin_search")
-		w.Map(2)
-		w.BulkString("type")
-		w.BulkString("index")
-		w.BulkString("spec")
-		w.Map(1)
-		w.BulkString("index")
-		w.Int(int64(s.FirstKey))
-		w.BulkString("find_keys")
-		w.Map(2)
-		w.BulkString("type")
-		w.BulkString("range")
-		w.BulkString("spec")
-		w.Map(3)
-		last := s.LastKey
-		if last >= 0 {
-			last -= s.FirstKey
+	w.Set(len(s.Doc.Tips))
+	for _, t := range s.Doc.Tips {
+		w.BulkString(t)
+	}
+	switch {
+	case len(s.Doc.KeySpecs) > 0:
+		// Redis's own key specs (docs_gen.go), access flags included.
+		w.Set(len(s.Doc.KeySpecs)) // a set in RESP3, as Redis 7.0
+		for i := range s.Doc.KeySpecs {
+			writeKeySpec(w, &s.Doc.KeySpecs[i])
 		}
-		w.BulkString("lastkey")
-		w.Int(int64(last))
-		w.BulkString("keystep")
-		w.Int(int64(s.Step))
-		w.BulkString("limit")
-		w.Int(0)
-	} else {
+	case s.FirstKey > 0:
+		// Ours (commands Redis 7.0 does not have): one range spec.
+		w.Set(1)
+		writeKeySpec(w, &KeySpec{
+			Begin: KeyBegin{Type: "index", Index: s.FirstKey},
+			Find:  KeyFind{Type: "range", LastKey: relLast(s), KeyStep: s.Step},
+		})
+	default:
 		w.Set(0)
 	}
 	// Subcommands: an array, or an empty set when there are none (Redis
@@ -116,6 +104,77 @@ func writeInfo(w *resp.Writer, s *Spec) {
 	w.Array(len(s.Subs))
 	for _, sub := range s.Subs {
 		writeInfo(w, sub)
+	}
+}
+
+// relLast is s's last key relative to its first, as a range key spec
+// puts it (negative: counted from the end).
+func relLast(s *Spec) int {
+	if s.LastKey >= 0 {
+		return s.LastKey - s.FirstKey
+	}
+	return s.LastKey
+}
+
+// writeKeySpec writes one key spec map as COMMAND INFO does.
+func writeKeySpec(w *resp.Writer, k *KeySpec) {
+	n := 3
+	if k.Notes != "" {
+		n++
+		w.Map(n)
+		w.BulkString("notes")
+		w.BulkString(k.Notes)
+	} else {
+		w.Map(n)
+	}
+	w.BulkString("flags")
+	w.Set(len(k.Flags))
+	for _, f := range k.Flags {
+		w.Simple(f)
+	}
+	w.BulkString("begin_search")
+	w.Map(2)
+	w.BulkString("type")
+	w.BulkString(k.Begin.Type)
+	w.BulkString("spec")
+	switch k.Begin.Type {
+	case "index":
+		w.Map(1)
+		w.BulkString("index")
+		w.Int(int64(k.Begin.Index))
+	case "keyword":
+		w.Map(2)
+		w.BulkString("keyword")
+		w.BulkString(k.Begin.Keyword)
+		w.BulkString("startfrom")
+		w.Int(int64(k.Begin.StartFrom))
+	default:
+		w.Map(0)
+	}
+	w.BulkString("find_keys")
+	w.Map(2)
+	w.BulkString("type")
+	w.BulkString(k.Find.Type)
+	w.BulkString("spec")
+	switch k.Find.Type {
+	case "range":
+		w.Map(3)
+		w.BulkString("lastkey")
+		w.Int(int64(k.Find.LastKey))
+		w.BulkString("keystep")
+		w.Int(int64(k.Find.KeyStep))
+		w.BulkString("limit")
+		w.Int(int64(k.Find.Limit))
+	case "keynum":
+		w.Map(3)
+		w.BulkString("keynumidx")
+		w.Int(int64(k.Find.KeyNumIdx))
+		w.BulkString("firstkey")
+		w.Int(int64(k.Find.FirstKey))
+		w.BulkString("keystep")
+		w.Int(int64(k.Find.KeyStep))
+	default:
+		w.Map(0)
 	}
 }
 
@@ -310,7 +369,7 @@ func (ctx *Ctx) resolve(args [][]byte) *Spec {
 		}
 	}
 	switch {
-	case s.FirstKey <= 0 && s.KeysFunc == nil:
+	case s.FirstKey <= 0 && s.KeysFunc == nil || onlyNotKeys(s.Doc.KeySpecs):
 		ctx.Err("ERR The command has no key arguments")
 		return nil
 	case !s.checkArity(len(args)):
@@ -360,12 +419,138 @@ func commandGetKeysAndFlags(ctx *Ctx) {
 	if !ok {
 		return
 	}
+	flags := keySpecFlags(s.Doc.KeySpecs, args)
+	keyFlagsByArgs(s, args, keys, flags)
 	ctx.W.Array(len(keys))
 	for _, i := range keys {
 		ctx.W.Array(2)
 		ctx.W.Bulk(args[i])
-		ctx.W.Set(0)
+		f := flags[i]
+		ctx.W.Set(len(f))
+		for _, x := range f {
+			ctx.W.Simple(x)
+		}
 	}
+}
+
+// onlyNotKeys reports key specs that all find arguments that are no
+// keys (SPUBLISH's shard channel): Redis's doesCommandHaveKeys is false.
+func onlyNotKeys(specs []KeySpec) bool {
+	for _, k := range specs {
+		if !slices.Contains(k.Flags, "not_key") {
+			return false
+		}
+	}
+	return len(specs) > 0
+}
+
+// keyFlagsByArgs sets the flags Redis's getkeys procedures give where a
+// key spec's say variable_flags or unknown: SET writes over its key
+// unless it has GET, BITFIELD only reads without SET or INCRBY, SORT's
+// STORE destination is overwritten.
+func keyFlagsByArgs(s *Spec, args [][]byte, keys []int, flags map[int][]string) {
+	has := func(from int, words ...string) bool {
+		for _, a := range args[min(from, len(args)):] {
+			for _, w := range words {
+				if strings.EqualFold(string(a), w) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	switch s.Name {
+	case "set":
+		if len(keys) > 0 && !has(3, "get") {
+			flags[keys[0]] = []string{"OW", "update"}
+		} else if len(keys) > 0 {
+			flags[keys[0]] = []string{"RW", "access", "update"}
+		}
+	case "bitfield":
+		if len(keys) > 0 && !has(2, "set", "incrby") {
+			flags[keys[0]] = []string{"RO", "access"}
+		} else if len(keys) > 0 {
+			flags[keys[0]] = []string{"RW", "access", "update"}
+		}
+	case "sort":
+		for _, k := range keys[min(1, len(keys)):] {
+			flags[k] = []string{"OW", "update"}
+		}
+	}
+}
+
+// keySpecFlags maps each argument position Redis's key specs find a key
+// at to that spec's flags, as getKeysUsingKeySpecs walks them: a spec
+// begins at an index or after a keyword, and takes a range or a counted
+// run of keys; a spec it cannot follow (unknown, a bad count) gives none.
+func keySpecFlags(specs []KeySpec, args [][]byte) map[int][]string {
+	out := map[int][]string{}
+	argc := len(args)
+	for k := range specs {
+		sp := &specs[k]
+		first := 0
+		switch sp.Begin.Type {
+		case "index":
+			first = sp.Begin.Index
+		case "keyword":
+			start, end := sp.Begin.StartFrom, 0
+			if start > 0 {
+				end = argc - 1
+			} else {
+				start += argc
+			}
+			for i := start; i != end; {
+				if i >= argc || i < 1 {
+					break
+				}
+				if strings.EqualFold(string(args[i]), sp.Begin.Keyword) {
+					first = i + 1
+					break
+				}
+				if start <= end {
+					i++
+				} else {
+					i--
+				}
+			}
+		}
+		if first <= 0 {
+			continue
+		}
+		last, step := 0, 1
+		switch sp.Find.Type {
+		case "range":
+			switch {
+			case sp.Find.LastKey >= 0:
+				last = first + sp.Find.LastKey
+			case sp.Find.Limit == 0:
+				last = argc + sp.Find.LastKey
+			default:
+				last = first + (argc-first)/sp.Find.Limit + sp.Find.LastKey
+			}
+			step = max(sp.Find.KeyStep, 1)
+		case "keynum":
+			idx := first + sp.Find.KeyNumIdx
+			if idx >= argc {
+				continue
+			}
+			n, ok := parseInt(args[idx])
+			if !ok || n < 0 || n > int64(argc) {
+				continue
+			}
+			step = max(sp.Find.KeyStep, 1)
+			first += sp.Find.FirstKey
+			last = first + int(n-1)*step
+		default:
+			continue
+		}
+		for i := first; i <= last && i < argc; i += step {
+			if _, seen := out[i]; !seen {
+				out[i] = sp.Flags
+			}
+		}
+	}
+	return out
 }
 
 func commandHelp(ctx *Ctx) {

@@ -52,6 +52,9 @@ const (
 	AllowBusy
 	// Movablekeys is derived: commands whose keys are not at fixed positions.
 	Movablekeys
+	// NoAsyncLoading: refused while a replica loads its dataset
+	// asynchronously (never here; reported as Redis does).
+	NoAsyncLoading
 
 	// Our own flags, not reported by COMMAND INFO.
 
@@ -66,19 +69,26 @@ const (
 	Protected
 )
 
-var flagNames = []string{
-	"write", "readonly", "denyoom", "admin", "pubsub", "noscript", "blocking",
-	"loading", "stale", "skip_monitor", "skip_slowlog", "fast", "no_auth",
-	"may_replicate", "no_mandatory_keys", "no_multi", "allow_busy", "movablekeys",
+// flagOrder is the order COMMAND INFO lists flags in (Redis's
+// addReplyFlagsForCommand), with their names. may_replicate is left out:
+// hidden on purpose, as in Redis.
+var flagOrder = []struct {
+	f    Flag
+	name string
+}{
+	{Write, "write"}, {ReadOnly, "readonly"}, {DenyOOM, "denyoom"}, {Admin, "admin"},
+	{PubSub, "pubsub"}, {NoScript, "noscript"}, {Blocking, "blocking"}, {Loading, "loading"},
+	{Stale, "stale"}, {SkipMonitor, "skip_monitor"}, {SkipSlowlog, "skip_slowlog"}, {Fast, "fast"},
+	{NoAuth, "no_auth"}, {NoMandatoryKeys, "no_mandatory_keys"}, {NoAsyncLoading, "no_async_loading"},
+	{NoMulti, "no_multi"}, {Movablekeys, "movablekeys"}, {AllowBusy, "allow_busy"},
 }
 
 // Names lists the flag names set in f, in Redis's order.
 func (f Flag) Names() []string {
 	var out []string
-	for i, n := range flagNames {
-		// may_replicate is hidden from COMMAND INFO on purpose, as in Redis.
-		if f&(1<<i) != 0 && Flag(1<<i) != MayReplicate {
-			out = append(out, n)
+	for _, o := range flagOrder {
+		if f&o.f != 0 {
+			out = append(out, o.name)
 		}
 	}
 	return out
@@ -106,6 +116,40 @@ type Doc struct {
 	Replaced   string   // doc_flags deprecated: replaced_by
 	History    [][2]string
 	Args       []Arg
+	Tips       []string  // COMMAND INFO's tips (request_policy:all_shards, …)
+	KeySpecs   []KeySpec // COMMAND INFO's key specs, for their flags
+}
+
+// KeySpec is one of Redis's key specifications: where its keys are and
+// how they are accessed (flags RW, OW, RM, RO, access, update, insert,
+// delete, not_key, incomplete, variable_flags).
+type KeySpec struct {
+	Notes string
+	Flags []string
+	Begin KeyBegin
+	Find  KeyFind
+}
+
+// KeyBegin is a key spec's begin_search: an argument index, or the
+// argument after a keyword searched for from StartFrom (negative: from
+// the end, backwards).
+type KeyBegin struct {
+	Type      string // "index", "keyword" or "unknown"
+	Index     int
+	Keyword   string
+	StartFrom int
+}
+
+// KeyFind is a key spec's find_keys: a range (LastKey relative to the
+// first key, negative from the end; Limit divides the rest when LastKey
+// is -1) or a key count at KeyNumIdx followed by keys from FirstKey.
+type KeyFind struct {
+	Type      string // "range", "keynum" or "unknown"
+	LastKey   int
+	KeyStep   int
+	Limit     int
+	KeyNumIdx int
+	FirstKey  int
 }
 
 // Handler runs one command. It reads ctx.Args and writes exactly one
