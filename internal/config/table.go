@@ -56,8 +56,8 @@ var (
 // server does not re-listen at run time.
 var directives = []*directive{
 	// Network and clients.
-	integer("port", 0, 65535, 2345, implemented|immutable),
-	special("bind", "* -::*", implemented|immutable|multiArg, parseBind, rewriteBind),
+	integer("port", 0, 65535, 2345, implemented),
+	special("bind", "* -::*", implemented|multiArg, parseBind, rewriteBind),
 	str("bind-source-addr", "", emptyIsUnset),
 	boolean("protected-mode", true, implemented),
 	integer("tcp-backlog", 0, intMax, 511, implemented|immutable),

@@ -24,6 +24,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -122,7 +123,9 @@ func (c *Conn) SetKeepAlivePeriod(d time.Duration) error {
 type Engine struct {
 	h      Handler
 	loops  []*loop
-	lns    []int // listening sockets, on loop 0
+	lns    atomic.Pointer[[]int] // listening sockets, armed on loop 0; replaced by Rebind
+	lnMu   sync.Mutex            // serialises Rebind; guards lnAddr
+	lnAddr []string              // what lns were bound to, to bind again after a failed Rebind
 	active atomic.Int32
 
 	balance chan struct{} // SetActive's signal to the balancer
@@ -136,14 +139,12 @@ type Engine struct {
 // serving connections at first.
 func New(h Handler, addrs []string, backlog, loops, active int) (*Engine, error) {
 	e := &Engine{h: h, balance: make(chan struct{}, 1), stop: make(chan struct{})}
-	for _, a := range addrs {
-		fd, err := listen(a, backlog)
-		if err != nil {
-			e.release()
-			return nil, err
-		}
-		e.lns = append(e.lns, fd)
+	lns, err := listenAll(addrs, backlog)
+	if err != nil {
+		return nil, err
 	}
+	e.lns.Store(&lns)
+	e.lnAddr = boundAddrs(lns)
 	for i := range max(1, loops) {
 		l, err := newLoop(e, i)
 		if err != nil {
@@ -152,7 +153,7 @@ func New(h Handler, addrs []string, backlog, loops, active int) (*Engine, error)
 		}
 		e.loops = append(e.loops, l)
 	}
-	for _, fd := range e.lns {
+	for _, fd := range lns {
 		if err := e.loops[0].arm(fd); err != nil {
 			e.release()
 			return nil, err
@@ -167,17 +168,25 @@ func (e *Engine) release() {
 	for _, l := range e.loops {
 		l.release()
 	}
-	for _, fd := range e.lns {
+	for _, fd := range e.listeners() {
 		unix.Close(fd)
 	}
-	e.lns = nil
+	e.lns.Store(nil)
+}
+
+// listeners are the listening sockets now.
+func (e *Engine) listeners() []int {
+	if p := e.lns.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Addrs are the addresses the listeners are bound to (a port 0 in New
 // becomes the port the system chose).
 func (e *Engine) Addrs() []net.Addr {
 	var out []net.Addr
-	for _, fd := range e.lns {
+	for _, fd := range e.listeners() {
 		if sa, err := unix.Getsockname(fd); err == nil {
 			out = append(out, sockaddrAddr(sa))
 		}
@@ -316,6 +325,77 @@ type task struct {
 	c     *Conn
 	n     int  // taskShed: how many; taskArm: the listener
 	fresh bool // taskAdopt: just accepted, not opened yet
+}
+
+// Rebind replaces the listeners with ones bound to addrs (none: stop
+// listening), as Redis's CONFIG SET port and bind do: the old ones close
+// first, so the same port can be bound again; if an address cannot be
+// bound, the old addresses are bound again and the error is returned.
+// Connections are not touched. Safe from any goroutine, a loop's included
+// (CONFIG SET runs on one): loop 0 sees the new set at its next event, and
+// an event it had already taken for a closed listener fails its accept
+// harmlessly.
+func (e *Engine) Rebind(addrs []string, backlog int) error {
+	e.lnMu.Lock()
+	defer e.lnMu.Unlock()
+	l := e.loops[0]
+	old := e.listeners()
+	e.lns.Store(nil)
+	for _, fd := range old {
+		_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, fd, nil)
+		unix.Close(fd)
+	}
+	lns, err := listenAll(addrs, backlog)
+	if err != nil {
+		lns, _ = listenAll(e.lnAddr, backlog) // as they were, if still possible
+	} else {
+		e.lnAddr = boundAddrs(lns)
+	}
+	e.lns.Store(&lns)
+	for _, fd := range lns {
+		_ = l.arm(fd)
+	}
+	return err
+}
+
+// listenAll binds every address, or none (closing what it bound) and
+// returns the first error.
+func listenAll(addrs []string, backlog int) ([]int, error) {
+	var fds []int
+	for _, a := range addrs {
+		fd, err := listen(a, backlog)
+		if err != nil {
+			for _, f := range fds {
+				unix.Close(f)
+			}
+			return nil, err
+		}
+		fds = append(fds, fd)
+	}
+	return fds, nil
+}
+
+// boundAddrs are the addresses fds are bound to, in listen's form (a port
+// 0 given to listen becomes the port chosen), to bind them again.
+func boundAddrs(fds []int) []string {
+	var out []string
+	for _, fd := range fds {
+		sa, err := unix.Getsockname(fd)
+		if err != nil {
+			continue
+		}
+		switch a := sa.(type) {
+		case *unix.SockaddrInet4:
+			out = append(out, "tcp4://"+net.JoinHostPort(net.IP(a.Addr[:]).String(), strconv.Itoa(a.Port)))
+		case *unix.SockaddrInet6:
+			ip := net.IP(a.Addr[:]).String()
+			if z := zoneName(a.ZoneId); z != "" {
+				ip += "%" + z
+			}
+			out = append(out, "tcp6://"+net.JoinHostPort(ip, strconv.Itoa(a.Port)))
+		}
+	}
+	return out
 }
 
 // loop is one epoll set and the goroutine that waits on it.
@@ -489,7 +569,7 @@ func (l *loop) run() {
 }
 
 func (l *loop) isListener(fd int) bool {
-	for _, ln := range l.e.lns {
+	for _, ln := range l.e.listeners() {
 		if ln == fd {
 			return true
 		}
@@ -563,7 +643,7 @@ func (l *loop) runTasks() bool {
 		case taskShed:
 			l.shed(t.n)
 		case taskArm:
-			if !stop {
+			if !stop && l.isListener(t.n) {
 				_ = l.arm(t.n)
 			}
 		case taskStop:

@@ -152,6 +152,28 @@ func (s *Server) addrs(p int) []string {
 	return out
 }
 
+// rebindOnConfig makes CONFIG SET port and bind bind the listeners again,
+// as Redis does; a failure leaves the old ones and answers Redis's errors.
+// Port 0 stops plain TCP listening (connections stay).
+func (s *Server) rebindOnConfig() {
+	rebind := func(msg string) func() error {
+		return func() error {
+			var addrs []string
+			if p := s.cfg.Port(); p != 0 {
+				addrs = s.addrs(p)
+			}
+			if err := s.eng.Rebind(addrs, s.cfg.TCPBacklog()); err != nil {
+				s.log.Warn("could not bind the new listeners; kept the old ones", "err", err)
+				return errors.New(msg)
+			}
+			s.log.Info("listening again", "port", s.cfg.Port(), "bind", strings.Join(s.cfg.Bind(), " "))
+			return nil
+		}
+	}
+	s.cfg.OnApply(rebind("Unable to listen on this port"), "port")
+	s.cfg.OnApply(rebind("Failed to bind to specified addresses."), "bind")
+}
+
 // canListen probes whether address can be bound right now. The probe
 // binds with SO_REUSEADDR (Go's default) and never accepts, so it leaves
 // nothing in TIME_WAIT and does not delay the real listener.
@@ -208,6 +230,7 @@ func (s *Server) Run() error {
 		return err
 	}
 	s.eng = eng
+	s.rebindOnConfig()
 	unwatch := procs.Watch(eng.SetActive)
 	defer unwatch()
 	unreport := procs.ReportIdle(eng.Idle)

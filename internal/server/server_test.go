@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -404,5 +405,61 @@ func TestBindIPv4AndIPv6(t *testing.T) {
 		if got := raw(t, net.JoinHostPort(host, port), "PING\r\n"); got != "+PONG\r\n" {
 			t.Errorf("PING over %s = %q", host, got)
 		}
+	}
+}
+
+// CONFIG SET port and bind listen again, as Redis: the new address takes
+// connections and the old one none; an address that cannot be bound is
+// refused with Redis's error and the old listeners stay.
+func TestConfigSetPortRebinds(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	ctx := context.Background()
+	c := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 1})
+	defer c.Close()
+	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	free, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := free.Addr().(*net.TCPAddr).Port
+	free.Close()
+	if err := c.ConfigSet(ctx, "port", strconv.Itoa(port)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	moved := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), MaxRetries: -1})
+	defer moved.Close()
+	if v, err := moved.Get(ctx, "k").Result(); err != nil || v != "v" {
+		t.Fatalf("GET on the new port: %q %v", v, err)
+	}
+	if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		conn.Close()
+		t.Fatal("the old port still takes connections")
+	}
+	// The connection made before the change stays.
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("old connection: %v", err)
+	}
+	busy, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	err = moved.ConfigSet(ctx, "port", strconv.Itoa(busy.Addr().(*net.TCPAddr).Port)).Err()
+	if err == nil || err.Error() != "ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port" {
+		t.Fatalf("busy port: %v", err)
+	}
+	err = moved.ConfigSet(ctx, "bind", "192.0.2.1").Err()
+	if err == nil || err.Error() != "ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to bind to specified addresses." {
+		t.Fatalf("unbindable address: %v", err)
+	}
+	fresh := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), MaxRetries: -1})
+	defer fresh.Close()
+	if err := fresh.Ping(ctx).Err(); err != nil {
+		t.Fatalf("after refused changes the listener is gone: %v", err)
+	}
+	if p, _ := fresh.ConfigGet(ctx, "port").Result(); p["port"] != strconv.Itoa(port) {
+		t.Fatalf("port after a refused change: %v", p)
 	}
 }
