@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/smallredis/smallredis/internal/list"
+	"github.com/smallredis/smallredis/internal/rdb"
 	"github.com/smallredis/smallredis/internal/store"
 )
 
@@ -82,5 +83,5 @@ func rdbStringLen(v []byte) int {
 			}
 		}
 	}
-	return len(rdbAppendLen(nil, uint64(len(v)))) + len(v)
+	return len(rdb.AppendLen(nil, uint64(len(v)))) + len(v)
 }
