@@ -214,12 +214,13 @@ func restore(ctx *Ctx) {
 	case ttl < 0:
 		fail = "ERR Invalid TTL value, must be >= 0"
 	default:
-		body, ok := rdb.Open(args[3])
-		if !ok {
+		if _, ok := rdb.Open(args[3]); !ok {
 			fail = "ERR DUMP payload version or checksum are wrong"
 			break
 		}
-		if v, ok = rdb.Decode(body); ok {
+		// The whole payload, as Redis reads it: a value may run into the
+		// footer's bytes.
+		if v, ok = rdb.Decode(args[3]); ok {
 			t, obj, ok = buildValue(ctx, v)
 		}
 		if !ok {

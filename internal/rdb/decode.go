@@ -30,10 +30,11 @@ type Value struct {
 	Scores []float64
 }
 
-// Decode reads the object of a DUMP payload's body (type byte, value in
-// RDB 10 or an older encoding Redis 7.0 still loads), validating every
-// byte layout deeply, as Redis's RESTORE does with sanitize-dump-payload
-// yes. It returns false for anything Redis answers "Bad data format" to:
+// Decode reads the object at the start of a DUMP payload (type byte,
+// value in RDB 10 or an older encoding Redis 7.0 still loads), validating
+// every byte layout deeply, as Redis's RESTORE does with
+// sanitize-dump-payload yes. Pass the payload with its footer, as Redis
+// reads it: a value that runs into the footer's bytes loads there too. It returns false for anything Redis answers "Bad data format" to:
 // a truncated or corrupt value, an empty collection, a NaN score, a module
 // or stream value (which we do not have), an unknown type. Bytes after the
 // object are ignored, as Redis ignores them.
