@@ -130,7 +130,9 @@ func ReadString(b []byte) ([]byte, []byte, bool) {
 			return nil, nil, false
 		}
 		ulen, b, ok := readPlainLen(b)
-		if !ok || uint64(len(b)) < clen || ulen > maxString || ulen == 0 {
+		// A back-reference of 3 bytes expands to 264 at most: a larger
+		// claim is corrupt, and must not make us allocate it.
+		if !ok || uint64(len(b)) < clen || ulen > maxString || ulen == 0 || ulen > 88*clen+1 {
 			return nil, nil, false
 		}
 		out, ok := Decompress(b[:clen], int(ulen))
