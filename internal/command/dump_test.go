@@ -115,3 +115,30 @@ func FuzzRestore(f *testing.F) {
 		}
 	})
 }
+
+// Field TTLs (Redis 7.4) cannot be written in RDB 10: the fields dump
+// without them and restore as fields that do not expire.
+func TestDumpHashFieldTTLs(t *testing.T) {
+	s := newStrServer(t)
+	s.do("hset", "h", "f", "v", "g", "w")
+	s.do("hexpire", "h", "100", "fields", "1", "f")
+	if got := s.do("object", "encoding", "h"); got != "$10\r\nlistpackex\r\n" {
+		t.Fatalf("encoding %q", got)
+	}
+	p := bulkOf(t, s.do("dump", "h"))
+	if p[0] != rdb.TypeHashListpack {
+		t.Fatalf("type byte %d", p[0])
+	}
+	if got := s.do("restore", "h2", "0", p); got != "+OK\r\n" {
+		t.Fatalf("RESTORE: %q", got)
+	}
+	if got := s.do("httl", "h2", "fields", "2", "f", "g"); got != "*2\r\n:-1\r\n:-1\r\n" {
+		t.Fatalf("HTTL after RESTORE: %q", got)
+	}
+	if got := s.do("hgetall", "h2"); got != s.do("hgetall", "h") {
+		t.Fatalf("HGETALL %q, want %q", got, s.do("hgetall", "h"))
+	}
+	if got := s.do("object", "encoding", "h2"); got != "$8\r\nlistpack\r\n" {
+		t.Fatalf("restored encoding %q", got)
+	}
+}
