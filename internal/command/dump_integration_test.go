@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -370,5 +371,97 @@ func TestDumpLZFMatchesRedis(t *testing.T) {
 		if od != rd {
 			t.Fatalf("%d bytes (alphabet %d): DUMP differs (ours %d bytes, Redis %d)", n, alphabet, len(od), len(rd))
 		}
+	}
+}
+
+// MIGRATE moves keys between the two servers both ways, with their TTLs;
+// its replies and errors are Redis's, given the same target.
+func TestMigrateCrossServer(t *testing.T) {
+	ctx := context.Background()
+	oursAddr, _ := testserver.Start(t)
+	theirsAddr := testserver.StartRedis(t)
+	targetAddr := testserver.StartRedis(t) // where both migrate to
+	ours := redis.NewClient(&redis.Options{Addr: oursAddr})
+	theirs := redis.NewClient(&redis.Options{Addr: theirsAddr})
+	t.Cleanup(func() { ours.Close(); theirs.Close() })
+	host := func(addr string) (string, string) {
+		h, p, _ := strings.Cut(addr, ":")
+		return h, p
+	}
+	oh, op := host(oursAddr)
+	rh, rp := host(targetAddr)
+	do := func(c *redis.Client, args ...any) string {
+		v, err := c.Do(ctx, args...).Result()
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		return fmt.Sprint(v)
+	}
+
+	// Ours to Redis: the key goes, with its TTL, into the given database.
+	ours.RPush(ctx, "l", "a", "b", 1)
+	ours.Expire(ctx, "l", 100*time.Second)
+	if got := do(ours, "migrate", rh, rp, "l", 3, 5000); got != "OK" {
+		t.Fatalf("MIGRATE: %s", got)
+	}
+	if ours.Exists(ctx, "l").Val() != 0 {
+		t.Fatal("the key stayed")
+	}
+	r3 := redis.NewClient(&redis.Options{Addr: targetAddr, DB: 3})
+	t.Cleanup(func() { r3.Close() })
+	if got := r3.LRange(ctx, "l", 0, -1).Val(); fmt.Sprint(got) != "[a b 1]" {
+		t.Fatalf("moved list: %v", got)
+	}
+	if ttl := r3.TTL(ctx, "l").Val(); ttl < 98*time.Second || ttl > 100*time.Second {
+		t.Fatalf("moved TTL %v", ttl)
+	}
+	// COPY keeps ours; an existing target key needs REPLACE: the target's
+	// BUSYKEY comes back as Redis words it.
+	ours.Set(ctx, "s", "v1", 0)
+	ours.Set(ctx, "s2", "w", 0)
+	if got := do(ours, "migrate", rh, rp, "", 3, 5000, "copy", "keys", "s", "nokey", "s2"); got != "OK" {
+		t.Fatalf("MIGRATE COPY KEYS: %s", got)
+	}
+	if ours.Exists(ctx, "s", "s2").Val() != 2 || r3.Get(ctx, "s").Val() != "v1" || r3.Get(ctx, "s2").Val() != "w" {
+		t.Fatal("COPY KEYS did not copy both keys")
+	}
+	ours.Set(ctx, "s", "v2", 0)
+	// The same commands from Redis and from us give the same replies.
+	theirs.Set(ctx, "s", "v2", 0)
+	theirs.Set(ctx, "s2", "w", 0)
+	for _, args := range [][]any{
+		{"migrate", rh, rp, "s", 3, 5000},
+		{"migrate", rh, rp, "nokey", 3, 5000},
+		{"migrate", rh, rp, "s", 3, 5000, "auth", "pw"},
+		{"migrate", rh, rp, "s", 3, 5000, "auth2", "u", "pw"},
+		{"migrate", rh, rp, "s", 3, 5000, "auth"},
+		{"migrate", rh, rp, "s", 3, 5000, "keys", "s"},
+		{"migrate", rh, rp, "s", 3, 5000, "foo"},
+		{"migrate", rh, rp, "s", 3, "x"},
+		{"migrate", rh, rp, "s", "x", 5000},
+		{"migrate", rh, rp, "s", 99, 5000},
+		{"migrate", "127.0.0.1", testserver.FreePort(t), "s", 3, 5000},
+	} {
+		a, b := do(ours, args...), do(theirs, args...)
+		if a != b {
+			t.Errorf("%v: ours %q, Redis %q", args, a, b)
+		}
+	}
+	if got := do(ours, "migrate", rh, rp, "s", 3, 5000, "replace"); got != "OK" || r3.Get(ctx, "s").Val() != "v2" {
+		t.Fatalf("MIGRATE REPLACE: %s", got)
+	}
+	// Redis to ours: its RESTOREs (and SELECT) land here.
+	theirs.HSet(ctx, "h", "f", "v", "n", 12)
+	theirs.ZAdd(ctx, "z", redis.Z{Score: 1.5, Member: "m"})
+	if got := do(theirs, "migrate", oh, op, "", 2, 5000, "keys", "h", "z"); got != "OK" {
+		t.Fatalf("Redis's MIGRATE to us: %s", got)
+	}
+	o2 := redis.NewClient(&redis.Options{Addr: oursAddr, DB: 2})
+	t.Cleanup(func() { o2.Close() })
+	if h := o2.HGetAll(ctx, "h").Val(); h["f"] != "v" || h["n"] != "12" || len(h) != 2 {
+		t.Fatalf("hash migrated from Redis: %v", h)
+	}
+	if s := o2.ZScore(ctx, "z", "m").Val(); s != 1.5 {
+		t.Fatalf("zset migrated from Redis: %v", s)
 	}
 }
