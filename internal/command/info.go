@@ -231,11 +231,10 @@ func infoStats(s *Server, b *strings.Builder) {
 	kv(b, "pubsub_channels", channels)
 	kv(b, "pubsub_patterns", patterns)
 	kv(b, "pubsubshard_channels", shard)
-	// Nothing forks and MIGRATE does not exist: Redis's zeros, which tools
-	// (and Redis's own tests) read.
+	// Nothing forks: Redis's zeros, which tools read.
 	kv(b, "latest_fork_usec", 0)
 	kv(b, "total_forks", 0)
-	kv(b, "migrate_cached_sockets", 0)
+	kv(b, "migrate_cached_sockets", s.migrateCached())
 	kv(b, "tracking_total_keys", s.tracking.tab.Keys())
 	kv(b, "tracking_total_items", s.tracking.tab.Items())
 	kv(b, "tracking_total_prefixes", s.tracking.tab.Prefixes())

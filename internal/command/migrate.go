@@ -7,6 +7,8 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -54,8 +56,8 @@ type migrated struct {
 // migrate: MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE]
 // [AUTH password | AUTH2 username password] [KEYS key [key ...]]
 //
-// As Redis, it talks to the target synchronously (a connection per call:
-// no socket cache), blocking this client's event loop for at most timeout
+// As Redis, it talks to the target synchronously over a cached connection
+// (migrateSockets), blocking this client's event loop for at most timeout
 // per step; the keys are read, then sent with RESTORE, then deleted unless
 // COPY. Redis runs all that with nothing else in between; here a key
 // written by another client while it travels keeps its newer value.
@@ -133,23 +135,24 @@ func migrate(ctx *Ctx) {
 		return
 	}
 
-	// The request: AUTH, SELECT (no cached socket, so always), a RESTORE per
-	// key with the TTL left (a key that expired meanwhile is skipped).
-	var req resp.Writer
-	command := func(parts ...[]byte) {
-		req.Array(len(parts))
+	// The request: AUTH, SELECT (unless the cached connection has that
+	// database selected), a RESTORE per key with the TTL left (a key that
+	// expired meanwhile is skipped).
+	command := func(w *resp.Writer, parts ...[]byte) {
+		w.Array(len(parts))
 		for _, p := range parts {
-			req.Bulk(p)
+			w.Bulk(p)
 		}
 	}
+	var authReq, selectReq, restores resp.Writer
 	if auth {
 		if user != nil {
-			command([]byte("AUTH"), user, pass)
+			command(&authReq, []byte("AUTH"), user, pass)
 		} else {
-			command([]byte("AUTH"), pass)
+			command(&authReq, []byte("AUTH"), pass)
 		}
 	}
-	command([]byte("SELECT"), strconv.AppendInt(nil, db, 10))
+	command(&selectReq, []byte("SELECT"), strconv.AppendInt(nil, db, 10))
 	now := store.NowMs()
 	live := items[:0]
 	for _, m := range items {
@@ -164,14 +167,14 @@ func migrate(ctx *Ctx) {
 		if replace {
 			parts = append(parts, []byte("REPLACE"))
 		}
-		command(parts...)
+		command(&restores, parts...)
 		live = append(live, m)
 	}
 	items = live
 
 	addr := net.JoinHostPort(string(args[1]), string(args[2]))
 	for attempt := 0; ; attempt++ {
-		conn, err := net.DialTimeout("tcp", addr, timeout)
+		mc, err := ctx.S.migrate.get(addr, timeout)
 		if errors.Is(err, syscall.ECONNREFUSED) {
 			// Redis's connect waits only for the socket to be writable,
 			// which a refused one is: the write then fails.
@@ -185,14 +188,30 @@ func migrate(ctx *Ctx) {
 			ctx.Err("IOERR error or timeout connecting to the client")
 			return
 		}
-		replies, writing, err := migrateExchange(conn, req.B, preReplies(auth)+len(items), timeout)
-		conn.Close()
-		// As Redis: retry once on a socket error before any reply, unless
-		// it timed out.
-		if err != nil && len(replies) == 0 && attempt == 0 && !errors.Is(err, os.ErrDeadlineExceeded) {
-			continue
+		sel := mc.db != db
+		req := append([]byte(nil), authReq.B...)
+		if sel {
+			req = append(req, selectReq.B...)
 		}
-		if replied := migrateFinish(ctx, items, replies, auth, copyKeys); err != nil && !replied {
+		req = append(req, restores.B...)
+		pre := preReplies(auth, sel)
+		replies, writing, err := mc.exchange(req, pre+len(items), timeout)
+		if err != nil {
+			mc.conn.Close()
+			// As Redis: retry once on a socket error before any reply,
+			// unless it timed out (the next attempt connects afresh).
+			if len(replies) == 0 && attempt == 0 && !errors.Is(err, os.ErrDeadlineExceeded) {
+				continue
+			}
+		}
+		replied, targetErr := migrateFinish(ctx, items, replies, pre, copyKeys)
+		if err == nil {
+			mc.db = db
+			if targetErr {
+				mc.db = -1
+			}
+			ctx.S.migrate.put(addr, mc)
+		} else if !replied {
 			dir := "reading"
 			if writing {
 				dir = "writing"
@@ -203,25 +222,24 @@ func migrate(ctx *Ctx) {
 	}
 }
 
-// migrateExchange sends req and reads up to n reply lines, each within
-// timeout (Redis's syncWrite / syncReadLine).
-func migrateExchange(conn net.Conn, req []byte, n int, timeout time.Duration) (replies []string, writing bool, err error) {
+// exchange sends req and reads n reply lines, each step within timeout
+// (Redis's syncWrite / syncReadLine).
+func (mc *migrateConn) exchange(req []byte, n int, timeout time.Duration) (replies []string, writing bool, err error) {
 	for len(req) > 0 {
 		chunk := req[:min(len(req), 64<<10)]
-		conn.SetWriteDeadline(time.Now().Add(timeout))
-		if _, err := conn.Write(chunk); err != nil {
+		mc.conn.SetWriteDeadline(time.Now().Add(timeout))
+		if _, err := mc.conn.Write(chunk); err != nil {
 			return nil, true, err
 		}
 		req = req[len(chunk):]
 	}
-	r := bufio.NewReader(conn)
 	for range n {
-		conn.SetReadDeadline(time.Now().Add(timeout))
-		line, err := r.ReadString('\n')
+		mc.conn.SetReadDeadline(time.Now().Add(timeout))
+		line, err := mc.r.ReadString('\n')
 		if err != nil {
 			return replies, false, err
 		}
-		replies = append(replies, string(bytes.TrimRight([]byte(line), "\r\n")))
+		replies = append(replies, strings.TrimRight(line, "\r\n"))
 	}
 	return replies, false, nil
 }
@@ -229,23 +247,26 @@ func migrateExchange(conn net.Conn, req []byte, n int, timeout time.Duration) (r
 // migrateFinish applies the target's replies: the first error (AUTH's,
 // SELECT's or a RESTORE's) is the reply; every key the target took is
 // deleted here unless COPY.
-func migrateFinish(ctx *Ctx, items []migrated, replies []string, auth, copyKeys bool) (replied bool) {
-	pre := preReplies(auth)
+func migrateFinish(ctx *Ctx, items []migrated, replies []string, pre int, copyKeys bool) (replied, targetErr bool) {
 	failed := ""
 	for i := 0; i < pre && i < len(replies); i++ {
 		if replies[i] != "" && replies[i][0] == '-' && failed == "" {
 			failed = replies[i]
 		}
 	}
+	preFailed := failed != ""
 	for i, m := range items {
 		if pre+i >= len(replies) {
 			break
 		}
 		r := replies[pre+i]
-		if failed == "" && r != "" && r[0] == '-' {
+		bad := r != "" && r[0] == '-'
+		if failed == "" && bad {
 			failed = r
 		}
-		if r != "" && r[0] == '-' || failed != "" || copyKeys {
+		// As Redis: a key the target refused stays, the others go, unless
+		// AUTH or SELECT failed (then every RESTORE counts as refused).
+		if bad || preFailed || copyKeys {
 			continue
 		}
 		ctx.Update(m.key, func(e *store.Entry) {
@@ -263,21 +284,98 @@ func migrateFinish(ctx *Ctx, items []migrated, replies []string, auth, copyKeys 
 	switch {
 	case failed != "":
 		ctx.Err("ERR Target instance replied with error: " + failed[1:])
-		return true
+		return true, true
 	case len(replies) == pre+len(items):
 		ctx.W.OK()
-		return true
+		return true, false
 	}
-	return false
+	return false, false
 }
 
-// preReplies counts the replies before the RESTOREs': SELECT's, and
-// AUTH's.
-func preReplies(auth bool) int {
+// preReplies counts the replies before the RESTOREs': AUTH's and SELECT's.
+func preReplies(auth, sel bool) int {
+	n := 0
 	if auth {
-		return 2
+		n++
 	}
-	return 1
+	if sel {
+		n++
+	}
+	return n
+}
+
+// migrateSockets caches MIGRATE's connections, one per target, for 10
+// seconds of disuse, as Redis does (INFO's migrate_cached_sockets). A
+// connection in use is out of the cache, so two MIGRATEs never share one.
+type migrateSockets struct {
+	mu   sync.Mutex
+	idle map[string]*migrateConn
+}
+
+type migrateConn struct {
+	conn net.Conn
+	r    *bufio.Reader
+	db   int64 // selected on it; -1 unknown
+	used time.Time
+}
+
+const (
+	migrateMaxSockets = 64
+	migrateSocketTTL  = 10 * time.Second
+)
+
+func (ms *migrateSockets) get(addr string, timeout time.Duration) (*migrateConn, error) {
+	ms.mu.Lock()
+	mc := ms.idle[addr]
+	delete(ms.idle, addr)
+	ms.mu.Unlock()
+	if mc != nil {
+		return mc, nil
+	}
+	conn, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return &migrateConn{conn: conn, r: bufio.NewReader(conn), db: -1}, nil
+}
+
+func (ms *migrateSockets) put(addr string, mc *migrateConn) {
+	mc.used = time.Now()
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	if ms.idle == nil {
+		ms.idle = make(map[string]*migrateConn)
+	}
+	if old := ms.idle[addr]; old != nil {
+		old.conn.Close()
+	} else if len(ms.idle) >= migrateMaxSockets {
+		for a, c := range ms.idle { // any one, as Redis evicts a random one
+			c.conn.Close()
+			delete(ms.idle, a)
+			break
+		}
+	}
+	ms.idle[addr] = mc
+}
+
+// MigrateCron closes the cached MIGRATE connections unused for 10 s; the
+// server's cron calls it every second.
+func (s *Server) MigrateCron(now time.Time) {
+	ms := &s.migrate
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	for a, c := range ms.idle {
+		if now.Sub(c.used) > migrateSocketTTL {
+			c.conn.Close()
+			delete(ms.idle, a)
+		}
+	}
+}
+
+func (s *Server) migrateCached() int {
+	s.migrate.mu.Lock()
+	defer s.migrate.mu.Unlock()
+	return len(s.migrate.idle)
 }
 
 func objVersion(o any) uint64 {
