@@ -2,8 +2,8 @@ package command
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
+	"hash/maphash"
 	"net"
 	"os"
 	"strconv"
@@ -50,8 +50,10 @@ type migrated struct {
 	expire  int64
 	obj     any
 	version uint64
-	str     []byte
+	str     uint64 // a string's hash: cloning a large one would double it
 }
+
+var migrateSeed = maphash.MakeSeed()
 
 // migrate: MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE]
 // [AUTH password | AUTH2 username password] [KEYS key [key ...]]
@@ -122,7 +124,7 @@ func migrate(ctx *Ctx) {
 			ctx.Hit()
 			m := migrated{key: k, payload: rdb.Seal(appendObject(nil, e, compress)), expire: e.ExpireAt()}
 			if e.Type() == store.TypeString {
-				m.str = bytes.Clone(e.Str())
+				m.str = maphash.Bytes(migrateSeed, e.Str())
 			} else {
 				m.obj = e.Obj()
 				m.version = objVersion(m.obj)
@@ -274,7 +276,7 @@ func migrateFinish(ctx *Ctx, items []migrated, replies []string, pre int, copyKe
 				return
 			}
 			if m.obj != nil && (e.Obj() != m.obj || objVersion(m.obj) != m.version) ||
-				m.obj == nil && (e.Type() != store.TypeString || !bytes.Equal(e.Str(), m.str)) {
+				m.obj == nil && (e.Type() != store.TypeString || maphash.Bytes(migrateSeed, e.Str()) != m.str) {
 				return // changed while it travelled: the newer value stays
 			}
 			e.Delete()
