@@ -65,16 +65,17 @@ func appendObject(b []byte, e *store.Entry, compress bool) []byte {
 func appendList(b []byte, l *list.List, compress bool) []byte {
 	b = append(b, rdb.TypeListQuicklist2)
 	nodes := 0
-	l.Shape(func(int, bool) { nodes++ })
+	l.Shape(func(int, bool, int) { nodes++ })
 	b = rdb.AppendLen(b, uint64(nodes))
 	it := l.IterFrom(0, false)
-	l.Shape(func(count int, plain bool) {
+	l.Shape(func(count int, plain bool, size int) {
 		if plain {
 			v, _ := it.Next()
 			b = rdb.AppendString(rdb.AppendLen(b, rdb.ContainerPlain), v, compress)
 			return
 		}
 		var lp rdb.Listpack
+		lp.Grow(size)
 		for range count {
 			v, _ := it.Next()
 			lp.Append(v)
@@ -297,10 +298,23 @@ func buildValue(ctx *Ctx, v *rdb.Value) (store.Type, any, bool) {
 	case rdb.KindHash:
 		lim := hashLimits(ctx)
 		h := hash.New()
+		// While the hash is a listpack, a map finds duplicates (Set would
+		// search the listpack for each field); the hashtable finds them
+		// itself.
+		seen := make(map[string]struct{}, min(len(v.Elems)/2, lim.Entries+1))
 		for i := 0; i+1 < len(v.Elems); i += 2 {
-			if !h.Set(v.Elems[i], v.Elems[i+1], lim) {
+			f, val := v.Elems[i], v.Elems[i+1]
+			if !h.IsPacked() {
+				if !h.Set(f, val, lim) {
+					return 0, nil, false
+				}
+				continue
+			}
+			if _, dup := seen[string(f)]; dup {
 				return 0, nil, false
 			}
+			seen[string(f)] = struct{}{}
+			h.Add(f, val, lim)
 		}
 		return store.TypeHash, h, true
 	case rdb.KindZSet:

@@ -2,6 +2,7 @@ package rdb
 
 import (
 	"encoding/binary"
+	"slices"
 	"strconv"
 
 	"github.com/smallredis/smallredis/internal/num"
@@ -26,6 +27,9 @@ type Listpack struct {
 	b []byte
 	n int
 }
+
+// Grow makes room for n bytes of listpack (header and end included).
+func (l *Listpack) Grow(n int) { l.b = slices.Grow(l.b, n) }
 
 // Append adds s, as an integer entry when it is a canonical int64 (what
 // Redis's lpAppend does).
@@ -143,6 +147,9 @@ func readListpack(lp []byte, e *Elems) bool {
 		return false
 	}
 	count := int(binary.LittleEndian.Uint16(lp[4:]))
+	if n := min(count, len(lp)); count != lpUnknown && cap(e.V)-len(e.V) < n {
+		e.V = slices.Grow(e.V, max(n, len(e.V))) // doubling: a list calls this per node
+	}
 	seen := 0
 	p := lpHeader
 	last := len(lp) - 1

@@ -204,7 +204,11 @@ func Decompress(in []byte, size int) ([]byte, bool) {
 		if ref < 0 || len(out)+n > size {
 			return nil, false
 		}
-		for j := 0; j < n; j++ {
+		if ref+n <= len(out) {
+			out = append(out, out[ref:ref+n]...)
+			continue
+		}
+		for j := 0; j < n; j++ { // overlapping: a run repeating itself
 			out = append(out, out[ref+j])
 		}
 	}

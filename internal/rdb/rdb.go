@@ -204,26 +204,40 @@ func Open(p []byte) ([]byte, bool) {
 	return p[: len(p)-10 : len(p)-10], true
 }
 
-var crc64Table = func() (t [256]uint64) {
+// crc64Tables are the CRC64 tables for eight bytes at a time ("slicing by
+// 8"): table k gives a byte's effect k bytes further on.
+var crc64Tables = func() (t [8][256]uint64) {
 	const poly = 0x95AC9329AC4BC9B5 // Jones, reflected
-	for i := range t {
+	for i := range t[0] {
 		c := uint64(i)
-		for j := 0; j < 8; j++ {
+		for range 8 {
 			if c&1 == 1 {
 				c = c>>1 ^ poly
 			} else {
 				c >>= 1
 			}
 		}
-		t[i] = c
+		t[0][i] = c
+	}
+	for i := range t[0] {
+		for k := 1; k < 8; k++ {
+			t[k][i] = t[k-1][i]>>8 ^ t[0][byte(t[k-1][i])]
+		}
 	}
 	return t
 }()
 
 // CRC64 is Redis's crc64 (Jones polynomial, reflected, no final xor).
 func CRC64(crc uint64, b []byte) uint64 {
+	t := &crc64Tables
+	for len(b) >= 8 {
+		crc ^= binary.LittleEndian.Uint64(b)
+		crc = t[7][byte(crc)] ^ t[6][byte(crc>>8)] ^ t[5][byte(crc>>16)] ^ t[4][byte(crc>>24)] ^
+			t[3][byte(crc>>32)] ^ t[2][byte(crc>>40)] ^ t[1][byte(crc>>48)] ^ t[0][byte(crc>>56)]
+		b = b[8:]
+	}
 	for _, c := range b {
-		crc = crc64Table[byte(crc)^c] ^ crc>>8
+		crc = t[0][byte(crc)^c] ^ crc>>8
 	}
 	return crc
 }

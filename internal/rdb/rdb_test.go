@@ -180,3 +180,28 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// The eight-bytes-at-a-time CRC equals the bytewise definition, and
+// Redis's check value for "123456789".
+func TestCRC64(t *testing.T) {
+	bytewise := func(b []byte) uint64 {
+		var crc uint64
+		for _, c := range b {
+			crc = crc64Tables[0][byte(crc)^c] ^ crc>>8
+		}
+		return crc
+	}
+	if got := CRC64(0, []byte("123456789")); got != 0xe9c6d914c4b8d9ca {
+		t.Fatalf("crc64(123456789) = %x", got)
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	for n := range 100 {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.UintN(256))
+		}
+		if CRC64(0, b) != bytewise(b) {
+			t.Fatalf("%d bytes: slicing differs from bytewise", n)
+		}
+	}
+}
