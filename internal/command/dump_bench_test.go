@@ -35,3 +35,17 @@ func BenchmarkDumpRestore(b *testing.B) {
 		})
 	}
 }
+
+// RPUSH of the same 10,000 elements, for comparison with restore-l.
+func BenchmarkRPush10000(b *testing.B) {
+	s := newStrServer(b)
+	l := []string{"rpush", "l"}
+	for i := range 10000 {
+		l = append(l, fmt.Sprintf("element-%d", i))
+	}
+	b.ReportAllocs()
+	for range b.N {
+		s.do("del", "l")
+		s.do(l...)
+	}
+}
