@@ -179,22 +179,20 @@ func functionList(ctx *Ctx) {
 // The FUNCTION DUMP payload is Redis's: per library the RDB function
 // opcode and the code as an RDB string, then the RDB version (2 bytes)
 // and a CRC64 (Jones, as Redis's crc64) of everything before it, little
-// endian. We write strings uncompressed (Redis reads those) and read
-// Redis's LZF-compressed ones too.
+// endian. The code is written as Redis writes it (LZF-compressed past 20
+// bytes under rdbcompression), so one library dumps to Redis's bytes.
 const rdbOpFunction2 = 245
 
 // FUNCTION DUMP
 func functionDump(ctx *Ctx) {
 	libs := ctx.S.Scripts.Libraries()
 	var b []byte
+	compress := ctx.S.Cfg.RDBCompression()
 	for _, l := range libs {
 		b = append(b, rdbOpFunction2)
-		b = rdb.AppendLen(b, uint64(len(l.Code)))
-		b = append(b, l.Code...)
+		b = rdb.AppendString(b, []byte(l.Code), compress)
 	}
-	b = binary.LittleEndian.AppendUint16(b, rdb.Version)
-	b = binary.LittleEndian.AppendUint64(b, rdb.CRC64(0, b))
-	ctx.W.Bulk(b)
+	ctx.W.Bulk(rdb.Seal(b))
 }
 
 // FUNCTION RESTORE serialized-value [FLUSH | APPEND | REPLACE]
