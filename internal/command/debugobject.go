@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
-	"strconv"
 	"strings"
 
 	"github.com/smallredis/smallredis/internal/list"
@@ -18,8 +17,8 @@ var debugSeed = maphash.MakeSeed()
 // is no stable one here (records move when the arena is compacted), so the
 // address is a hash of the database and key, which is what tools and
 // tests compare across commands ("did INCR change the object in place").
-// serializedlength is the value's RDB length for strings and an estimate
-// (its memory use) for collections.
+// serializedlength is the value's RDB length as DUMP writes it (Redis's
+// rdbSavedObjectLen: compressed, without the type byte), O(N) as in Redis.
 func debugObject(ctx *Ctx) {
 	key := ctx.Args[2]
 	ctx.Peek(key, func(e *store.Entry) {
@@ -34,19 +33,15 @@ func debugObject(ctx *Ctx) {
 		addr := 0x7f0000000000 | h.Sum64()&0xffffffffff0
 		refcount := 1
 		shared := sharesIntegers(ctx)
-		serialized := 0
+		serialized := len(appendObject(nil, e, ctx.S.Cfg.RDBCompression())) - 1
 		extra := ""
 		switch e.Type() {
 		case store.TypeString:
 			v := e.Str()
-			serialized = rdbStringLen(v)
 			if n, ok := parseInt(v); ok && shared && e.Encoding() == "int" && n >= 0 && n < sharedIntegers {
 				refcount = math.MaxInt32
 			}
 		default:
-			if s, ok := e.Obj().(store.Sizer); ok {
-				serialized = s.MemoryUsage()
-			}
 			if l, ok := e.Obj().(*list.List); ok && l.Encoding() == "quicklist" {
 				nodes, bytes := l.Nodes()
 				avg := 0.0
@@ -66,24 +61,6 @@ func debugObject(ctx *Ctx) {
 		ctx.W.Simple(fmt.Sprintf("Value at:0x%x refcount:%d encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d%s",
 			addr, refcount, e.Encoding(), serialized, lru, idle, extra))
 	})
-}
-
-// rdbStringLen is the length of v as an RDB string: integers that fit 32
-// bits in 2–5 bytes, others a length prefix and the bytes.
-func rdbStringLen(v []byte) int {
-	if len(v) <= 11 {
-		if n, ok := parseInt(v); ok && strconv.FormatInt(n, 10) == string(v) {
-			switch {
-			case n >= -1<<7 && n < 1<<7:
-				return 2
-			case n >= -1<<15 && n < 1<<15:
-				return 3
-			case n >= -1<<31 && n < 1<<31:
-				return 5
-			}
-		}
-	}
-	return len(rdbAppendLen(nil, uint64(len(v)))) + len(v)
 }
 
 // debugProtocol: DEBUG PROTOCOL type, one reply of each RESP3 type (and

@@ -10,6 +10,7 @@ func DefaultTable() *Table {
 		stringCommands,
 		bitmapCommands,
 		keyCommands,
+		dumpCommands,
 		expireCommands,
 		memoryCommands,
 		setCommands,

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/smallredis/smallredis/internal/glob"
+	"github.com/smallredis/smallredis/internal/rdb"
 	"github.com/smallredis/smallredis/internal/script"
 )
 
@@ -178,25 +179,20 @@ func functionList(ctx *Ctx) {
 // The FUNCTION DUMP payload is Redis's: per library the RDB function
 // opcode and the code as an RDB string, then the RDB version (2 bytes)
 // and a CRC64 (Jones, as Redis's crc64) of everything before it, little
-// endian. We write strings uncompressed (Redis reads those) and read
-// Redis's LZF-compressed ones too.
-const (
-	rdbOpFunction2 = 245
-	rdbVersion     = 10
-)
+// endian. The code is written as Redis writes it (LZF-compressed past 20
+// bytes under rdbcompression), so one library dumps to Redis's bytes.
+const rdbOpFunction2 = 245
 
 // FUNCTION DUMP
 func functionDump(ctx *Ctx) {
 	libs := ctx.S.Scripts.Libraries()
 	var b []byte
+	compress := ctx.S.Cfg.RDBCompression()
 	for _, l := range libs {
 		b = append(b, rdbOpFunction2)
-		b = rdbAppendLen(b, uint64(len(l.Code)))
-		b = append(b, l.Code...)
+		b = rdb.AppendString(b, []byte(l.Code), compress)
 	}
-	b = binary.LittleEndian.AppendUint16(b, rdbVersion)
-	b = binary.LittleEndian.AppendUint64(b, crc64Jones(0, b))
-	ctx.W.Bulk(b)
+	ctx.W.Bulk(rdb.Seal(b))
 }
 
 // FUNCTION RESTORE serialized-value [FLUSH | APPEND | REPLACE]
@@ -236,10 +232,10 @@ func parseFunctionDump(p []byte) ([]string, bool) {
 		return nil, false
 	}
 	body, footer := p[:len(p)-10], p[len(p)-10:]
-	if v := binary.LittleEndian.Uint16(footer); v > rdbVersion {
+	if v := binary.LittleEndian.Uint16(footer); v > rdb.Version {
 		return nil, false
 	}
-	if crc := binary.LittleEndian.Uint64(footer[2:]); crc != 0 && crc != crc64Jones(0, p[:len(p)-8]) {
+	if crc := binary.LittleEndian.Uint64(footer[2:]); crc != 0 && crc != rdb.CRC64(0, p[:len(p)-8]) {
 		return nil, false
 	}
 	codes := []string{}
@@ -247,7 +243,7 @@ func parseFunctionDump(p []byte) ([]string, bool) {
 		if body[0] != rdbOpFunction2 {
 			return nil, true
 		}
-		s, rest, ok := rdbReadString(body[1:])
+		s, rest, ok := rdb.ReadString(body[1:])
 		if !ok {
 			return nil, true
 		}

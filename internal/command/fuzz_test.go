@@ -36,6 +36,7 @@ var fuzzExcluded = map[string]string{
 	"bzpopmax":   "blocks the harness's connection",
 	"bzmpop":     "blocks the harness's connection",
 	"pfselftest": "ten million adds per call: too slow to fuzz (hll's own tests run it small)",
+	"migrate":    "connects to the host and port it is given (dump_integration_test.go covers it)",
 	// Lua the fuzzer writes may loop forever (no event loop here to park
 	// on); the scripting tests and difftest scripts cover these.
 	"eval":             "runs arbitrary Lua",

@@ -232,6 +232,10 @@ func infoStats(s *Server, b *strings.Builder) {
 	kv(b, "pubsub_channels", channels)
 	kv(b, "pubsub_patterns", patterns)
 	kv(b, "pubsubshard_channels", shard)
+	// Nothing forks: Redis's zeros, which tools read.
+	kv(b, "latest_fork_usec", 0)
+	kv(b, "total_forks", 0)
+	kv(b, "migrate_cached_sockets", s.migrateCached())
 	kv(b, "tracking_total_keys", s.tracking.tab.Keys())
 	kv(b, "tracking_total_items", s.tracking.tab.Items())
 	kv(b, "tracking_total_prefixes", s.tracking.tab.Prefixes())

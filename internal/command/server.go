@@ -115,6 +115,7 @@ type Server struct {
 	watched   watchState
 	tracking  trackingState
 	ps        pubsubState
+	migrate   migrateSockets
 
 	// Gate is the world gate (gate.go) every command passes.
 	Gate *Gate

@@ -168,6 +168,7 @@ var (
 	idPprofAddr        = mustLookup("pprof-addr")
 	idTrackingMaxKeys  = mustLookup("tracking-table-max-keys")
 	idRedisVersion     = mustLookup("redis-version")
+	idRDBCompression   = mustLookup("rdbcompression")
 )
 
 // TrackingTableMaxKeys bounds the client-side caching table (0: no limit).
@@ -301,3 +302,6 @@ func (c *Config) NotifyKeyspaceEvents() string { return c.str(idNotify) }
 // NotifyKeyspaceFlags is notify-keyspace-events as bits, in the order of
 // the letters K E g $ l s h z x e t m d n (K is bit 0).
 func (c *Config) NotifyKeyspaceFlags() int64 { return c.num(idNotify) }
+
+// RDBCompression reports whether DUMP compresses strings with LZF.
+func (c *Config) RDBCompression() bool { return c.num(idRDBCompression) != 0 }

@@ -159,7 +159,7 @@ var directives = []*directive{
 	str("dbfilename", "dump.rdb", implemented|protected),
 	special("save", "3600 1 300 100 60 10000", multiArg, parseSave, rewriteSave),
 	boolean("stop-writes-on-bgsave-error", true, 0),
-	boolean("rdbcompression", true, 0),
+	boolean("rdbcompression", true, implemented),
 	boolean("rdbchecksum", true, immutable),
 	boolean("rdb-del-sync-files", false, 0),
 	boolean("rdb-save-incremental-fsync", true, 0),

@@ -242,6 +242,26 @@ func (h *Hash) set(f, v []byte, lim Limits) bool {
 	return true
 }
 
+// Add stores f → v for a field the caller knows is not in the hash
+// (RESTORE, which checks a payload's fields are distinct), without the
+// search Set makes, converting where Set would.
+func (h *Hash) Add(f, v []byte, lim Limits) {
+	h.mods++
+	if h.table() == nil && (len(f) > lim.Value || len(v) > lim.Value) {
+		h.convert()
+	}
+	if m := h.table(); m != nil {
+		m.Set(f, v)
+		return
+	}
+	lp := h.pack()
+	lp.Append(f, v)
+	h.setPack(&lp)
+	if h.Len() > lim.Entries {
+		h.convert()
+	}
+}
+
 // convert moves a listpack hash to the hashtable encoding.
 func (h *Hash) convert() {
 	lp := h.pack()

@@ -870,3 +870,14 @@ func (l *List) Nodes() (n, bytes int) {
 	}
 	return l.nodes.n, bytes
 }
+
+// Shape calls fn for each node from the head: its element count, whether
+// it is a plain node, and the bytes Redis's listpack of its elements takes
+// (DUMP writes the nodes as Redis's quicklist does; the elements come from
+// an Iter).
+func (l *List) Shape(fn func(count int, plain bool, bytes int)) {
+	for i := 0; i < l.nodes.n; i++ {
+		n := l.nodes.at(i)
+		fn(n.lp.Len(), n.plain, n.rb)
+	}
+}

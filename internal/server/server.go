@@ -361,6 +361,9 @@ func (s *Server) cron() {
 		}
 		s.st.UpdatePeak()
 		s.clientsCron(now, now/1000, idx%10 == 0) // this part runs every 100 ms
+		if idx%10 == 0 {
+			s.st.MigrateCron(wall)
+		}
 		s.tidy.check(s.st.Stats.Commands.Load(), now)
 		cur := s.st.Stats.Commands.Load()
 		samples[idx%len(samples)] = (cur - last) * int64(time.Second/tick)

@@ -68,3 +68,13 @@ func touchMeta(p *uint32, now int64, logFactor, decayMins int) {
 		atomic.StoreUint32(p, nw)
 	}
 }
+
+// MetaIdle is m with its last access set idle seconds before now (RESTORE
+// … IDLETIME under an LRU policy), its LFU counter kept.
+func MetaIdle(m uint32, now, idle int64) uint32 {
+	return uint32(int64(lruClock(now))-idle)&lruMask<<8 | m&0xff
+}
+
+// MetaFreq is the word of a key whose LFU counter is freq (0…255), decay
+// counted from now (RESTORE … FREQ under an LFU policy).
+func MetaFreq(now int64, freq int) uint32 { return lruClock(now)<<8 | uint32(freq) }
