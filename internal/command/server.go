@@ -10,6 +10,7 @@ import (
 
 	"github.com/smallredis/smallredis/internal/config"
 	"github.com/smallredis/smallredis/internal/evictor"
+	"github.com/smallredis/smallredis/internal/latency"
 	"github.com/smallredis/smallredis/internal/resp"
 	"github.com/smallredis/smallredis/internal/script"
 	"github.com/smallredis/smallredis/internal/store"
@@ -107,6 +108,7 @@ type Server struct {
 	peak     atomic.Int64
 	authLog  rateLimit
 	slowlog  slowlog
+	latency  latency.Monitor
 	monitors monitors
 	pause    pauseState
 	blocked  blockedState
@@ -154,6 +156,7 @@ func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
 	ks.SetExpiryGate(s.Gate.Background())
 	s.pause.onPause = ks.PauseExpiry
 	s.Evict.SetGate(s.Gate.Background())
+	s.Evict.SetLatencySink(s.LatencyEvent)
 	s.loadNotify()
 	cfg.OnChange("notify-keyspace-events", s.loadNotify)
 	return s
