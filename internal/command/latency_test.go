@@ -101,3 +101,24 @@ func TestLatencyMonitorEvents(t *testing.T) {
 		t.Errorf("events %v", events)
 	}
 }
+
+// BenchmarkCmdStatsCalled is what execInner pays per call for commandstats
+// alone and with the latency histogram (latency-tracking yes): the
+// difference is a bits.Len64 (the call is counted in its bucket instead
+// of the plain counter).
+func BenchmarkCmdStatsCalled(b *testing.B) {
+	s := newStrServer(b)
+	st := &s.srv.Table.lookupFull("get").stats
+	for _, hist := range []bool{false, true} {
+		name := "commandstats"
+		if hist {
+			name += "+histogram"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				st.called(0, int64(i&63), hist)
+			}
+		})
+	}
+}

@@ -144,28 +144,37 @@ type cmdStats struct {
 	rejected, failed atomic.Int64
 }
 
-// statWords is how many striped counters a command has: calls, µs, then
-// the histogram's buckets.
+// statWords is how many striped counters a command has: the calls not in
+// the histogram, µs, then the histogram's buckets.
 const statWords = 2 + latency.Buckets
 
-// called counts a call that took usec microseconds, in the histogram too
-// when hist (latency-tracking): one more atomic add to a line the call's
-// counters share, at an index bits.Len64 finds.
+// called counts a call that took usec microseconds. With hist
+// (latency-tracking) the call is counted in its histogram bucket instead
+// of the plain counter, since calls() sums both: the histogram costs a
+// bits.Len64, not a third atomic add.
 func (st *cmdStats) called(stripe int, usec int64, hist bool) {
-	if st.hot != nil {
-		st.hot.Add(stripe, st.idx, 1)
-		st.hot.Add(stripe, st.idx+1, usec)
-		if hist {
-			st.hot.Add(stripe, st.idx+2+latency.Bucket(usec), 1)
-		}
+	if st.hot == nil {
+		return
 	}
+	i := st.idx
+	if hist {
+		i += 2 + latency.Bucket(usec)
+	}
+	st.hot.Add(stripe, i, 1)
+	st.hot.Add(stripe, st.idx+1, usec)
 }
 
 func (st *cmdStats) calls() int64 {
 	if st.hot == nil {
 		return 0
 	}
-	return st.hot.Load(st.idx)
+	var h [latency.Buckets]int64
+	st.histogram(&h)
+	n := st.hot.Load(st.idx)
+	for _, c := range h {
+		n += c
+	}
+	return n
 }
 
 func (st *cmdStats) usec() int64 {
