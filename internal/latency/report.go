@@ -2,7 +2,6 @@ package latency
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -198,13 +197,9 @@ func (m *Monitor) Doctor(a Advice) string {
 		if i == 0 {
 			b.WriteString("Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n")
 		}
-		st := m.analyze(event, now)
-		period := math.NaN()
-		if st.samples > 0 {
-			period = float64(st.period) / float64(st.samples)
-		}
+		st := m.analyze(event, now) // an event has a sample at least
 		fmt.Fprintf(&b, "%d. %s: %d latency spikes (average %dms, mean deviation %dms, period %.2f sec). Worst all time event %dms.",
-			i+1, event, st.samples, st.avg, st.mad, period, st.max)
+			i+1, event, st.samples, st.avg, st.mad, float64(st.period)/float64(st.samples), st.max)
 		switch strings.ToLower(event) {
 		case "command":
 			if a.SlowlogSlower < 0 {
