@@ -294,7 +294,7 @@ func (s *Server) execInner(ctx *Ctx) {
 	if ctx.ev != nil {
 		s.flushEvents(ctx, true)
 	}
-	spec.stats.called(c.Stripe, int64(dur/time.Microsecond), s.Cfg.LatencyTracking())
+	spec.stats.called(c.Stripe, int64(dur/time.Microsecond), !ctx.blocked && s.Cfg.LatencyTracking())
 	if s.Cfg.LatencyMonitorThreshold() != 0 {
 		s.commandLatency(spec, dur)
 	}

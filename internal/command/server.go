@@ -208,6 +208,9 @@ type Ctx struct {
 	// gateHandedOff: the handler keeps the gate held past its return (a
 	// busy script), and releases it itself.
 	gateHandedOff bool
+	// blocked: the command is waiting for a key (block); its latency
+	// goes in the histogram when it is served, as Redis's.
+	blocked bool
 
 	ev     *eventBuf // keyspace events reported, published after the command
 	evSink *Ctx      // where a helper context's events go (served waiters)

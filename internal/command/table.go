@@ -164,6 +164,15 @@ func (st *cmdStats) called(stripe int, usec int64, hist bool) {
 	st.hot.Add(stripe, st.idx+1, usec)
 }
 
+// served moves a call counted when it blocked into the histogram, with
+// the time its serving took.
+func (st *cmdStats) served(stripe int, usec int64) {
+	if st.hot != nil {
+		st.hot.Add(stripe, st.idx, -1)
+		st.hot.Add(stripe, st.idx+2+latency.Bucket(usec), 1)
+	}
+}
+
 func (st *cmdStats) calls() int64 {
 	if st.hot == nil {
 		return 0
