@@ -93,6 +93,7 @@ type waiter struct {
 	db    int
 	keys  []string
 	args  [][]byte // the command, copied for the slowlog while it is on
+	spec  *Spec    // the command, for its latency histogram
 	kind  blockKind
 	where list.Where // the end popped
 	to    list.Where // BLMOVE: the end pushed
@@ -235,7 +236,8 @@ func parseTimeout(ctx *Ctx, b []byte) (time.Duration, bool) {
 func (ctx *Ctx) block(keys [][]byte, w *waiter, timeout time.Duration) {
 	s := ctx.S
 	b := &s.blocked
-	w.c, w.db, w.proto, w.timed = ctx.C, ctx.C.DB(), ctx.C.Proto, timeout > 0
+	w.c, w.db, w.proto, w.timed, w.spec = ctx.C, ctx.C.DB(), ctx.C.Proto, timeout > 0, ctx.Cmd
+	ctx.blocked = true
 	if s.Cfg.SlowlogSlowerThan() >= 0 {
 		w.args = cloneArgs(ctx.Args)
 	}
@@ -344,11 +346,18 @@ func (w *waiter) deliver(reply []byte) {
 }
 
 // served answers a waiter a key served: as Redis, which runs the command
-// again then, the slowlog sees the command with the time its serving took.
+// again then, the slowlog, the latency histogram and the latency monitor
+// ("command-unblocking") see the command with the time its serving took.
+// (A wait that times out is in no histogram, as in Redis.)
 func (s *Server) served(w *waiter, reply []byte, t0 time.Time) {
+	d := time.Since(t0)
 	if w.args != nil {
-		s.slowlog.addServed(w.c, w.args, time.Since(t0))
+		s.slowlog.addServed(w.c, w.args, d)
 	}
+	if w.spec != nil && s.Cfg.LatencyTracking() {
+		w.spec.stats.served(w.c.Stripe, int64(d/time.Microsecond))
+	}
+	s.LatencyEvent("command-unblocking", d)
 	w.deliver(reply)
 }
 

@@ -368,3 +368,30 @@ func TestBlockedCommandInSlowlog(t *testing.T) {
 		t.Fatalf("newest slowlog entry %q, want the served BLPOP", got)
 	}
 }
+
+// A blocked command's latency is in its histogram once it is served, with
+// the time its serving took, as Redis's updateStatsOnUnblock; one that
+// times out is in none. Both are calls in commandstats.
+func TestBlockedLatencyHistogram(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	ctx := context.Background()
+	admin, waiter := conn1(t, addr), conn1(t, addr)
+	admin.ConfigResetStat(ctx)
+	if _, err := waiter.Do(ctx, "blpop", "none", "0.01").Result(); err != redis.Nil {
+		t.Fatalf("BLPOP that times out: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := waiter.BLPop(ctx, 0, "q").Result(); done <- err }()
+	waitBlocked(t, admin, 1)
+	admin.RPush(ctx, "q", "x")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	h, err := admin.Do(ctx, "latency", "histogram", "blpop").Result()
+	if err != nil || !strings.HasPrefix(fmt.Sprint(h), "map[blpop:map[calls:1 histogram_usec:map[") {
+		t.Errorf("LATENCY HISTOGRAM blpop = %v, %v; want 1 call", h, err)
+	}
+	if s := infoField(t, admin, "commandstats", "cmdstat_blpop"); !strings.HasPrefix(s, "calls=2,") {
+		t.Errorf("cmdstat_blpop:%s, want 2 calls", s)
+	}
+}

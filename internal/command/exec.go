@@ -247,7 +247,7 @@ func queuedOOM(spec *Spec) bool {
 func monotonic() time.Duration { return store.Mono() }
 
 // execInner runs a validated command: the handler, its BLMOVE pushes, the
-// feed's delivery, statistics, slowlog. It takes no gate and
+// feed's delivery, statistics, latency, slowlog. It takes no gate and
 // checks neither pause nor memory: Exec has done that, or EXEC (and later a
 // script) runs its queued commands through it while holding the gate, as
 // Redis runs them with call().
@@ -294,7 +294,10 @@ func (s *Server) execInner(ctx *Ctx) {
 	if ctx.ev != nil {
 		s.flushEvents(ctx, true)
 	}
-	spec.stats.called(c.Stripe, int64(dur/time.Microsecond))
+	spec.stats.called(c.Stripe, int64(dur/time.Microsecond), !ctx.blocked && s.Cfg.LatencyTracking())
+	if s.Cfg.LatencyMonitorThreshold() != 0 {
+		s.commandLatency(spec, dur)
+	}
 	s.Stats.Commands.Add(c.Stripe, 1)
 	c.Touch(spec, ctx.Now)
 	if spec.Flags&SkipSlowlog == 0 {

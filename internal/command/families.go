@@ -6,6 +6,7 @@ func DefaultTable() *Table {
 	return NewTable(
 		connectionCommands,
 		serverCommands,
+		latencyCommands,
 		introspectionCommands,
 		stringCommands,
 		bitmapCommands,

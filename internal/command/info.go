@@ -34,7 +34,7 @@ var infoSections = []struct {
 // extraSections are only shown when asked for or with "all"/"everything".
 var extraSections = map[string]func(*Server, *strings.Builder){
 	"commandstats": infoCommandStats,
-	"latencystats": func(*Server, *strings.Builder) {},
+	"latencystats": infoLatencyStats,
 	"runtime":      infoRuntime,
 }
 

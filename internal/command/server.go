@@ -10,6 +10,7 @@ import (
 
 	"github.com/smallredis/smallredis/internal/config"
 	"github.com/smallredis/smallredis/internal/evictor"
+	"github.com/smallredis/smallredis/internal/latency"
 	"github.com/smallredis/smallredis/internal/resp"
 	"github.com/smallredis/smallredis/internal/script"
 	"github.com/smallredis/smallredis/internal/store"
@@ -107,6 +108,7 @@ type Server struct {
 	peak     atomic.Int64
 	authLog  rateLimit
 	slowlog  slowlog
+	latency  latency.Monitor
 	monitors monitors
 	pause    pauseState
 	blocked  blockedState
@@ -155,6 +157,7 @@ func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
 	ks.SetExpiryGate(s.Gate.Background())
 	s.pause.onPause = ks.PauseExpiry
 	s.Evict.SetGate(s.Gate.Background())
+	s.Evict.SetLatencySink(s.LatencyEvent)
 	s.loadNotify()
 	cfg.OnChange("notify-keyspace-events", s.loadNotify)
 	return s
@@ -206,6 +209,9 @@ type Ctx struct {
 	// gateHandedOff: the handler keeps the gate held past its return (a
 	// busy script), and releases it itself.
 	gateHandedOff bool
+	// blocked: the command is waiting for a key (block); its latency
+	// goes in the histogram when it is served, as Redis's.
+	blocked bool
 
 	ev     *eventBuf // keyspace events reported, published after the command
 	evSink *Ctx      // where a helper context's events go (served waiters)

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/smallredis/smallredis/internal/latency"
 	"github.com/smallredis/smallredis/internal/stripe"
 )
 
@@ -176,20 +177,43 @@ type Spec struct {
 	stats  cmdStats
 }
 
-// cmdStats is one command's INFO commandstats. Calls and time move on
-// every call, so they live striped in the table's Set (counters idx and
-// idx+1), not in one atomic all event loops would take turns on.
+// cmdStats is one command's INFO commandstats and latency histogram
+// (LATENCY HISTOGRAM, INFO latencystats). Calls, time and the histogram's
+// buckets move on every call, so they live striped in the table's Set
+// (counters idx to idx+statWords-1), not in atomics all event loops would
+// take turns on.
 type cmdStats struct {
 	hot              *stripe.Set // nil for a spec in no table
 	idx              int
 	rejected, failed atomic.Int64
 }
 
-// called counts a call that took usec microseconds.
-func (st *cmdStats) called(stripe int, usec int64) {
+// statWords is how many striped counters a command has: the calls not in
+// the histogram, µs, then the histogram's buckets.
+const statWords = 2 + latency.Buckets
+
+// called counts a call that took usec microseconds. With hist
+// (latency-tracking) the call is counted in its histogram bucket instead
+// of the plain counter, since calls() sums both: the histogram costs a
+// bits.Len64, not a third atomic add.
+func (st *cmdStats) called(stripe int, usec int64, hist bool) {
+	if st.hot == nil {
+		return
+	}
+	i := st.idx
+	if hist {
+		i += 2 + latency.Bucket(usec)
+	}
+	st.hot.Add(stripe, i, 1)
+	st.hot.Add(stripe, st.idx+1, usec)
+}
+
+// served moves a call counted when it blocked into the histogram, with
+// the time its serving took.
+func (st *cmdStats) served(stripe int, usec int64) {
 	if st.hot != nil {
-		st.hot.Add(stripe, st.idx, 1)
-		st.hot.Add(stripe, st.idx+1, usec)
+		st.hot.Add(stripe, st.idx, -1)
+		st.hot.Add(stripe, st.idx+2+latency.Bucket(usec), 1)
 	}
 }
 
@@ -197,7 +221,13 @@ func (st *cmdStats) calls() int64 {
 	if st.hot == nil {
 		return 0
 	}
-	return st.hot.Load(st.idx)
+	var h [latency.Buckets]int64
+	st.histogram(&h)
+	n := st.hot.Load(st.idx)
+	for _, c := range h {
+		n += c
+	}
+	return n
 }
 
 func (st *cmdStats) usec() int64 {
@@ -207,10 +237,25 @@ func (st *cmdStats) usec() int64 {
 	return st.hot.Load(st.idx + 1)
 }
 
+// histogram sums the histogram's buckets over the stripes and reports
+// whether any call was counted in it.
+func (st *cmdStats) histogram(h *[latency.Buckets]int64) bool {
+	if st.hot == nil {
+		return false
+	}
+	any := false
+	for j := range h {
+		h[j] = st.hot.Load(st.idx + 2 + j)
+		any = any || h[j] != 0
+	}
+	return any
+}
+
 func (st *cmdStats) reset() {
 	if st.hot != nil {
-		st.hot.Reset(st.idx)
-		st.hot.Reset(st.idx + 1)
+		for i := range statWords {
+			st.hot.Reset(st.idx + i)
+		}
 	}
 	st.rejected.Store(0)
 	st.failed.Store(0)
@@ -255,9 +300,9 @@ func NewTable(families ...[]*Spec) *Table {
 		}
 	}
 	walk(t.sorted)
-	hot := stripe.NewSet(2 * len(all))
+	hot := stripe.NewSet(statWords * len(all))
 	for i, s := range all {
-		s.stats.hot, s.stats.idx = hot, 2*i
+		s.stats.hot, s.stats.idx = hot, statWords*i
 	}
 	return t
 }

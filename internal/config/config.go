@@ -155,6 +155,9 @@ var (
 	idQueryBufferLimit = mustLookup("client-query-buffer-limit")
 	idSlowlogSlower    = mustLookup("slowlog-log-slower-than")
 	idSlowlogMaxLen    = mustLookup("slowlog-max-len")
+	idLatencyThreshold = mustLookup("latency-monitor-threshold")
+	idLatencyTracking  = mustLookup("latency-tracking")
+	idLatencyPercents  = mustLookup("latency-tracking-info-percentiles")
 	idBusyReply        = mustLookup("busy-reply-threshold")
 	idHz               = mustLookup("hz")
 	idDir              = mustLookup("dir")
@@ -270,6 +273,20 @@ func (c *Config) QueryBufferLimit() int64 { return c.num(idQueryBufferLimit) }
 // SlowlogSlowerThan is the slow log threshold in microseconds: a negative
 // value disables the slow log, 0 logs every command.
 func (c *Config) SlowlogSlowerThan() int64 { return c.num(idSlowlogSlower) }
+
+// LatencyMonitorThreshold is the latency, in milliseconds, from which the
+// latency monitor records an event; 0 turns the monitor off.
+func (c *Config) LatencyMonitorThreshold() int64 { return c.num(idLatencyThreshold) }
+
+// LatencyTracking reports whether per-command latency histograms are kept.
+func (c *Config) LatencyTracking() bool { return c.num(idLatencyTracking) != 0 }
+
+// LatencyTrackingPercentiles are the percentiles INFO latencystats shows,
+// spelt as CONFIG GET shows them (Redis's %f without trailing zeros),
+// which is also how INFO names them.
+func (c *Config) LatencyTrackingPercentiles() []string {
+	return strings.Fields(c.str(idLatencyPercents))
+}
 
 // BusyReplyThreshold is how long (ms) a script runs before other clients
 // get BUSY (busy-reply-threshold, alias lua-time-limit).

@@ -145,9 +145,9 @@ var directives = []*directive{
 	// Monitoring.
 	integer("slowlog-log-slower-than", -1, longMax, 10000, implemented),
 	integer("slowlog-max-len", 0, longMax, 128, implemented),
-	integer("latency-monitor-threshold", 0, longMax, 0, 0),
-	boolean("latency-tracking", true, 0),
-	special("latency-tracking-info-percentiles", "50 99 99.9", multiArg, parsePercentiles, rewritePercentiles),
+	integer("latency-monitor-threshold", 0, longMax, 0, implemented),
+	boolean("latency-tracking", true, implemented),
+	special("latency-tracking-info-percentiles", "50 99 99.9", implemented|multiArg, parsePercentiles, rewritePercentiles),
 	special("notify-keyspace-events", "", implemented, parseNotify, rewriteNotify),
 	integer("acllog-max-len", 0, longMax, 128, 0),
 	str("aclfile", "", immutable),

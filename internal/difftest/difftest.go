@@ -10,6 +10,10 @@
 //	set k v              compare the replies exactly
 //	@sorted smembers s   compare after sorting array elements (unordered replies)
 //	@type ttl k          compare only the reply's type (timing-dependent values)
+//	@shape latency latest
+//	                     compare the reply's shape: types, nulls and lengths
+//	                     at every level, and its strings; numbers (times,
+//	                     latencies, counts) may differ
 //	@approx 2 ttl k      integers may differ by at most 2
 //	@noreply hello 3     send to both, do not compare (e.g. replies with ids)
 //	@proto 3             switch the connection to RESP3 (HELLO 3), not compared
@@ -76,7 +80,7 @@ import (
 type Step struct {
 	Line   int
 	Conn   string // the connection it runs on: "A" unless the line names one
-	Mode   string // "", "sorted", "type", "approx", "noreply", "proto", "sleep", "info", "send", "recv", "blocked", "pushes"
+	Mode   string // "", "sorted", "type", "shape", "approx", "noreply", "proto", "sleep", "info", "send", "recv", "blocked", "pushes"
 	Param  int
 	Args   []string
 	Source string
@@ -118,7 +122,7 @@ func ParseScript(path string) ([]Step, error) {
 					}
 					rest = ""
 				}
-			case "sorted", "type", "noreply", "send", "info", "needs":
+			case "sorted", "type", "shape", "noreply", "send", "info", "needs":
 			default:
 				return nil, fmt.Errorf("%s:%d: unknown directive @%s", path, i+1, st.Mode)
 			}
@@ -589,6 +593,8 @@ func Same(st Step, a, b resp.Value) bool {
 		return true
 	case "type":
 		return a.Type == b.Type && a.Null == b.Null
+	case "shape":
+		return sameShape(a, b)
 	case "approx":
 		if a.Type != ':' || b.Type != ':' {
 			return a.String() == b.String()
@@ -599,6 +605,27 @@ func Same(st Step, a, b resp.Value) bool {
 		return sorted(a).String() == sorted(b).String()
 	}
 	return a.String() == b.String()
+}
+
+// sameShape reports whether a and b have the same types, nulls and lengths
+// at every level and the same strings, whatever their numbers.
+func sameShape(a, b resp.Value) bool {
+	if a.Type != b.Type || a.Null != b.Null || len(a.Elems) != len(b.Elems) {
+		return false
+	}
+	switch a.Type {
+	case ':', ',', '(':
+	default:
+		if a.Str != b.Str {
+			return false
+		}
+	}
+	for i := range a.Elems {
+		if !sameShape(a.Elems[i], b.Elems[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func sorted(v resp.Value) resp.Value {

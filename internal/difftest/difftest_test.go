@@ -80,6 +80,14 @@ func TestSame(t *testing.T) {
 		}
 		return v
 	}
+	// An event name and its numbers, as LATENCY LATEST's rows.
+	row := func(name string, ns ...int64) resp.Value {
+		v := resp.Value{Type: '*', Elems: []resp.Value{{Type: '$', Str: name}}}
+		for _, n := range ns {
+			v.Elems = append(v.Elems, resp.Value{Type: ':', Int: n})
+		}
+		return v
+	}
 	tests := []struct {
 		mode string
 		a, b resp.Value
@@ -96,6 +104,10 @@ func TestSame(t *testing.T) {
 		{"approx", resp.Value{Type: ':', Int: 5}, resp.Value{Type: ':', Int: 7}, false},
 		{"approx", resp.Value{Type: ':', Int: 5}, resp.Value{Type: ':', Int: 6}, true},
 		{"", resp.Value{Type: '$', Null: true}, resp.Value{Type: '_', Null: true}, false},
+		{"shape", row("command", 1, 2), row("command", 3, 4), true},
+		{"shape", row("command", 1, 2), row("fast-command", 1, 2), false},
+		{"shape", row("command", 1, 2), row("command", 1), false},
+		{"shape", row("command", 1), resp.Value{Type: '*', Elems: []resp.Value{{Type: '$', Str: "command"}, {Type: '$', Str: "1"}}}, false},
 	}
 	for i, tt := range tests {
 		st := Step{Mode: tt.mode, Param: 1}

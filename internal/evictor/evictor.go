@@ -64,7 +64,8 @@ type Evictor struct {
 	pol      atomic.Pointer[policy]
 	evicted  atomic.Int64
 	wake     chan struct{}
-	gate     sync.Locker // held by the background evictor around each batch; nil = none
+	gate     sync.Locker                         // held by the background evictor around each batch; nil = none
+	latency  func(event string, d time.Duration) // SetLatencySink; nil = none
 
 	// Time spent over the limit (INFO stats *_eviction_exceeded_time).
 	overSince atomic.Int64 // unix µs when eviction last failed to finish, 0 if it did
@@ -309,6 +310,14 @@ func (ev *Evictor) evict(target int64, budget time.Duration, now, limit int64) R
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
 	start := time.Now()
+	r := ev.evictLoop(p, sc, target, budget, now, limit, start)
+	if ev.monitoring() {
+		ev.latency("eviction-cycle", time.Since(start))
+	}
+	return r
+}
+
+func (ev *Evictor) evictLoop(p *policy, sc *scratch, target int64, budget time.Duration, now, limit int64, start time.Time) Result {
 	for n := 0; ev.ks.UsedMemory() > target; {
 		if limit != 0 && ev.limit.Load() != limit {
 			return OK
@@ -321,6 +330,18 @@ func (ev *Evictor) evict(target int64, budget time.Duration, now, limit int64) R
 		}
 	}
 	return OK
+}
+
+// SetLatencySink gives the evictor where to report how long eviction
+// rounds ("eviction-cycle") and single deletions ("eviction-del") took,
+// as Redis's latency monitor names them, while latency-monitor-threshold
+// is on: the command layer's latency monitor. Call it before evicting.
+func (ev *Evictor) SetLatencySink(f func(event string, d time.Duration)) { ev.latency = f }
+
+// monitoring reports whether eviction times are wanted: timing each
+// deletion costs a clock read, so only while the monitor is on.
+func (ev *Evictor) monitoring() bool {
+	return ev.latency != nil && ev.cfg.LatencyMonitorThreshold() != 0
 }
 
 // scratch is one evicting goroutine's buffers: the keys it sampled (copied,
@@ -464,7 +485,15 @@ func (ev *Evictor) evictRandom(p *policy, sc *scratch, now int64) bool {
 
 // evictKey deletes one candidate, reporting false if it was a ghost.
 func (ev *Evictor) evictKey(p *policy, i int, key []byte, now int64) bool {
+	var t0 time.Time
+	mon := ev.monitoring()
+	if mon {
+		t0 = time.Now()
+	}
 	res, h, meta := ev.ks.DB(i).EvictKey(key, p.volatile, now)
+	if mon {
+		ev.latency("eviction-del", time.Since(t0))
+	}
 	switch res {
 	case store.EvictDeleted:
 		ev.evicted.Add(1)

@@ -589,3 +589,37 @@ func TestLowerLimitEvictsAtOnce(t *testing.T) {
 		t.Errorf("after CONFIG SET maxmemory %d: used %d B", limit, u)
 	}
 }
+
+// The latency sink hears of every eviction round and deletion, while
+// latency-monitor-threshold is on and only then.
+func TestLatencySink(t *testing.T) {
+	ev, ks, cfg := newEvictor(t, 1, "allkeys-random")
+	counts := map[string]int{}
+	ev.SetLatencySink(func(event string, d time.Duration) {
+		if d < 0 {
+			t.Errorf("%s took %v", event, d)
+		}
+		counts[event]++
+	})
+	fill := func() {
+		for i := range 100 {
+			setKey(ks.DB(0), "k"+strconv.Itoa(i), 100, 0, t0)
+		}
+	}
+	fill()
+	if r := ev.Evict(ks.UsedMemory()/2, time.Second, t0); r != OK {
+		t.Fatalf("Evict: %v", r)
+	}
+	if len(counts) != 0 {
+		t.Fatalf("timed with the monitor off: %v", counts)
+	}
+	if err := cfg.Set([][2]string{{"latency-monitor-threshold", "100"}}); err != nil {
+		t.Fatal(err)
+	}
+	fill()
+	before := ks.DB(0).Len()
+	ev.Evict(ks.UsedMemory()/2, time.Second, t0)
+	if counts["eviction-cycle"] != 1 || counts["eviction-del"] < before-ks.DB(0).Len() || counts["eviction-del"] == 0 {
+		t.Errorf("events %v for %d keys evicted", counts, before-ks.DB(0).Len())
+	}
+}

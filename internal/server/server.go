@@ -344,6 +344,7 @@ func (s *Server) cron() {
 		expiring := s.st.ActiveExpire.Load() && s.st.KS.HasExpires() && !s.st.KS.ExpiryPaused()
 		if expiring {
 			s.st.KS.ActiveExpireCycle(now, expiryTick/4)
+			s.st.LatencyEvent("expire-cycle", time.Since(wall))
 		}
 		if expiring != fast {
 			fast = expiring
