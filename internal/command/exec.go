@@ -155,7 +155,8 @@ func (s *Server) unlockGate(ctx *Ctx) {
 
 // admit resolves ctx.Args to a command and validates it as Redis does
 // before running (or queueing) anything: unknown command, arity, DEBUG
-// protection, authentication. A refused command has its error written.
+// protection, authentication, ACLs. A refused command has its error
+// written.
 func (s *Server) admit(ctx *Ctx) bool {
 	args, c := ctx.Args, ctx.C
 	spec := c.lookup(s.Table, args[0])
@@ -183,16 +184,16 @@ func (s *Server) admit(ctx *Ctx) bool {
 		s.refuse(ctx, ErrDebugDisabled)
 		return false
 	}
-	if !c.Authed && spec.Flags&NoAuth == 0 && s.Cfg.RequirePass() != "" {
+	if !c.Authed && spec.Flags&NoAuth == 0 && s.ACL.DefaultNeedsAuth() {
 		s.refuse(ctx, ErrNoAuth)
-		return false
-	}
-	if c.Proto == 2 && c.Subscribed() && !subscribedOK(spec) {
-		s.refuse(ctx, subscribedModeError(spec))
 		return false
 	}
 	if c.tx != nil && spec.Flags&NoMulti != 0 {
 		s.refuse(ctx, ErrNoMulti)
+		return false
+	}
+	// The common case, a user that may run anything, costs two loads.
+	if u := s.userOf(c); !u.Perms().Unrestricted() && !s.admitACL(ctx, u) {
 		return false
 	}
 	if c.Proto == 2 && c.Subscribed() && !subscribedOK(spec) {

@@ -22,5 +22,6 @@ func DefaultTable() *Table {
 		functionCommands,
 		transactionCommands,
 		pubsubCommands,
+		aclCommands,
 	)
 }

@@ -195,8 +195,32 @@ func (sr *scriptCaller) finish() {
 	sr.step()
 }
 
-// Known reports whether name is a command (redis.acl_check_cmd).
-func (sr *scriptCaller) Known(name []byte) bool { return sr.s.Table.Lookup(name) != nil }
+// ACLCheck is redis.acl_check_cmd: whether args names a command, and
+// whether the script's caller may run it so.
+func (sr *scriptCaller) ACLCheck(args [][]byte) (known, allowed bool) {
+	spec := sr.s.Table.Lookup(args[0])
+	if spec != nil && spec.subs != nil && len(args) >= 2 {
+		spec = spec.LookupSub(args[1])
+	}
+	if spec == nil {
+		return false, false
+	}
+	d, _ := checkACL(sr.s.userOf(sr.parent.C).Perms(), spec, args)
+	return true, d == aclOK
+}
+
+// scriptDenial is Redis's getAclErrorMessage.
+func scriptDenial(d int) string {
+	switch d {
+	case deniedCmd:
+		return "can't run this command or subcommand"
+	case deniedKey:
+		return "can't access at least one of the keys mentioned in the command arguments"
+	case deniedChannel:
+		return "can't publish to the channel mentioned in the command"
+	}
+	return "lacking the permissions for the command"
+}
 
 // Call implements script.Caller.
 func (sr *scriptCaller) Call(args [][]byte, w *resp.Writer) {
@@ -215,6 +239,14 @@ func (sr *scriptCaller) Call(args [][]byte, w *resp.Writer) {
 	case spec.Flags&NoScript != 0:
 		w.Error("ERR This Redis command is not allowed from script")
 		return
+	}
+	// A script's commands are its caller's: its user's ACLs apply.
+	if u := s.userOf(sr.parent.C); !u.Perms().Unrestricted() {
+		if d, pos := checkACL(u.Perms(), spec, args); d != aclOK {
+			s.logDenial(sr.parent, d, "lua", denialObject(d, spec, args, pos), u.Name())
+			w.Error("ERR The user executing the script " + scriptDenial(d))
+			return
+		}
 	}
 	if spec.Flags&Write != 0 {
 		if sr.ro {

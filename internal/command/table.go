@@ -25,6 +25,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/smallredis/smallredis/internal/acl"
 	"github.com/smallredis/smallredis/internal/stripe"
 )
 
@@ -129,6 +130,14 @@ type Spec struct {
 	parent *Spec
 	subs   map[string]*Spec
 	stats  cmdStats
+
+	// ACLs (aclcheck.go): the command as ACL rules name it, Redis's key
+	// specs (how each key is used), whether its key arguments are keys
+	// for ACLs, and which of its arguments are channels.
+	aclCmd   *acl.Command
+	keySpecs []keySpec
+	aclKeys  bool
+	channels chanArgs
 }
 
 // cmdStats is one command's INFO commandstats. Calls and time move on
@@ -183,6 +192,7 @@ func (s *Spec) shortName() string {
 type Table struct {
 	byName map[string]*Spec
 	sorted []*Spec
+	acl    *acl.Catalog
 }
 
 // NewTable builds a table from command families. It panics on duplicate
@@ -214,8 +224,32 @@ func NewTable(families ...[]*Spec) *Table {
 	for i, s := range all {
 		s.stats.hot, s.stats.idx = hot, 2*i
 	}
+	var cmds []*acl.Command
+	for _, s := range t.sorted {
+		cmds = append(cmds, s.catalogEntry())
+	}
+	t.acl = acl.NewCatalog(cmds)
 	return t
 }
+
+// catalogEntry describes the spec and its subcommands to package acl.
+func (s *Spec) catalogEntry() *acl.Command {
+	c := &acl.Command{Name: s.Name, NoAuth: s.Flags&NoAuth != 0}
+	for _, name := range s.ACL {
+		c.Cats |= acl.CategoryBit(name)
+	}
+	for _, sub := range s.Subs {
+		c.Subs = append(c.Subs, sub.catalogEntry())
+	}
+	s.aclCmd = c
+	s.keySpecs = redisKeySpecs[s.Name]
+	s.aclKeys = aclHasKeys(s)
+	s.channels = channelArgs(s.Name)
+	return c
+}
+
+// ACLCatalog is the table as ACL rules see it.
+func (t *Table) ACLCatalog() *acl.Catalog { return t.acl }
 
 // clone copies a spec so every table has its own statistics.
 func (s *Spec) clone() *Spec {

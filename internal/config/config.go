@@ -168,7 +168,20 @@ var (
 	idPprofAddr        = mustLookup("pprof-addr")
 	idTrackingMaxKeys  = mustLookup("tracking-table-max-keys")
 	idRedisVersion     = mustLookup("redis-version")
+	idACLLogMaxLen     = mustLookup("acllog-max-len")
+	idACLFile          = mustLookup("aclfile")
+	idACLPubsubDefault = mustLookup("acl-pubsub-default")
 )
+
+// ACLLogMaxLen is how many entries ACL LOG keeps.
+func (c *Config) ACLLogMaxLen() int64 { return c.num(idACLLogMaxLen) }
+
+// ACLFile is the file ACL LOAD and ACL SAVE use; "" means none.
+func (c *Config) ACLFile() string { return c.str(idACLFile) }
+
+// ACLPubsubAll reports acl-pubsub-default allchannels: new ACL users and
+// selectors may use every channel.
+func (c *Config) ACLPubsubAll() bool { return c.str(idACLPubsubDefault) == "allchannels" }
 
 // TrackingTableMaxKeys bounds the client-side caching table (0: no limit).
 func (c *Config) TrackingTableMaxKeys() int64 { return c.num(idTrackingMaxKeys) }
