@@ -55,8 +55,8 @@ type Stats struct {
 	ACLDeniedCmd     atomic.Int64
 	ACLDeniedKey     atomic.Int64
 	ACLDeniedChannel atomic.Int64
-	NetInput     stripe.Counter
-	NetOutput    stripe.Counter
+	NetInput         stripe.Counter
+	NetOutput        stripe.Counter
 	// Reads and Writes count the socket reads that brought input and the
 	// socket writes that sent output (total_reads/writes_processed).
 	Reads            stripe.Counter
