@@ -232,14 +232,15 @@ func strerror(err error) string {
 }
 
 // Load is ACL LOAD (and the aclfile at startup): it replaces every user by
-// the file's, all or none; error texts are Redis's. The default user keeps
+// the file's at path, all or none; error texts are Redis's, naming the
+// file as name. The default user keeps
 // its identity (its connections stay) and takes the file's rules, or the
 // fresh default's if the file has none. It returns the users replaced,
 // whose connections must be closed.
-func (r *Registry) Load(path string) ([]*User, error) {
+func (r *Registry) Load(path, name string) ([]*User, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("Error loading ACLs, opening file '%s': %s", path, strerror(err))
+		return nil, fmt.Errorf("Error loading ACLs, opening file '%s': %s", name, strerror(err))
 	}
 	users := map[string]*Perms{}
 	var errs strings.Builder
@@ -252,23 +253,23 @@ func (r *Registry) Load(path string) ([]*User, error) {
 		}
 		argv := strings.Split(line, " ")
 		if argv[0] != "user" || len(argv) < 2 {
-			fmt.Fprintf(&errs, "%s:%d should start with user keyword followed by the username. ", path, n)
+			fmt.Fprintf(&errs, "%s:%d should start with user keyword followed by the username. ", name, n)
 			continue
 		}
-		name := argv[1]
-		if hasSpaces(name) {
-			fmt.Fprintf(&errs, "'%s:%d: username '%s' contains invalid characters. ", path, n, name)
+		user := argv[1]
+		if hasSpaces(user) {
+			fmt.Fprintf(&errs, "'%s:%d: username '%s' contains invalid characters. ", name, n, user)
 			continue
 		}
-		if _, dup := users[name]; dup {
-			fmt.Fprintf(&errs, "WARNING: Duplicate user '%s' found on line %d. ", name, n)
+		if _, dup := users[user]; dup {
+			fmt.Fprintf(&errs, "WARNING: Duplicate user '%s' found on line %d. ", user, n)
 			continue
 		}
 		p := r.newPerms()
-		users[name] = p
+		users[user] = p
 		ops, open := mergeSelectors(argv[2:])
 		if open >= 0 {
-			fmt.Fprintf(&errs, "%s:%d: Unmatched parenthesis in selector definition.", path, n)
+			fmt.Fprintf(&errs, "%s:%d: Unmatched parenthesis in selector definition.", name, n)
 			continue
 		}
 		syntax := false
@@ -278,9 +279,9 @@ func (r *Registry) Load(path string) ([]*User, error) {
 			switch {
 			case err == nil:
 			case errors.Is(err, errUnknown):
-				fmt.Fprintf(&errs, "%s:%d: Error in applying operation '%s': %s. ", path, n, op, err)
+				fmt.Fprintf(&errs, "%s:%d: Error in applying operation '%s': %s. ", name, n, op, err)
 			case !syntax:
-				fmt.Fprintf(&errs, "%s:%d: %s. ", path, n, err)
+				fmt.Fprintf(&errs, "%s:%d: %s. ", name, n, err)
 				syntax = true
 			}
 		}
@@ -314,4 +315,43 @@ func (r *Registry) Load(path string) ([]*User, error) {
 	r.users["default"] = r.def
 	r.published(r.def)
 	return replaced, nil
+}
+
+// LoadConfigured creates the users of the configuration's user directives
+// (each a name and its rules), at startup; a user default there starts
+// from reset. The first bad rule is an error, worded as Redis logs it.
+func (r *Registry) LoadConfigured(users [][]string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	all := r.pubsubAll()
+	for _, line := range users {
+		name := line[0]
+		if hasSpaces(name) {
+			return errors.New("Spaces not allowed in ACL usernames")
+		}
+		u := r.users[name]
+		var p *Perms
+		if u != nil {
+			p = u.Perms().clone()
+			_ = p.apply("reset", all)
+		} else {
+			p = r.newPerms()
+		}
+		ops, open := mergeSelectors(line[1:])
+		if open >= 0 {
+			return fmt.Errorf("Unmatched parenthesis in acl selector starting at '%s'.", line[1+open])
+		}
+		for _, op := range ops {
+			if err := p.apply(op, all); err != nil {
+				return fmt.Errorf("Error loading ACL rule '%s' for the user named '%s': %s", op, name, err)
+			}
+		}
+		if u == nil {
+			u = &User{name: name}
+			r.users[name] = u
+		}
+		u.perms.Store(p.finish())
+		r.published(u)
+	}
+	return nil
 }

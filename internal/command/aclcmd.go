@@ -3,6 +3,8 @@ package command
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"path/filepath"
 
 	"github.com/smallredis/smallredis/internal/acl"
 )
@@ -129,14 +131,24 @@ func aclWhoAmI(ctx *Ctx) { ctx.W.BulkString(ctx.C.UserName()) }
 const errNoACLFile = "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command " +
 	"and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration."
 
+// aclFile is the aclfile as configured (Redis's messages name it so) and
+// where it is: relative to dir, as Redis runs from there.
+func (s *Server) aclFile() (name, path string) {
+	name = s.Cfg.ACLFile()
+	if name == "" || filepath.IsAbs(name) {
+		return name, name
+	}
+	return name, filepath.Join(s.Cfg.Dir(), name)
+}
+
 // aclLoad: ACL LOAD
 func aclLoad(ctx *Ctx) {
-	path := ctx.S.Cfg.ACLFile()
-	if path == "" {
+	name, path := ctx.S.aclFile()
+	if name == "" {
 		ctx.Err(errNoACLFile)
 		return
 	}
-	replaced, err := ctx.S.ACL.Load(path)
+	replaced, err := ctx.S.ACL.Load(path, name)
 	if err != nil {
 		ctx.Err("ERR " + err.Error())
 		return
@@ -145,20 +157,29 @@ func aclLoad(ctx *Ctx) {
 	ctx.W.OK()
 }
 
-// LoadACLFile loads the aclfile, if one is configured, at startup.
-func (s *Server) LoadACLFile() error {
-	path := s.Cfg.ACLFile()
-	if path == "" {
+// LoadACLs creates the configuration's users and loads the aclfile, at
+// startup; Redis refuses to have both.
+func (s *Server) LoadACLs() error {
+	name, path := s.aclFile()
+	users := s.Cfg.Users()
+	if name != "" && len(users) > 0 {
+		return errors.New("Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. " +
+			"This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.")
+	}
+	if err := s.ACL.LoadConfigured(users); err != nil {
+		return err
+	}
+	if name == "" {
 		return nil
 	}
-	_, err := s.ACL.Load(path)
+	_, err := s.ACL.Load(path, name)
 	return err
 }
 
 // aclSave: ACL SAVE
 func aclSave(ctx *Ctx) {
-	path := ctx.S.Cfg.ACLFile()
-	if path == "" {
+	name, path := ctx.S.aclFile()
+	if name == "" {
 		ctx.Err(errNoACLFile)
 		return
 	}

@@ -32,6 +32,7 @@ type Config struct {
 
 	file     string   // absolute path of the config file; "" when started without one
 	warnings []string // set by Parse, read-only afterwards
+	users    [][]string // user directives: name and rules; set by Parse
 
 	mu       sync.Mutex       // serializes Set and Rewrite; guards hooks, appliers
 	hooks    map[int][]func() // directive id → functions to run after it changes
@@ -172,6 +173,10 @@ var (
 	idACLFile          = mustLookup("aclfile")
 	idACLPubsubDefault = mustLookup("acl-pubsub-default")
 )
+
+// Users are the configuration's user directives (ACL users defined in the
+// file or on the command line): each a name followed by its rules.
+func (c *Config) Users() [][]string { return c.users }
 
 // ACLLogMaxLen is how many entries ACL LOG keeps.
 func (c *Config) ACLLogMaxLen() int64 { return c.num(idACLLogMaxLen) }

@@ -97,6 +97,7 @@ func Parse(args []string) (*Config, error) {
 		}
 	}
 	c.warnings = l.warnings
+	c.users = l.users
 	c.cur.Store(l.st)
 	return c, nil
 }
@@ -158,6 +159,7 @@ type loader struct {
 	warned   map[string]bool // directives already warned about
 	warnings []string
 	saveSeen bool // a save line replaced the default; later ones add to it
+	users    [][]string // user lines' arguments, for the ACLs
 }
 
 // where locates a directive for errors and warnings.
@@ -245,8 +247,14 @@ func (l *loader) apply(w where, argv []string, depth int) error {
 	case deprecated[name] && argc == 2:
 	case name == "include" && argc == 2:
 		return l.include(w, argv[1], depth)
+	case name == "user" && argc >= 2:
+		for _, u := range l.users {
+			if u[0] == argv[1] {
+				return w.fail("Duplicate user found. A user can only be defined once in config files")
+			}
+		}
+		l.users = append(l.users, argv[1:])
 	case name == "rename-command" && argc == 3,
-		name == "user" && argc >= 2,
 		name == "loadmodule" && argc >= 2:
 		l.warn(w, name, "is not supported by smallredis: ignored")
 	case strings.Contains(name, "."):

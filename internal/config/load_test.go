@@ -239,12 +239,14 @@ appendonly yes
 	want := []string{
 		path + ":2: 'daemonize' is not implemented by smallredis: accepted and ignored",
 		path + ":3: 'rename-command' is not supported by smallredis: ignored",
-		path + ":6: 'user' is not supported by smallredis: ignored",
 		path + ":7: 'loadmodule' is not supported by smallredis: ignored",
 		path + ":8: 'mymodule.size' is a module parameter, and smallredis has no modules: ignored",
 		path + ":9: 'sentinel' is not supported by smallredis: ignored",
 		path + ":10: 'appendonly' is not implemented by smallredis: accepted and ignored",
 		"command line argument 2: 'io-threads' is not implemented by smallredis: accepted and ignored",
+	}
+	if u := c.Users(); len(u) != 1 || strings.Join(u[0], " ") != "alice on >pw ~* +@all" {
+		t.Errorf("Users() = %q, want the user line's arguments", u)
 	}
 	got := c.Warnings()
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
