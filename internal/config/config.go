@@ -30,8 +30,8 @@ import (
 type Config struct {
 	cur atomic.Pointer[state]
 
-	file     string   // absolute path of the config file; "" when started without one
-	warnings []string // set by Parse, read-only afterwards
+	file     string     // absolute path of the config file; "" when started without one
+	warnings []string   // set by Parse, read-only afterwards
 	users    [][]string // user directives: name and rules; set by Parse
 
 	mu       sync.Mutex       // serializes Set and Rewrite; guards hooks, appliers

@@ -158,7 +158,7 @@ type loader struct {
 	st       *state
 	warned   map[string]bool // directives already warned about
 	warnings []string
-	saveSeen bool // a save line replaced the default; later ones add to it
+	saveSeen bool       // a save line replaced the default; later ones add to it
 	users    [][]string // user lines' arguments, for the ACLs
 }
 
