@@ -111,6 +111,22 @@ func checkSelector(p *acl.Perms, i int, spec *Spec, args [][]byte) (int, int) {
 	return aclOK, 0
 }
 
+// readsAnyKey reports whether the command's user may run it and read any
+// key (Redis's ACLUserCheckCmdWithUnrestrictedKeyAccess): SORT's BY and
+// GET patterns name keys its arguments do not.
+func (ctx *Ctx) readsAnyKey() bool {
+	p := ctx.S.userOf(ctx.C).Perms()
+	if p.Unrestricted() {
+		return true
+	}
+	for i := range p.Selectors() {
+		if d, _ := checkSelector(p, i, ctx.Cmd, ctx.Args); d == aclOK && p.AllKeysFor(i, acl.Read) {
+			return true
+		}
+	}
+	return false
+}
+
 // aclRefusal is Redis's error for a command its user may not run.
 func aclRefusal(denial int, spec *Spec) string {
 	switch denial {

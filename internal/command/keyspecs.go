@@ -114,6 +114,11 @@ func (s *Spec) keyNeed(args [][]byte, pos int) acl.Perm {
 				f |= ksAccess
 			}
 		}
+	case "sort", "sort_ro": // what follows the sorted key is STORE's
+		f = ksUpdate
+		if pos == 1 {
+			f = ksAccess
+		}
 	case "bitfield": // read-only when every operation is a GET
 		f = ksAccess
 		for i := 2; i < len(args); i++ {

@@ -130,6 +130,7 @@ func prepareScript(ctx *Ctx, flags script.Flags) (*scriptCaller, bool) {
 	c := &sr.c
 	c.SetDB(ctx.C.DB())
 	c.Authed = true
+	c.user.Store(ctx.C.user.Load()) // the script's commands are its caller's
 	c.atomic = true // blocking commands answer at once, as inside EXEC
 	c.ID = ctx.C.ID
 	c.Addr, c.LAddr = ctx.C.Addr, ctx.C.LAddr
@@ -205,7 +206,7 @@ func (sr *scriptCaller) ACLCheck(args [][]byte) (known, allowed bool) {
 	if spec == nil {
 		return false, false
 	}
-	d, _ := checkACL(sr.s.userOf(sr.parent.C).Perms(), spec, args)
+	d, _ := checkACL(sr.s.userOf(&sr.c).Perms(), spec, args)
 	return true, d == aclOK
 }
 
@@ -241,7 +242,7 @@ func (sr *scriptCaller) Call(args [][]byte, w *resp.Writer) {
 		return
 	}
 	// A script's commands are its caller's: its user's ACLs apply.
-	if u := s.userOf(sr.parent.C); !u.Perms().Unrestricted() {
+	if u := s.userOf(&sr.c); !u.Perms().Unrestricted() {
 		if d, pos := checkACL(u.Perms(), spec, args); d != aclOK {
 			s.logDenial(sr.parent, d, "lua", denialObject(d, spec, args, pos), u.Name())
 			w.Error("ERR The user executing the script " + scriptDenial(d))
