@@ -131,7 +131,7 @@ func prepareScript(ctx *Ctx, flags script.Flags) (*scriptCaller, bool) {
 	c.SetDB(ctx.C.DB())
 	c.Authed = true
 	c.user.Store(ctx.C.user.Load()) // the script's commands are its caller's
-	c.atomic = true // blocking commands answer at once, as inside EXEC
+	c.atomic = true                 // blocking commands answer at once, as inside EXEC
 	c.ID = ctx.C.ID
 	c.Addr, c.LAddr = ctx.C.Addr, ctx.C.LAddr
 	return sr, true
