@@ -27,6 +27,10 @@ type Registry struct {
 	// until AUTH (it has a password, or is off): read on every command of
 	// an unauthenticated connection.
 	needsAuth atomic.Bool
+	// defaultAll caches the default user's Unrestricted: what every
+	// command of a connection that never authenticated as another user
+	// tests.
+	defaultAll atomic.Bool
 }
 
 // NewRegistry makes the users of a fresh server: only default, which may
@@ -39,6 +43,7 @@ func NewRegistry(cat *Catalog, pubsubAll func() bool) *Registry {
 	r.def = &User{name: "default"}
 	r.def.perms.Store(r.defaultPerms())
 	r.users["default"] = r.def
+	r.published(r.def)
 	return r
 }
 
@@ -68,8 +73,12 @@ func (r *Registry) published(u *User) {
 	if u == r.def {
 		p := u.Perms()
 		r.needsAuth.Store(!p.nopass || !p.on)
+		r.defaultAll.Store(p.all)
 	}
 }
+
+// DefaultUnrestricted reports whether the default user may run anything.
+func (r *Registry) DefaultUnrestricted() bool { return r.defaultAll.Load() }
 
 // Lookup finds a user by name (names are case-sensitive).
 func (r *Registry) Lookup(name string) *User {

@@ -192,9 +192,12 @@ func (s *Server) admit(ctx *Ctx) bool {
 		s.refuse(ctx, ErrNoMulti)
 		return false
 	}
-	// The common case, a user that may run anything, costs two loads.
-	if u := s.userOf(c); !u.Perms().Unrestricted() && !s.admitACL(ctx, u) {
-		return false
+	// The common case, the default user allowed everything, costs two
+	// loads and a flag test.
+	if u := c.user.Load(); u == nil && !s.ACL.DefaultUnrestricted() || u != nil && !u.Perms().Unrestricted() {
+		if !s.admitACL(ctx, s.userOf(c)) {
+			return false
+		}
 	}
 	if c.Proto == 2 && c.Subscribed() && !subscribedOK(spec) {
 		s.refuse(ctx, subscribedModeError(spec))
