@@ -60,3 +60,28 @@ func BenchmarkExecGetSetACL(b *testing.B) {
 		s.srv.Exec(s.c, &s.ctx, get, &s.w)
 	}
 }
+
+// SLOWLOG never shows passwords or ACL rules, as Redis redacts them.
+func TestACLRedacted(t *testing.T) {
+	s := newStrServer(t)
+	s.do("config", "set", "slowlog-log-slower-than", "0")
+	s.do("slowlog", "reset")
+	s.do("acl", "setuser", "u", "on", ">secret", "+@all")
+	s.do("hello", "2", "auth", "u", "secret")
+	s.do("auth", "u", "secret")
+	s.do("auth", "secret")
+	s.do("config", "set", "requirepass", "secret2", "maxmemory", "0")
+	s.do("config", "set", "requirepass", "")
+	got := s.do("slowlog", "get")
+	if strings.Contains(got, "secret") || strings.Contains(got, "+@all") {
+		t.Fatalf("SLOWLOG shows a secret: %q", got)
+	}
+	for _, want := range []string{"setuser", "maxmemory"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("SLOWLOG lacks %q: %q", want, got)
+		}
+	}
+	if n := strings.Count(got, "(redacted)"); n != 11 {
+		t.Errorf("%d arguments redacted, want 11: %q", n, got)
+	}
+}

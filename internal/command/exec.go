@@ -261,7 +261,7 @@ func (s *Server) execInner(ctx *Ctx) {
 		s.trackCommand(c, spec, args, w)
 	}
 	if s.monitors.active() && spec.Flags&(SkipMonitor|Admin) == 0 {
-		s.monitors.feed(c, ctx.Now, args)
+		s.monitors.feed(c, ctx.Now, redacted(spec, args))
 	}
 	// In a batch the previous command's end is this one's start (its
 	// bookkeeping and this command's parsing, well under a microsecond,
@@ -291,7 +291,7 @@ func (s *Server) execInner(ctx *Ctx) {
 	s.Stats.Commands.Add(c.Stripe, 1)
 	c.Touch(spec, ctx.Now)
 	if spec.Flags&SkipSlowlog == 0 {
-		s.slowlog.record(s, c, args, dur)
+		s.slowlog.record(s, c, redacted(spec, args), dur)
 	}
 	if c.trk.executing && !c.atomic && (spec.parent == nil || spec.parent.Name != "client") && c.tx == nil {
 		// CLIENT CACHING's choice lasts for one command, or one MULTI …
