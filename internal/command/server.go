@@ -163,6 +163,13 @@ func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
 	// As Redis's requirepass: setting it resets the default user's
 	// passwords to this one (ACL SETUSER default does not change it).
 	cfg.OnChange("requirepass", func() { s.ACL.SetDefaultPassword(cfg.RequirePass()) })
+	// CONFIG REWRITE writes the users, unless an aclfile holds them.
+	cfg.SetUserLines(func() []string {
+		if cfg.ACLFile() != "" {
+			return nil
+		}
+		return s.ACL.List()
+	})
 	s.Scripts = newScriptEngine(s)
 	s.ActiveExpire.Store(true)
 	s.tracking.tab = tracking.New()

@@ -37,6 +37,8 @@ type Config struct {
 	mu       sync.Mutex       // serializes Set and Rewrite; guards hooks, appliers
 	hooks    map[int][]func() // directive id → functions to run after it changes
 	appliers []*applier       // vet a Set before it succeeds (OnApply)
+	// userLines gives CONFIG REWRITE the user lines (SetUserLines).
+	userLines func() []string
 }
 
 // state is one snapshot of every directive's value, indexed by directive id.
