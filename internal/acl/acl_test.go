@@ -115,3 +115,22 @@ func TestChecks(t *testing.T) {
 		t.Error("requirepass cleared")
 	}
 }
+
+func TestSplitArgs(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want []string
+		ok   bool
+	}{
+		{"~a  +get", []string{"~a", "+get"}, true},
+		{` "~a b" '+g\'et' "\x41\n"`, []string{"~a b", "+g'et", "A\n"}, true},
+		{`"~a`, nil, false},
+		{`"~a"b`, nil, false},
+		{"", nil, true},
+	} {
+		got, ok := splitArgs(tt.in)
+		if ok != tt.ok || strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("%q: %q %v, want %q %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}

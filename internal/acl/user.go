@@ -152,7 +152,10 @@ func (p *Perms) apply(op string, pubsubAll bool) error {
 		p.passwords = slices.Delete(p.passwords, i, i+1)
 	case op[0] == '(' && op[len(op)-1] == ')':
 		s := newSelector(p.root().catalog, false, pubsubAll)
-		for _, o := range strings.Fields(op[1 : len(op)-1]) {
+		// Unbalanced quotes give no rules, hence an empty selector: what
+		// Redis does with sdssplitargs's failure.
+		rules, _ := splitArgs(op[1 : len(op)-1])
+		for _, o := range rules {
 			if err := s.apply(o); err != nil {
 				return err
 			}

@@ -52,9 +52,13 @@ func (s *Server) userOf(c *Client) *acl.User {
 // other than AUTH, HELLO and the like.
 func (s *Server) AuthRequired(c *Client) bool { return !c.Authed && s.ACL.DefaultNeedsAuth() }
 
-// DefaultNoPass reports whether the default user needs no password: new
-// connections start authenticated, and protected mode applies.
-func (s *Server) DefaultNoPass() bool { return !s.ACL.DefaultNeedsAuth() }
+// StartsAuthed reports whether a new connection is authenticated from the
+// start: the default user is on and needs no password.
+func (s *Server) StartsAuthed() bool { return !s.ACL.DefaultNeedsAuth() }
+
+// DefaultNoPass reports whether the default user has no password, which is
+// when protected mode applies.
+func (s *Server) DefaultNoPass() bool { return s.ACL.Default().Perms().NoPass() }
 
 // checkACL is Redis's ACLCheckAllUserCommandPerm: whether one of the
 // user's selectors allows spec with args, its keys and its channels; if
@@ -151,6 +155,9 @@ func (s *Server) admitACL(ctx *Ctx, u *acl.User) bool {
 	if ctx.C.tx != nil {
 		context = "multi"
 	}
+	// As Redis, the client's last command is the one refused (its
+	// client-info in the log says cmd=…).
+	ctx.C.lastCmd.Store(ctx.Cmd)
 	s.logDenial(ctx, d, context, denialObject(d, ctx.Cmd, ctx.Args, pos), u.Name())
 	s.refuse(ctx, aclRefusal(d, ctx.Cmd))
 	return false

@@ -200,7 +200,7 @@ func reset(ctx *Ctx) {
 	ctx.S.dropSubscriptions(c)
 	// As Redis's clientSetDefaultAuth: back to the default user.
 	c.user.Store(nil)
-	c.Authed = ctx.S.DefaultNoPass()
+	c.Authed = ctx.S.StartsAuthed()
 	ctx.S.discardTx(c)
 	ctx.W.Simple("RESET")
 }

@@ -103,7 +103,7 @@ func (s *Server) open(t transport, fd int) (*conn, []byte) {
 	// A TLS connection's goroutine can run on any P: spread them. OnOpen
 	// gives an event loop's connection its loop's stripe instead.
 	c.client.Stripe = int(id)
-	c.client.Authed = s.st.DefaultNoPass()
+	c.client.Authed = s.st.StartsAuthed()
 	c.client.Local = isLocal(t.RemoteAddr())
 	c.client.Kill = func() { _ = t.Close() }
 	c.client.BatchGate = true // runBatch ends every batch with EndBatch
