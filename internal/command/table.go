@@ -1,7 +1,8 @@
 // Package command owns the command table and every command's handler: one
 // Spec per command (name, arity, flags, key positions, ACL categories, docs,
-// handler) drives dispatch, arity errors, COMMAND, COMMAND DOCS and key
-// extraction. Handlers write replies (package resp); they know nothing of
+// handler) drives dispatch, arity errors, COMMAND, COMMAND DOCS, key
+// extraction and ACL checks (aclcheck.go; the users and their rules are
+// package acl's). Handlers write replies (package resp); they know nothing of
 // sockets or event loops, which the server package reaches through the Host
 // interface.
 //
