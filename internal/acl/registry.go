@@ -364,3 +364,21 @@ func (r *Registry) LoadConfigured(users [][]string) error {
 	}
 	return nil
 }
+
+// CheckRules is the syntax check of a user directive's rules while the
+// configuration is parsed (Redis's ACLAppendUserForLoading): command and
+// category names are not checked yet. It returns the index of the rule
+// at fault (after joining selectors) and why.
+func CheckRules(rules []string) (int, error) {
+	ops, open := mergeSelectors(rules)
+	if open >= 0 {
+		return open, errSyntax
+	}
+	p := &Perms{sels: []*selector{newSelector(NewCatalog(nil), true, false)}}
+	for i, op := range ops {
+		if err := p.apply(op, false); err != nil && !errors.Is(err, errUnknown) {
+			return i, err
+		}
+	}
+	return 0, nil
+}

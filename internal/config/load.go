@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/smallredis/smallredis/internal/acl"
 )
 
 // CompatVersion is the Redis version whose configuration this package
@@ -250,8 +252,13 @@ func (l *loader) apply(w where, argv []string, depth int) error {
 	case name == "user" && argc >= 2:
 		for _, u := range l.users {
 			if u[0] == argv[1] {
-				return w.fail("Duplicate user found. A user can only be defined once in config files")
+				return w.fail("Error in user declaration '" + argv[1] + "': Duplicate user found. A user can only be defined once in config files")
 			}
+		}
+		if bad, err := acl.CheckRules(argv[2:]); err != nil {
+			// Redis names argv[bad], the rule's index in the whole line:
+			// two arguments before the rule it means.
+			return w.fail("Error in user declaration '" + argv[bad] + "': " + err.Error())
 		}
 		l.users = append(l.users, argv[1:])
 	case name == "rename-command" && argc == 3,

@@ -423,3 +423,25 @@ func TestParseInclude(t *testing.T) {
 		t.Errorf("self include: %v", err)
 	}
 }
+
+// user directives: one per name, rules checked for syntax (not command
+// names) while parsing, errors naming the argument as Redis does.
+func TestParseUserErrors(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--user", "foo", "--user", "foo"}, "Error in user declaration 'foo': Duplicate user found. A user can only be defined once in config files"},
+		{[]string{"--user", "foo", "on", "badrule"}, "Error in user declaration 'foo': Syntax error"},
+		{[]string{"--user", "foo", "on", "+nosuch", "#abc"}, "Error in user declaration 'on': The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters"},
+	} {
+		_, err := Parse(tt.args)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: %v, want %s", tt.args, err, tt.want)
+		}
+	}
+	c, err := Parse([]string{"--user", "foo", "on", "+nosuch", "(~a", "+get)"})
+	if err != nil || len(c.Users()) != 1 {
+		t.Fatalf("an unknown command is for start-up to report: %v", err)
+	}
+}
