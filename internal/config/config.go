@@ -3,7 +3,8 @@
 // Redis 7.0 does, and the semantics of CONFIG GET, SET and REWRITE, down to
 // Redis's reply data and error strings. It knows nothing of networking or
 // commands: the server reads values through typed accessors and OnChange
-// hooks, and the command layer calls Get, Set and Rewrite.
+// hooks, and the command layer calls Get, Set and Rewrite. user lines are
+// kept for the ACLs (Users), their rules checked by package acl.
 //
 // Every directive Redis 7.0 knows is accepted. Those smallredis acts on are
 // "implemented"; the others are validated, stored and shown by CONFIG GET
@@ -89,7 +90,7 @@ func Default() *Config {
 func (c *Config) ConfigFile() string { return c.file }
 
 // Warnings lists what Parse accepted without acting on it: known Redis
-// directives smallredis does not implement, and rename-command, user,
+// directives smallredis does not implement, and rename-command,
 // loadmodule and similar lines. Each names the directive and where it was
 // found; a directive is reported once.
 func (c *Config) Warnings() []string { return append([]string(nil), c.warnings...) }

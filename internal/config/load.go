@@ -56,8 +56,9 @@ func (e *ParseError) Error() string {
 // "…" (escapes \n \r \t \b \a \\ \" \xHH) or '…'. A directive given twice
 // takes the last value, except that save lines add up and
 // client-output-buffer-limit lines set one class each. include is
-// supported, glob patterns included; rename-command, user, loadmodule,
-// module parameters and the "sentinel" line are accepted with a warning.
+// supported, glob patterns included; user lines are kept (Config.Users);
+// rename-command, loadmodule, module parameters and the "sentinel" line
+// are accepted with a warning.
 // Errors are *ParseError or, for a file that cannot be read, a plain error
 // worded as Redis's.
 func Parse(args []string) (*Config, error) {
