@@ -85,3 +85,26 @@ func TestACLRedacted(t *testing.T) {
 		t.Errorf("%d arguments redacted, want 11: %q", n, got)
 	}
 }
+
+// Every command with keys has key specs, so %R~ and %W~ patterns know how
+// each key is used.
+func TestKeySpecsComplete(t *testing.T) {
+	var walk func(ss []*Spec)
+	walk = func(ss []*Spec) {
+		for _, s := range ss {
+			if s.aclKeys && len(s.keySpecs) == 0 {
+				t.Errorf("%s has keys but no key specs", s.Name)
+			}
+			walk(s.Subs)
+		}
+	}
+	walk(DefaultTable().All())
+	s := newStrServer(t)
+	s.do("acl", "setuser", "w", "on", "nopass", "+@all", "%W~h*")
+	for _, tt := range [][2]string{{"hexpire h 10 FIELDS 1 f", "+OK"}, {"httl h FIELDS 1 f", "+This user has no permissions to access the 'h' key"}} {
+		got := s.do(append([]string{"acl", "dryrun", "w"}, strings.Fields(tt[0])...)...)
+		if !strings.Contains(got, strings.TrimPrefix(tt[1], "+")) {
+			t.Errorf("DRYRUN %s = %q, want %s", tt[0], got, tt[1])
+		}
+	}
+}

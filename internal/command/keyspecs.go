@@ -43,6 +43,26 @@ type keySpec struct {
 	unknownFind  bool
 }
 
+// laterKeySpecs are the key specs of the Redis 7.4 commands we have and
+// 7.0 (which keyspecs_gen.go is read from) has not: the hash-field expiry
+// commands, as Redis 7.4 declares them.
+var laterKeySpecs = func() map[string][]keySpec {
+	write := []keySpec{{flags: ksRW | ksUpdate, index: 1, step: 1}}
+	read := []keySpec{{flags: ksRO | ksAccess, index: 1, step: 1}}
+	return map[string][]keySpec{
+		"hexpire": write, "hpexpire": write, "hexpireat": write, "hpexpireat": write, "hpersist": write,
+		"httl": read, "hpttl": read, "hexpiretime": read, "hpexpiretime": read,
+	}
+}()
+
+// keySpecsOf is the key specs of the command named name.
+func keySpecsOf(name string) []keySpec {
+	if ks, ok := redisKeySpecs[name]; ok {
+		return ks
+	}
+	return laterKeySpecs[name]
+}
+
 // covers reports whether argument pos is one of the spec's keys in args.
 func (ks *keySpec) covers(args [][]byte, pos int) bool {
 	if ks.unknownBegin || ks.unknownFind {
@@ -163,7 +183,7 @@ func aclHasKeys(s *Spec) bool {
 	if s.FirstKey <= 0 && s.KeysFunc == nil {
 		return false
 	}
-	specs := redisKeySpecs[s.Name]
+	specs := keySpecsOf(s.Name)
 	if len(specs) == 0 {
 		return true
 	}

@@ -243,7 +243,7 @@ func (s *Spec) catalogEntry() *acl.Command {
 		c.Subs = append(c.Subs, sub.catalogEntry())
 	}
 	s.aclCmd = c
-	s.keySpecs = redisKeySpecs[s.Name]
+	s.keySpecs = keySpecsOf(s.Name)
 	s.aclKeys = aclHasKeys(s)
 	s.channels = channelArgs(s.Name)
 	return c
