@@ -148,13 +148,12 @@ func execCmd(ctx *Ctx) {
 	ctx.W.Array(len(tx.cmds))
 	c.atomic = true
 	s.deferReady()
-	u := s.userOf(c)
 	for _, q := range tx.cmds {
 		inner := Ctx{Args: q.args, W: ctx.W, C: c, S: s, Now: ctx.Now, Cmd: q.spec}
 		// As Redis, ACLs are checked again: they may have changed since
-		// the command was queued.
-		if p := u.Perms(); !p.Unrestricted() {
-			if d, pos := checkACL(p, q.spec, q.args); d != aclOK {
+		// the command was queued (or a queued AUTH changed the user).
+		if u := s.userOf(c); !u.Perms().Unrestricted() {
+			if d, pos := checkACL(u.Perms(), q.spec, q.args); d != aclOK {
 				s.logDenial(&inner, d, "multi", denialObject(d, q.spec, q.args, pos), u.Name())
 				inner.Err("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. " +
 					"This command is no longer allowed for the following reason: " + execDenial(d))
