@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/smallredis/smallredis/internal/acl"
+	"github.com/smallredis/smallredis/internal/resp"
 )
 
 var aclAdmin = []string{"admin", "slow", "dangerous"}
@@ -96,9 +97,7 @@ func aclGetUser(ctx *Ctx) {
 	}
 }
 
-func writeSelector(w interface {
-	BulkString(string)
-}, d acl.SelectorDesc) {
+func writeSelector(w *resp.Writer, d acl.SelectorDesc) {
 	w.BulkString("commands")
 	w.BulkString(d.Commands)
 	w.BulkString("keys")
