@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/smallredis/smallredis/internal/acl"
 )
 
 // Reply modes set by CLIENT REPLY.
@@ -32,7 +34,8 @@ type Client struct {
 
 	// Proto is the protocol negotiated by HELLO (2 or 3).
 	Proto int
-	// Authed is false until AUTH succeeds when requirepass is set.
+	// Authed is false until AUTH succeeds when the default user needs a
+	// password (requirepass) or is off.
 	Authed bool
 	// Local is set by the server for a client on the loopback address or
 	// a unix socket: the clients enable-debug-command and
@@ -68,6 +71,9 @@ type Client struct {
 	blockedNow atomic.Bool // in a blocking command, for CLIENT LIST and the idle timeout
 	pausedNow  atomic.Bool // its command waits for CLIENT PAUSE to end (Waiting)
 	subs       subCounts   // subscriptions (pubsub.go)
+	// user is the ACL user the client is authenticated as; nil is the
+	// default user. Its loop sets it (AUTH, HELLO, RESET); others read it.
+	user atomic.Pointer[acl.User]
 
 	mu      sync.Mutex // guards name, libName, libVer
 	name    string
@@ -147,6 +153,14 @@ func NewClient(id int64, addr, laddr string, fd int) *Client {
 	c.multiN.Store(-1)
 	c.lastActive.Store(time.Now().UnixMilli())
 	return c
+}
+
+// UserName is the name of the ACL user the client is authenticated as.
+func (c *Client) UserName() string {
+	if u := c.user.Load(); u != nil {
+		return u.Name()
+	}
+	return "default"
 }
 
 // MultiMem is what the client's queued transaction holds (CLIENT LIST
@@ -282,7 +296,7 @@ func (c *Client) info(now time.Time, self *Ctx) string {
 		events = "rw" // waiting for the socket to take its replies
 	}
 	b.WriteString(" events=" + events + " cmd=" + cmd)
-	b.WriteString(" user=default redir=" + strconv.FormatInt(redir, 10))
+	b.WriteString(" user=" + c.UserName() + " redir=" + strconv.FormatInt(redir, 10))
 	b.WriteString(" resp=" + strconv.Itoa(int(c.proto.Load())))
 	b.WriteString(" lib-name=" + lib + " lib-ver=" + ver)
 	return b.String()

@@ -1,10 +1,11 @@
 package command
 
 import (
-	"crypto/subtle"
 	"math"
 	"strings"
 	"time"
+
+	"github.com/smallredis/smallredis/internal/acl"
 )
 
 // connectionCommands are the commands that act on the connection itself.
@@ -102,7 +103,7 @@ func hello(ctx *Ctx) {
 			return
 		}
 	}
-	if ctx.S.Cfg.RequirePass() != "" && !ctx.C.Authed {
+	if ctx.S.AuthRequired(ctx.C) {
 		ctx.Err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
@@ -133,23 +134,16 @@ func hello(ctx *Ctx) {
 	w.Array(0)
 }
 
-// checkPassword authenticates the default user; it writes the error
-// reply and returns false on failure.
+// checkPassword authenticates the client as user; it writes the error
+// reply and returns false on failure (an unknown or disabled user, or a
+// wrong password).
 func (ctx *Ctx) checkPassword(user, pass string) bool {
-	want := ctx.S.Cfg.RequirePass()
-	if user != "default" {
+	u := ctx.S.ACL.Lookup(user)
+	if u == nil || !u.Perms().Authenticates([]byte(pass)) {
 		ctx.authFailed(user)
 		return false
 	}
-	if want == "" {
-		// The default user has no password: any password is accepted.
-		ctx.C.Authed = true
-		return true
-	}
-	if subtle.ConstantTimeCompare([]byte(pass), []byte(want)) != 1 {
-		ctx.authFailed(user)
-		return false
-	}
+	ctx.C.user.Store(u)
 	ctx.C.Authed = true
 	return true
 }
@@ -158,7 +152,7 @@ func (ctx *Ctx) checkPassword(user, pass string) bool {
 func auth(ctx *Ctx) {
 	switch len(ctx.Args) {
 	case 2:
-		if ctx.S.Cfg.RequirePass() == "" {
+		if ctx.S.ACL.Default().Perms().NoPass() {
 			ctx.Err(ErrNoPass)
 			return
 		}
@@ -204,7 +198,9 @@ func reset(ctx *Ctx) {
 	}
 	ctx.S.disableTracking(c)
 	ctx.S.dropSubscriptions(c)
-	c.Authed = ctx.S.Cfg.RequirePass() == ""
+	// As Redis's clientSetDefaultAuth: back to the default user.
+	c.user.Store(nil)
+	c.Authed = ctx.S.StartsAuthed()
 	ctx.S.discardTx(c)
 	ctx.W.Simple("RESET")
 }
@@ -382,11 +378,18 @@ func clientKill(ctx *Ctx) {
 			return
 		}
 	}
+	var killUser *acl.User
+	if user != "" {
+		if killUser = ctx.S.ACL.Lookup(user); killUser == nil {
+			ctx.Err("ERR No such user '" + user + "'")
+			return
+		}
+	}
 	killed := int64(0)
 	var self bool
 	for _, c := range ctx.S.Host.Clients() {
 		if id != 0 && c.ID != id || addr != "" && c.Addr != addr || laddr != "" && c.LAddr != laddr ||
-			user != "" && user != "default" || typ != "" && typ != c.Type() {
+			killUser != nil && ctx.S.userOf(c) != killUser || typ != "" && typ != c.Type() {
 			continue
 		}
 		if c == ctx.C {

@@ -155,7 +155,8 @@ func (s *Server) unlockGate(ctx *Ctx) {
 
 // admit resolves ctx.Args to a command and validates it as Redis does
 // before running (or queueing) anything: unknown command, arity, DEBUG
-// protection, authentication. A refused command has its error written.
+// protection, authentication, ACLs. A refused command has its error
+// written.
 func (s *Server) admit(ctx *Ctx) bool {
 	args, c := ctx.Args, ctx.C
 	spec := c.lookup(s.Table, args[0])
@@ -183,17 +184,20 @@ func (s *Server) admit(ctx *Ctx) bool {
 		s.refuse(ctx, ErrDebugDisabled)
 		return false
 	}
-	if !c.Authed && spec.Flags&NoAuth == 0 && s.Cfg.RequirePass() != "" {
+	if !c.Authed && spec.Flags&NoAuth == 0 && s.ACL.DefaultNeedsAuth() {
 		s.refuse(ctx, ErrNoAuth)
-		return false
-	}
-	if c.Proto == 2 && c.Subscribed() && !subscribedOK(spec) {
-		s.refuse(ctx, subscribedModeError(spec))
 		return false
 	}
 	if c.tx != nil && spec.Flags&NoMulti != 0 {
 		s.refuse(ctx, ErrNoMulti)
 		return false
+	}
+	// The common case, the default user allowed everything, costs a nil
+	// test and a flag test: no lock, no allocation.
+	if u := c.user.Load(); u == nil && !s.ACL.DefaultUnrestricted() || u != nil && !u.Perms().Unrestricted() {
+		if !s.admitACL(ctx, s.userOf(c)) {
+			return false
+		}
 	}
 	if c.Proto == 2 && c.Subscribed() && !subscribedOK(spec) {
 		s.refuse(ctx, subscribedModeError(spec))
@@ -260,7 +264,7 @@ func (s *Server) execInner(ctx *Ctx) {
 	// EXEC after the commands it ran. A script before its commands.
 	monitor := s.monitors.active()
 	if monitor && spec.Flags&SkipMonitor != 0 && scriptCommand(spec) {
-		s.monitors.feed(c, ctx.Now, args)
+		s.monitors.feed(c, ctx.Now, redacted(spec, args))
 	}
 	// In a batch the previous command's end is this one's start (its
 	// bookkeeping and this command's parsing, well under a microsecond,
@@ -276,7 +280,7 @@ func (s *Server) execInner(ctx *Ctx) {
 		s.runMoves(ctx.moves, ctx.Now, ctx)
 	}
 	if monitor && spec.Flags&(SkipMonitor|Admin) == 0 {
-		s.monitors.feed(c, ctx.Now, args)
+		s.monitors.feed(c, ctx.Now, redacted(spec, args))
 	}
 	t1 := monotonic()
 	dur := t1 - t0
@@ -301,7 +305,7 @@ func (s *Server) execInner(ctx *Ctx) {
 	s.Stats.Commands.Add(c.Stripe, 1)
 	c.Touch(spec, ctx.Now)
 	if spec.Flags&SkipSlowlog == 0 {
-		s.slowlog.record(s, c, args, dur)
+		s.slowlog.record(s, c, redacted(spec, args), dur)
 	}
 	if !c.atomic {
 		s.slowlog.flushServed(s)

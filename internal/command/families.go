@@ -25,5 +25,6 @@ func DefaultTable() *Table {
 		transactionCommands,
 		pubsubCommands,
 		replicationCommands,
+		aclCommands,
 	)
 }

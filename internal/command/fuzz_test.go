@@ -390,6 +390,8 @@ var fuzzSeeds = [][][]string{
 	{{"SELECT", "3"}, {"SWAPDB", "0", "3"}, {"MOVE", "str", "0"}, {"COPY", "num", "num", "DB", "3"}, {"SELECT", "4"}, {"SCAN", "18446744073709551615", "COUNT", "9223372036854775807"}},
 	{{"LCS", "str", "num", "IDX", "MINMATCHLEN", "-9223372036854775808", "WITHMATCHLEN"}, {"OBJECT", "FREQ", "list"},
 		{"MEMORY", "USAGE", "list", "SAMPLES", "-1"}, {"DEBUG", "SET-ACTIVE-EXPIRE", "0"}},
+	{{"ACL", "SETUSER", "u", "on", "nopass", "%R~s*", "&c*", "-@all", "+get", "+select|1", "(+set ~n*)"}, {"ACL", "DRYRUN", "u", "SORT", "list", "STORE", "n"},
+		{"AUTH", "u", "x"}, {"GET", "str"}, {"SET", "num", "1"}, {"PUBLISH", "c", "m"}, {"SELECT", "1"}, {"ACL", "LIST"}, {"RESET"}, {"ACL", "GETUSER", "u"}, {"ACL", "LOG"}},
 }
 
 // FuzzCommands runs random argument vectors through every command of the

@@ -243,11 +243,11 @@ func infoStats(s *Server, b *strings.Builder) {
 	kv(b, "total_reads_processed", st.Reads.Load())
 	kv(b, "total_writes_processed", st.Writes.Load())
 	kv(b, "client_output_buffer_limit_disconnections", st.OutputLimitDisconnections.Load())
-	// Redis 7.2's ACL counters; without ACL rules only authentication fails.
+	// Redis 7.2's ACL counters (7.0 has none).
 	kv(b, "acl_access_denied_auth", st.AuthDenied.Load())
-	kv(b, "acl_access_denied_cmd", 0)
-	kv(b, "acl_access_denied_key", 0)
-	kv(b, "acl_access_denied_channel", 0)
+	kv(b, "acl_access_denied_cmd", st.ACLDeniedCmd.Load())
+	kv(b, "acl_access_denied_key", st.ACLDeniedKey.Load())
+	kv(b, "acl_access_denied_channel", st.ACLDeniedChannel.Load())
 }
 
 func infoReplication(s *Server, b *strings.Builder) {

@@ -23,8 +23,6 @@ var latencyCommands = []*Spec{
 	}},
 }
 
-var aclAdmin = []string{"admin", "slow", "dangerous"}
-
 // LatencyEvent feeds the latency monitor an event of the server's own
 // machinery (the expiry cycle, the evictor) that took d, if the monitor is
 // on and d reaches its threshold: latencyAddSampleIfNeeded.

@@ -154,6 +154,16 @@ func execCmd(ctx *Ctx) {
 	s.deferReady()
 	for _, q := range tx.cmds {
 		inner := Ctx{Args: q.args, W: ctx.W, C: c, S: s, Now: ctx.Now, Cmd: q.spec}
+		// As Redis, ACLs are checked again: they may have changed since
+		// the command was queued (or a queued AUTH changed the user).
+		if u := s.userOf(c); !u.Perms().Unrestricted() {
+			if d, pos := checkACL(u.Perms(), q.spec, q.args); d != aclOK {
+				s.logDenial(&inner, d, "multi", denialObject(d, q.spec, q.args, pos), u.Name())
+				inner.Err("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. " +
+					"This command is no longer allowed for the following reason: " + execDenial(d))
+				continue
+			}
+		}
 		s.execInner(&inner)
 	}
 	c.atomic = false
@@ -426,4 +436,17 @@ func pauseFlags(s *Spec, tx *txState) Flag {
 		return s.Flags | tx.flags&(Write|MayReplicate)
 	}
 	return s.Flags
+}
+
+// execDenial is the reason EXEC gives for a queued command ACLs now deny.
+func execDenial(d int) string {
+	switch d {
+	case deniedCmd:
+		return "no permission to execute the command or subcommand"
+	case deniedKey:
+		return "no permission to touch the specified keys"
+	case deniedChannel:
+		return "no permission to access one of the channels used as arguments"
+	}
+	return "no permission"
 }

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/smallredis/smallredis/internal/config"
 )
 
 // slowlog keeps the most recent commands slower than
@@ -322,4 +324,42 @@ func (s *Server) PausedClients() int {
 	s.pause.mu.Lock()
 	defer s.pause.mu.Unlock()
 	return len(s.pause.waiters)
+}
+
+var redactedArg = []byte("(redacted)")
+
+// redacted is args as MONITOR and SLOWLOG show them: passwords and ACL
+// rules replaced by "(redacted)", as Redis's redactClientCommandArgument
+// does (AUTH's arguments, HELLO's AUTH user and password, every argument
+// of ACL SETUSER, the value of a sensitive CONFIG SET parameter). Other
+// commands' arguments are returned as they are.
+func redacted(spec *Spec, args [][]byte) [][]byte {
+	var hide func(i int) bool
+	switch spec.Name {
+	case "auth":
+		hide = func(i int) bool { return i >= 1 }
+	case "acl|setuser":
+		hide = func(i int) bool { return i >= 2 }
+	case "hello":
+		hide = func(i int) bool {
+			for j := 2; j+2 < len(args); j++ {
+				if eqFold(args[j], "auth") && (i == j+1 || i == j+2) {
+					return true
+				}
+			}
+			return false
+		}
+	case "config|set":
+		hide = func(i int) bool { return i >= 3 && i%2 == 1 && config.Sensitive(string(args[i-1])) }
+	default:
+		return args
+	}
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		if hide(i) {
+			a = redactedArg
+		}
+		out[i] = a
+	}
+	return out
 }

@@ -159,7 +159,8 @@ func prepareScript(ctx *Ctx, flags script.Flags) (*scriptCaller, bool) {
 	c := &sr.c
 	c.SetDB(ctx.C.DB())
 	c.Authed = true
-	c.atomic = true // blocking commands answer at once, as inside EXEC
+	c.user.Store(ctx.C.user.Load()) // the script's commands are its caller's
+	c.atomic = true                 // blocking commands answer at once, as inside EXEC
 	c.Lua = true
 	c.ID = ctx.C.ID
 	c.Addr, c.LAddr = ctx.C.Addr, ctx.C.LAddr
@@ -225,8 +226,32 @@ func (sr *scriptCaller) finish() {
 	sr.step()
 }
 
-// Known reports whether name is a command (redis.acl_check_cmd).
-func (sr *scriptCaller) Known(name []byte) bool { return sr.s.Table.Lookup(name) != nil }
+// ACLCheck is redis.acl_check_cmd: whether args names a command, and
+// whether the script's caller may run it so.
+func (sr *scriptCaller) ACLCheck(args [][]byte) (known, allowed bool) {
+	spec := sr.s.Table.Lookup(args[0])
+	if spec != nil && spec.subs != nil && len(args) >= 2 {
+		spec = spec.LookupSub(args[1])
+	}
+	if spec == nil {
+		return false, false
+	}
+	d, _ := checkACL(sr.s.userOf(&sr.c).Perms(), spec, args)
+	return true, d == aclOK
+}
+
+// scriptDenial is Redis's getAclErrorMessage.
+func scriptDenial(d int) string {
+	switch d {
+	case deniedCmd:
+		return "can't run this command or subcommand"
+	case deniedKey:
+		return "can't access at least one of the keys mentioned in the command arguments"
+	case deniedChannel:
+		return "can't publish to the channel mentioned in the command"
+	}
+	return "lacking the permissions for the command"
+}
 
 // Call implements script.Caller.
 func (sr *scriptCaller) Call(args [][]byte, w *resp.Writer) {
@@ -245,6 +270,14 @@ func (sr *scriptCaller) Call(args [][]byte, w *resp.Writer) {
 	case spec.Flags&NoScript != 0:
 		w.Error("ERR This Redis command is not allowed from script")
 		return
+	}
+	// A script's commands are its caller's: its user's ACLs apply.
+	if u := s.userOf(&sr.c); !u.Perms().Unrestricted() {
+		if d, pos := checkACL(u.Perms(), spec, args); d != aclOK {
+			s.logDenial(sr.parent, d, "lua", denialObject(d, spec, args, pos), u.Name())
+			w.Error("ERR The user executing the script " + scriptDenial(d))
+			return
+		}
 	}
 	if spec.Flags&(Write|MayReplicate) != 0 && sr.ro {
 		// PUBLISH too, as Redis's scriptVerifyWriteCommandAllow.

@@ -6,14 +6,20 @@ import (
 )
 
 // authFailed answers a failed AUTH or HELLO AUTH with Redis's WRONGPASS,
-// counts it (INFO stats acl_access_denied_auth, as Redis 7.2) and logs it
-// at warning level with the client's address, at most once a second so a
-// password-guessing client cannot flood the log; the next line logged says
-// how many failures were left out. The password is never logged.
+// counts it (INFO stats acl_access_denied_auth, as Redis 7.2), records it
+// in ACL LOG and logs it at warning level with the client's address, at
+// most once a second so a password-guessing client cannot flood the log;
+// the next line logged says how many failures were left out. The password
+// is never logged.
 func (ctx *Ctx) authFailed(user string) {
 	ctx.Err(ErrWrongPass)
 	s := ctx.S
 	s.Stats.AuthDenied.Add(1)
+	context := "toplevel"
+	if ctx.C.tx != nil {
+		context = "multi"
+	}
+	s.logDenial(ctx, deniedAuth, context, string(ctx.Args[0]), user)
 	if ok, suppressed := s.authLog.allow(time.Now()); ok {
 		attrs := []any{"client", ctx.C.Addr, "user", truncate(user, 128)}
 		if suppressed > 0 {

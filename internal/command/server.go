@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/smallredis/smallredis/internal/acl"
 	"github.com/smallredis/smallredis/internal/config"
 	"github.com/smallredis/smallredis/internal/evictor"
 	"github.com/smallredis/smallredis/internal/latency"
@@ -50,8 +51,13 @@ type Stats struct {
 	Misses       stripe.Counter
 	ErrorReplies atomic.Int64
 	AuthDenied   atomic.Int64 // failed AUTH and HELLO AUTH (acl_access_denied_auth)
-	NetInput     stripe.Counter
-	NetOutput    stripe.Counter
+	// Commands ACLs refused, by what was denied (acl_access_denied_cmd,
+	// _key, _channel).
+	ACLDeniedCmd     atomic.Int64
+	ACLDeniedKey     atomic.Int64
+	ACLDeniedChannel atomic.Int64
+	NetInput         stripe.Counter
+	NetOutput        stripe.Counter
 	// Reads and Writes count the socket reads that brought input and the
 	// socket writes that sent output (total_reads/writes_processed).
 	Reads            stripe.Counter
@@ -99,6 +105,9 @@ type Server struct {
 	// ActiveExpire enables the background expiry cycle (DEBUG
 	// SET-ACTIVE-EXPIRE).
 	ActiveExpire atomic.Bool
+	// ACL is the ACL users (package acl); every client starts as its
+	// default user, kept in step with requirepass.
+	ACL *acl.Registry
 	// Scripts runs EVAL scripts and FUNCTION libraries.
 	Scripts *script.Engine
 	// Evict enforces maxmemory: inline before each command (Exec), and in
@@ -107,6 +116,7 @@ type Server struct {
 
 	peak     atomic.Int64
 	authLog  rateLimit
+	acllog   aclLog
 	slowlog  slowlog
 	latency  latency.Monitor
 	monitors monitors
@@ -151,6 +161,18 @@ func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
 		&s.Stats.NetInput, &s.Stats.NetOutput, &s.Stats.Reads, &s.Stats.Writes} {
 		c.Init()
 	}
+	s.ACL = acl.NewRegistry(s.Table.ACLCatalog(), cfg.ACLPubsubAll)
+	s.ACL.SetDefaultPassword(cfg.RequirePass())
+	// As Redis's requirepass: setting it resets the default user's
+	// passwords to this one (ACL SETUSER default does not change it).
+	cfg.OnChange("requirepass", func() { s.ACL.SetDefaultPassword(cfg.RequirePass()) })
+	// CONFIG REWRITE writes the users, unless an aclfile holds them.
+	cfg.SetUserLines(func() []string {
+		if cfg.ACLFile() != "" {
+			return nil
+		}
+		return s.ACL.List()
+	})
 	s.Scripts = newScriptEngine(s)
 	s.ActiveExpire.Store(true)
 	s.tracking.tab = tracking.New()

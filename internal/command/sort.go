@@ -100,8 +100,18 @@ func parseSort(ctx *Ctx, readonly bool) (o sortOpts, ok bool) {
 		case eqFold(a, "by") && left >= 1:
 			o.by = args[j+1]
 			o.dontsort = bytes.IndexByte(cstr(o.by), '*') < 0
+			// A pattern reaches keys no argument names: only for a user
+			// who may read any key.
+			if !o.dontsort && !ctx.readsAnyKey() {
+				ctx.Err("ERR BY option of SORT denied due to insufficient ACL permissions.")
+				return o, false
+			}
 			j++
 		case eqFold(a, "get") && left >= 1:
+			if !ctx.readsAnyKey() {
+				ctx.Err("ERR GET option of SORT denied due to insufficient ACL permissions.")
+				return o, false
+			}
 			o.gets = append(o.gets, args[j+1])
 			j++
 		default:

@@ -1,7 +1,8 @@
 // Package command owns the command table and every command's handler: one
 // Spec per command (name, arity, flags, key positions, ACL categories, docs,
-// handler) drives dispatch, arity errors, COMMAND, COMMAND DOCS and key
-// extraction. Handlers write replies (package resp); they know nothing of
+// handler) drives dispatch, arity errors, COMMAND, COMMAND DOCS, key
+// extraction and ACL checks (aclcheck.go; the users and their rules are
+// package acl's). Handlers write replies (package resp); they know nothing of
 // sockets or event loops, which the server package reaches through the Host
 // interface.
 //
@@ -25,6 +26,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/smallredis/smallredis/internal/acl"
 	"github.com/smallredis/smallredis/internal/latency"
 	"github.com/smallredis/smallredis/internal/stripe"
 )
@@ -175,6 +177,14 @@ type Spec struct {
 	parent *Spec
 	subs   map[string]*Spec
 	stats  cmdStats
+
+	// ACLs (aclcheck.go): the command as ACL rules name it, Redis's key
+	// specs (how each key is used), whether its key arguments are keys
+	// for ACLs, and which of its arguments are channels.
+	aclCmd   *acl.Command
+	keySpecs []keySpec
+	aclKeys  bool
+	channels chanArgs
 }
 
 // cmdStats is one command's INFO commandstats and latency histogram
@@ -273,6 +283,7 @@ func (s *Spec) shortName() string {
 type Table struct {
 	byName map[string]*Spec
 	sorted []*Spec
+	acl    *acl.Catalog
 }
 
 // NewTable builds a table from command families. It panics on duplicate
@@ -304,8 +315,32 @@ func NewTable(families ...[]*Spec) *Table {
 	for i, s := range all {
 		s.stats.hot, s.stats.idx = hot, statWords*i
 	}
+	var cmds []*acl.Command
+	for _, s := range t.sorted {
+		cmds = append(cmds, s.catalogEntry())
+	}
+	t.acl = acl.NewCatalog(cmds)
 	return t
 }
+
+// catalogEntry describes the spec and its subcommands to package acl.
+func (s *Spec) catalogEntry() *acl.Command {
+	c := &acl.Command{Name: s.Name, NoAuth: s.Flags&NoAuth != 0}
+	for _, name := range s.ACL {
+		c.Cats |= acl.CategoryBit(name)
+	}
+	for _, sub := range s.Subs {
+		c.Subs = append(c.Subs, sub.catalogEntry())
+	}
+	s.aclCmd = c
+	s.keySpecs = keySpecsOf(s.Name)
+	s.aclKeys = aclHasKeys(s)
+	s.channels = channelArgs(s.Name)
+	return c
+}
+
+// ACLCatalog is the table as ACL rules see it.
+func (t *Table) ACLCatalog() *acl.Catalog { return t.acl }
 
 // clone copies a spec so every table has its own statistics.
 func (s *Spec) clone() *Spec {

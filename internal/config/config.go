@@ -3,7 +3,8 @@
 // Redis 7.0 does, and the semantics of CONFIG GET, SET and REWRITE, down to
 // Redis's reply data and error strings. It knows nothing of networking or
 // commands: the server reads values through typed accessors and OnChange
-// hooks, and the command layer calls Get, Set and Rewrite.
+// hooks, and the command layer calls Get, Set and Rewrite. user lines are
+// kept for the ACLs (Users), their rules checked by package acl.
 //
 // Every directive Redis 7.0 knows is accepted. Those smallredis acts on are
 // "implemented"; the others are validated, stored and shown by CONFIG GET
@@ -30,12 +31,15 @@ import (
 type Config struct {
 	cur atomic.Pointer[state]
 
-	file     string   // absolute path of the config file; "" when started without one
-	warnings []string // set by Parse, read-only afterwards
+	file     string     // absolute path of the config file; "" when started without one
+	warnings []string   // set by Parse, read-only afterwards
+	users    [][]string // user directives: name and rules; set by Parse
 
 	mu       sync.Mutex       // serializes Set and Rewrite; guards hooks, appliers
 	hooks    map[int][]func() // directive id → functions to run after it changes
 	appliers []*applier       // vet a Set before it succeeds (OnApply)
+	// userLines gives CONFIG REWRITE the user lines (SetUserLines).
+	userLines func() []string
 }
 
 // state is one snapshot of every directive's value, indexed by directive id.
@@ -86,7 +90,7 @@ func Default() *Config {
 func (c *Config) ConfigFile() string { return c.file }
 
 // Warnings lists what Parse accepted without acting on it: known Redis
-// directives smallredis does not implement, and rename-command, user,
+// directives smallredis does not implement, and rename-command,
 // loadmodule and similar lines. Each names the directive and where it was
 // found; a directive is reported once.
 func (c *Config) Warnings() []string { return append([]string(nil), c.warnings...) }
@@ -172,7 +176,24 @@ var (
 	idTrackingMaxKeys  = mustLookup("tracking-table-max-keys")
 	idRedisVersion     = mustLookup("redis-version")
 	idRDBCompression   = mustLookup("rdbcompression")
+	idACLLogMaxLen     = mustLookup("acllog-max-len")
+	idACLFile          = mustLookup("aclfile")
+	idACLPubsubDefault = mustLookup("acl-pubsub-default")
 )
+
+// Users are the configuration's user directives (ACL users defined in the
+// file or on the command line): each a name followed by its rules.
+func (c *Config) Users() [][]string { return c.users }
+
+// ACLLogMaxLen is how many entries ACL LOG keeps.
+func (c *Config) ACLLogMaxLen() int64 { return c.num(idACLLogMaxLen) }
+
+// ACLFile is the file ACL LOAD and ACL SAVE use; "" means none.
+func (c *Config) ACLFile() string { return c.str(idACLFile) }
+
+// ACLPubsubAll reports acl-pubsub-default allchannels: new ACL users and
+// selectors may use every channel.
+func (c *Config) ACLPubsubAll() bool { return c.str(idACLPubsubDefault) == "allchannels" }
 
 // TrackingTableMaxKeys bounds the client-side caching table (0: no limit).
 func (c *Config) TrackingTableMaxKeys() int64 { return c.num(idTrackingMaxKeys) }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/smallredis/smallredis/internal/acl"
 )
 
 // CompatVersion is the Redis version whose configuration this package
@@ -54,8 +56,9 @@ func (e *ParseError) Error() string {
 // "…" (escapes \n \r \t \b \a \\ \" \xHH) or '…'. A directive given twice
 // takes the last value, except that save lines add up and
 // client-output-buffer-limit lines set one class each. include is
-// supported, glob patterns included; rename-command, user, loadmodule,
-// module parameters and the "sentinel" line are accepted with a warning.
+// supported, glob patterns included; user lines are kept (Config.Users);
+// rename-command, loadmodule, module parameters and the "sentinel" line
+// are accepted with a warning.
 // Errors are *ParseError or, for a file that cannot be read, a plain error
 // worded as Redis's.
 func Parse(args []string) (*Config, error) {
@@ -97,6 +100,7 @@ func Parse(args []string) (*Config, error) {
 		}
 	}
 	c.warnings = l.warnings
+	c.users = l.users
 	c.cur.Store(l.st)
 	return c, nil
 }
@@ -157,7 +161,8 @@ type loader struct {
 	st       *state
 	warned   map[string]bool // directives already warned about
 	warnings []string
-	saveSeen bool // a save line replaced the default; later ones add to it
+	saveSeen bool       // a save line replaced the default; later ones add to it
+	users    [][]string // user lines' arguments, for the ACLs
 }
 
 // where locates a directive for errors and warnings.
@@ -245,8 +250,19 @@ func (l *loader) apply(w where, argv []string, depth int) error {
 	case deprecated[name] && argc == 2:
 	case name == "include" && argc == 2:
 		return l.include(w, argv[1], depth)
+	case name == "user" && argc >= 2:
+		for _, u := range l.users {
+			if u[0] == argv[1] {
+				return w.fail("Error in user declaration '" + argv[1] + "': Duplicate user found. A user can only be defined once in config files")
+			}
+		}
+		if bad, err := acl.CheckRules(argv[2:]); err != nil {
+			// Redis names argv[bad], the rule's index in the whole line:
+			// two arguments before the rule it means.
+			return w.fail("Error in user declaration '" + argv[bad] + "': " + err.Error())
+		}
+		l.users = append(l.users, argv[1:])
 	case name == "rename-command" && argc == 3,
-		name == "user" && argc >= 2,
 		name == "loadmodule" && argc >= 2:
 		l.warn(w, name, "is not supported by smallredis: ignored")
 	case strings.Contains(name, "."):

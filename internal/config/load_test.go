@@ -239,12 +239,14 @@ appendonly yes
 	want := []string{
 		path + ":2: 'daemonize' is not implemented by smallredis: accepted and ignored",
 		path + ":3: 'rename-command' is not supported by smallredis: ignored",
-		path + ":6: 'user' is not supported by smallredis: ignored",
 		path + ":7: 'loadmodule' is not supported by smallredis: ignored",
 		path + ":8: 'mymodule.size' is a module parameter, and smallredis has no modules: ignored",
 		path + ":9: 'sentinel' is not supported by smallredis: ignored",
 		path + ":10: 'appendonly' is not implemented by smallredis: accepted and ignored",
 		"command line argument 2: 'io-threads' is not implemented by smallredis: accepted and ignored",
+	}
+	if u := c.Users(); len(u) != 1 || strings.Join(u[0], " ") != "alice on >pw ~* +@all" {
+		t.Errorf("Users() = %q, want the user line's arguments", u)
 	}
 	got := c.Warnings()
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -419,5 +421,27 @@ func TestParseInclude(t *testing.T) {
 	write("self.conf", "include "+self+"\n")
 	if _, err := Parse([]string{self}); !errors.As(err, &pe) || !strings.Contains(pe.Reason, "nesting") {
 		t.Errorf("self include: %v", err)
+	}
+}
+
+// user directives: one per name, rules checked for syntax (not command
+// names) while parsing, errors naming the argument as Redis does.
+func TestParseUserErrors(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--user", "foo", "--user", "foo"}, "Error in user declaration 'foo': Duplicate user found. A user can only be defined once in config files"},
+		{[]string{"--user", "foo", "on", "badrule"}, "Error in user declaration 'foo': Syntax error"},
+		{[]string{"--user", "foo", "on", "+nosuch", "#abc"}, "Error in user declaration 'on': The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters"},
+	} {
+		_, err := Parse(tt.args)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: %v, want %s", tt.args, err, tt.want)
+		}
+	}
+	c, err := Parse([]string{"--user", "foo", "on", "+nosuch", "(~a", "+get)"})
+	if err != nil || len(c.Users()) != 1 {
+		t.Fatalf("an unknown command is for start-up to report: %v", err)
 	}
 }

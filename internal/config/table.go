@@ -149,9 +149,9 @@ var directives = []*directive{
 	boolean("latency-tracking", true, implemented),
 	special("latency-tracking-info-percentiles", "50 99 99.9", implemented|multiArg, parsePercentiles, rewritePercentiles),
 	special("notify-keyspace-events", "", implemented, parseNotify, rewriteNotify),
-	integer("acllog-max-len", 0, longMax, 128, 0),
-	str("aclfile", "", immutable),
-	enum("acl-pubsub-default", "resetchannels", []string{"allchannels", "resetchannels"}, 0),
+	integer("acllog-max-len", 0, longMax, 128, implemented),
+	str("aclfile", "", implemented|immutable),
+	enum("acl-pubsub-default", "resetchannels", []string{"allchannels", "resetchannels"}, implemented),
 	integer("busy-reply-threshold", 0, longMax, 5000, implemented).aka("lua-time-limit"),
 
 	// Persistence.

@@ -246,18 +246,29 @@ func setRepl(L *lua.LState) int {
 	return 0
 }
 
-// aclCheck is redis.acl_check_cmd: without ACL users every command is
-// allowed, as for the default user; an unknown command is an error.
+// aclCheck is redis.acl_check_cmd: whether the script's user may run the
+// command with these arguments; an unknown command is an error.
 func (st *State) aclCheck(L *lua.LState) int {
-	if L.GetTop() < 1 {
+	n := L.GetTop()
+	if n < 1 {
 		raise(L, "ERR Please specify at least one argument for this redis lib call")
 		return 0
 	}
-	if c, ok := st.run.Caller.(interface{ Known(name []byte) bool }); ok && !c.Known([]byte(L.ToString(1))) {
-		raise(L, "ERR Invalid command passed to redis.acl_check_cmd()")
-		return 0
+	args := make([][]byte, n)
+	for i := range args {
+		args[i] = []byte(L.ToString(i + 1))
 	}
-	L.Push(lua.LTrue)
+	allowed := true
+	if c, ok := st.run.Caller.(interface {
+		ACLCheck(args [][]byte) (known, allowed bool)
+	}); ok {
+		var known bool
+		if known, allowed = c.ACLCheck(args); !known {
+			raise(L, "ERR Invalid command passed to redis.acl_check_cmd()")
+			return 0
+		}
+	}
+	L.Push(lua.LBool(allowed))
 	return 1
 }
 

@@ -103,7 +103,7 @@ func (s *Server) open(t transport, fd int) (*conn, []byte) {
 	// A TLS connection's goroutine can run on any P: spread them. OnOpen
 	// gives an event loop's connection its loop's stripe instead.
 	c.client.Stripe = int(id)
-	c.client.Authed = s.cfg.RequirePass() == ""
+	c.client.Authed = s.st.StartsAuthed()
 	c.client.Local = isLocal(t.RemoteAddr())
 	c.client.Kill = func() { _ = t.Close() }
 	c.client.BatchGate = true // runBatch ends every batch with EndBatch
@@ -246,7 +246,7 @@ func (s *Server) run(c *conn, buf []byte, inPending bool) eventloop.Action {
 				break
 			}
 			// Redis's limits before AUTH; AUTH lifts them for what follows.
-			c.parser.AuthRequired = !c.client.Authed && s.cfg.RequirePass() != ""
+			c.parser.AuthRequired = s.st.AuthRequired(c.client)
 			var n int
 			var err error
 			args, n, err = c.parser.Parse(buf)

@@ -29,5 +29,5 @@ func isLocal(a net.Addr) bool {
 // protected-mode is yes and the default user has no password; both are
 // read per connection, so CONFIG SET takes effect for the next one.
 func (s *Server) protectedModeRefuses(t transport) bool {
-	return s.cfg.ProtectedMode() && s.cfg.RequirePass() == "" && !isLocal(t.RemoteAddr())
+	return s.cfg.ProtectedMode() && s.st.DefaultNoPass() && !isLocal(t.RemoteAddr())
 }

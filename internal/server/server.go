@@ -191,6 +191,9 @@ func canListen(network, address string) bool {
 // must be set), and a TLS configuration that cannot be honoured is an
 // error before anything listens.
 func (s *Server) Run() error {
+	if err := s.st.LoadACLs(); err != nil {
+		return fmt.Errorf("Aborting Redis startup because of ACL errors: %s", err)
+	}
 	stopPprof, err := s.servePprof()
 	if err != nil {
 		return err
