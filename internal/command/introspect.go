@@ -1,7 +1,6 @@
 package command
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/smallredis/smallredis/internal/glob"
@@ -369,7 +368,7 @@ func (ctx *Ctx) resolve(args [][]byte) *Spec {
 		}
 	}
 	switch {
-	case s.FirstKey <= 0 && s.KeysFunc == nil || onlyNotKeys(s.Doc.KeySpecs):
+	case !aclHasKeys(s): // none, or only not_key ones (SPUBLISH's shard channel)
 		ctx.Err("ERR The command has no key arguments")
 		return nil
 	case !s.checkArity(len(args)):
@@ -419,138 +418,19 @@ func commandGetKeysAndFlags(ctx *Ctx) {
 	if !ok {
 		return
 	}
-	flags := keySpecFlags(s.Doc.KeySpecs, args)
-	keyFlagsByArgs(s, args, keys, flags)
 	ctx.W.Array(len(keys))
 	for _, i := range keys {
 		ctx.W.Array(2)
 		ctx.W.Bulk(args[i])
-		f := flags[i]
-		ctx.W.Set(len(f))
-		for _, x := range f {
+		f, _ := s.keyFlags(args, i)
+		// incomplete says the spec may miss keys; Redis's getkeys procedure,
+		// which found them all, reports the key without it (MIGRATE … KEYS).
+		names := (f &^ ksIncomplete).names()
+		ctx.W.Set(len(names))
+		for _, x := range names {
 			ctx.W.Simple(x)
 		}
 	}
-}
-
-// onlyNotKeys reports key specs that all find arguments that are no
-// keys (SPUBLISH's shard channel): Redis's doesCommandHaveKeys is false.
-func onlyNotKeys(specs []KeySpec) bool {
-	for _, k := range specs {
-		if !slices.Contains(k.Flags, "not_key") {
-			return false
-		}
-	}
-	return len(specs) > 0
-}
-
-// keyFlagsByArgs sets the flags Redis's getkeys procedures give where a
-// key spec's say variable_flags or unknown: SET writes over its key
-// unless it has GET, BITFIELD only reads without SET or INCRBY, SORT's
-// STORE destination is overwritten.
-func keyFlagsByArgs(s *Spec, args [][]byte, keys []int, flags map[int][]string) {
-	has := func(from int, words ...string) bool {
-		for _, a := range args[min(from, len(args)):] {
-			for _, w := range words {
-				if strings.EqualFold(string(a), w) {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	switch s.Name {
-	case "set":
-		if len(keys) > 0 && !has(3, "get") {
-			flags[keys[0]] = []string{"OW", "update"}
-		} else if len(keys) > 0 {
-			flags[keys[0]] = []string{"RW", "access", "update"}
-		}
-	case "bitfield":
-		if len(keys) > 0 && !has(2, "set", "incrby") {
-			flags[keys[0]] = []string{"RO", "access"}
-		} else if len(keys) > 0 {
-			flags[keys[0]] = []string{"RW", "access", "update"}
-		}
-	case "sort":
-		for _, k := range keys[min(1, len(keys)):] {
-			flags[k] = []string{"OW", "update"}
-		}
-	}
-}
-
-// keySpecFlags maps each argument position Redis's key specs find a key
-// at to that spec's flags, as getKeysUsingKeySpecs walks them: a spec
-// begins at an index or after a keyword, and takes a range or a counted
-// run of keys; a spec it cannot follow (unknown, a bad count) gives none.
-func keySpecFlags(specs []KeySpec, args [][]byte) map[int][]string {
-	out := map[int][]string{}
-	argc := len(args)
-	for k := range specs {
-		sp := &specs[k]
-		first := 0
-		switch sp.Begin.Type {
-		case "index":
-			first = sp.Begin.Index
-		case "keyword":
-			start, end := sp.Begin.StartFrom, 0
-			if start > 0 {
-				end = argc - 1
-			} else {
-				start += argc
-			}
-			for i := start; i != end; {
-				if i >= argc || i < 1 {
-					break
-				}
-				if strings.EqualFold(string(args[i]), sp.Begin.Keyword) {
-					first = i + 1
-					break
-				}
-				if start <= end {
-					i++
-				} else {
-					i--
-				}
-			}
-		}
-		if first <= 0 {
-			continue
-		}
-		last, step := 0, 1
-		switch sp.Find.Type {
-		case "range":
-			switch {
-			case sp.Find.LastKey >= 0:
-				last = first + sp.Find.LastKey
-			case sp.Find.Limit == 0:
-				last = argc + sp.Find.LastKey
-			default:
-				last = first + (argc-first)/sp.Find.Limit + sp.Find.LastKey
-			}
-			step = max(sp.Find.KeyStep, 1)
-		case "keynum":
-			idx := first + sp.Find.KeyNumIdx
-			if idx >= argc {
-				continue
-			}
-			n, ok := parseInt(args[idx])
-			if !ok || n < 0 || n > int64(argc) {
-				continue
-			}
-			step = max(sp.Find.KeyStep, 1)
-			first += sp.Find.FirstKey
-			last = first + int(n-1)*step
-		default:
-			continue
-		}
-		for i := first; i <= last && i < argc; i += step {
-			if _, seen := out[i]; !seen {
-				out[i] = sp.Flags
-			}
-		}
-	}
-	return out
 }
 
 func commandHelp(ctx *Ctx) {
