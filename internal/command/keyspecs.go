@@ -26,7 +26,7 @@ const (
 // keySpec is one of Redis's key specs for a command: where its keys start
 // (an index, or after a keyword) and how many follow (a range, or a count
 // argument). The table's FirstKey/KeysFunc say where a command's keys are;
-// key specs (keyspecs_gen.go) say how each is used, which ACL selectors with
+// key specs (docs_gen.go's, via keySpecsOf) say how each is used, which ACL selectors with
 // %R~ and %W~ patterns need.
 type keySpec struct {
 	flags        keyFlag
@@ -44,7 +44,7 @@ type keySpec struct {
 }
 
 // laterKeySpecs are the key specs of the Redis 7.4 commands we have and
-// 7.0 (which keyspecs_gen.go is read from) has not: the hash-field expiry
+// 7.0 (which docs_gen.go is read from) has not: the hash-field expiry
 // commands, as Redis 7.4 declares them.
 var laterKeySpecs = func() map[string][]keySpec {
 	write := []keySpec{{flags: ksRW | ksUpdate, index: 1, step: 1}}
