@@ -351,6 +351,8 @@ func debug(ctx *Ctx) {
 		ctx.W.OK()
 	case sub == "object" && len(ctx.Args) == 3:
 		debugObject(ctx)
+	case sub == "reload":
+		debugReload(ctx)
 	case sub == "protocol" && len(ctx.Args) == 3:
 		debugProtocol(ctx)
 	case sub == "digest" && len(ctx.Args) == 2:
@@ -368,6 +370,8 @@ func debug(ctx *Ctx) {
 			"DIGEST", "    Output a hex signature representing the current DB content.",
 			"DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys.",
 			"OBJECT <key>", "    Show low level info about the <key> and associated value.",
+			"RELOAD [option ...]", "    Save the RDB on disk and reload it back to memory. Here: write every value as its DUMP",
+			"    payload and build it again from it (no file). Options MERGE, NOFLUSH and NOSAVE are accepted.",
 			"PROTOCOL <type>", "    Reply with a test value of the specified type. <type> can be: string,",
 			"    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
 			"    true, false.",

@@ -6,7 +6,9 @@ import (
 	"math"
 	"strings"
 
+	"github.com/smallredis/smallredis/internal/hash"
 	"github.com/smallredis/smallredis/internal/list"
+	"github.com/smallredis/smallredis/internal/rdb"
 	"github.com/smallredis/smallredis/internal/store"
 )
 
@@ -122,4 +124,55 @@ func debugProtocol(ctx *Ctx) {
 	default:
 		ctx.Err("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
 	}
+}
+
+// debugReload: DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]. There is no RDB
+// file here; as Redis's save and load would, every value is written as
+// its DUMP payload and built again from it, so each takes the encoding a
+// load picks (a set converted to hashtable that has shrunk comes back as
+// an intset or listpack), TTLs kept. Hashes with field TTLs, which RDB 10
+// cannot hold, stay as they are. Key by key, each under its lock (Redis
+// holds the whole server).
+func debugReload(ctx *Ctx) {
+	for _, a := range ctx.Args[2:] {
+		switch strings.ToLower(string(a)) {
+		case "merge", "noflush", "nosave":
+		default:
+			ctx.Err("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+			return
+		}
+	}
+	for i := range ctx.S.KS.Databases() {
+		db := ctx.S.KS.DB(i)
+		var keys [][]byte
+		db.Keys(ctx.Now, func(k []byte, t store.Type) bool {
+			if t != store.TypeString {
+				keys = append(keys, append([]byte(nil), k...))
+			}
+			return true
+		})
+		for _, k := range keys {
+			db.UpdateNoTouch(k, ctx.Now, func(e *store.Entry) {
+				if !e.Exists() || e.Type() == store.TypeString {
+					return
+				}
+				if h, ok := e.Obj().(*hash.Hash); ok && h.FieldsWithTTL() > 0 {
+					return
+				}
+				v, ok := rdb.Decode(rdb.Seal(appendObject(nil, e, false)))
+				if !ok {
+					return
+				}
+				t, obj, ok := buildValue(ctx, v)
+				if !ok {
+					return
+				}
+				at, meta := e.ExpireAt(), e.Meta()
+				e.SetObj(t, obj)
+				e.SetExpireAt(at)
+				e.SetMeta(meta)
+			})
+		}
+	}
+	ctx.W.OK()
 }
