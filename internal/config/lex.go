@@ -4,118 +4,21 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/smallredis/smallredis/internal/sdsargs"
 )
 
 // errUnbalanced is Redis's reason for a line splitArgs cannot split.
 var errUnbalanced = errors.New("Unbalanced quotes in configuration line")
 
-// splitArgs splits one configuration line into arguments exactly as Redis's
-// sdssplitargs does: blanks separate arguments; "…" takes the escapes \n \r
-// \t \b \a \xHH and \<any> for that byte; '…' takes only \' as an escape; a
-// closing quote must be followed by a blank or the end of the line; a quote
-// may open in the middle of an argument (foo"bar" is foobar).
+// splitArgs splits one configuration line as Redis's sdssplitargs does
+// (package sdsargs).
 func splitArgs(line string) ([]string, error) {
-	var args []string
-	p := 0
-	n := len(line)
-	for {
-		for p < n && isSpace(line[p]) {
-			p++
-		}
-		if p >= n {
-			return args, nil
-		}
-		var cur []byte
-		inq, insq := false, false
-		for done := false; !done; {
-			switch {
-			case inq:
-				switch {
-				case p >= n:
-					return nil, errUnbalanced
-				case line[p] == '\\' && p+3 < n && line[p+1] == 'x' && isHex(line[p+2]) && isHex(line[p+3]):
-					cur = append(cur, unhex(line[p+2])<<4|unhex(line[p+3]))
-					p += 3
-				case line[p] == '\\' && p+1 < n:
-					p++
-					switch c := line[p]; c {
-					case 'n':
-						cur = append(cur, '\n')
-					case 'r':
-						cur = append(cur, '\r')
-					case 't':
-						cur = append(cur, '\t')
-					case 'b':
-						cur = append(cur, '\b')
-					case 'a':
-						cur = append(cur, '\a')
-					default:
-						cur = append(cur, c)
-					}
-				case line[p] == '"':
-					if p+1 < n && !isSpace(line[p+1]) {
-						return nil, errUnbalanced
-					}
-					done = true
-				default:
-					cur = append(cur, line[p])
-				}
-			case insq:
-				switch {
-				case p >= n:
-					return nil, errUnbalanced
-				case line[p] == '\\' && p+1 < n && line[p+1] == '\'':
-					p++
-					cur = append(cur, '\'')
-				case line[p] == '\'':
-					if p+1 < n && !isSpace(line[p+1]) {
-						return nil, errUnbalanced
-					}
-					done = true
-				default:
-					cur = append(cur, line[p])
-				}
-			default:
-				if p >= n {
-					done = true
-					break
-				}
-				switch c := line[p]; c {
-				case ' ', '\n', '\r', '\t', 0:
-					done = true
-				case '"':
-					inq = true
-				case '\'':
-					insq = true
-				default:
-					cur = append(cur, c)
-				}
-			}
-			if p < n {
-				p++
-			}
-		}
-		args = append(args, string(cur))
+	args, ok := sdsargs.Split(line)
+	if !ok {
+		return nil, errUnbalanced
 	}
-}
-
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c >= 'a':
-		return c - 'a' + 10
-	default:
-		return c - 'A' + 10
-	}
+	return args, nil
 }
 
 // repr quotes s the way Redis's sdscatrepr does, so that splitArgs reads

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/smallredis/smallredis/internal/sdsargs"
+
 	"errors"
 	"fmt"
 	"math"
@@ -146,7 +148,7 @@ func parsePercentiles(_ string, args []string) (string, int64, error) {
 	out := make([]string, len(args))
 	for i, a := range args {
 		f, err := strconv.ParseFloat(a, 64)
-		if err != nil || a == "" || isSpace(a[0]) || math.IsNaN(f) || math.IsInf(f, 0) {
+		if err != nil || a == "" || sdsargs.IsSpace(a[0]) || math.IsNaN(f) || math.IsInf(f, 0) {
 			return "", 0, errors.New("Invalid latency-tracking-info-percentiles parameters")
 		}
 		if f < 0 || f > 100 {

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/smallredis/smallredis/internal/resp"
+	"github.com/smallredis/smallredis/internal/sdsargs"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -80,24 +80,23 @@ func parseLibMeta(code string) (string, int, string) {
 		return "", 0, "ERR Invalid library metadata"
 	}
 	// Split as Redis's sdssplitargs does (quotes allowed: name="foo").
-	var p resp.Parser
-	parts, _, err := p.Parse([]byte(code[:n] + "\n"))
-	if err != nil || len(parts) == 0 {
+	parts, ok := sdsargs.Split(code[:n])
+	if !ok || len(parts) == 0 {
 		return "", 0, "ERR Invalid library metadata"
 	}
-	engine := string(parts[0][2:])
+	engine := parts[0][2:]
 	if !strings.EqualFold(engine, "lua") {
 		return "", 0, "ERR Engine '" + engine + "' not found"
 	}
 	name, named := "", false
 	for _, part := range parts[1:] {
-		if len(part) < 5 || !strings.EqualFold(string(part[:5]), "name=") {
-			return "", 0, "ERR Invalid metadata value given: " + string(part)
+		if len(part) < 5 || !strings.EqualFold(part[:5], "name=") {
+			return "", 0, "ERR Invalid metadata value given: " + part
 		}
 		if named {
 			return "", 0, "ERR Invalid metadata value, name argument was given multiple times"
 		}
-		name, named = string(part[5:]), true
+		name, named = part[5:], true
 	}
 	if !named {
 		return "", 0, "ERR Library name was not given"
