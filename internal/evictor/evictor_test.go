@@ -151,7 +151,10 @@ func TestPolicies(t *testing.T) {
 				setKey(db, "bad:"+strconv.Itoa(i), 100, now+1000, t0)
 				setKey(db, "good:"+strconv.Itoa(i), 100, now+1e9, t0)
 			}
-		}, 0.9, true},
+			// Sampled, so a run keeps 1,800–1,900 of the good keys; one in
+			// about fifty kept 1,799 against a bound of 0.9 (random
+			// eviction keeps about half).
+		}, 0.85, true},
 		{"allkeys-random", func(db *store.DB, ks *store.Keyspace) {
 			for i := range n {
 				setKey(db, "bad:"+strconv.Itoa(i), 100, 0, t0)
