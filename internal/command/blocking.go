@@ -144,9 +144,7 @@ func (s *Server) serveDeferred() {
 	last := b.deferDepth == 1
 	b.mu.Unlock()
 	if last {
-		// The run's commands leave their changes in the feed (execInner
-		// drains only outside a run): delivered now, in one batch, while
-		// the run still defers, so its keys join pending.
+		// Changes not delivered yet (a busy script's) join pending.
 		s.KS.Drain()
 	}
 	b.mu.Lock()

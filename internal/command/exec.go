@@ -288,13 +288,11 @@ func (s *Server) execInner(ctx *Ctx) {
 		c.clockAt = t1
 	}
 	// The command's changes reach the feed's listeners (WATCH, blocked
-	// clients, notifications) before its client's next command runs. A
-	// transaction's or script's reach them together when it ends
-	// (serveDeferred), as Redis's do after the command: BCAST clients get
-	// one message per prefix for the whole run.
-	if !c.atomic {
-		s.KS.Drain()
-	}
+	// clients, notifications) before its client's next command runs; inside
+	// EXEC or a script after each of its commands too, so NOLOOP tracking
+	// still knows which command made a change (blocked clients wait for the
+	// run's end: serveDeferred).
+	s.KS.Drain()
 	if ctx.ev != nil {
 		s.flushEvents(ctx, true)
 	}
