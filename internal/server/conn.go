@@ -216,10 +216,17 @@ func (s *Server) prefetch(c *conn, buf []byte) {
 		return
 	}
 	db := s.st.KS.DB(c.client.DB())
-	for i := 0; n > 0 && i < maxPrefetch; i++ {
+	var keys [maxPrefetch][]byte
+	i := 0
+	for ; n > 0 && i < maxPrefetch; i++ {
 		db.Prefetch(key)
+		keys[i] = key
 		buf = buf[n:]
 		key, n = resp.PeekKey(buf)
+	}
+	// The slots asked for first have arrived by now: their records next.
+	for _, k := range keys[:i] {
+		db.PrefetchRecord(k)
 	}
 }
 

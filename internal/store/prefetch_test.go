@@ -7,8 +7,9 @@ import (
 )
 
 // TestPrefetchDuringResizes calls Prefetch, which reads the table without
-// its lock, while other goroutines grow and shrink that table: whatever it
-// reads, it must not crash. Race builds make Prefetch a no-op (the read is
+// its lock, and PrefetchRecord, which reads it under a TryRLock, while
+// other goroutines grow and shrink that table: whatever they read, they
+// must not crash. Race builds make Prefetch a no-op (the read is
 // a race by design), so `make test` runs this without -race too.
 func TestPrefetchDuringResizes(t *testing.T) {
 	if raceEnabled {
@@ -32,6 +33,7 @@ func TestPrefetchDuringResizes(t *testing.T) {
 				default:
 				}
 				db.Prefetch(keys[i%len(keys)])
+				db.PrefetchRecord(keys[(i+7)%len(keys)])
 			}
 		}()
 	}
