@@ -78,8 +78,9 @@ func (s *Server) gated(ctx *Ctx) time.Duration {
 	if c.gateHeld {
 		if atomic {
 			// The batch's previous command was atomic too: it left the
-			// world gate held for this one.
-			return s.execHeld(ctx)
+			// world gate held for this one, so it waited for nothing and
+			// its dispatch time stands.
+			return s.exec(ctx)
 		}
 		s.EndBatch(c)
 	}
@@ -275,6 +276,7 @@ func (s *Server) execInner(ctx *Ctx) {
 	if t0 == 0 || !chain {
 		t0 = monotonic()
 	}
+	ctx.start = t0
 	spec.Handler(ctx)
 	if ctx.moves != nil {
 		s.runMoves(ctx.moves, ctx.Now, ctx)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/smallredis/smallredis/internal/resp"
 	"github.com/smallredis/smallredis/internal/script"
+	"github.com/smallredis/smallredis/internal/store"
 )
 
 // Scripting: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT. The engine
@@ -154,7 +155,7 @@ func prepareScript(ctx *Ctx, flags script.Flags) (*scriptCaller, bool) {
 	sr := callerPool.Get().(*scriptCaller)
 	sr.s, sr.parent, sr.ro, sr.flags = ctx.S, ctx, ro, flags
 	sr.wrote.Store(false)
-	sr.start = time.Now()
+	sr.start = store.MonoTime(ctx.start) // a clock read was 2.5 % of an EVALSHA's CPU
 	sr.name, sr.cmd = "", nil
 	c := &sr.c
 	c.SetDB(ctx.C.DB())

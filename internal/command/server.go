@@ -226,6 +226,8 @@ type Ctx struct {
 	Now  int64 // unix ms at dispatch
 	Cmd  *Spec
 
+	start time.Duration // store.Mono when the handler started (execInner)
+
 	moves []pendingMove // served BLMOVEs' pushes, done after the handler
 	oom   bool          // used memory was over maxmemory when the command came
 	// gateHandedOff: the handler keeps the gate held past its return (a

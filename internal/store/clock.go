@@ -28,6 +28,10 @@ func init() { resync() }
 // Mono is the time since the process started, from the monotonic clock.
 func Mono() time.Duration { return time.Since(epoch) }
 
+// MonoTime is the time.Time of a Mono reading, without reading the clock
+// again (it carries the monotonic reading, so time.Since works on it).
+func MonoTime(m time.Duration) time.Time { return epoch.Add(m) }
+
 // WallMs is the wall clock in unix milliseconds at m, a Mono reading taken
 // just now (or within a command's length of it).
 func WallMs(m time.Duration) int64 {

@@ -1011,6 +1011,20 @@ func (ls *LState) metaOp1(lvalue LValue, event string) LValue {
 	return LNil
 }
 
+// metaIndex is metaOp1(lvalue, "__index") from the metatable's cached
+// entry (smallredis: LTable.index).
+func (ls *LState) metaIndex(lvalue LValue) LValue {
+	if mt := ls.metatable(lvalue, true); mt != LNil {
+		if tb, ok := mt.(*LTable); ok {
+			if tb.index == nil {
+				return LNil
+			}
+			return tb.index
+		}
+	}
+	return LNil
+}
+
 func (ls *LState) metaOp2(value1, value2 LValue, event string) LValue {
 	if mt := ls.metatable(value1, true); mt != LNil {
 		if tb, ok := mt.(*LTable); ok {
@@ -1287,7 +1301,7 @@ func (ls *LState) getField(obj LValue, key LValue) LValue {
 				return ret
 			}
 		}
-		metaindex := ls.metaOp1(curobj, "__index")
+		metaindex := ls.metaIndex(curobj)
 		if metaindex == LNil {
 			if !istable {
 				ls.RaiseError("attempt to index a non-table object(%v) with key '%s'", curobj.Type().String(), key.String())
@@ -1318,7 +1332,7 @@ func (ls *LState) getFieldString(obj LValue, key string) LValue {
 				return ret
 			}
 		}
-		metaindex := ls.metaOp1(curobj, "__index")
+		metaindex := ls.metaIndex(curobj)
 		if metaindex == LNil {
 			if !istable {
 				ls.RaiseError("attempt to index a non-table object(%v) with key '%s'", curobj.Type().String(), key)

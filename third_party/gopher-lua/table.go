@@ -226,6 +226,12 @@ func (tb *LTable) RawSetString(key string, value LValue) {
 		tb.k2i = map[LValue]int{}
 	}
 
+	if key == "__index" { // smallredis: see LTable.index
+		tb.index = value
+		if value == LNil {
+			tb.index = nil
+		}
+	}
 	if value == LNil {
 		// TODO tb.keys and tb.k2i should also be removed
 		delete(tb.strdict, key)

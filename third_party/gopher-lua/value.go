@@ -168,6 +168,11 @@ type LTable struct {
 	// (assignment, rawset, setmetatable, table.insert/remove/sort) as
 	// Redis 7's patched Lua does; Go code still writes it directly.
 	readOnly bool
+	// smallredis: strdict["__index"] (nil when absent), kept by every
+	// write of that key, so a metatable's __index is found without
+	// hashing the name (metaIndex): a global read through a proxy or a
+	// read-only _G looked it up once per access.
+	index LValue
 }
 
 func (tb *LTable) String() string   { return fmt.Sprintf("table: %p", tb) }

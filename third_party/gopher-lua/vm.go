@@ -420,6 +420,9 @@ func mainLoopWithContext(L *LState, baseframe *callFrame) {
 					break fast
 				}
 				tb.strdict[key] = val
+				if key == "__index" { // smallredis: see LTable.index
+					tb.index = val
+				}
 				m := uint64(1) << (C & 63)
 				owned &^= m | m>>3
 				continue // no register written
@@ -554,6 +557,9 @@ func tableSetPresent(tb *LTable, key, val LValue) bool {
 			return false
 		}
 		tb.strdict[string(k)] = val
+		if k == "__index" { // smallredis: see LTable.index
+			tb.index = val
+		}
 		return true
 	}
 	return false
