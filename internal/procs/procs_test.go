@@ -16,6 +16,13 @@ type fake struct {
 	loops   bool          // an event loop engine reports its waits
 	idle    time.Duration // their waits so far
 	waitFor float64       // share of each interval every loop waits
+
+	counted bool                // work is reported
+	work    int64               // commands run so far
+	rate    func(procs int) int // commands per interval with procs Ps
+	known   bool                // the machine's idle time is known
+	free    float64             // its idle cores during each interval
+	mach    time.Duration       // its idle time so far
 }
 
 func newFake(limit int) *fake {
@@ -25,6 +32,8 @@ func newFake(limit int) *fake {
 	f.s.cpuTime = func() time.Duration { return f.cpu }
 	f.s.wallClock = func() time.Time { return f.wall }
 	f.s.idleTime = func() (time.Duration, bool) { return f.idle, f.loops }
+	f.s.workDone = func() (int64, bool) { return f.work, f.counted }
+	f.s.machine = func() (time.Duration, bool) { return f.mach, f.known }
 	f.s.Start()
 	return f
 }
@@ -33,6 +42,10 @@ func (f *fake) run(load float64, ticks int) int {
 	for range ticks {
 		f.cpu += time.Duration(load * float64(Interval))
 		f.idle += time.Duration(f.waitFor * float64(f.s.Procs()) * float64(Interval))
+		if f.rate != nil {
+			f.work += int64(f.rate(f.s.Procs()))
+		}
+		f.mach += time.Duration(f.free * float64(Interval))
 		f.wall = f.wall.Add(Interval)
 		f.s.Tick()
 	}
@@ -180,6 +193,73 @@ func TestNoPForLoopsThatWait(t *testing.T) {
 	g.loops, g.waitFor = true, 0.9 // loops idle: the load is elsewhere
 	if got := g.run(0.95, raiseTicks); got != 2 {
 		t.Fatalf("0.95 cores outside the loops: %d Ps, want 2", got)
+	}
+}
+
+// A raise that does not raise the work rate by raiseGain is taken back
+// after settleTicks + checkTicks intervals, and the next waits 10 s, then
+// 20 s, … up to a minute; one that pays holds.
+func TestRaiseMustPay(t *testing.T) {
+	f := newFake(2)
+	f.counted = true
+	f.rate = func(procs int) int { return 100_000 - 10_000*(procs-1) } // a second P slows it
+	f.run(0.95, raiseTicks)
+	if f.s.Procs() != 2 {
+		t.Fatalf("busy: %d Ps, want a raise to 2", f.s.Procs())
+	}
+	if got := f.run(0.95, settleTicks+checkTicks-1); got != 2 {
+		t.Fatalf("during the check: %d Ps", got)
+	}
+	if got := f.run(0.95, 1); got != 1 {
+		t.Fatalf("after a check that found 0.9 x the rate: %d Ps, want 1", got)
+	}
+	if got := f.run(0.95, raiseWait-1); got != 1 {
+		t.Fatalf("raised again within the wait: %d Ps", got)
+	}
+	if got := f.run(0.95, 1); got != 2 {
+		t.Fatalf("after the wait: %d Ps, want another try", got)
+	}
+	f.run(0.95, settleTicks+checkTicks)
+	if f.s.Procs() != 1 || f.s.raiseHold != 2*raiseWait {
+		t.Fatalf("second failure: %d Ps, hold %d; want 1 and %d", f.s.Procs(), f.s.raiseHold, 2*raiseWait)
+	}
+	for range 10 {
+		f.run(0.95, raiseWaitMax+settleTicks+checkTicks)
+	}
+	if f.s.raiseBack != raiseWaitMax {
+		t.Fatalf("backoff %d after repeated failures, want %d", f.s.raiseBack, raiseWaitMax)
+	}
+
+	g := newFake(2)
+	g.counted = true
+	g.rate = func(procs int) int { return 100_000 * procs * 9 / 10 } // 1.8 x on two
+	g.run(0.95, raiseTicks)
+	if got := g.run(1.9, settleTicks+checkTicks+200); got != 2 {
+		t.Fatalf("a raise that paid: %d Ps, want 2", got)
+	}
+}
+
+// A busy load gets no second P while the machine has no idle core for it.
+func TestNoRaiseWithoutAnIdleCore(t *testing.T) {
+	f := newFake(2)
+	f.known, f.free = true, 0.1
+	if got := f.run(0.95, 100); got != 1 {
+		t.Fatalf("busy, 0.1 of a core idle: %d Ps, want 1", got)
+	}
+	f.free = 1.0
+	if got := f.run(0.95, raiseTicks); got != 2 {
+		t.Fatalf("busy, a core idle: %d Ps, want 2", got)
+	}
+}
+
+func TestMachineIdleAdvances(t *testing.T) {
+	a, ok := machineIdle()
+	if !ok {
+		t.Skip("no /proc/stat")
+	}
+	time.Sleep(50 * time.Millisecond)
+	if b, _ := machineIdle(); b < a {
+		t.Fatalf("idle time went back: %v -> %v", a, b)
 	}
 }
 

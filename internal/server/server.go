@@ -238,6 +238,8 @@ func (s *Server) Run() error {
 	defer unwatch()
 	unreport := procs.ReportIdle(eng.Idle)
 	defer unreport()
+	unwork := procs.ReportWork(s.st.Stats.Commands.Load)
+	defer unwork()
 	eng.SetActive(runtime.GOMAXPROCS(0)) // if it changed before Watch
 	close(s.ready)
 	s.log.Info("ready to accept connections", "port", s.cfg.Port(), "tls_port", s.cfg.TLSPort())
