@@ -12,8 +12,10 @@
 // still gets every core when the clients need them.
 //
 // It measures the process's CPU time (user and system, from getrusage)
-// per interval of wall time; it must not know about connections,
-// commands or the store.
+// per interval of wall time, the machine's idle time (/proc/stat) and
+// the work its caller reports done (ReportWork: a count, such as
+// commands run); it must not know about connections, commands or the
+// store.
 package procs
 
 import (
