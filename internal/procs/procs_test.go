@@ -230,6 +230,16 @@ func TestRaiseMustPay(t *testing.T) {
 		t.Fatalf("backoff %d after repeated failures, want %d", f.s.raiseBack, raiseWaitMax)
 	}
 
+	// A load that falls during the check leaves the Ps as they are.
+	h := newFake(2)
+	h.counted = true
+	h.rate = f.rate
+	h.run(0.95, raiseTicks)
+	h.run(0.95, settleTicks)
+	if got := h.run(0.3, checkTicks); got != 2 || h.s.raiseHold != 0 {
+		t.Fatalf("the load fell during the check: %d Ps, hold %d; want 2, none", got, h.s.raiseHold)
+	}
+
 	g := newFake(2)
 	g.counted = true
 	g.rate = func(procs int) int { return 100_000 * procs * 9 / 10 } // 1.8 x on two
