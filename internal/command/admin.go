@@ -332,12 +332,10 @@ func debug(ctx *Ctx) {
 		time.Sleep(time.Duration(f * float64(time.Second)))
 		ctx.W.OK()
 	case sub == "set-active-expire" && len(ctx.Args) == 3:
-		v, err := strconv.Atoi(string(ctx.Args[2]))
-		if err != nil {
-			ctx.Err(ErrNotInt)
-			return
-		}
-		ctx.S.ActiveExpire.Store(v != 0)
+		ctx.S.ActiveExpire.Store(cAtoi(ctx.Args[2]) != 0)
+		ctx.W.OK()
+	case sub == "set-disable-deny-scripts" && len(ctx.Args) == 3:
+		ctx.S.DisableDenyScripts.Store(cAtoi(ctx.Args[2]) != 0)
 		ctx.W.OK()
 	case sub == "panic" && len(ctx.Args) == 2:
 		// Redis crashes here; we exercise the recovery in Exec instead.
@@ -376,6 +374,7 @@ func debug(ctx *Ctx) {
 			"    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
 			"    true, false.",
 			"SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not accessed.",
+			"SET-DISABLE-DENY-SCRIPTS <0|1>", "    For testing only: allow scripts to call commands normally denied to them (noscript).",
 			"QUICKLIST-PACKED-THRESHOLD <size>", "    Sets the threshold for elements to be inserted as plain vs packed nodes",
 			"POPULATE <count> [<prefix>] [<size>]", "    Create <count> string keys named key:<num>. If <prefix> is specified then",
 			"    it is used instead of the 'key' prefix. These are not propagated to",
@@ -389,6 +388,29 @@ func debug(ctx *Ctx) {
 	default:
 		ctx.Err("ERR unknown subcommand or wrong number of arguments for '" + string(ctx.Args[1]) + "'. Try DEBUG HELP.")
 	}
+}
+
+// cAtoi is C's atoi, which Redis's DEBUG switches parse their argument
+// with: leading spaces and a sign, then digits up to the first other byte;
+// no digits is 0, never an error ("DEBUG SET-ACTIVE-EXPIRE x" is OK, off).
+func cAtoi(b []byte) int64 {
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] >= '\t' && b[i] <= '\r') {
+		i++
+	}
+	neg := false
+	if i < len(b) && (b[i] == '-' || b[i] == '+') {
+		neg = b[i] == '-'
+		i++
+	}
+	var n int64
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9' && n < 1<<40; i++ {
+		n = n*10 + int64(b[i]-'0')
+	}
+	if neg {
+		return -n
+	}
+	return n
 }
 
 func clusterDisabled(ctx *Ctx) {

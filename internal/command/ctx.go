@@ -32,6 +32,14 @@ func (ctx *Ctx) Peek(key []byte, fn func(e *store.Entry)) {
 	ctx.db().Peek(key, ctx.Now, fn)
 }
 
+// PeekExpired is Peek that also finds a key whose TTL has passed but that
+// expiry has not deleted yet, and leaves it there: Redis's DEBUG OBJECT
+// looks in the keyspace dictionary directly. The clock it reads at is 0,
+// before every expire time.
+func (ctx *Ctx) PeekExpired(key []byte, fn func(e *store.Entry)) {
+	ctx.db().Peek(key, 0, fn)
+}
+
 // Update modifies key in the selected database, honouring CLIENT NO-TOUCH
 // as Redis's write lookups do.
 func (ctx *Ctx) Update(key []byte, fn func(e *store.Entry)) {

@@ -23,7 +23,7 @@ var debugSeed = maphash.MakeSeed()
 // rdbSavedObjectLen: compressed, without the type byte), O(N) as in Redis.
 func debugObject(ctx *Ctx) {
 	key := ctx.Args[2]
-	ctx.Peek(key, func(e *store.Entry) {
+	ctx.PeekExpired(key, func(e *store.Entry) {
 		if !e.Exists() {
 			ctx.Err("ERR no such key")
 			return

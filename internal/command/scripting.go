@@ -268,7 +268,7 @@ func (sr *scriptCaller) Call(args [][]byte, w *resp.Writer) {
 	case !spec.checkArity(len(args)):
 		w.Error("ERR Wrong number of args calling Redis command from script")
 		return
-	case spec.Flags&NoScript != 0:
+	case spec.Flags&NoScript != 0 && !s.DisableDenyScripts.Load():
 		w.Error("ERR This Redis command is not allowed from script")
 		return
 	}

@@ -105,6 +105,9 @@ type Server struct {
 	// ActiveExpire enables the background expiry cycle (DEBUG
 	// SET-ACTIVE-EXPIRE).
 	ActiveExpire atomic.Bool
+	// DisableDenyScripts lets scripts call commands flagged noscript
+	// (DEBUG SET-DISABLE-DENY-SCRIPTS, Redis's test hook).
+	DisableDenyScripts atomic.Bool
 	// ACL is the ACL users (package acl); every client starts as its
 	// default user, kept in step with requirepass.
 	ACL *acl.Registry
