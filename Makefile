@@ -62,11 +62,14 @@ unit:
 ## the store's unlocked prefetch hint is a no-op under -race, so its test runs here)
 ## (the expiry test times PINGs, so it runs alone)
 MEMORY_TESTS := ^TestBytesPer|^TestHitRatioTargets$$|^TestPrefetchDuringResizes$$
+## latency bounds of goroutines on Go's poller while the event loops are busy (-race makes them meaningless)
+LATENCY_TESTS := ^TestTrackingRueidisLatency$$|^TestTLSLatencyUnderPlainLoad$$
 MEMORY_PKGS  := ./internal/store ./internal/evict/sim ./internal/bytemap ./internal/listpack ./internal/intset
 load:
 	@echo
-	@echo "==> [5/6] load tests and memory bounds (no -race): million-key expiry; bytes per key and per collection element, Redis eviction baselines"
+	@echo "==> [5/6] load tests, latency and memory bounds (no -race): million-key expiry; invalidation and TLS latency with busy loops; bytes per key and per collection element, Redis eviction baselines"
 	$(GO) test -count=1 -timeout 5m -run 'MillionKeys' ./internal/command
+	$(GO) test -count=1 -timeout 5m -p 1 -run '$(LATENCY_TESTS)' ./internal/command ./internal/server
 	$(GO) test -count=1 -timeout 5m -run '$(MEMORY_TESTS)' $(MEMORY_PKGS)
 
 ## fuzz: short fuzz runs of the RESP parser and of every command (FUZZTIME each)

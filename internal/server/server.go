@@ -58,6 +58,8 @@ type Server struct {
 	log *slog.Logger
 
 	eng      *eventloop.Engine
+	pollerMu sync.Mutex // guards pollerN and its hand-over to eng
+	pollerN  int        // SharePoller's count
 	ready    chan struct{}
 	stopping atomic.Bool
 	stopOnce sync.Once
@@ -232,7 +234,10 @@ func (s *Server) Run() error {
 	if err != nil {
 		return err
 	}
+	s.pollerMu.Lock()
 	s.eng = eng
+	eng.SharePoller(s.pollerN)
+	s.pollerMu.Unlock()
 	s.rebindOnConfig()
 	unwatch := procs.Watch(eng.SetActive)
 	defer unwatch()
@@ -245,6 +250,22 @@ func (s *Server) Run() error {
 	s.log.Info("ready to accept connections", "port", s.cfg.Port(), "tls_port", s.cfg.TLSPort())
 	eng.Run()
 	return nil
+}
+
+// SharePoller tells the event loops that delta more (negative: fewer)
+// goroutines of this process wait on Go's network poller: each TLS
+// connection does, and so does a program that embeds the server next to Go
+// network clients (tests with go-redis or rueidis in the same process).
+// While any do, idle loops wait in Go's poller instead of a blocking
+// epoll_wait, so those goroutines are not kept waiting for a P (see
+// eventloop.Engine.SharePoller). Safe to call at any time.
+func (s *Server) SharePoller(delta int) {
+	s.pollerMu.Lock()
+	defer s.pollerMu.Unlock()
+	s.pollerN += delta
+	if s.eng != nil {
+		s.eng.SharePoller(delta)
+	}
 }
 
 // keepRunning runs a background task, and runs it again if it panics

@@ -143,6 +143,8 @@ func (l *tlsListener) stop() {
 func (l *tlsListener) handle(nc net.Conn) {
 	s := l.s
 	defer l.wg.Done()
+	s.SharePoller(1)
+	defer s.SharePoller(-1)
 	defer func() {
 		l.mu.Lock()
 		delete(l.live, nc)
