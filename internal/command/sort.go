@@ -252,9 +252,10 @@ func sortLocked(ctx *Ctx, o *sortOpts, src *store.Entry, locked map[string]*stor
 	isList := src.Exists() && (src.Type() == store.TypeList || src.Type() == store.TypeZSet)
 	isSet := src.Exists() && src.Type() == store.TypeSet
 	dontsort, alpha := o.dontsort, o.alpha
-	if dontsort && isSet && o.store != nil {
-		// A set's order is arbitrary: a stored result is sorted, as Redis
-		// does for replication's sake.
+	if dontsort && isSet && (o.store != nil || ctx.C.Lua) {
+		// A set's order is arbitrary: a stored result, or one a script
+		// sees, is sorted, as Redis does so that replicas and scripts
+		// compute the same.
 		dontsort, alpha, sortBy = false, true, false
 	}
 

@@ -17,9 +17,23 @@ func (ls *LState) CheckAny(n int) LValue {
 	return ls.Get(n)
 }
 
+// toNumber is Lua 5.1's lua_tonumber for the integer checks: a number, or
+// a string that converts to one (luaL_checkint accepts "2", so
+// string.sub(s, "2") works in Redis's Lua).
+func toNumber(v LValue) (LNumber, bool) {
+	switch lv := v.(type) {
+	case LNumber:
+		return lv, true
+	case LString:
+		if num, err := parseNumber(string(lv)); err == nil {
+			return num, true
+		}
+	}
+	return 0, false
+}
+
 func (ls *LState) CheckInt(n int) int {
-	v := ls.Get(n)
-	if intv, ok := v.(LNumber); ok {
+	if intv, ok := toNumber(ls.Get(n)); ok {
 		return int(intv)
 	}
 	ls.TypeError(n, LTNumber)
@@ -27,8 +41,7 @@ func (ls *LState) CheckInt(n int) int {
 }
 
 func (ls *LState) CheckInt64(n int) int64 {
-	v := ls.Get(n)
-	if intv, ok := v.(LNumber); ok {
+	if intv, ok := toNumber(ls.Get(n)); ok {
 		return int64(intv)
 	}
 	ls.TypeError(n, LTNumber)
@@ -146,7 +159,7 @@ func (ls *LState) OptInt(n int, d int) int {
 	if v == LNil {
 		return d
 	}
-	if intv, ok := v.(LNumber); ok {
+	if intv, ok := toNumber(v); ok {
 		return int(intv)
 	}
 	ls.TypeError(n, LTNumber)
@@ -158,7 +171,7 @@ func (ls *LState) OptInt64(n int, d int64) int64 {
 	if v == LNil {
 		return d
 	}
-	if intv, ok := v.(LNumber); ok {
+	if intv, ok := toNumber(v); ok {
 		return int64(intv)
 	}
 	ls.TypeError(n, LTNumber)
@@ -170,7 +183,7 @@ func (ls *LState) OptNumber(n int, d LNumber) LNumber {
 	if v == LNil {
 		return d
 	}
-	if lv, ok := v.(LNumber); ok {
+	if lv, ok := toNumber(v); ok {
 		return lv
 	}
 	ls.TypeError(n, LTNumber)

@@ -2,6 +2,8 @@ package lua
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/yuin/gopher-lua/pm"
@@ -133,16 +135,150 @@ func strFind(L *LState) int {
 	return md.CaptureLength()/2 + 1
 }
 
+// strFormat is Lua 5.1's str_format (lstrlib.c): each directive takes
+// the next argument, checked as C Lua checks it (a number or a numeric
+// string for the numeric ones, a string or number for %s), and is
+// formatted as C's sprintf would.
 func strFormat(L *LState) int {
-	str := L.CheckString(1)
-	args := make([]interface{}, L.GetTop()-1)
+	frm := L.CheckString(1)
 	top := L.GetTop()
-	for i := 2; i <= top; i++ {
-		args[i-2] = L.Get(i)
+	arg := 1
+	var b strings.Builder
+	for i := 0; i < len(frm); i++ {
+		c := frm[i]
+		if c != '%' {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		if i < len(frm) && frm[i] == '%' {
+			b.WriteByte('%')
+			continue
+		}
+		arg++
+		if arg > top {
+			L.ArgError(arg, "no value")
+		}
+		// The spec: flags, at most two digits of width, at most two of
+		// precision.
+		start := i
+		for i < len(frm) && strings.IndexByte("-+ #0", frm[i]) >= 0 {
+			i++
+		}
+		if i-start >= 6 {
+			L.RaiseError("invalid format (repeated flags)")
+		}
+		flags := frm[start:i]
+		digits := func() {
+			for k := 0; k < 2 && i < len(frm) && frm[i] >= '0' && frm[i] <= '9'; k++ {
+				i++
+			}
+		}
+		ws := i
+		digits()
+		width := frm[ws:i]
+		prec, hasPrec := "", false
+		if i < len(frm) && frm[i] == '.' {
+			i++
+			ps := i
+			digits()
+			prec, hasPrec = frm[ps:i], true
+		}
+		if i < len(frm) && frm[i] >= '0' && frm[i] <= '9' {
+			L.RaiseError("invalid format (width or precision too long)")
+		}
+		conv := byte(0)
+		if i < len(frm) {
+			conv = frm[i]
+		}
+		spec := "%" + flags + width
+		if hasPrec {
+			spec += "." + prec
+		}
+		switch conv {
+		case 'c':
+			ch := string([]byte{byte(int64(L.CheckNumber(arg)))})
+			b.WriteString(padC(ch, flags, width))
+		case 'd', 'i':
+			b.WriteString(fmt.Sprintf(spec+"d", int64(L.CheckNumber(arg))))
+		case 'o', 'u', 'x', 'X':
+			v := uint64(int64(L.CheckNumber(arg)))
+			if conv == 'u' {
+				conv = 'd'
+			}
+			b.WriteString(fmt.Sprintf(spec+string(conv), v))
+		case 'e', 'E', 'f', 'g', 'G':
+			f := float64(L.CheckNumber(arg))
+			switch {
+			case math.IsInf(f, 0) || math.IsNaN(f):
+				t := "inf"
+				if math.IsNaN(f) {
+					t = "nan"
+				}
+				if math.Signbit(f) {
+					t = "-" + t
+				} else if strings.IndexByte(flags, '+') >= 0 {
+					t = "+" + t
+				}
+				if conv == 'E' || conv == 'G' {
+					t = strings.ToUpper(t)
+				}
+				b.WriteString(padC(t, strings.ReplaceAll(flags, "0", ""), width))
+			default:
+				if !hasPrec {
+					spec += ".6" // C's default; Go's %g would print the shortest form
+				}
+				b.WriteString(fmt.Sprintf(spec+string(conv), f))
+			}
+		case 'q':
+			s := L.CheckString(arg)
+			b.WriteByte('"')
+			for k := 0; k < len(s); k++ {
+				switch ch := s[k]; ch {
+				case '"', '\\', '\n':
+					b.WriteByte('\\')
+					b.WriteByte(ch)
+				case '\r':
+					b.WriteString("\\r")
+				case 0:
+					b.WriteString("\\000")
+				default:
+					b.WriteByte(ch)
+				}
+			}
+			b.WriteByte('"')
+		case 's':
+			s := L.CheckString(arg)
+			if !hasPrec && len(s) >= 100 {
+				b.WriteString(s) // as Lua: too long to format, kept whole
+				break
+			}
+			if hasPrec {
+				if n, _ := strconv.Atoi(prec); n < len(s) {
+					s = s[:n]
+				}
+			}
+			b.WriteString(padC(s, flags, width))
+		default:
+			L.RaiseError("invalid option '%%%c' to 'format'", conv)
+		}
 	}
-	npat := strings.Count(str, "%") - strings.Count(str, "%%")
-	L.Push(LString(fmt.Sprintf(str, args[:intMin(npat, len(args))]...)))
+	L.Push(LString(b.String()))
 	return 1
+}
+
+// padC pads s to width with spaces as C's printf does for %s and %c
+// (on the right with the '-' flag), counting bytes, not runes.
+func padC(s, flags, width string) string {
+	w, _ := strconv.Atoi(width)
+	if len(s) >= w {
+		return s
+	}
+	pad := strings.Repeat(" ", w-len(s))
+	if strings.IndexByte(flags, '-') >= 0 {
+		return s + pad
+	}
+	return pad + s
 }
 
 func strGsub(L *LState) int {
