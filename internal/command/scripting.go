@@ -276,18 +276,25 @@ func (sr *scriptCaller) Call(args [][]byte, w *resp.Writer) {
 	if u := s.userOf(&sr.c); !u.Perms().Unrestricted() {
 		if d, pos := checkACL(u.Perms(), spec, args); d != aclOK {
 			s.logDenial(sr.parent, d, "lua", denialObject(d, spec, args, pos), u.Name())
-			w.Error("ERR The user executing the script " + scriptDenial(d))
+			msg := "ERR The user executing the script " + scriptDenial(d)
+			w.Error(msg)
+			s.Stats.countError(msg)
+			spec.stats.rejected.Add(1) // as Redis's scriptCall: a rejected call of the command
 			return
 		}
 	}
 	if spec.Flags&(Write|MayReplicate) != 0 && sr.ro {
 		// PUBLISH too, as Redis's scriptVerifyWriteCommandAllow.
 		w.Error(errScriptWriteRO)
+		s.Stats.countError(errScriptWriteRO)
+		spec.stats.rejected.Add(1)
 		return
 	}
 	if spec.Flags&Write != 0 {
 		if spec.Flags&DenyOOM != 0 && sr.parent.oom && sr.flags&script.FlagAllowOOM == 0 {
 			w.Error(ErrOOM)
+			s.Stats.countError(ErrOOM)
+			spec.stats.rejected.Add(1)
 			return
 		}
 	}
@@ -390,11 +397,11 @@ func runScript(ctx *Ctx, sr *scriptCaller) {
 	cmd := ctx.Cmd
 	go func() {
 		<-sr.done
-		reply := sr.w.B
+		reply, counted := sr.w.B, sr.run.ErrCounted
 		sr.w.B = nil // the waiter keeps it
 		releaseScript(s, sr)
 		s.Gate.Unlock()
-		countScriptError(s, cmd, reply)
+		countScriptError(s, cmd, reply, counted)
 		wt.deliver(reply)
 	}()
 }
@@ -442,7 +449,7 @@ func (p *workerPool) work(sr *scriptCaller) {
 // an error reply, and releases the script.
 func finishScript(ctx *Ctx, sr *scriptCaller) {
 	ctx.W.B = append(ctx.W.B, sr.w.B...)
-	countScriptError(ctx.S, ctx.Cmd, sr.w.B)
+	countScriptError(ctx.S, ctx.Cmd, sr.w.B, sr.run.ErrCounted)
 	if cap(sr.w.B) > 64<<10 {
 		sr.w.B = nil // a huge reply's buffer is not kept
 	}
@@ -459,14 +466,17 @@ func releaseScript(s *Server, sr *scriptCaller) {
 	callerPool.Put(sr)
 }
 
-// countScriptError counts a script's error reply in errorstats.
-func countScriptError(s *Server, cmd *Spec, reply []byte) {
+// countScriptError counts a script's error reply in errorstats, unless a
+// command the script called replied it and was counted then (counted).
+func countScriptError(s *Server, cmd *Spec, reply []byte, counted bool) {
 	if len(reply) > 0 && reply[0] == '-' {
 		end := len(reply) - 2
 		if end < 1 {
 			end = 1
 		}
-		s.Stats.countError(string(reply[1:end]))
+		if !counted {
+			s.Stats.countError(string(reply[1:end]))
+		}
 		cmd.stats.failed.Add(1)
 	}
 }

@@ -45,6 +45,33 @@ func writeValue(w *resp.Writer, v lua.LValue, proto, depth int) {
 	}
 }
 
+// maxCmdErrs bounds the command error tables a run remembers (a script
+// failing pcall in a loop); past it, a returned one is counted again.
+const maxCmdErrs = 64
+
+// markCmdErr remembers t, the error table of a command's error reply: the
+// command counted it in errorstats when it replied, so the script's reply
+// of it must not count it again (Redis marks the table with a field
+// scripts do not see, ignore_err_stats_update).
+func (st *State) markCmdErr(t *lua.LTable) {
+	if st.cmdErrs == nil {
+		st.cmdErrs = make(map[*lua.LTable]struct{})
+	}
+	if len(st.cmdErrs) < maxCmdErrs {
+		st.cmdErrs[t] = struct{}{}
+	}
+}
+
+// countedErr reports whether v is an error table a command already counted.
+func (st *State) countedErr(v lua.LValue) bool {
+	t, ok := v.(*lua.LTable)
+	if !ok {
+		return false
+	}
+	_, counted := st.cmdErrs[t]
+	return counted
+}
+
 func writeTable(w *resp.Writer, t *lua.LTable, proto, depth int) {
 	if s, ok := t.RawGetString("err").(lua.LString); ok {
 		w.Error(string(s))
@@ -128,7 +155,7 @@ func parseAt(L *lua.LState, b []byte, proto, depth int) (lua.LValue, []byte, boo
 		t.RawSetString("ok", lua.LString(line))
 		return t, rest, true
 	case '-':
-		t := L.CreateTable(0, 1)
+		t := L.CreateTable(0, 2)
 		t.RawSetString("err", lua.LString(line))
 		return t, rest, true
 	case ':':

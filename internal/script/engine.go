@@ -259,6 +259,10 @@ type Run struct {
 	// setmetatable), the script stops at an instruction and Eval returns
 	// with Stopped true; Continue then finishes it, on any goroutine.
 	StopAt time.Time
+	// ErrCounted: the result is the error reply of a command the script
+	// called, which errorstats counted when the command replied (Redis's
+	// ignore_err_stats_update): the script's reply must not count it again.
+	ErrCounted bool
 
 	stopped *State   // the interpreter of a stopped script (it copied Keys and Args)
 	name    string   // and what its errors call it

@@ -83,6 +83,9 @@ func (st *State) call(L *lua.LState, raiseErr bool) int {
 	if !ok {
 		v = lua.LFalse
 	}
+	if t, isErr := v.(*lua.LTable); isErr && len(w.B) > 0 && w.B[0] == '-' {
+		st.markCmdErr(t)
+	}
 	if len(w.B) > 64<<10 {
 		w.B = nil // a huge reply's buffer is not kept
 	}

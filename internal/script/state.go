@@ -40,6 +40,9 @@ type State struct {
 	g   *lua.LTable // the real globals
 	env *lua.LTable // what scripts see as _G: reads reach g, writes fail
 	emt *lua.LTable // env's metatable
+	// cmdErrs: this run's error tables of commands' error replies
+	// (markCmdErr), cleared when it ends.
+	cmdErrs map[*lua.LTable]struct{}
 	// What getmetatable returns for _G and for strings.
 	gview, sview *lua.LTable
 
@@ -310,11 +313,14 @@ func (st *State) end(r *Run, name string, err error) {
 			obj = ae.Object
 		}
 		r.W.Error(errorText(obj, name))
+		r.ErrCounted = st.countedErr(obj)
 	} else {
 		v := L.Get(-1)
 		L.SetTop(0)
 		writeValue(r.W, v, st.resp, 0)
+		r.ErrCounted = st.countedErr(v)
 	}
+	clear(st.cmdErrs)
 	// A script that set fields on _G (rawset) must not leave them to the
 	// next one.
 	if k, _ := st.env.Next(lua.LNil); k != lua.LNil {
