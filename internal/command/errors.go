@@ -16,6 +16,7 @@ const (
 	ErrNoPass          = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
 	ErrNoProto         = "NOPROTO unsupported protocol version"
 	ErrOOM             = "OOM command not allowed when used memory > 'maxmemory'."
+	ErrNoReplicas      = "NOREPLICAS Not enough good replicas to write."
 	ErrStringTooLong   = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 	ErrTimeout         = "ERR timeout is not an integer or out of range"
 	ErrMaxClients      = "ERR max number of clients reached"

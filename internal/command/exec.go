@@ -223,6 +223,10 @@ func (s *Server) exec(ctx *Ctx) time.Duration {
 		s.refuse(ctx, ErrOOM)
 		return 0
 	}
+	if (spec.Flags&Write != 0 || spec.Flags&execFlags == execFlags && c.tx != nil && c.tx.flags&Write != 0) && s.Cfg.NoGoodReplicas() {
+		s.refuse(ctx, ErrNoReplicas)
+		return 0
+	}
 	if d := s.pause.blocks(spec, c.tx); d > 0 && !s.noWritesScript(spec, args) {
 		return d
 	}

@@ -144,6 +144,10 @@ func prepareScript(ctx *Ctx, flags script.Flags) (*scriptCaller, bool) {
 			ctx.Err(errScriptROFlag)
 			return nil, false
 		}
+		if flags&script.FlagNoWrites == 0 && ctx.S.Cfg.NoGoodReplicas() {
+			ctx.Err(ErrNoReplicas)
+			return nil, false
+		}
 		if ctx.oom && flags&(script.FlagAllowOOM|script.FlagNoWrites) == 0 {
 			ctx.Err(ErrOOM)
 			return nil, false
@@ -287,6 +291,13 @@ func (sr *scriptCaller) Call(args [][]byte, w *resp.Writer) {
 		// PUBLISH too, as Redis's scriptVerifyWriteCommandAllow.
 		w.Error(errScriptWriteRO)
 		s.Stats.countError(errScriptWriteRO)
+		spec.stats.rejected.Add(1)
+		return
+	}
+	if spec.Flags&Write != 0 && s.Cfg.NoGoodReplicas() {
+		// A legacy script's write (a flagged one was refused at its start).
+		w.Error(ErrNoReplicas)
+		s.Stats.countError(ErrNoReplicas)
 		spec.stats.rejected.Add(1)
 		return
 	}

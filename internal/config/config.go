@@ -152,6 +152,8 @@ var (
 	idMaxMemory        = mustLookup("maxmemory")
 	idMaxMemoryPolicy  = mustLookup("maxmemory-policy")
 	idMaxMemorySamples = mustLookup("maxmemory-samples")
+	idMinReplicas      = mustLookup("min-replicas-to-write")
+	idMinReplicasLag   = mustLookup("min-replicas-max-lag")
 	idEvictionTenacity = mustLookup("maxmemory-eviction-tenacity")
 	idLFULogFactor     = mustLookup("lfu-log-factor")
 	idLFUDecayTime     = mustLookup("lfu-decay-time")
@@ -275,6 +277,14 @@ func (c *Config) MaxMemoryPolicy() string { return c.str(idMaxMemoryPolicy) }
 
 // MaxMemorySamples is how many keys eviction samples per round.
 func (c *Config) MaxMemorySamples() int { return int(c.num(idMaxMemorySamples)) }
+
+// NoGoodReplicas reports whether writes must be refused with NOREPLICAS:
+// min-replicas-to-write and min-replicas-max-lag are both set, and this
+// server, which has no replicas, has fewer good ones than that (Redis's
+// checkGoodReplicasStatus on a master).
+func (c *Config) NoGoodReplicas() bool {
+	return c.num(idMinReplicas) > 0 && c.num(idMinReplicasLag) > 0
+}
 
 // MaxMemoryEvictionTenacity is eviction's effort per call, 0 to 100.
 func (c *Config) MaxMemoryEvictionTenacity() int { return int(c.num(idEvictionTenacity)) }

@@ -201,8 +201,8 @@ var directives = []*directive{
 	boolean("repl-disable-tcp-nodelay", false, 0),
 	memory("repl-backlog-size", 1, longMax, 1<<20, 0),
 	integer("repl-backlog-ttl", 0, longMax, 3600, 0),
-	integer("min-replicas-to-write", 0, intMax, 0, 0).aka("min-slaves-to-write"),
-	integer("min-replicas-max-lag", 0, intMax, 10, 0).aka("min-slaves-max-lag"),
+	integer("min-replicas-to-write", 0, intMax, 0, implemented).aka("min-slaves-to-write"),
+	integer("min-replicas-max-lag", 0, intMax, 10, implemented).aka("min-slaves-max-lag"),
 	enum("propagation-error-behavior", "ignore", []string{"ignore", "panic", "panic-on-replicas"}, 0),
 
 	// Cluster.
