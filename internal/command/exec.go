@@ -39,7 +39,7 @@ func (s *Server) Exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 	*ctx = Ctx{Args: args, W: w, C: c, S: s, Now: store.WallMs(m)}
 	start := len(w.B)
 	if !s.admit(ctx) {
-		applyReplyMode(c, w, start)
+		applyReplyMode(c, w, start, nil)
 		return 0
 	}
 	// For a tracking client, invalidations caused from here on (eviction,
@@ -48,7 +48,7 @@ func (s *Server) Exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 	tracked := s.tracking.n.Load() != 0 && s.trackEnter(c)
 	d := s.gated(ctx)
 	if d == 0 {
-		applyReplyMode(c, w, start)
+		applyReplyMode(c, w, start, ctx.Cmd)
 	}
 	if tracked {
 		s.trackLeave(c, w)
@@ -58,13 +58,23 @@ func (s *Server) Exec(c *Client, ctx *Ctx, args [][]byte, w *resp.Writer) time.D
 
 // applyReplyMode drops the reply CLIENT REPLY OFF or SKIP suppresses: every
 // reply of a top-level command, errors and +QUEUED included. (Inside EXEC
-// the mode applies to EXEC's whole reply.)
-func applyReplyMode(c *Client, w *resp.Writer, start int) {
+// the mode applies to EXEC's whole reply.) The confirmations of SUBSCRIBE
+// and its kin are pushes, which Redis sends whatever the mode (in RESP2
+// too: CLIENT_PUSHING).
+func applyReplyMode(c *Client, w *resp.Writer, start int, spec *Spec) {
+	if c.ReplyMode == ReplyOn {
+		return
+	}
+	keep := spec != nil && spec.subConfirms && len(w.B) > start && w.B[start] != '-'
 	switch c.ReplyMode {
 	case ReplyOff:
-		w.B = w.B[:start]
+		if !keep {
+			w.B = w.B[:start]
+		}
 	case ReplySkip:
-		w.B = w.B[:start]
+		if !keep {
+			w.B = w.B[:start]
+		}
 		c.ReplyMode = ReplyOn
 	case skipNext:
 		c.ReplyMode = ReplySkip

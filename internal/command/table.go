@@ -185,6 +185,10 @@ type Spec struct {
 	keySpecs []keySpec
 	aclKeys  bool
 	channels chanArgs
+
+	// subConfirms: the reply is (un)subscribe confirmations, pushes that
+	// CLIENT REPLY OFF and SKIP do not suppress (applyReplyMode).
+	subConfirms bool
 }
 
 // cmdStats is one command's INFO commandstats and latency histogram
@@ -362,6 +366,10 @@ func (s *Spec) finish(parent *Spec) {
 	}
 	if s.KeysFunc != nil {
 		s.Flags |= Movablekeys
+	}
+	switch s.Name {
+	case "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe":
+		s.subConfirms = true
 	}
 	if len(s.Subs) > 0 {
 		s.subs = map[string]*Spec{}
