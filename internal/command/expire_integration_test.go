@@ -3,7 +3,6 @@ package command_test
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -207,7 +206,7 @@ func TestActiveExpireMillionKeys(t *testing.T) {
 		batch   = 10_000
 	)
 	total := 1_000_000
-	if raceEnabled() {
+	if testserver.RaceEnabled() {
 		// The race detector slows the server about tenfold; a quarter of
 		// the keys keeps the test's run time in bounds.
 		total /= 4
@@ -312,7 +311,7 @@ func TestActiveExpireMillionKeys(t *testing.T) {
 	// Asserted without the race detector only (make test's load step runs
 	// this test at full size so): -race slows every record access of the
 	// purge tenfold, which says nothing of the server's latency.
-	if !raceEnabled() && p99 >= 10*time.Millisecond {
+	if !testserver.RaceEnabled() && p99 >= 10*time.Millisecond {
 		t.Errorf("PING p99 %v during the purge, want < 10 ms", p99)
 	}
 	info, err := admin.Info(ctx, "stats").Result()
@@ -328,20 +327,6 @@ func TestActiveExpireMillionKeys(t *testing.T) {
 	if expired != int64(total) {
 		t.Errorf("expired_keys = %d, want %d", expired, total)
 	}
-}
-
-// raceEnabled reports whether the test binary was built with -race.
-func raceEnabled() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
 }
 
 // percentile is the p-th percentile of d (100: the maximum); it sorts d.

@@ -298,7 +298,7 @@ func TestDeleteHugeHashDoesNotStall(t *testing.T) {
 	addr, _ := testserver.Start(t)
 	ctx := context.Background()
 	fields := 1_000_000
-	if raceEnabled() {
+	if testserver.RaceEnabled() {
 		fields /= 4
 	}
 	loader := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 1, ReadTimeout: 30 * time.Second})
@@ -416,7 +416,7 @@ func TestHashFieldActiveExpiryLarge(t *testing.T) {
 	r := redis.NewClient(&redis.Options{Addr: addr})
 	defer r.Close()
 	n := 100_000
-	if raceEnabled() {
+	if testserver.RaceEnabled() {
 		n /= 4
 	}
 	// The same client's PINGs before the load are the baseline: on a

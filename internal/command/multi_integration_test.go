@@ -197,7 +197,7 @@ func TestExecIsAtomic(t *testing.T) {
 		}()
 	}
 	gens := 500
-	if raceEnabled() {
+	if testserver.RaceEnabled() {
 		gens = 100
 	}
 	for gen := range gens {

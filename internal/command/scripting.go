@@ -245,6 +245,16 @@ func (sr *scriptCaller) ACLCheck(args [][]byte) (known, allowed bool) {
 	return true, d == aclOK
 }
 
+// rejectScriptCall refuses a command a script called, as Redis's
+// scriptCall does: an error reply counted in errorstats, and a rejected
+// call of that command (Ctx.reject's counting, before the command's Ctx
+// exists).
+func (s *Server) rejectScriptCall(w *resp.Writer, spec *Spec, msg string) {
+	w.Error(msg)
+	s.Stats.countError(msg)
+	spec.stats.rejected.Add(1)
+}
+
 // scriptDenial is Redis's getAclErrorMessage.
 func scriptDenial(d int) string {
 	switch d {
@@ -280,32 +290,23 @@ func (sr *scriptCaller) Call(args [][]byte, w *resp.Writer) {
 	if u := s.userOf(&sr.c); !u.Perms().Unrestricted() {
 		if d, pos := checkACL(u.Perms(), spec, args); d != aclOK {
 			s.logDenial(sr.parent, d, "lua", denialObject(d, spec, args, pos), u.Name())
-			msg := "ERR The user executing the script " + scriptDenial(d)
-			w.Error(msg)
-			s.Stats.countError(msg)
-			spec.stats.rejected.Add(1) // as Redis's scriptCall: a rejected call of the command
+			s.rejectScriptCall(w, spec, "ERR The user executing the script "+scriptDenial(d))
 			return
 		}
 	}
 	if spec.Flags&(Write|MayReplicate) != 0 && sr.ro {
 		// PUBLISH too, as Redis's scriptVerifyWriteCommandAllow.
-		w.Error(errScriptWriteRO)
-		s.Stats.countError(errScriptWriteRO)
-		spec.stats.rejected.Add(1)
+		s.rejectScriptCall(w, spec, errScriptWriteRO)
 		return
 	}
 	if spec.Flags&Write != 0 && s.Cfg.NoGoodReplicas() {
 		// A legacy script's write (a flagged one was refused at its start).
-		w.Error(ErrNoReplicas)
-		s.Stats.countError(ErrNoReplicas)
-		spec.stats.rejected.Add(1)
+		s.rejectScriptCall(w, spec, ErrNoReplicas)
 		return
 	}
 	if spec.Flags&Write != 0 {
 		if spec.Flags&DenyOOM != 0 && sr.parent.oom && sr.flags&script.FlagAllowOOM == 0 {
-			w.Error(ErrOOM)
-			s.Stats.countError(ErrOOM)
-			spec.stats.rejected.Add(1)
+			s.rejectScriptCall(w, spec, ErrOOM)
 			return
 		}
 	}

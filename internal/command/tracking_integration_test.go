@@ -253,7 +253,7 @@ func TestTrackingRueidisLatency(t *testing.T) {
 		if attempt == 0 || p99 < best {
 			best = p99
 		}
-		if best <= 10*time.Millisecond || raceEnabled() {
+		if best <= 10*time.Millisecond || testserver.RaceEnabled() {
 			return
 		}
 	}

@@ -155,7 +155,7 @@ func parseAt(L *lua.LState, b []byte, proto, depth int) (lua.LValue, []byte, boo
 		t.RawSetString("ok", lua.LString(line))
 		return t, rest, true
 	case '-':
-		t := L.CreateTable(0, 2)
+		t := L.CreateTable(0, 1)
 		t.RawSetString("err", lua.LString(line))
 		return t, rest, true
 	case ':':

@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"runtime/debug"
 	"slices"
 	"testing"
 	"time"
@@ -74,23 +73,10 @@ func TestTLSLatencyUnderPlainLoad(t *testing.T) {
 	slices.Sort(lat)
 	p50, p99 := lat[n/2], lat[n*99/100]
 	t.Logf("TLS PING under plain load: p50 %v, p99 %v, max %v", p50, p99, lat[n-1])
-	if race() {
+	if testserver.RaceEnabled() {
 		return
 	}
 	if p50 > 2*time.Millisecond || p99 > 10*time.Millisecond {
 		t.Errorf("TLS PING p50 %v, p99 %v under plain load; want ≤ 2 ms and ≤ 10 ms", p50, p99)
 	}
-}
-
-func race() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
 }

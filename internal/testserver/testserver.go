@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strconv"
 	"testing"
 	"time"
@@ -127,4 +128,19 @@ func StartRedis(t testing.TB) (addr string) {
 	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	waitListening(t, addr, done)
 	return addr
+}
+
+// RaceEnabled reports whether the test binary was built with -race, under
+// which timing bounds mean nothing.
+func RaceEnabled() bool {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "-race" {
+			return s.Value == "true"
+		}
+	}
+	return false
 }

@@ -17,7 +17,7 @@ func (ls *LState) CheckAny(n int) LValue {
 	return ls.Get(n)
 }
 
-// toNumber is Lua 5.1's lua_tonumber for the integer checks: a number, or
+// toNumber is Lua 5.1's lua_tonumber for the number checks: a number, or
 // a string that converts to one (luaL_checkint accepts "2", so
 // string.sub(s, "2") works in Redis's Lua).
 func toNumber(v LValue) (LNumber, bool) {
@@ -49,14 +49,8 @@ func (ls *LState) CheckInt64(n int) int64 {
 }
 
 func (ls *LState) CheckNumber(n int) LNumber {
-	v := ls.Get(n)
-	if lv, ok := v.(LNumber); ok {
+	if lv, ok := toNumber(ls.Get(n)); ok {
 		return lv
-	}
-	if lv, ok := v.(LString); ok {
-		if num, err := parseNumber(string(lv)); err == nil {
-			return num
-		}
 	}
 	ls.TypeError(n, LTNumber)
 	return 0
