@@ -35,6 +35,7 @@ var fuzzExcluded = map[string]string{
 	"bzpopmin":   "blocks the harness's connection",
 	"bzpopmax":   "blocks the harness's connection",
 	"bzmpop":     "blocks the harness's connection",
+	"wait":       "blocks the harness's connection (no replica ever acknowledges)",
 	"pfselftest": "ten million adds per call: too slow to fuzz (hll's own tests run it small)",
 	"migrate":    "connects to the host and port it is given (dump_integration_test.go covers it)",
 	// Lua the fuzzer writes may loop forever (no event loop here to park
