@@ -155,9 +155,6 @@ func (s *Server) admitACL(ctx *Ctx, u *acl.User) bool {
 	if ctx.C.tx != nil {
 		context = "multi"
 	}
-	// As Redis, the client's last command is the one refused (its
-	// client-info in the log says cmd=…).
-	ctx.C.lastCmd.Store(ctx.Cmd)
 	s.logDenial(ctx, d, context, denialObject(d, ctx.Cmd, ctx.Args, pos), u.Name())
 	s.refuse(ctx, aclRefusal(d, ctx.Cmd))
 	return false

@@ -218,10 +218,16 @@ func (c *Client) MarkKilled() {
 	}
 }
 
-// Touch records activity for idle time and CLIENT LIST.
-func (c *Client) Touch(s *Spec, nowMs int64) {
-	c.lastCmd.Store(s)
-	c.lastActive.Store(nowMs)
+// Touch records activity for idle time.
+func (c *Client) Touch(nowMs int64) { c.lastActive.Store(nowMs) }
+
+// wireSize is the length of args sent as a RESP array of bulk strings.
+func wireSize(args [][]byte) int {
+	n := 1 + len(strconv.Itoa(len(args))) + 2
+	for _, a := range args {
+		n += 1 + len(strconv.Itoa(len(a))) + 2 + len(a) + 2
+	}
+	return n
 }
 
 // IdleMs is the time since the last command.
@@ -281,6 +287,8 @@ func (c *Client) info(now time.Time, self *Ctx) string {
 			argv += int64(len(a))
 		}
 		obl = int64(self.W.Len())
+		// Redis's query buffer still holds the running command.
+		qbuf += wireSize(self.Args)
 	}
 	b.WriteString(" qbuf=" + strconv.Itoa(qbuf))
 	b.WriteString(" qbuf-free=" + strconv.FormatInt(bufs.QueryFree, 10))

@@ -284,7 +284,7 @@ func clientList(ctx *Ctx) {
 			ids = map[int64]bool{}
 			for _, a := range args[1:] {
 				id, ok := parseInt(a)
-				if !ok || id <= 0 {
+				if !ok || id < 0 {
 					ctx.Err("ERR Invalid client ID")
 					return
 				}

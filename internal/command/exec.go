@@ -172,6 +172,7 @@ func (s *Server) admit(ctx *Ctx) bool {
 	args, c := ctx.Args, ctx.C
 	spec := c.lookup(s.Table, args[0])
 	if spec == nil {
+		c.lastCmd.Store(nil) // CLIENT LIST says cmd=NULL, as Redis
 		ctx.Cmd = &unknownSpec
 		s.refuseErr(ctx, unknownCommand(args))
 		return false
@@ -186,6 +187,12 @@ func (s *Server) admit(ctx *Ctx) bool {
 		spec = sub
 	}
 	ctx.Cmd = spec
+	// As Redis's processCommand: the client's last command is the one it
+	// sent last, refused, queued or running (CLIENT INFO names itself), not
+	// the ones EXEC or a script runs for it.
+	if c.lastCmd.Load() != spec {
+		c.lastCmd.Store(spec)
+	}
 	if !spec.checkArity(len(args)) {
 		s.refuse(ctx, ctx.arityMsg())
 		return false
@@ -317,7 +324,7 @@ func (s *Server) execInner(ctx *Ctx) {
 		s.commandLatency(spec, dur)
 	}
 	s.Stats.Commands.Add(c.Stripe, 1)
-	c.Touch(spec, ctx.Now)
+	c.Touch(ctx.Now)
 	if spec.Flags&SkipSlowlog == 0 {
 		s.slowlog.record(s, c, redacted(spec, args), dur)
 	}

@@ -15,6 +15,9 @@
 //	                     at every level, and its strings; numbers (times,
 //	                     latencies, counts) may differ
 //	@approx 2 ttl k      integers may differ by at most 2
+//	@fields cmd,qbuf client info
+//	                     compare only these key=value fields of each line
+//	                     of a CLIENT LIST/INFO-style reply
 //	@noreply hello 3     send to both, do not compare (e.g. replies with ids)
 //	@proto 3             switch the connection to RESP3 (HELLO 3), not compared
 //	@sleep 1100          pause for that many milliseconds
@@ -67,6 +70,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -80,8 +84,9 @@ import (
 type Step struct {
 	Line   int
 	Conn   string // the connection it runs on: "A" unless the line names one
-	Mode   string // "", "sorted", "type", "shape", "approx", "noreply", "proto", "sleep", "info", "send", "recv", "blocked", "pushes"
+	Mode   string // "", "sorted", "type", "shape", "approx", "fields", "noreply", "proto", "sleep", "info", "send", "recv", "blocked", "pushes"
 	Param  int
+	Fields []string // @fields' field names
 	Args   []string
 	Source string
 }
@@ -122,6 +127,10 @@ func ParseScript(path string) ([]Step, error) {
 					}
 					rest = ""
 				}
+			case "fields":
+				names, after, _ := strings.Cut(rest, " ")
+				st.Fields = strings.Split(names, ",")
+				rest = strings.TrimSpace(after)
 			case "sorted", "type", "shape", "noreply", "send", "info", "needs":
 			default:
 				return nil, fmt.Errorf("%s:%d: unknown directive @%s", path, i+1, st.Mode)
@@ -603,8 +612,26 @@ func Same(st Step, a, b resp.Value) bool {
 		return d >= -int64(st.Param) && d <= int64(st.Param)
 	case "sorted":
 		return sorted(a).String() == sorted(b).String()
+	case "fields":
+		return a.Type == b.Type && pickFields(a.Str, st.Fields) == pickFields(b.Str, st.Fields)
 	}
 	return a.String() == b.String()
+}
+
+// pickFields keeps, line by line, the named key=value fields of s.
+func pickFields(s string, names []string) string {
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(s), "\n") {
+		var kept []string
+		for _, f := range strings.Fields(line) {
+			k, _, _ := strings.Cut(f, "=")
+			if slices.Contains(names, k) {
+				kept = append(kept, f)
+			}
+		}
+		out = append(out, strings.Join(kept, " "))
+	}
+	return strings.Join(out, "\n")
 }
 
 // sameShape reports whether a and b have the same types, nulls and lengths

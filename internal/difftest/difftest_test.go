@@ -108,9 +108,12 @@ func TestSame(t *testing.T) {
 		{"shape", row("command", 1, 2), row("fast-command", 1, 2), false},
 		{"shape", row("command", 1, 2), row("command", 1), false},
 		{"shape", row("command", 1), resp.Value{Type: '*', Elems: []resp.Value{{Type: '$', Str: "command"}, {Type: '$', Str: "1"}}}, false},
+		{"fields", resp.Value{Type: '$', Str: "id=3 cmd=get qbuf=0\n"}, resp.Value{Type: '$', Str: "id=9 cmd=get qbuf=0\n"}, true},
+		{"fields", resp.Value{Type: '$', Str: "id=3 cmd=get"}, resp.Value{Type: '$', Str: "id=3 cmd=set"}, false},
+		{"fields", resp.Value{Type: '$', Str: "a=1 cmd=get\nb=2 cmd=set"}, resp.Value{Type: '$', Str: "cmd=get\ncmd=get"}, false},
 	}
 	for i, tt := range tests {
-		st := Step{Mode: tt.mode, Param: 1}
+		st := Step{Mode: tt.mode, Param: 1, Fields: []string{"cmd", "qbuf"}}
 		if got := Same(st, tt.a, tt.b); got != tt.want {
 			t.Errorf("case %d: Same(%s, %s) = %v", i, tt.a, tt.b, got)
 		}
