@@ -9,11 +9,13 @@ import (
 )
 
 // Headroom is how far below maxmemory the background evictor keeps used
-// memory: 1/128 of the limit (1 MiB at 128 MiB), between 64 KiB and 16 MiB.
-// That costs under 1 % of the cache and lets a burst of writes of that size
-// run without evicting inline.
+// memory: 1/128 of the limit (1 MiB at 128 MiB), at most 16 MiB. That
+// costs under 1 % of the cache and lets a burst of writes of that size run
+// without evicting inline. No floor: with a small limit Redis's users (and
+// its tests) expect used memory to reach within a few KB of it, and a
+// 64 KiB floor kept a 100 KB cache a quarter empty.
 func Headroom(limit int64) int64 {
-	return min(max(limit/128, 64<<10), 16<<20, limit/4)
+	return min(limit/128, 16<<20)
 }
 
 // SetGate makes the background evictor hold l around each batch (the

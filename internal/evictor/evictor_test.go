@@ -524,7 +524,7 @@ func TestGoMemoryLimit(t *testing.T) {
 }
 
 func TestHeadroom(t *testing.T) {
-	for _, c := range [][2]int64{{128 << 20, 1 << 20}, {1 << 20, 64 << 10}, {100_000, 25_000}, {8 << 20, 64 << 10}, {64 << 30, 16 << 20}} {
+	for _, c := range [][2]int64{{128 << 20, 1 << 20}, {1 << 20, 8 << 10}, {100_000, 781}, {8 << 20, 64 << 10}, {64 << 30, 16 << 20}} {
 		if got := Headroom(c[0]); got != c[1] {
 			t.Errorf("Headroom(%d) = %d, want %d", c[0], got, c[1])
 		}

@@ -67,6 +67,8 @@ func (s *Server) clientsCron(now int64, second int64, everySecond bool) {
 		l := lim[limitClass(c.client)]
 		if b.Omem > 0 && (l.Hard > 0 && b.Omem >= l.Hard || l.Soft > 0 && b.Omem >= l.Soft) {
 			_ = c.gc.Wake() // flush checks the limit on its loop
+		} else if c.out.bigBuf.Load() && c.client.IdleMs(now) >= 2000 {
+			_ = c.gc.Wake() // its loop drops the big reply buffer (send)
 		}
 	}
 	s.mu.Unlock()

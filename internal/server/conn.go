@@ -48,6 +48,10 @@ type conn struct {
 // pin memory for the connection's lifetime.
 const keepBuf = 1 << 20
 
+// keepOut is the reply buffer a connection keeps between batches that do
+// not need more; past it, only while the batches keep filling it.
+const keepOut = 64 << 10
+
 // OnOpen registers a client or rejects it: past maxclients, or in
 // protected mode (see protected.go). As in Redis, a rejected connection
 // counts in rejected_connections, not total_connections_received.

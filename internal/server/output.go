@@ -78,7 +78,10 @@ type output struct {
 	pub     command.Buffers // what was last published with SetBuffers
 
 	writable atomic.Bool // set by the write waiter before it wakes the connection
-	inbox    inbox
+	// bigBuf: the reply buffer kept is over keepOut; the cron wakes an idle
+	// connection so that send drops it.
+	bigBuf atomic.Bool
+	inbox  inbox
 }
 
 // inbox takes output from other goroutines (the MONITOR feed, later pub/sub
@@ -341,11 +344,20 @@ func (s *Server) send(c *conn) error {
 		if len(b) > 0 && o.push(b, true) {
 			c.w.B = nil // the queue has it now
 		} else {
+			// A batch that needed a big buffer may well need it again; one
+			// that did not, or a connection gone idle (the cron wakes it),
+			// gives it back, as Redis's reply buffer shrinks to 16 KB.
+			used := len(c.w.B)
 			c.w.Reset()
-			if cap(c.w.B) > keepBuf {
+			if n := cap(c.w.B); n > keepBuf || n > keepOut && used <= keepOut {
 				c.w.B = nil
 			}
 		}
+	} else if cap(c.w.B) > keepOut {
+		c.w.B = nil
+	}
+	if big := cap(c.w.B) > keepOut; big != o.bigBuf.Load() {
+		o.bigBuf.Store(big)
 	}
 	if o.armed || len(o.queue) == 0 {
 		return nil

@@ -511,3 +511,49 @@ func TestPendingMessagesAreCounted(t *testing.T) {
 		return srv.State().KS.UsedMemory() < usedBefore+1<<20
 	})
 }
+
+// A connection keeps the reply buffer a big reply grew (500 KB here) only
+// while its batches need it: the next small batch gives it back, and so
+// does a connection that goes idle right after it (the cron wakes it), as
+// Redis's reply buffer returns to 16 KB. It used to be kept up to 1 MB for
+// the connection's life, counted in used_memory: 20 such idle clients
+// were 20 MB of a small maxmemory.
+func TestBigReplyBufferIsGivenBack(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	ctx := context.Background()
+	r := redis.NewClient(&redis.Options{Addr: addr})
+	defer r.Close()
+	if err := r.Set(ctx, "big", strings.Repeat("x", 500<<10), 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, idle := range []bool{false, true} {
+		name := "small-after-big"
+		if idle {
+			name = "idle-after-big"
+		}
+		c := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 1, OnConnect: func(ctx context.Context, cn *redis.Conn) error {
+			return cn.ClientSetName(ctx, name).Err()
+		}})
+		defer c.Close()
+		if err := c.Get(ctx, "big").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if tot := field(t, clientLine(t, r, name), "tot-mem"); tot < 500<<10 {
+			t.Fatalf("%s: tot-mem %d right after a 500 KB reply: the test measures nothing", name, tot)
+		}
+		if !idle {
+			if err := c.Ping(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+			// Within a second: the idle path waits two (CLIENT LIST shows the
+			// buffers once the batch has been accounted, just after its reply).
+			waitFor(t, name+" giving its buffer back", time.Second, func() bool {
+				return field(t, clientLine(t, r, name), "tot-mem") <= 64<<10
+			})
+			continue
+		}
+		waitFor(t, name+" giving its buffer back", 5*time.Second, func() bool {
+			return field(t, clientLine(t, r, name), "tot-mem") <= 64<<10
+		})
+	}
+}
