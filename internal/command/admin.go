@@ -236,6 +236,7 @@ func (s *Server) ResetStats() {
 	st.Reads.Store(0)
 	st.Writes.Store(0)
 	st.OutputLimitDisconnections.Store(0)
+	st.EvictedClients.Store(0)
 	st.errMu.Lock()
 	st.errors = nil
 	st.errMu.Unlock()
@@ -334,6 +335,12 @@ func debug(ctx *Ctx) {
 	case sub == "set-active-expire" && len(ctx.Args) == 3:
 		ctx.S.ActiveExpire.Store(cAtoi(ctx.Args[2]) != 0)
 		ctx.W.OK()
+	case sub == "replybuffer" && len(ctx.Args) == 4 && strings.EqualFold(string(ctx.Args[2]), "resizing"):
+		ctx.S.KeepReplyBuffers.Store(cAtoi(ctx.Args[3]) == 0)
+		ctx.W.OK()
+	case sub == "pause-cron" && len(ctx.Args) == 3:
+		ctx.S.CronPaused.Store(cAtoi(ctx.Args[2]) != 0)
+		ctx.W.OK()
 	case sub == "set-disable-deny-scripts" && len(ctx.Args) == 3:
 		ctx.S.DisableDenyScripts.Store(cAtoi(ctx.Args[2]) != 0)
 		ctx.W.OK()
@@ -374,6 +381,8 @@ func debug(ctx *Ctx) {
 			"    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
 			"    true, false.",
 			"SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not accessed.",
+			"PAUSE-CRON <0|1>", "    Stop periodic cron job processing.",
+			"REPLYBUFFER RESIZING <0|1>", "    Enable or disable the reply buffer resize cron job",
 			"SET-DISABLE-DENY-SCRIPTS <0|1>", "    For testing only: allow scripts to call commands normally denied to them (noscript).",
 			"QUICKLIST-PACKED-THRESHOLD <size>", "    Sets the threshold for elements to be inserted as plain vs packed nodes",
 			"POPULATE <count> [<prefix>] [<size>]", "    Create <count> string keys named key:<num>. If <prefix> is specified then",

@@ -167,6 +167,19 @@ func (c *Client) UserName() string {
 // multi-mem); it counts in the client's memory and query-buffer limit.
 func (c *Client) MultiMem() int64 { return c.multiMem.Load() }
 
+// entryMem estimates one watched key, subscription or tracking prefix:
+// its entries in the client's set and in the server's registry.
+const entryMem = 96
+
+// StateMem is the memory of the client's state beyond its buffers: the
+// queued transaction, watched keys and subscriptions (Redis's
+// getClientMemoryUsage counts them too, and BCAST prefixes), for tot-mem
+// and client eviction.
+func (c *Client) StateMem() int64 {
+	n := int64(c.watchN.Load()) + int64(c.subs.sub.Load()) + int64(c.subs.psub.Load()) + int64(c.subs.ssub.Load())
+	return c.multiMem.Load() + n*entryMem + c.trk.prefixMem.Load()
+}
+
 // DB is the selected database index.
 func (c *Client) DB() int { return int(c.db.Load()) }
 

@@ -222,7 +222,7 @@ func infoStats(s *Server, b *strings.Builder) {
 	kv(b, "rejected_connections", st.Rejected.Load())
 	kv(b, "expired_keys", s.KS.ExpiredKeys())
 	kv(b, "evicted_keys", s.EvictedKeys())
-	kv(b, "evicted_clients", 0)
+	kv(b, "evicted_clients", st.EvictedClients.Load())
 	exceeded, current := s.Evict.ExceededTime()
 	kv(b, "total_eviction_exceeded_time", exceeded.Milliseconds())
 	kv(b, "current_eviction_exceeded_time", current.Milliseconds())

@@ -70,6 +70,7 @@ type Stats struct {
 	// and the largest client input and output buffers of the last seconds
 	// (INFO clients client_recent_max_*_buffer).
 	OutputLimitDisconnections atomic.Int64
+	EvictedClients            atomic.Int64 // INFO stats evicted_clients (maxmemory-clients)
 	RecentMaxInput            atomic.Int64
 	RecentMaxOutput           atomic.Int64
 
@@ -105,6 +106,12 @@ type Server struct {
 	// ActiveExpire enables the background expiry cycle (DEBUG
 	// SET-ACTIVE-EXPIRE).
 	ActiveExpire atomic.Bool
+	// CronPaused is DEBUG PAUSE-CRON: the server's cron skips its work
+	// (active expiry, client buffers and timeouts, statistics).
+	CronPaused atomic.Bool
+	// KeepReplyBuffers is DEBUG REPLYBUFFER RESIZING 0: connections keep
+	// the reply buffers they grew.
+	KeepReplyBuffers atomic.Bool
 	// DisableDenyScripts lets scripts call commands flagged noscript
 	// (DEBUG SET-DISABLE-DENY-SCRIPTS, Redis's test hook).
 	DisableDenyScripts atomic.Bool

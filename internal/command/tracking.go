@@ -60,11 +60,12 @@ const (
 // writes flags, redirect and prefixes (under mu), so it reads them without
 // the lock; others read everything under mu.
 type trackState struct {
-	mu       sync.Mutex
-	flags    trackFlag
-	broken   bool  // the redirect target is gone (CLIENT LIST R)
-	redirect int64 // 0: none
-	prefixes []string
+	mu        sync.Mutex
+	flags     trackFlag
+	broken    bool  // the redirect target is gone (CLIENT LIST R)
+	redirect  int64 // 0: none
+	prefixes  []string
+	prefixMem atomic.Int64 // what prefixes cost (client memory)
 
 	// While the client runs a command: the command, and the invalidations
 	// meant for this connection, which go after the command's reply.
@@ -522,6 +523,7 @@ func (s *Server) enableTracking(c *Client, redir int64, opts trackFlag, prefixes
 		for _, p := range prefixes {
 			if !slices.Contains(t.prefixes, p) {
 				t.prefixes = append(t.prefixes, p)
+				t.prefixMem.Add(int64(len(p)) + entryMem)
 				s.tracking.tab.AddPrefix(p, c.ID)
 			}
 		}
@@ -541,6 +543,7 @@ func (s *Server) disableTracking(c *Client) {
 	t.mu.Lock()
 	prefixes := t.prefixes
 	t.flags, t.broken, t.redirect, t.prefixes = 0, false, 0, nil
+	t.prefixMem.Store(0)
 	t.mu.Unlock()
 	ts := &s.tracking
 	for _, p := range prefixes {

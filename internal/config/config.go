@@ -150,6 +150,7 @@ var (
 	idLogLevel         = mustLookup("loglevel")
 	idLogFile          = mustLookup("logfile")
 	idMaxMemory        = mustLookup("maxmemory")
+	idMaxMemoryClients = mustLookup("maxmemory-clients")
 	idMaxMemoryPolicy  = mustLookup("maxmemory-policy")
 	idMaxMemorySamples = mustLookup("maxmemory-samples")
 	idMinReplicas      = mustLookup("min-replicas-to-write")
@@ -271,6 +272,16 @@ func (c *Config) LogFile() string { return c.str(idLogFile) }
 
 // MaxMemory is the memory limit in bytes; 0 means no limit.
 func (c *Config) MaxMemory() int64 { return c.num(idMaxMemory) }
+
+// MaxMemoryClients is maxmemory-clients in bytes, a percentage resolved
+// against maxmemory (0 with no maxmemory); 0 means no client eviction.
+func (c *Config) MaxMemoryClients() int64 {
+	v := c.num(idMaxMemoryClients)
+	if v < 0 {
+		return c.MaxMemory() * -v / 100
+	}
+	return v
+}
 
 // MaxMemoryPolicy is the eviction policy name, lower case.
 func (c *Config) MaxMemoryPolicy() string { return c.str(idMaxMemoryPolicy) }

@@ -70,6 +70,7 @@ type Conn struct {
 	closeQ  atomic.Bool          // a close is queued
 	closed  bool                 // its loop only
 	counted *loop                // the loop whose n counts it
+	again   bool                 // ReadAgain was called; its loop only
 }
 
 func (c *Conn) Fd() int              { return c.fd }
@@ -77,6 +78,16 @@ func (c *Conn) RemoteAddr() net.Addr { return c.remote }
 func (c *Conn) LocalAddr() net.Addr  { return c.local }
 func (c *Conn) Context() any         { return c.ctx }
 func (c *Conn) SetContext(v any)     { c.ctx = v }
+
+// ReadAgain, called from OnTraffic, has c read again at once when the
+// read filled the buffer, before the loop serves anyone else: the handler
+// is inside a request too big for one read (as Redis reads the rest of a
+// big argument in one go), so the request arrives whole in one turn rather
+// than 64 KiB per round of the loop. Bounded by maxReadAgain.
+func (c *Conn) ReadAgain() { c.again = true }
+
+// maxReadAgain bounds ReadAgain's reads in one turn (16 MiB).
+const maxReadAgain = 256
 
 // Loop is the index of the loop serving c (from its own loop only).
 func (c *Conn) Loop() int { return c.idx }
@@ -593,13 +604,20 @@ func (l *loop) isListener(fd int) bool {
 
 // read gives what the socket has to the Handler; EOF or an error closes.
 func (l *loop) read(c *Conn) {
-	for {
+	for reads := 0; ; {
 		n, err := rawRead(c.fd, l.buf)
 		switch {
 		case n > 0:
+			c.again = false
 			if l.e.h.OnTraffic(c, l.buf[:n]) == Close {
 				l.close(c)
+				return
 			}
+			if c.again && n == len(l.buf) && reads < maxReadAgain && !c.closed {
+				reads++
+				continue
+			}
+			c.again = false
 			return
 		case errors.Is(err, unix.EINTR):
 			continue

@@ -453,6 +453,34 @@ func (p *Parser) Owned(arg []byte) bool {
 // holds: with the caller's unparsed input, the client's query buffer.
 func (p *Parser) Buffered() int { return p.held }
 
+// Awaiting is how many bytes of the argument being received have still
+// to arrive (0 outside one).
+func (p *Parser) Awaiting() int {
+	if p.held == 0 || p.state != stBody {
+		return 0
+	}
+	return p.bulk - p.Partial()
+}
+
+// Partial is the part of Buffered that Redis's query buffer would still
+// hold (CLIENT LIST qbuf): the argument being received, or a line not yet
+// ended; Redis has moved the finished arguments to argv.
+func (p *Parser) Partial() int {
+	if p.held == 0 {
+		return 0
+	}
+	switch p.state {
+	case stBody:
+		if p.bulk >= BigArg {
+			return len(p.body)
+		}
+		return len(p.own) - p.bodyOff
+	case stCRLF:
+		return p.bulk + p.ncrlf
+	}
+	return len(p.line)
+}
+
 // release drops the previous request's memory before the next one: the
 // references to its arguments, and buffers only a huge request needed.
 func (p *Parser) release() {

@@ -1,8 +1,11 @@
 package server
 
 import (
+	"cmp"
 	"runtime/debug"
+	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/smallredis/smallredis/internal/store"
 )
@@ -14,6 +17,7 @@ type clientMemory struct {
 	freed    atomic.Int64 // bytes of client buffers freed since the last release to the OS
 	lastFree atomic.Int64 // unix ms of the last free
 	freeing  atomic.Bool  // a release to the OS is running
+	evicting atomic.Bool  // evictClients is running
 
 	// Cron only: the largest buffers seen in each of the last seconds, as
 	// Redis's CLIENTS_PEAK_MEM_USAGE_SLOTS.
@@ -79,4 +83,50 @@ func (s *Server) clientsCron(now int64, second int64, everySecond bool) {
 	}
 	s.st.Stats.RecentMaxInput.Store(in)
 	s.st.Stats.RecentMaxOutput.Store(out)
+}
+
+// evictClients is Redis's client eviction: while the memory of all clients
+// is at maxmemory-clients or more, the biggest clients (not CLIENT
+// NO-EVICT) are closed, the biggest first, as Redis's evictClients. A
+// client's memory is what it is charged (CLIENT LIST tot-mem): its query
+// buffer, replies not yet sent, queued transaction. account calls it when
+// a client's memory grows; below the limit it costs a config read and an
+// atomic load.
+func (s *Server) evictClients() {
+	limit := s.cfg.MaxMemoryClients()
+	if limit <= 0 || s.st.KS.ClientMemory() < limit || !s.mem.evicting.CompareAndSwap(false, true) {
+		return
+	}
+	defer s.mem.evicting.Store(false)
+	type candidate struct {
+		c   *conn
+		mem int64
+	}
+	var cands []candidate
+	total := s.st.KS.ClientMemory()
+	s.mu.Lock()
+	for _, c := range s.conns {
+		mem := c.client.Buffers().Total
+		switch {
+		case c.client.Killed():
+			total -= mem // closing: its memory is about to be returned
+		case !c.client.NoEvict():
+			cands = append(cands, candidate{c, mem})
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(cands, func(a, b candidate) int { return cmp.Compare(b.mem, a.mem) })
+	now := time.Now()
+	for _, x := range cands {
+		if total < limit {
+			break
+		}
+		s.log.Info("Evicting client: " + x.c.client.Info(now))
+		x.c.client.MarkKilled()
+		s.st.Stats.EvictedClients.Add(1)
+		total -= x.mem
+	}
+	if total >= limit {
+		s.log.Warn("Over client maxmemory after evicting all evictable clients")
+	}
 }

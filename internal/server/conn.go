@@ -36,7 +36,7 @@ type conn struct {
 	// after it, not yet parsed.
 	held    [][]byte
 	pending []byte
-	qbuf    atomic.Int64 // len(pending) + parser.Buffered(), for CLIENT LIST
+	qbuf    atomic.Int64 // len(pending) + parser.Partial(): CLIENT LIST qbuf, as Redis counts it
 	blocked bool
 	woken   atomic.Bool
 	tlsOver atomic.Bool // a TLS connection's queued output passed its hard limit
@@ -164,6 +164,17 @@ func (s *Server) traffic(c *conn, data []byte) eventloop.Action {
 	if len(data) > 0 {
 		s.st.Stats.NetInput.Add(c.client.Stripe, int64(len(data)))
 		s.st.Stats.Reads.Add(c.client.Stripe, 1)
+	}
+	if len(data) > 0 && s.cfg.MaxMemoryClients() > 0 {
+		// Client eviction counts a request's arguments before it runs, as
+		// Redis counts its query buffer after each read: the read that
+		// completes a 3 MB MSET must not slip under maxmemory-clients.
+		s.st.KS.ChargeClients(int64(len(data)))
+		c.out.charged += int64(len(data)) // account corrects it after the batch
+		s.evictClients()
+		if c.client.Killed() {
+			return eventloop.Close
+		}
 	}
 	if c.blocked && !c.woken.Swap(false) {
 		c.pending = append(c.pending, data...)
@@ -314,15 +325,24 @@ func (s *Server) run(c *conn, buf []byte, inPending bool) eventloop.Action {
 	if len(c.pending) == 0 && cap(c.pending) > keepBuf {
 		c.pending = nil
 	}
+	if c.parser.Awaiting() >= bigAwait {
+		if ec, ok := c.gc.(*eventloop.Conn); ok {
+			ec.ReadAgain()
+		}
+	}
 	return s.checkQueryBuf(c)
 }
+
+// bigAwait is the rest of an argument from which the connection's loop
+// reads on at once (eventloop.Conn.ReadAgain).
+const bigAwait = 64 << 10
 
 // checkQueryBuf enforces client-query-buffer-limit on unexecuted input:
 // the unparsed input, the partial request the parser holds and the commands
 // a transaction has queued.
 func (s *Server) checkQueryBuf(c *conn) eventloop.Action {
 	qbuf := int64(len(c.pending) + c.parser.Buffered())
-	c.qbuf.Store(qbuf)
+	c.qbuf.Store(int64(len(c.pending) + c.parser.Partial())) // as Redis's qbuf
 	if qbuf+c.client.MultiMem() > s.cfg.QueryBufferLimit() {
 		s.log.Warn("closing client that reached the query buffer limit",
 			"client", c.client.Addr, "qbuf", qbuf)

@@ -349,11 +349,11 @@ func (s *Server) send(c *conn) error {
 			// gives it back, as Redis's reply buffer shrinks to 16 KB.
 			used := len(c.w.B)
 			c.w.Reset()
-			if n := cap(c.w.B); n > keepBuf || n > keepOut && used <= keepOut {
+			if n := cap(c.w.B); n > keepBuf || n > keepOut && used <= keepOut && !s.st.KeepReplyBuffers.Load() {
 				c.w.B = nil
 			}
 		}
-	} else if cap(c.w.B) > keepOut {
+	} else if cap(c.w.B) > keepOut && !s.st.KeepReplyBuffers.Load() {
 		c.w.B = nil
 	}
 	if big := cap(c.w.B) > keepOut; big != o.bigBuf.Load() {
@@ -584,10 +584,17 @@ func (s *Server) account(c *conn) {
 	o := &c.out
 	// The parser's share is the unfinished request it holds between reads
 	// (up to client-query-buffer-limit): input memory too.
-	total := connOverhead + int64(cap(c.w.B)) + int64(cap(c.pending)) + int64(c.parser.Buffered()) + o.held + c.client.MultiMem()
+	total := connOverhead + int64(cap(c.w.B)) + int64(cap(c.pending)) + int64(c.parser.Buffered()) + o.held + c.client.StateMem()
 	if total != o.charged {
 		s.st.KS.ChargeClients(total - o.charged)
+		grew := total > o.charged
 		o.charged = total
+		if grew && !o.closing {
+			// A client closed for its output limit is not a reason to
+			// evict others (Redis's test: "avoid client eviction when
+			// client is freed by output buffer limit").
+			defer s.evictClients()
+		}
 	}
 	if o.freed > 0 {
 		s.noteFreed(o.freed)

@@ -557,3 +557,69 @@ func TestBigReplyBufferIsGivenBack(t *testing.T) {
 		})
 	}
 }
+
+// maxmemory-clients (Redis 7.0's client eviction): clients whose memory
+// (query buffer, unread replies, watched keys, subscriptions) takes all
+// clients past the limit are closed, the biggest first, counted in
+// evicted_clients; CLIENT NO-EVICT ones are spared, and lowering the limit
+// with CONFIG SET evicts at once.
+func TestClientEviction(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	ctx := context.Background()
+	r := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 1})
+	defer r.Close()
+	if err := r.Do(ctx, "CLIENT", "NO-EVICT", "ON").Err(); err != nil {
+		t.Fatal(err)
+	}
+	r.Do(ctx, "CLIENT", "SETNAME", "control")
+	var bigs []net.Conn
+	// Half-sent requests of 100 KB, 200 KB and 400 KB.
+	for i, size := range []int{100 << 10, 200 << 10, 400 << 10} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		bigs = append(bigs, c)
+		req := resp.AppendRequest(nil, "CLIENT", "SETNAME", "big"+strconv.Itoa(i))
+		req = fmt.Appendf(req, "*2\r\n$%d\r\n%s", 2*size, strings.Repeat("v", size))
+		if _, err := c.Write(req); err != nil {
+			t.Fatal(err)
+		}
+		name := "big" + strconv.Itoa(i)
+		waitFor(t, name+"'s query buffer", 5*time.Second, func() bool {
+			l := clientLine(t, r, name)
+			return l != "" && field(t, l, "qbuf") == int64(size)
+		})
+	}
+	// Room for the two smaller ones (and the control client): the biggest goes.
+	if err := r.ConfigSet(ctx, "maxmemory-clients", strconv.Itoa(400<<10)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "big2's eviction", 2*time.Second, func() bool { return clientLine(t, r, "big2") == "" })
+	if clientLine(t, r, "big0") == "" || clientLine(t, r, "big1") == "" {
+		t.Errorf("evicted more than the biggest client:\n%s", r.ClientList(ctx).Val())
+	}
+	if n := info(t, r, "stats", "evicted_clients"); n != 1 {
+		t.Errorf("evicted_clients %d, want 1", n)
+	}
+	// Alone, a client that watches keys until it passes the limit is
+	// closed.
+	for _, c := range bigs {
+		c.Close()
+	}
+	waitFor(t, "the big clients' close", 2*time.Second, func() bool { return clientLine(t, r, "big0") == "" && clientLine(t, r, "big1") == "" })
+	w := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 1, MaxRetries: -1})
+	defer w.Close()
+	var err error
+	for i := 0; i < 100_000 && err == nil; i++ {
+		err = w.Do(ctx, "WATCH", "k"+strconv.Itoa(i)).Err()
+	}
+	if err == nil {
+		t.Error("100,000 watched keys did not pass a 400 KB maxmemory-clients")
+	}
+	if _, err := r.Ping(ctx).Result(); err != nil {
+		t.Errorf("the NO-EVICT client: %v", err)
+	}
+	r.ConfigSet(ctx, "maxmemory-clients", "0")
+}

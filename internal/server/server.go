@@ -103,6 +103,9 @@ func New(cfg *config.Config, log *slog.Logger) *Server {
 	s.st.Log = log
 	s.loadLimits()
 	cfg.OnChange("client-output-buffer-limit", s.loadLimits)
+	// As Redis's CONFIG SET: a lower limit evicts clients at once.
+	cfg.OnChange("maxmemory-clients", s.evictClients)
+	cfg.OnChange("maxmemory", s.evictClients)
 	return s
 }
 
@@ -364,6 +367,9 @@ func (s *Server) cron() {
 		case <-s.cronStop:
 			return
 		case <-t.C:
+		}
+		if s.st.CronPaused.Load() {
+			continue
 		}
 		wall := time.Now()
 		now := wall.UnixMilli()
