@@ -23,23 +23,32 @@ var migrateSpec = &Spec{Name: "migrate", Arity: -6, Flags: Write, FirstKey: 3, L
 func init() { dumpCommands = append(dumpCommands, migrateSpec) }
 
 // migrateKeys: the key argument, or with KEYS (and an empty key argument)
-// the keys after it, as Redis's migrateGetKeys.
+// the keys after it, as Redis's migrateGetKeys: the scan for KEYS skips the
+// arguments of AUTH (one) and AUTH2 (two), so a password spelled KEYS is
+// no keyword, and KEYS after a non-empty key argument (a syntax error the
+// handler reports) names no key at all.
 func migrateKeys(args [][]byte) []int {
-	if len(args) > 3 && len(args[3]) == 0 {
-		for i := 6; i < len(args); i++ {
-			if eqFold(args[i], "keys") {
-				var out []int
-				for j := i + 1; j < len(args); j++ {
-					out = append(out, j)
-				}
-				return out
+	if len(args) <= 3 {
+		return nil
+	}
+	for i := 6; i < len(args); i++ {
+		switch {
+		case eqFold(args[i], "keys"):
+			if len(args[3]) > 0 {
+				return nil
 			}
+			out := make([]int, 0, len(args)-i-1)
+			for j := i + 1; j < len(args); j++ {
+				out = append(out, j)
+			}
+			return out
+		case eqFold(args[i], "auth"):
+			i++
+		case eqFold(args[i], "auth2"):
+			i += 2
 		}
 	}
-	if len(args) > 3 {
-		return []int{3}
-	}
-	return nil
+	return []int{3}
 }
 
 // migrated is one key MIGRATE sends: its payload and what it was when
