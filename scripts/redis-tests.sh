@@ -17,7 +17,8 @@
 # smallredis arguments). Skipped on purpose: tests needing streams (not
 # implemented) and encodings (--ignore-encoding: we report Redis 7.2's set
 # and list encodings where the 7.0 tests expect 7.0's), and, by name, tests
-# that read the replication stream (SYNC), reload an AOF (DEBUG LOADAOF) or
+# that read the replication stream (SYNC) or make the server a replica
+# (REPLICAOF), reload an AOF (DEBUG LOADAOF) or
 # fork a BGSAVE to inspect a dict's rehashing (DEBUG HTSTATS-KEY): those
 # stopped their whole file here, so the tests after them never ran.
 set -euo pipefail
@@ -76,7 +77,8 @@ EOF
 	chmod +x "$dir/src/redis-server"
 	ln -sf "$(command -v redis-cli)" "$dir/src/redis-cli"
 	printf '%s\n' 'slave buffer are counted correctly' "replica buffer don't induce eviction" \
-		'propagation with eviction' 'propagation with eviction in MULTI' >>"$OUT/skip"
+		'propagation with eviction' 'propagation with eviction in MULTI' \
+		'CONFIG SET oom-score-adj works as expected' >>"$OUT/skip"
 	for u in "${units[@]}"; do
 		log="$OUT/$(echo "$u" | tr / _)"
 		rc=0

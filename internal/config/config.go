@@ -172,6 +172,8 @@ var (
 	idNotify           = mustLookup("notify-keyspace-events")
 	idSave             = mustLookup("save")
 	idProtectedConfigs = mustLookup("enable-protected-configs")
+	idOOMScoreAdj      = mustLookup("oom-score-adj")
+	idOOMScoreValues   = mustLookup("oom-score-adj-values")
 	idHashMaxEntries   = mustLookup("hash-max-listpack-entries")
 	idHashMaxValue     = mustLookup("hash-max-listpack-value")
 	idDebugCommand     = mustLookup("enable-debug-command")
@@ -243,6 +245,22 @@ func (c *Config) PprofAddr() string {
 // EnableProtectedConfigs is who may CONFIG SET protected parameters (dir,
 // dbfilename): "no", "yes" or "local", as for EnableDebugCommand.
 func (c *Config) EnableProtectedConfigs() string { return c.str(idProtectedConfigs) }
+
+// OOMScoreAdj is oom-score-adj: "no", "yes" (or its synonym "relative":
+// the values are added to the process's score from before), or
+// "absolute".
+func (c *Config) OOMScoreAdj() string { return c.str(idOOMScoreAdj) }
+
+// OOMScoreAdjValues is oom-score-adj-values: the scores of a master, a
+// replica and a background child, each within -2000..2000.
+func (c *Config) OOMScoreAdjValues() (v [3]int) {
+	for i, f := range strings.Fields(c.str(idOOMScoreValues)) {
+		if i < len(v) {
+			v[i], _ = strconv.Atoi(f)
+		}
+	}
+	return v
+}
 
 // TCPBacklog is the listen backlog.
 func (c *Config) TCPBacklog() int { return int(c.num(idTCPBacklog)) }

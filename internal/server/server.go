@@ -106,6 +106,7 @@ func New(cfg *config.Config, log *slog.Logger) *Server {
 	// As Redis's CONFIG SET: a lower limit evicts clients at once.
 	cfg.OnChange("maxmemory-clients", s.evictClients)
 	cfg.OnChange("maxmemory", s.evictClients)
+	cfg.OnApply(s.applyOOMScoreAdj, "oom-score-adj", "oom-score-adj-values")
 	return s
 }
 
@@ -199,6 +200,8 @@ func (s *Server) Run() error {
 	if err := s.st.LoadACLs(); err != nil {
 		return fmt.Errorf("Aborting Redis startup because of ACL errors: %s", err)
 	}
+	// As Redis at startup: a score that cannot be set is logged, not fatal.
+	_ = s.applyOOMScoreAdj()
 	stopPprof, err := s.servePprof()
 	if err != nil {
 		return err
