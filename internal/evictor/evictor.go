@@ -309,18 +309,27 @@ func (ev *Evictor) evict(target int64, budget time.Duration, now, limit int64) R
 	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
+	if !ev.monitoring() {
+		return ev.evictLoop(p, sc, target, budget, now, limit, time.Time{})
+	}
 	start := time.Now()
 	r := ev.evictLoop(p, sc, target, budget, now, limit, start)
-	if ev.monitoring() {
-		ev.latency("eviction-cycle", time.Since(start))
-	}
+	ev.latency("eviction-cycle", time.Since(start))
 	return r
 }
 
+// evictLoop is evict's loop. A zero start is read from the clock once a
+// second key is needed: under steady eviction most commands free room with
+// one key, and a clock read per command was 2-3 % of the server's CPU. The
+// budget then runs from the end of the first eviction, a few microseconds
+// late.
 func (ev *Evictor) evictLoop(p *policy, sc *scratch, target int64, budget time.Duration, now, limit int64, start time.Time) Result {
 	for n := 0; ev.ks.UsedMemory() > target; {
 		if limit != 0 && ev.limit.Load() != limit {
 			return OK
+		}
+		if n == 1 && start.IsZero() {
+			start = time.Now()
 		}
 		if !ev.evictOne(p, sc, now) {
 			return Fail
