@@ -230,7 +230,7 @@ func (s *Server) exec(ctx *Ctx) time.Duration {
 	c, spec, args := ctx.C, ctx.Cmd, ctx.Args
 	in := incoming(spec, args)
 	denyOOM := spec.Flags&DenyOOM != 0 || spec.Flags&execFlags == execFlags && c.tx != nil && c.tx.flags&DenyOOM != 0
-	oom, held := s.Evict.BeforeCommand(in, ctx.Now)
+	oom, held := s.Evict.BeforeCommand(in, ctx.Now, c.Stripe)
 	ctx.oom = oom
 	if held {
 		// A large write's bytes stay reserved until it has stored them.

@@ -81,7 +81,7 @@ func (ev *Evictor) background(stop <-chan struct{}) {
 		if ev.gate != nil {
 			ev.gate.Lock()
 		}
-		res := ev.evict(target, backgroundSlice, store.NowMs(), limit)
+		res := ev.evict(&ev.pools[len(ev.pools)-1], target, backgroundSlice, store.NowMs(), limit)
 		if ev.gate != nil {
 			ev.gate.Unlock()
 		}

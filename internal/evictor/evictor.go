@@ -33,9 +33,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sys/cpu"
+
 	"github.com/smallredis/smallredis/internal/config"
 	"github.com/smallredis/smallredis/internal/evict"
 	"github.com/smallredis/smallredis/internal/store"
+	"github.com/smallredis/smallredis/internal/stripe"
 )
 
 // Result is what an eviction attempt achieved, Redis's EVICT_OK,
@@ -59,23 +62,36 @@ type Evictor struct {
 	ks  *store.Keyspace
 	cfg *config.Config
 
+	// Read by every command (BeforeCommand), written seldom.
 	limit    atomic.Int64 // maxmemory, 0 = none
 	reserved atomic.Int64 // incoming bytes of large commands running now
 	pol      atomic.Pointer[policy]
-	evicted  atomic.Int64
 	wake     chan struct{}
 	gate     sync.Locker                         // held by the background evictor around each batch; nil = none
 	latency  func(event string, d time.Duration) // SetLatencySink; nil = none
+	cands    atomic.Pointer[candidates]
 
 	// Time spent over the limit (INFO stats *_eviction_exceeded_time).
 	overSince atomic.Int64 // unix µs when eviction last failed to finish, 0 if it did
 	overTotal atomic.Int64 // µs accumulated in finished periods
 
-	nextDB atomic.Uint32 // round-robin position of the random policies
-	cands  atomic.Pointer[candidates]
+	// Written by every eviction, from every event loop and the background
+	// evictor: on lines of their own, so that evicting on one core does not
+	// cost the other core's next command a miss on the fields above.
+	_       cpu.CacheLinePad
+	evicted atomic.Int64
+	nextDB  atomic.Uint32 // round-robin position of the random policies
+	_       cpu.CacheLinePad
 
-	mu       sync.Mutex // guards the fields below
-	pool     pool
+	// pools are the eviction pools: one per statistics stripe (event
+	// loop), the last the background evictor's. One pool shared by every
+	// loop moved its dozen cache lines, and its lock, between the cores on
+	// every eviction. Each pool samples for the evictions of its own loop,
+	// as many samples per eviction as Redis's one pool, so the policy's
+	// approximation is the same.
+	pools []poolShard
+
+	mu       sync.Mutex              // guards the fields below
 	impls    map[string]evict.Policy // custom policies made so far, by name
 	capacity int                     // keys last passed to a custom policy's Resize
 }
@@ -83,7 +99,8 @@ type Evictor struct {
 // New returns an evictor following cfg's maxmemory, maxmemory-policy,
 // lfu-log-factor and lfu-decay-time, also when they change at run time.
 func New(ks *store.Keyspace, cfg *config.Config) *Evictor {
-	ev := &Evictor{ks: ks, cfg: cfg, wake: make(chan struct{}, 1), impls: map[string]evict.Policy{}}
+	ev := &Evictor{ks: ks, cfg: cfg, wake: make(chan struct{}, 1), impls: map[string]evict.Policy{},
+		pools: make([]poolShard, stripe.Stripes()+1)}
 	ev.limit.Store(cfg.MaxMemory())
 	ev.setPolicy(cfg.MaxMemoryPolicy())
 	ks.SetLFUParams(cfg.LFULogFactor(), cfg.LFUDecayTime())
@@ -110,7 +127,12 @@ func (ev *Evictor) setPolicy(name string) {
 		}
 		p.impl = ev.impls[base]
 	}
-	ev.pool.reset()
+	for i := range ev.pools {
+		ps := &ev.pools[i]
+		ps.mu.Lock()
+		ps.pool.reset()
+		ps.mu.Unlock()
+	}
 	ev.pol.Store(&p)
 	if p.impl != nil {
 		ev.resizeLocked(p.impl, true)
@@ -217,7 +239,7 @@ const reserveMin = 32 << 10
 // 1 MB value could all evict down to maxmemory − 1 MB and then all store.
 //
 // Below the limit it costs three atomic loads.
-func (ev *Evictor) BeforeCommand(incoming int64, now int64) (oom, held bool) {
+func (ev *Evictor) BeforeCommand(incoming, now int64, stripe int) (oom, held bool) {
 	limit := ev.limit.Load()
 	if limit == 0 {
 		return false, false
@@ -239,7 +261,7 @@ func (ev *Evictor) BeforeCommand(incoming int64, now int64) (oom, held bool) {
 	r := Fail
 	if ev.pol.Load().kind != noEviction {
 		target := max(0, limit-min(pending, limit))
-		r = ev.evict(target, ev.timeLimit(), now, limit)
+		r = ev.evict(ev.loopPool(stripe), target, ev.timeLimit(), now, limit)
 		if r == Running {
 			ev.kick()
 		}
@@ -264,7 +286,7 @@ func (ev *Evictor) evictNow() {
 		ev.kick()
 		return
 	}
-	if ev.pol.Load().kind != noEviction && ev.evict(limit, ev.timeLimit(), store.NowMs(), limit) == OK {
+	if ev.pol.Load().kind != noEviction && ev.evict(&ev.pools[0], limit, ev.timeLimit(), store.NowMs(), limit) == OK {
 		return
 	}
 	ev.kick()
@@ -293,13 +315,13 @@ func (ev *Evictor) timeLimit() time.Duration {
 // more can be evicted. Concurrent calls share the pool but sample and delete
 // in parallel: the pool's lock is held only to merge samples and pick.
 func (ev *Evictor) Evict(target int64, budget time.Duration, now int64) Result {
-	return ev.evict(target, budget, now, 0)
+	return ev.evict(&ev.pools[0], target, budget, now, 0)
 }
 
 // evict is Evict, stopping early (with OK) once maxmemory is no longer
 // limit, when limit is not 0: after CONFIG SET maxmemory the target it was
 // given means nothing.
-func (ev *Evictor) evict(target int64, budget time.Duration, now, limit int64) Result {
+func (ev *Evictor) evict(ps *poolShard, target int64, budget time.Duration, now, limit int64) Result {
 	if ev.ks.UsedMemory() <= target {
 		return OK
 	}
@@ -309,6 +331,7 @@ func (ev *Evictor) evict(target int64, budget time.Duration, now, limit int64) R
 	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
+	sc.pool = ps
 	if !ev.monitoring() {
 		return ev.evictLoop(p, sc, target, budget, now, limit, time.Time{})
 	}
@@ -359,6 +382,7 @@ type scratch struct {
 	keys    []byte
 	samples []sample
 	picked  []byte
+	pool    *poolShard // the pool this eviction uses
 }
 
 type sample struct {
@@ -397,6 +421,19 @@ func (ev *Evictor) candidateDBs(p *policy, stale bool) []int {
 	return c.dbs
 }
 
+// poolShard is one eviction pool and its lock, on cache lines of its own.
+type poolShard struct {
+	mu   sync.Mutex
+	pool pool
+	_    cpu.CacheLinePad
+}
+
+// loopPool is the pool of the event loop whose statistics stripe is stripe.
+func (ev *Evictor) loopPool(stripe int) *poolShard {
+	n := len(ev.pools) - 1
+	return &ev.pools[uint(stripe)%uint(n)]
+}
+
 // maxRounds bounds the sampling rounds of one eviction whose candidates all
 // vanished under it (deleted by other clients between sampling and
 // evicting); Redis, single-threaded, needs no bound.
@@ -428,23 +465,24 @@ func (ev *Evictor) evictOne(p *policy, sc *scratch, now int64) bool {
 			continue
 		}
 		stale = false
-		ev.mu.Lock()
+		ps := sc.pool
+		ps.mu.Lock()
 		for _, x := range sc.samples {
-			ev.pool.insert(x.db, sc.keys[x.off:x.off+x.len], x.hash, x.score)
+			ps.pool.insert(x.db, sc.keys[x.off:x.off+x.len], x.hash, x.score)
 		}
 		for {
-			i, key, ok := ev.pool.take()
+			i, key, ok := ps.pool.take()
 			if !ok {
 				break // only ghosts: sample again
 			}
 			sc.picked = append(sc.picked[:0], key...)
-			ev.mu.Unlock()
+			ps.mu.Unlock()
 			if ev.evictKey(p, i, sc.picked, now) {
 				return true
 			}
-			ev.mu.Lock()
+			ps.mu.Lock()
 		}
-		ev.mu.Unlock()
+		ps.mu.Unlock()
 	}
 	return false
 }

@@ -213,7 +213,7 @@ func TestNothingToEvict(t *testing.T) {
 		if err := cfg.Set([][2]string{{"maxmemory", "1000"}}); err != nil {
 			t.Fatal(err)
 		}
-		if oom, _ := ev.BeforeCommand(0, t0); !oom {
+		if oom, _ := ev.BeforeCommand(0, t0, 0); !oom {
 			t.Errorf("%s: over the limit with nothing evictable, but no OOM", pol)
 		}
 		if ks.DB(0).Len() != 100 {
@@ -238,10 +238,10 @@ func TestBeforeCommand(t *testing.T) {
 	if err := cfg.Set([][2]string{{"maxmemory", strconv.FormatInt(limit, 10)}}); err != nil {
 		t.Fatal(err)
 	}
-	if oom, _ := ev.BeforeCommand(0, t0); oom || db.Len() != 1000 {
+	if oom, _ := ev.BeforeCommand(0, t0, 0); oom || db.Len() != 1000 {
 		t.Fatalf("evicted at the limit: %d keys", db.Len())
 	}
-	oom, held := ev.BeforeCommand(50_000, t0)
+	oom, held := ev.BeforeCommand(50_000, t0, 0)
 	if oom || !held {
 		t.Fatalf("50 kB command: oom %v, reserved %v", oom, held)
 	}
@@ -255,14 +255,14 @@ func TestBeforeCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := db.Len()
-	if oom, _ := ev.BeforeCommand(1<<20, t0); oom {
+	if oom, _ := ev.BeforeCommand(1<<20, t0, 0); oom {
 		t.Error("noeviction refused a command while under maxmemory")
 	}
 	ev.Release(1 << 20)
 	for ks.UsedMemory() <= limit {
 		setKey(db, "more"+strconv.Itoa(db.Len()), 1000, 0, t0)
 	}
-	if oom, _ := ev.BeforeCommand(0, t0); !oom {
+	if oom, _ := ev.BeforeCommand(0, t0, 0); !oom {
 		t.Error("noeviction over maxmemory: no OOM")
 	}
 	if db.Len() < n {
@@ -272,7 +272,7 @@ func TestBeforeCommand(t *testing.T) {
 	if err := cfg.Set([][2]string{{"maxmemory", "0"}}); err != nil {
 		t.Fatal(err)
 	}
-	if oom, held := ev.BeforeCommand(1<<40, t0); oom || held {
+	if oom, held := ev.BeforeCommand(1<<40, t0, 0); oom || held {
 		t.Error("OOM or reservation without a limit")
 	}
 }
@@ -298,7 +298,7 @@ func TestOvershootConcurrent(t *testing.T) {
 			val := make([]byte, size)
 			for i := range perWriter {
 				key := []byte(fmt.Sprintf("w%d:%d", w, i))
-				if oom, _ := ev.BeforeCommand(int64(len(key)+size), store.NowMs()); oom {
+				if oom, _ := ev.BeforeCommand(int64(len(key)+size), store.NowMs(), 0); oom {
 					t.Error("OOM under allkeys-lru")
 					return
 				}
@@ -339,7 +339,7 @@ func TestReservation(t *testing.T) {
 			defer wg.Done()
 			<-start
 			for i := range 40 {
-				oom, held := ev.BeforeCommand(big, store.NowMs())
+				oom, held := ev.BeforeCommand(big, store.NowMs(), 0)
 				if oom || !held {
 					t.Errorf("oom %v held %v", oom, held)
 					return
@@ -564,7 +564,7 @@ func TestResetStats(t *testing.T) {
 	if err := cfg.Set([][2]string{{"maxmemory", "5000"}}); err != nil {
 		t.Fatal(err)
 	}
-	ev.BeforeCommand(0, t0)
+	ev.BeforeCommand(0, t0, 0)
 	if ev.Evicted() == 0 {
 		t.Fatal("nothing evicted")
 	}

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
+
+	"golang.org/x/sys/cpu"
 )
 
 // DB is one numbered database: numShards shards, each with its own
@@ -19,6 +21,9 @@ type DB struct {
 	idx    atomic.Int32 // its index, changed by SWAPDB
 	filled atomic.Int32 // shards holding a key, kept by publish
 	timed  atomic.Int32 // shards holding a key with a TTL
+	// The first shard's lock word off the line of ks, which every
+	// operation on any shard reads.
+	_      cpu.CacheLinePad
 	shards [numShards]shard
 }
 
