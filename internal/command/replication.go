@@ -18,6 +18,25 @@ var replicationCommands = []*Spec{
 	{Name: "readonly", Arity: 1, Flags: Loading | Stale | Fast, ACL: []string{"fast", "connection"}, Handler: clusterDisabled},
 	{Name: "readwrite", Arity: 1, Flags: Loading | Stale | Fast, ACL: []string{"fast", "connection"}, Handler: clusterDisabled},
 	{Name: "asking", Arity: 1, Flags: Fast, ACL: []string{"fast", "connection"}, Handler: clusterDisabled},
+	{Name: "replicaof", Arity: 3, Flags: Admin | NoScript | Stale | NoAsyncLoading, ACL: []string{"admin", "slow", "dangerous"}, Handler: replicaOf},
+	{Name: "slaveof", Arity: 3, Flags: Admin | NoScript | Stale | NoAsyncLoading, ACL: []string{"admin", "slow", "dangerous"}, Handler: replicaOf},
+}
+
+// replicaOf: REPLICAOF host port | REPLICAOF NO ONE (and SLAVEOF). NO ONE
+// is what a master answers, +OK: failover scripts and tools send it to
+// make sure the server they promote is a master, which this one always
+// is. A master to follow is refused after Redis's own port check, since
+// there is no replication to start.
+func replicaOf(ctx *Ctx) {
+	if eqFold(ctx.Args[1], "no") && eqFold(ctx.Args[2], "one") {
+		ctx.W.OK()
+		return
+	}
+	if port, ok := num.ParseInt(ctx.Args[2]); !ok || port < 0 || port > 65535 {
+		ctx.Err("ERR Invalid master port")
+		return
+	}
+	ctx.Err("ERR REPLICAOF is not supported: smallredis has no replication (only REPLICAOF NO ONE)")
 }
 
 // role: ROLE, a master with a replication offset of 0 and no replicas.
