@@ -134,13 +134,26 @@ func debugProtocol(ctx *Ctx) {
 // cannot hold, stay as they are. Key by key, each under its lock (Redis
 // holds the whole server).
 func debugReload(ctx *Ctx) {
+	noflush, merge := false, false
 	for _, a := range ctx.Args[2:] {
 		switch strings.ToLower(string(a)) {
-		case "merge", "noflush", "nosave":
+		case "merge":
+			merge = true
+		case "noflush":
+			noflush = true
+		case "nosave":
 		default:
 			ctx.Err("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
 			return
 		}
+	}
+	// NOFLUSH without MERGE loads the saved functions over the ones still
+	// there: Redis's load fails on the first library that exists and
+	// changes nothing more.
+	if libs, _ := ctx.S.Scripts.FunctionCounts(); noflush && !merge && libs > 0 {
+		ctx.S.Log.Warn("DEBUG RELOAD NOFLUSH: a saved function library already exists")
+		ctx.Err("ERR Error trying to load the RDB dump")
+		return
 	}
 	for i := range ctx.S.KS.Databases() {
 		db := ctx.S.KS.DB(i)
