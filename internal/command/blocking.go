@@ -133,6 +133,7 @@ func (s *Server) deferReady() {
 	b.mu.Lock()
 	b.deferDepth++
 	b.mu.Unlock()
+	s.holdBroadcast()
 }
 
 // serveDeferred ends a deferReady; the outermost serves the keys made
@@ -157,6 +158,7 @@ func (s *Server) serveDeferred() {
 	if len(pend) > 0 {
 		s.feedReady(pend)
 	}
+	s.releaseBroadcast()
 }
 
 // Blocking reports whether c's last command left it waiting for a key:

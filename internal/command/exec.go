@@ -248,6 +248,9 @@ func (s *Server) exec(ctx *Ctx) time.Duration {
 		return d
 	}
 	if c.tx != nil && spec.Flags&TxControl == 0 {
+		if c.trk.executing {
+			trackEarly(c, ctx.W)
+		}
 		s.queue(ctx)
 		return 0
 	}

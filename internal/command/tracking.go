@@ -84,8 +84,19 @@ type trackingState struct {
 	cancel  func()
 
 	// The feed listener's scratch; its deliveries never overlap.
-	ids   []int64
-	bcast map[string][]string // prefix → keys changed in this batch
+	ids []int64
+
+	// Broadcasting: the keys changed since the last broadcast, by prefix,
+	// each with the NOLOOP client that changed it (0: none, or several
+	// clients did), as Redis's per-prefix radix tree of keys remembers
+	// their writer. Sent after each command outside a transaction or
+	// script, and once after a whole EXEC or script (hold > 0 meanwhile),
+	// as Redis sends them once per event-loop iteration.
+	bmu   sync.Mutex
+	bcast map[string]map[string]int64
+	hold  atomic.Int32
+
+	limitRuns atomic.Int64 // limitTracking's calls in a row left over the limit
 }
 
 const trackingChannel = "__redis__:invalidate"
@@ -116,15 +127,27 @@ func (s *Server) trackCommand(c *Client, spec *Spec, args [][]byte, w *resp.Writ
 	t := &c.trk
 	t.mu.Lock()
 	t.running, t.runArgs = spec, args
-	var p []byte
-	if !c.atomic && c.ReplyMode == ReplyOn {
+	t.mu.Unlock()
+	trackEarly(c, w)
+	s.TrackKeys(c, spec, args)
+}
+
+// trackEarly puts the invalidations that came before the command's reply
+// (eviction making room for it, the table's limit) ahead of it, as Redis
+// writes them to the client before the command's reply: a command run, or
+// one queued in MULTI (its +QUEUED).
+func trackEarly(c *Client, w *resp.Writer) {
+	if c.atomic || c.ReplyMode != ReplyOn {
 		// (Under CLIENT REPLY OFF or SKIP they wait for trackLeave, after
 		// the reply is dropped.)
-		p, t.pending = t.pending, nil
+		return
 	}
+	t := &c.trk
+	t.mu.Lock()
+	p := t.pending
+	t.pending = nil
 	t.mu.Unlock()
 	w.B = append(w.B, p...)
-	s.TrackKeys(c, spec, args)
 }
 
 // TrackKeys records the keys of a read-only command for a tracking client
@@ -199,23 +222,45 @@ func (t *trackState) endCaching() {
 }
 
 // limitTracking evicts tracked keys past tracking-table-max-keys, sending
-// their invalidations early, as Redis's trackingLimitUsedSlots.
+// their invalidations early, as Redis's trackingLimitUsedSlots: before each
+// command and from the cron (TrackingCron), with an effort of 100 keys per
+// call more for each call in a row that ended still over the limit, so a
+// limit lowered far below the table empties it over several calls instead
+// of stalling one command.
 func (s *Server) limitTracking() {
 	tab := s.tracking.tab
 	limit := s.Cfg.TrackingTableMaxKeys()
+	runs := &s.tracking.limitRuns
 	if limit == 0 || tab.Keys() <= limit {
+		if runs.Load() != 0 {
+			runs.Store(0)
+		}
 		return
 	}
 	var ids []int64
-	for tab.Keys() > limit {
+	for effort := 100 * (runs.Load() + 1); effort > 0; effort-- {
 		key, got, ok := tab.Evict(ids[:0])
 		if !ok {
-			return
+			break
 		}
 		ids = got
 		for _, id := range ids {
 			s.invalidateFor(id, []byte(key), 0)
 		}
+		if tab.Keys() <= limit {
+			runs.Store(0)
+			return
+		}
+	}
+	runs.Add(1)
+}
+
+// TrackingCron is the cron's share of client-side caching: the table's
+// limit holds even while no command runs (Redis's serverCron does the
+// same), e.g. right after CONFIG SET tracking-table-max-keys.
+func (s *Server) TrackingCron() {
+	if s.tracking.n.Load() > 0 {
+		s.limitTracking()
 	}
 }
 
@@ -239,12 +284,7 @@ func (s *Server) trackingFeed(batch []store.Change) {
 		flushed = false
 		key := ch.Key
 		if ts.tab.Prefixes() > 0 {
-			ts.tab.Match(key, func(p string) {
-				if ts.bcast == nil {
-					ts.bcast = map[string][]string{}
-				}
-				ts.bcast[p] = append(ts.bcast[p], string(key))
-			})
+			ts.tab.Match(key, func(p string) { s.rememberBroadcast(p, key, ch.Kind) })
 		}
 		ts.ids = ts.tab.Take(key, ts.ids[:0])
 		for _, id := range ts.ids {
@@ -253,7 +293,58 @@ func (s *Server) trackingFeed(batch []store.Change) {
 			}
 		}
 	}
-	if len(ts.bcast) > 0 {
+	if ts.hold.Load() == 0 {
+		s.broadcast()
+	}
+}
+
+// rememberBroadcast records key, changed, for the clients watching prefix
+// p, with its writer if that is one of them in NOLOOP mode (the one
+// running a write of key now, as for the default mode's NOLOOP).
+func (s *Server) rememberBroadcast(p string, key []byte, kind store.ChangeKind) {
+	ts := &s.tracking
+	var writer int64
+	if kind != 0 {
+		for _, id := range ts.tab.Watchers(p, nil) {
+			c := s.trackingClient(id)
+			if c == nil {
+				continue
+			}
+			t := &c.trk
+			t.mu.Lock()
+			own := t.flags&trkNoloop != 0 && t.executing && t.running.Flags&ReadOnly == 0 &&
+				hasKeyArg(t.running, t.runArgs, key)
+			t.mu.Unlock()
+			if own {
+				writer = id
+				break
+			}
+		}
+	}
+	ts.bmu.Lock()
+	if ts.bcast == nil {
+		ts.bcast = map[string]map[string]int64{}
+	}
+	keys := ts.bcast[p]
+	if keys == nil {
+		keys = map[string]int64{}
+		ts.bcast[p] = keys
+	}
+	if w, ok := keys[string(key)]; ok && w != writer {
+		writer = 0
+	}
+	keys[string(key)] = writer
+	ts.bmu.Unlock()
+}
+
+// holdBroadcast starts a transaction's or script's run: broadcasts wait
+// for its end (releaseBroadcast), so that its changes go in one message
+// per prefix.
+func (s *Server) holdBroadcast() { s.tracking.hold.Add(1) }
+
+// releaseBroadcast ends a holdBroadcast; the outermost sends what waited.
+func (s *Server) releaseBroadcast() {
+	if s.tracking.hold.Add(-1) == 0 {
 		s.broadcast()
 	}
 }
@@ -323,17 +414,21 @@ func (s *Server) invalidateAll() {
 	}
 }
 
-// broadcast sends the batch's changed keys to the clients watching their
-// prefixes: one message per prefix, keys in byte order, without those a
-// NOLOOP client changed itself.
+// broadcast sends the keys changed since the last broadcast to the clients
+// watching their prefixes: one message per prefix, keys in byte order,
+// without those a NOLOOP client changed itself.
 func (s *Server) broadcast() {
 	ts := &s.tracking
+	ts.bmu.Lock()
+	defer ts.bmu.Unlock()
+	if len(ts.bcast) == 0 {
+		return
+	}
 	var ids []int64
 	// Prefixes in byte order, as Redis walks its prefix table.
 	for _, p := range slices.Sorted(maps.Keys(ts.bcast)) {
-		keys := ts.bcast[p]
-		slices.Sort(keys)
-		keys = slices.Compact(keys)
+		changed := ts.bcast[p]
+		keys := slices.Sorted(maps.Keys(changed))
 		ids = ts.tab.Watchers(p, ids[:0])
 		for _, id := range ids {
 			c := s.trackingClient(id)
@@ -347,10 +442,10 @@ func (s *Server) broadcast() {
 				continue
 			}
 			send := keys
-			if t.flags&trkNoloop != 0 && t.executing && t.running.Flags&ReadOnly == 0 {
+			if t.flags&trkNoloop != 0 {
 				send = nil
 				for _, k := range keys {
-					if !hasKeyArg(t.running, t.runArgs, []byte(k)) {
+					if changed[k] != id {
 						send = append(send, k)
 					}
 				}

@@ -145,6 +145,74 @@ func TestTrackingTableMaxKeys(t *testing.T) {
 	}
 }
 
+// The cron applies the limit too, with no command running (Redis's
+// serverCron does): lowering it is enough for the readers to hear at once.
+// The effort grows per call, so a table far over the limit empties in a
+// few cron ticks. DEBUG PAUSE-CRON stops it.
+func TestTrackingTableMaxKeysCron(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	a := rconn(t, addr, tracker...)
+	redir := rconn(t, addr)
+	id := mustDo(t, redir, "CLIENT", "ID").Int
+	mustDo(t, redir, "HELLO", "3")
+	mustDo(t, a, "CLIENT", "TRACKING", "OFF")
+	mustDo(t, a, "CLIENT", "TRACKING", "ON", "REDIRECT", strconv.FormatInt(id, 10))
+	for i := range 250 {
+		mustDo(t, a, "GET", "k"+strconv.Itoa(i))
+	}
+	b := rconn(t, addr)
+	mustDo(t, b, "CONFIG", "SET", "tracking-table-max-keys", "1")
+	// b is not tracking and runs nothing more: only the cron can evict.
+	var got []string
+	deadline := time.Now().Add(5 * time.Second)
+	for len(got) < 249 && time.Now().Before(deadline) {
+		got = append(got, invalidated(t, redir, 100*time.Millisecond)...)
+	}
+	if len(got) != 249 {
+		t.Fatalf("%d invalidations from the cron, want 249", len(got))
+	}
+	if more := invalidated(t, redir, 300*time.Millisecond); len(more) != 0 {
+		t.Fatalf("evicted past the limit: %q", more)
+	}
+}
+
+// A command queued in MULTI is a command for the table's limit too: the
+// invalidation it forces comes before its +QUEUED, as Redis writes it
+// (redis#11715's scenario, with the cron paused so only the command can
+// evict).
+func TestTrackingLimitBeforeQueued(t *testing.T) {
+	addr, _ := testserver.Start(t)
+	admin := rconn(t, addr)
+	mustDo(t, admin, "DEBUG", "PAUSE-CRON", "1")
+	defer admin.Do("DEBUG", "PAUSE-CRON", "0")
+	mustDo(t, admin, "CONFIG", "SET", "tracking-table-max-keys", "2")
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	r := bufio.NewReader(nc)
+	next := func() string {
+		_ = nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		v, err := resp.ReadValue(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.String()
+	}
+	for _, cmd := range [][]string{{"HELLO", "3"}, {"CLIENT", "TRACKING", "ON"}, {"MGET", "1{t}", "2{t}"}, {"MULTI"}} {
+		nc.Write(resp.AppendRequest(nil, cmd...))
+		next()
+	}
+	mustDo(t, admin, "CONFIG", "SET", "tracking-table-max-keys", "1")
+	nc.Write(resp.AppendRequest(nil, "PING"))
+	nc.Write(resp.AppendRequest(nil, "EXEC"))
+	first, second, third := next(), next(), next()
+	if !strings.HasPrefix(first, `>["invalidate" ["`) || second != "+QUEUED" || third != `[+PONG]` {
+		t.Fatalf("got %s, %s, %s; want the invalidation, +QUEUED, then EXEC's reply", first, second, third)
+	}
+}
+
 // A redirect target that went away: the tracker is told, as Redis does, on
 // each invalidation, and CLIENT LIST shows R.
 func TestTrackingBrokenRedirect(t *testing.T) {

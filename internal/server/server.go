@@ -396,6 +396,7 @@ func (s *Server) cron() {
 			next = wall.Add(tick) // fell behind: do not catch up in a burst
 		}
 		s.st.UpdatePeak()
+		s.st.TrackingCron()
 		s.clientsCron(now, now/1000, idx%10 == 0) // this part runs every 100 ms
 		if idx%10 == 0 {
 			s.st.MigrateCron(wall)
