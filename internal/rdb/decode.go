@@ -39,38 +39,50 @@ type Value struct {
 // or stream value (which we do not have), an unknown type. Bytes after the
 // object are ignored, as Redis ignores them.
 func Decode(body []byte) (*Value, bool) {
+	v, _, ok := DecodeObject(body)
+	return v, ok
+}
+
+// DecodeObject is Decode that also returns the bytes after the object, for
+// reading objects one after another (an RDB file).
+func DecodeObject(body []byte) (*Value, []byte, bool) {
 	if len(body) == 0 {
-		return nil, false
+		return nil, nil, false
 	}
-	t, b := body[0], body[1:]
+	return decodeTyped(body[0], body[1:])
+}
+
+// decodeTyped decodes a value of type t from b.
+func decodeTyped(t byte, b []byte) (*Value, []byte, bool) {
 	v := &Value{}
 	var e Elems
 	ok := false
 	switch t {
 	case TypeString:
 		v.Kind = KindString
-		v.Str, _, ok = ReadString(b)
-		return v, ok
+		v.Str, b, ok = ReadString(b)
+		return v, b, ok
 	case TypeList, TypeSet:
 		v.Kind = KindList
 		if t == TypeSet {
 			v.Kind = KindSet
 		}
-		ok = readStrings(b, 1, &e)
+		b, ok = readStrings(b, 1, &e)
 	case TypeHash:
 		v.Kind = KindHash
-		ok = readStrings(b, 2, &e)
+		b, ok = readStrings(b, 2, &e)
 	case TypeZSet, TypeZSet2:
 		v.Kind = KindZSet
-		ok = readZSet(b, t == TypeZSet2, v, &e)
+		b, ok = readZSet(b, t == TypeZSet2, v, &e)
 	case TypeListQuicklist, TypeListQuicklist2:
 		v.Kind = KindList
-		ok = readQuicklist(b, t == TypeListQuicklist2, &e)
+		b, ok = readQuicklist(b, t == TypeListQuicklist2, &e)
 	case TypeHashZipmap, TypeListZiplist, TypeSetIntset, TypeZSetZiplist, TypeHashZiplist, TypeHashListpack, TypeZSetListpack:
-		blob, _, sok := ReadString(b)
+		blob, rest, sok := ReadString(b)
 		if !sok {
-			return nil, false
+			return nil, nil, false
 		}
+		b = rest
 		switch t {
 		case TypeHashZipmap:
 			v.Kind, ok = KindHash, readZipmap(blob, &e)
@@ -96,13 +108,13 @@ func Decode(body []byte) (*Value, bool) {
 			ok = ok && len(e.V)%2 == 0
 		}
 	default:
-		return nil, false
+		return nil, nil, false
 	}
 	if !ok || len(e.V) == 0 {
-		return nil, false
+		return nil, nil, false
 	}
 	v.Elems = e.V
-	return v, true
+	return v, b, true
 }
 
 // capHint bounds a preallocation by what the rest of the payload could
@@ -110,69 +122,69 @@ func Decode(body []byte) (*Value, bool) {
 func capHint(n uint64, rest []byte) int { return int(min(n, uint64(len(rest)))) }
 
 // readStrings reads a length and then per counted item per strings.
-func readStrings(b []byte, per int, e *Elems) bool {
+func readStrings(b []byte, per int, e *Elems) ([]byte, bool) {
 	n, b, ok := readPlainLen(b)
 	if !ok || n == 0 || n > uint64(len(b)) { // every item takes a byte at least
-		return false
+		return nil, false
 	}
 	e.V = make([][]byte, 0, capHint(n*uint64(per), b))
 	for range n * uint64(per) {
 		var s []byte
 		if s, b, ok = ReadString(b); !ok {
-			return false
+			return nil, false
 		}
 		e.V = append(e.V, s)
 	}
-	return true
+	return b, true
 }
 
-func readZSet(b []byte, binaryScores bool, v *Value, e *Elems) bool {
+func readZSet(b []byte, binaryScores bool, v *Value, e *Elems) ([]byte, bool) {
 	n, b, ok := readPlainLen(b)
 	if !ok || n == 0 || n > uint64(len(b)) { // every item takes a byte at least
-		return false
+		return nil, false
 	}
 	e.V = make([][]byte, 0, capHint(n, b))
 	v.Scores = make([]float64, 0, capHint(n, b))
 	for range n {
 		var m []byte
 		if m, b, ok = ReadString(b); !ok {
-			return false
+			return nil, false
 		}
 		var s float64
 		if binaryScores {
 			if len(b) < 8 {
-				return false
+				return nil, false
 			}
 			s = math.Float64frombits(binary.LittleEndian.Uint64(b))
 			b = b[8:]
 		} else {
 			if len(b) == 0 {
-				return false
+				return nil, false
 			}
 			switch l := int(b[0]); {
 			case l == 253:
-				return false // NaN
+				return nil, false // NaN
 			case l == 254:
 				s, b = math.Inf(1), b[1:]
 			case l == 255:
 				s, b = math.Inf(-1), b[1:]
 			default:
 				if len(b) < 1+l {
-					return false
+					return nil, false
 				}
 				if s, ok = parseScore(b[1 : 1+l]); !ok {
-					return false
+					return nil, false
 				}
 				b = b[1+l:]
 			}
 		}
 		if math.IsNaN(s) {
-			return false
+			return nil, false
 		}
 		e.V = append(e.V, m)
 		v.Scores = append(v.Scores, s)
 	}
-	return true
+	return b, true
 }
 
 // pairScores turns member, score pairs into members and Scores.
@@ -204,21 +216,21 @@ func parseScore(s []byte) (float64, bool) {
 	return f, !math.IsNaN(f)
 }
 
-func readQuicklist(b []byte, v2 bool, e *Elems) bool {
+func readQuicklist(b []byte, v2 bool, e *Elems) ([]byte, bool) {
 	n, b, ok := readPlainLen(b)
 	if !ok || n == 0 || n > uint64(len(b)) { // every item takes a byte at least
-		return false
+		return nil, false
 	}
 	for range n {
 		container := uint64(ContainerPacked)
 		if v2 {
 			if container, b, ok = readPlainLen(b); !ok || container != ContainerPacked && container != ContainerPlain {
-				return false
+				return nil, false
 			}
 		}
 		var blob []byte
 		if blob, b, ok = ReadString(b); !ok || len(blob) == 0 {
-			return false
+			return nil, false
 		}
 		switch {
 		case container == ContainerPlain:
@@ -229,8 +241,8 @@ func readQuicklist(b []byte, v2 bool, e *Elems) bool {
 			ok = readZiplist(blob, e)
 		}
 		if !ok {
-			return false
+			return nil, false
 		}
 	}
-	return true
+	return b, true
 }

@@ -2,8 +2,9 @@
 // FUNCTION DUMP / RESTORE carry it: length prefixes, strings (integer
 // encoded or LZF compressed, byte for byte as Redis writes them), the byte
 // layouts of Redis's listpack, ziplist, zipmap and intset, the payload
-// footer (RDB version and CRC64) and the decoding of a whole value with
-// deep validation. It knows nothing of the store, the commands or our own
+// footer (RDB version and CRC64), the decoding of a whole value with
+// deep validation, and whole RDB files (file.go: what SAVE writes and a
+// start loads). It knows nothing of the store, the commands or our own
 // in-memory encodings: callers hand it elements and get elements back.
 package rdb
 
