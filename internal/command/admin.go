@@ -16,7 +16,7 @@ var serverCommands = []*Spec{
 	{Name: "flushdb", Arity: -1, Flags: Write, ACL: []string{"keyspace", "write", "slow", "dangerous"}, Handler: flushdb},
 	{Name: "flushall", Arity: -1, Flags: Write, ACL: []string{"keyspace", "write", "slow", "dangerous"}, Handler: flushall},
 	{Name: "time", Arity: 1, Flags: Loading | Stale | Fast, ACL: []string{"fast"}, Handler: timeCmd},
-	{Name: "lastsave", Arity: 1, Flags: Loading | Stale | Fast, ACL: []string{"admin", "fast", "dangerous"}, Handler: func(ctx *Ctx) { ctx.W.Int(ctx.S.Start.Unix()) }},
+	{Name: "lastsave", Arity: 1, Flags: Loading | Stale | Fast, ACL: []string{"admin", "fast", "dangerous"}, Handler: func(ctx *Ctx) { ctx.W.Int(ctx.S.LastSave()) }},
 	{Name: "monitor", Arity: 1, Flags: Admin | NoScript | Loading | Stale, ACL: []string{"admin", "slow", "dangerous"}, Handler: monitor},
 	{Name: "shutdown", Arity: -1, Flags: Admin | NoScript | Loading | Stale | NoMulti | AllowBusy, ACL: []string{"admin", "slow", "dangerous"}, Handler: shutdown},
 	{Name: "config", Arity: -2, ACL: []string{"slow"}, Subs: []*Spec{
@@ -122,10 +122,10 @@ func monitor(ctx *Ctx) {
 // or ABORT with anything but ABORT, is a syntax error. A shutdown here is
 // immediate, so there is never one in progress to abort.
 //
-// There is no persistence: SAVE fails as Redis's SHUTDOWN fails when its
-// save does (FORCE shuts down anyway, as there). Without SAVE the save
-// points of the save directive are ignored (nothing could be saved), where
-// Redis would save.
+// SAVE writes the RDB file first (persist.go); if that fails the server
+// stays up with an error, unless FORCE. Without SAVE nothing is saved,
+// whatever the save directive says (its save points are not acted on),
+// where Redis saves when it has save points.
 func shutdown(ctx *Ctx) {
 	var save, nosave, force, other, abort bool
 	for _, a := range ctx.Args[1:] {
@@ -154,12 +154,14 @@ func shutdown(ctx *Ctx) {
 		return
 	}
 	if save {
-		if !force {
-			ctx.S.logger().Warn("Error trying to save the DB, can't exit: this server has no persistence (SHUTDOWN SAVE)")
-			ctx.Err("ERR Errors trying to SHUTDOWN. Check logs.")
-			return
+		if err := ctx.S.Save(); err != nil {
+			if !force {
+				ctx.S.logger().Warn("Error trying to save the DB, can't exit.", "err", err)
+				ctx.Err("ERR Errors trying to SHUTDOWN. Check logs.")
+				return
+			}
+			ctx.S.logger().Warn("Error trying to save the DB. Exit anyway.", "err", err)
 		}
-		ctx.S.logger().Warn("Error trying to save the DB (this server has no persistence). Exit anyway.")
 	}
 	// Like Redis, no reply on success: the connection just closes.
 	ctx.C.CloseAfterReply = true

@@ -12,6 +12,7 @@ func DefaultTable() *Table {
 		bitmapCommands,
 		keyCommands,
 		dumpCommands,
+		persistCommands,
 		expireCommands,
 		memoryCommands,
 		setCommands,

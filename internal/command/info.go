@@ -202,10 +202,20 @@ func totalSystemMemory() int64 {
 func infoPersistence(s *Server, b *strings.Builder) {
 	kv(b, "loading", 0)
 	kv(b, "async_loading", 0)
-	kv(b, "rdb_changes_since_last_save", s.KS.Changes())
-	kv(b, "rdb_bgsave_in_progress", 0)
-	kv(b, "rdb_last_save_time", s.Start.Unix())
-	kv(b, "rdb_last_bgsave_status", "ok")
+	p := &s.persist
+	kv(b, "rdb_changes_since_last_save", s.DirtySinceSave())
+	kv(b, "rdb_bgsave_in_progress", b2i(p.bgRunning.Load()))
+	kv(b, "rdb_last_save_time", p.lastSave.Load())
+	kv(b, "rdb_last_bgsave_status", okErr(p.lastOK.Load()))
+	kv(b, "rdb_last_bgsave_time_sec", p.lastBgSecs.Load())
+	cur := int64(-1)
+	if p.bgRunning.Load() {
+		cur = time.Now().Unix() - p.bgStart.Load()
+	}
+	kv(b, "rdb_current_bgsave_time_sec", cur)
+	kv(b, "rdb_saves", p.saves.Load())
+	kv(b, "rdb_last_load_keys_expired", p.loadExpir.Load())
+	kv(b, "rdb_last_load_keys_loaded", p.loaded.Load())
 	kv(b, "aof_enabled", 0)
 	kv(b, "aof_rewrite_in_progress", 0)
 	kv(b, "aof_last_bgrewrite_status", "ok")
@@ -321,4 +331,18 @@ func infoKeyspace(s *Server, b *strings.Builder) {
 			fmt.Fprintf(b, "db%d:keys=%d,expires=%d,avg_ttl=%d\r\n", i, n, db.Expires(), db.AvgTTL(now))
 		}
 	}
+}
+
+func b2i(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+func okErr(ok bool) string {
+	if ok {
+		return "ok"
+	}
+	return "err"
 }

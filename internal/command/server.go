@@ -92,13 +92,14 @@ func (st *Stats) countError(msg string) {
 // Server is the state shared by all connections: keyspace, configuration,
 // statistics and the command table.
 type Server struct {
-	Table *Table
-	KS    *store.Keyspace
-	Cfg   *config.Config
-	Host  Host
-	Stats Stats
-	Start time.Time
-	RunID string
+	persist persistState
+	Table   *Table
+	KS      *store.Keyspace
+	Cfg     *config.Config
+	Host    Host
+	Stats   Stats
+	Start   time.Time
+	RunID   string
 	// Log is the server's logger (failed authentications, recovered
 	// panics); nil means slog.Default.
 	Log *slog.Logger
@@ -167,6 +168,7 @@ func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
 		Evict: evictor.New(ks, cfg),
 		Gate:  NewGate(),
 	}
+	s.persist.init(s.Start)
 	for _, c := range []*stripe.Counter{&s.Stats.Commands, &s.Stats.Hits, &s.Stats.Misses,
 		&s.Stats.NetInput, &s.Stats.NetOutput, &s.Stats.Reads, &s.Stats.Writes} {
 		c.Init()

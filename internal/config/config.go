@@ -181,6 +181,7 @@ var (
 	idTrackingMaxKeys  = mustLookup("tracking-table-max-keys")
 	idRedisVersion     = mustLookup("redis-version")
 	idRDBCompression   = mustLookup("rdbcompression")
+	idRDBChecksum      = mustLookup("rdbchecksum")
 	idACLLogMaxLen     = mustLookup("acllog-max-len")
 	idACLFile          = mustLookup("aclfile")
 	idACLPubsubDefault = mustLookup("acl-pubsub-default")
@@ -379,6 +380,10 @@ func (c *Config) NotifyKeyspaceEvents() string { return c.str(idNotify) }
 // NotifyKeyspaceFlags is notify-keyspace-events as bits, in the order of
 // the letters K E g $ l s h z x e t m d n (K is bit 0).
 func (c *Config) NotifyKeyspaceFlags() int64 { return c.num(idNotify) }
+
+// RDBChecksum reports whether an RDB file SAVE writes ends in its CRC64
+// (else 0, which a load does not check).
+func (c *Config) RDBChecksum() bool { return c.num(idRDBChecksum) != 0 }
 
 // RDBCompression reports whether DUMP compresses strings with LZF.
 func (c *Config) RDBCompression() bool { return c.num(idRDBCompression) != 0 }

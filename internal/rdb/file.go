@@ -59,7 +59,7 @@ func NewFileWriter(w io.Writer, aux [][2]string, checksum bool) *FileWriter {
 		b := append(f.buf[:0], OpAux)
 		b = AppendString(b, []byte(a[0]), false)
 		b = AppendString(b, []byte(a[1]), false)
-		f.write(b)
+		f.put(b)
 	}
 	return f
 }
@@ -72,19 +72,24 @@ func (f *FileWriter) write(b []byte) {
 		f.crc = CRC64(f.crc, b)
 	}
 	_, f.err = f.w.Write(b)
+}
+
+// put writes b, built in f.buf, and keeps its array for the next.
+func (f *FileWriter) put(b []byte) {
+	f.write(b)
 	f.buf = b[:0]
 }
 
 // Function writes a function library's code.
 func (f *FileWriter) Function(code []byte, compress bool) {
-	f.write(AppendString(append(f.buf[:0], OpFunction2), code, compress))
+	f.put(AppendString(append(f.buf[:0], OpFunction2), code, compress))
 }
 
 // SelectDB starts database db, of keys keys, expires of them with a TTL.
 func (f *FileWriter) SelectDB(db int, keys, expires uint64) {
 	b := AppendLen(append(f.buf[:0], OpSelectDB), uint64(db))
 	b = AppendLen(append(b, OpResizeDB), keys)
-	f.write(AppendLen(b, expires))
+	f.put(AppendLen(b, expires))
 }
 
 // Key writes a key: its deadline in Unix milliseconds (0: none) and obj,
@@ -100,8 +105,8 @@ func (f *FileWriter) Key(key []byte, expireAtMs int64, obj []byte) {
 	}
 	b = append(b, obj[0])
 	b = AppendString(b, key, false)
-	f.write(b)
-	f.write(obj[1:])
+	f.put(b)
+	f.write(obj[1:]) // the caller's: not kept
 }
 
 // Close writes EOF and the checksum and flushes; it returns the first

@@ -63,10 +63,16 @@ func TestFileRoundTripAndDamage(t *testing.T) {
 	w := NewFileWriter(&buf, [][2]string{{"redis-ver", "7.4.0"}}, true)
 	w.Function([]byte("#!lua name=x\nredis.register_function('f', function() return 1 end)"), true)
 	w.SelectDB(0, 2, 1)
-	w.Key([]byte("k"), 0, AppendString([]byte{TypeString}, []byte("value"), false))
-	w.Key([]byte("s"), 1234567890123, AppendString([]byte{TypeSetIntset}, Intset([]int64{1, 5}), false))
+	// One buffer for every object, as a save reuses it: the writer must
+	// not keep it.
+	obj := make([]byte, 0, 512)
+	obj = AppendString(append(obj[:0], TypeString), []byte("value"), false)
+	w.Key([]byte("k"), 0, obj)
+	obj = AppendString(append(obj[:0], TypeSetIntset), Intset([]int64{1, 5}), false)
+	w.Key([]byte("s"), 1234567890123, obj)
 	w.SelectDB(2, 1, 0)
-	w.Key([]byte("long"), 0, AppendString([]byte{TypeString}, bytes.Repeat([]byte("ab"), 100), true))
+	obj = AppendString(append(obj[:0], TypeString), bytes.Repeat([]byte("ab"), 100), true)
+	w.Key([]byte("long"), 0, obj)
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -200,6 +200,11 @@ func (s *Server) Run() error {
 	if err := s.st.LoadACLs(); err != nil {
 		return fmt.Errorf("Aborting Redis startup because of ACL errors: %s", err)
 	}
+	// As Redis, the RDB file is loaded before anyone connects, and a file
+	// that does not load stops the start.
+	if err := s.st.LoadRDB(); err != nil {
+		return err
+	}
 	// As Redis at startup: a score that cannot be set is logged, not fatal.
 	_ = s.applyOOMScoreAdj()
 	stopPprof, err := s.servePprof()

@@ -53,7 +53,9 @@ func StartWithLogger(t testing.TB, log *slog.Logger, args ...string) (addr strin
 func start(t testing.TB, log *slog.Logger, pre, args []string) (addr string, srv *server.Server) {
 	t.Helper()
 	port := FreePort(t)
-	all := append(pre, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--enable-debug-command", "yes")
+	// A directory of its own: SAVE writes there and a start loads from it,
+	// so tests never share (or leave behind) an RDB file.
+	all := append(pre, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--enable-debug-command", "yes", "--dir", t.TempDir())
 	cfg, err := config.Parse(append(all, args...))
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +104,7 @@ func waitListening(t testing.TB, addr string, done <-chan error) {
 // StartRedis runs Debian's redis-server on a free loopback port for the
 // differential tests, with DEBUG enabled as in Start. Without redis-server the test is skipped, except
 // under CI (CI=true), where that is a failure: `make test` installs it.
-func StartRedis(t testing.TB) (addr string) {
+func StartRedis(t testing.TB, args ...string) (addr string) {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -116,6 +118,7 @@ func StartRedis(t testing.TB) (addr string) {
 		"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
 		"--enable-debug-command", "yes",
 		"--dir", t.TempDir())
+	cmd.Args = append(cmd.Args, args...) // last wins, as in Redis (e.g. --dir)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
