@@ -39,6 +39,7 @@ var persistCommands = []*Spec{
 type persistState struct {
 	mu         sync.Mutex // one save at a time
 	bgRunning  atomic.Bool
+	scheduled  atomic.Bool  // BGSAVE SCHEDULE during a save: one more after it
 	bgStart    atomic.Int64 // Unix seconds
 	lastSave   atomic.Int64 // Unix seconds of the last successful save (the start before any)
 	lastOK     atomic.Bool  // the last BGSAVE succeeded (true before any)
@@ -86,16 +87,9 @@ func bgsaveCmd(ctx *Ctx) {
 	s := ctx.S
 	if !s.persist.bgRunning.CompareAndSwap(false, true) {
 		if len(ctx.Args) == 2 {
-			// Redis schedules one after the running one; ours ends soon
-			// enough that the caller can ask again.
+			// One more after the running one, as Redis's.
+			s.persist.scheduled.Store(true)
 			ctx.W.Simple("Background saving scheduled")
-			go func() {
-				s.persist.mu.Lock()
-				s.persist.mu.Unlock()
-				if s.persist.bgRunning.CompareAndSwap(false, true) {
-					s.bgsave()
-				}
-			}()
 			return
 		}
 		ctx.Err("ERR Background save already in progress")
@@ -117,6 +111,10 @@ func (s *Server) bgsave() {
 		s.logger().Warn("Background saving error", "err", err)
 	}
 	s.persist.bgRunning.Store(false)
+	if s.persist.scheduled.Swap(false) && s.persist.bgRunning.CompareAndSwap(false, true) {
+		s.persist.bgStart.Store(time.Now().Unix())
+		go s.bgsave()
+	}
 }
 
 // Save writes the dataset to the RDB file (SAVE, BGSAVE's goroutine,
