@@ -252,12 +252,7 @@ func restore(ctx *Ctx) {
 			ctx.W.OK()
 			return
 		}
-		if t == store.TypeString {
-			e.SetStrExpire(v.Str, at)
-		} else {
-			e.SetObj(t, obj)
-			e.SetExpireAt(at)
-		}
+		putValue(e, t, v, obj, at)
 		// As Redis's objectSetLRUOrLFU: FREQ under an LFU policy, IDLETIME
 		// under the others that track access times.
 		switch lfu := lfuPolicy(ctx); {
@@ -269,6 +264,17 @@ func restore(ctx *Ctx) {
 		ctx.Notify(EvGeneric, "restore", key)
 		ctx.W.OK()
 	})
+}
+
+// putValue stores what buildValue made of v in e, with deadline at (0:
+// none): RESTORE and a start's load.
+func putValue(e *store.Entry, t store.Type, v *rdb.Value, obj any, at int64) {
+	if t == store.TypeString {
+		e.SetStrExpire(v.Str, at)
+		return
+	}
+	e.SetObj(t, obj)
+	e.SetExpireAt(at)
 }
 
 // buildValue makes the stored value of a decoded payload, adding the

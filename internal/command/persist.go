@@ -230,14 +230,8 @@ func (s *Server) LoadRDB() error {
 			}
 			var dup bool
 			s.KS.DB(dbi).Update(key, now, func(e *store.Entry) {
-				if dup = e.Exists(); dup {
-					return
-				}
-				if t == store.TypeString {
-					e.SetStrExpire(v.Str, at)
-				} else {
-					e.SetObj(t, obj)
-					e.SetExpireAt(at)
+				if dup = e.Exists(); !dup {
+					putValue(e, t, v, obj, at)
 				}
 			})
 			if dup {
