@@ -163,7 +163,10 @@ func (s *Server) writeRDB(path string, now time.Time) (keys int, err error) {
 	for _, l := range s.Scripts.Libraries() {
 		w.Function([]byte(l.Code), compress)
 	}
-	var obj []byte
+	// A shard's keys are gathered in memory while it is read-locked and
+	// written once it is released: its writers wait for the serializing,
+	// not for the disk.
+	var obj, pending []byte
 	for i := range s.KS.Databases() {
 		db := s.KS.DB(i)
 		if db.Len() == 0 {
@@ -172,9 +175,15 @@ func (s *Server) writeRDB(path string, now time.Time) (keys int, err error) {
 		w.SelectDB(i, uint64(db.Len()), uint64(db.Expires()))
 		db.EachEntry(ms, func(key []byte, e *store.Entry) bool {
 			obj = appendObject(obj[:0], e, compress)
-			w.Key(key, e.ExpireAt(), obj)
+			pending = rdb.AppendKey(pending, key, e.ExpireAt(), obj)
 			keys++
 			return true
+		}, func() {
+			w.Raw(pending)
+			if cap(pending) > 64<<20 {
+				pending = nil // one huge shard does not pin its copy
+			}
+			pending = pending[:0]
 		})
 	}
 	if err = w.Close(); err != nil {

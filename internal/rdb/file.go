@@ -95,19 +95,32 @@ func (f *FileWriter) SelectDB(db int, keys, expires uint64) {
 // Key writes a key: its deadline in Unix milliseconds (0: none) and obj,
 // the type byte and value as a DUMP payload's body holds them.
 func (f *FileWriter) Key(key []byte, expireAtMs int64, obj []byte) {
-	b := f.buf[:0]
-	if expireAtMs != 0 {
-		b = binary.LittleEndian.AppendUint64(append(b, OpExpireTimeMs), uint64(expireAtMs))
-	}
 	if len(obj) == 0 {
 		f.err = errors.New("rdb: empty object")
 		return
 	}
-	b = append(b, obj[0])
-	b = AppendString(b, key, false)
-	f.put(b)
+	f.put(appendKeyHead(f.buf[:0], key, expireAtMs, obj[0]))
 	f.write(obj[1:]) // the caller's: not kept
 }
+
+// AppendKey appends to b what Key writes, for a caller that gathers keys
+// in memory (under a lock) and writes them later with Raw.
+func AppendKey(b, key []byte, expireAtMs int64, obj []byte) []byte {
+	if len(obj) == 0 {
+		return b
+	}
+	return append(appendKeyHead(b, key, expireAtMs, obj[0]), obj[1:]...)
+}
+
+func appendKeyHead(b, key []byte, expireAtMs int64, typ byte) []byte {
+	if expireAtMs != 0 {
+		b = binary.LittleEndian.AppendUint64(append(b, OpExpireTimeMs), uint64(expireAtMs))
+	}
+	return AppendString(append(b, typ), key, false)
+}
+
+// Raw writes what AppendKey gathered.
+func (f *FileWriter) Raw(b []byte) { f.write(b) }
 
 // Close writes EOF and the checksum and flushes; it returns the first
 // error of the whole file.

@@ -125,14 +125,20 @@ func (sh *shard) keys1(now int64, fn func(key []byte, t Type) bool) bool {
 // write what it gives). Parts of a value past deadlines of their own (hash
 // fields) that nobody has dropped yet are given too. key and e alias the
 // shard and are valid only during fn, which must not call into the DB; it
-// stops the walk by returning false.
-func (db *DB) EachEntry(now int64, fn func(key []byte, e *Entry) bool) {
+// stops the walk by returning false. shardEnd, if not nil, runs after each
+// shard's lock is released: work that need not hold writers off (a save's
+// disk writes) goes there.
+func (db *DB) EachEntry(now int64, fn func(key []byte, e *Entry) bool, shardEnd func()) {
 	for i := range db.shards {
 		sh := &db.shards[i]
 		if sh.keys.Load() == 0 {
 			continue
 		}
-		if !sh.eachEntry(now, fn) {
+		ok := sh.eachEntry(now, fn)
+		if shardEnd != nil {
+			shardEnd()
+		}
+		if !ok {
 			return
 		}
 	}
