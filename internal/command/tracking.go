@@ -284,7 +284,7 @@ func (s *Server) trackingFeed(batch []store.Change) {
 		flushed = false
 		key := ch.Key
 		if ts.tab.Prefixes() > 0 {
-			ts.tab.Match(key, func(p string) { s.rememberBroadcast(p, key, ch.Kind) })
+			ts.tab.Match(key, func(p string) { s.rememberBroadcast(p, key) })
 		}
 		ts.ids = ts.tab.Take(key, ts.ids[:0])
 		for _, id := range ts.ids {
@@ -301,24 +301,24 @@ func (s *Server) trackingFeed(batch []store.Change) {
 // rememberBroadcast records key, changed, for the clients watching prefix
 // p, with its writer if that is one of them in NOLOOP mode (the one
 // running a write of key now, as for the default mode's NOLOOP).
-func (s *Server) rememberBroadcast(p string, key []byte, kind store.ChangeKind) {
+func (s *Server) rememberBroadcast(p string, key []byte) {
 	ts := &s.tracking
 	var writer int64
-	if kind != 0 {
-		for _, id := range ts.tab.Watchers(p, nil) {
-			c := s.trackingClient(id)
-			if c == nil {
-				continue
-			}
-			t := &c.trk
-			t.mu.Lock()
-			own := t.flags&trkNoloop != 0 && t.executing && t.running.Flags&ReadOnly == 0 &&
-				hasKeyArg(t.running, t.runArgs, key)
-			t.mu.Unlock()
-			if own {
-				writer = id
-				break
-			}
+	for _, id := range ts.tab.Watchers(p, nil) {
+		c := s.trackingClient(id)
+		if c == nil {
+			continue
+		}
+		t := &c.trk
+		t.mu.Lock()
+		// running is nil between trackEnter and trackCommand (a change
+		// drained then, e.g. by another loop, is not this client's).
+		own := t.flags&trkNoloop != 0 && t.executing && t.running != nil &&
+			t.running.Flags&ReadOnly == 0 && hasKeyArg(t.running, t.runArgs, key)
+		t.mu.Unlock()
+		if own {
+			writer = id
+			break
 		}
 	}
 	ts.bmu.Lock()
