@@ -14,8 +14,7 @@
 #
 # Knobs: PORT (7790), OUT (/tmp/redis-tests), SRC (where the source is
 # unpacked, /tmp/redis-src), T (seconds per unit, 600), SRVARGS (extra
-# smallredis arguments). Skipped on purpose: tests needing streams (not
-# implemented) and encodings (--ignore-encoding: we report Redis 7.2's set
+# smallredis arguments). Skipped on purpose: encodings (--ignore-encoding: we report Redis 7.2's set
 # and list encodings where the 7.0 tests expect 7.0's), and, by name, tests
 # that read the replication stream (SYNC) or make the server a replica
 # (REPLICAOF), reload an AOF (DEBUG LOADAOF) or
@@ -41,9 +40,14 @@ if [ -z "$dir" ]; then
 	dir="$SRC/redis-7.0.15"
 fi
 go build -o "$OUT/smallredis" ./cmd/smallredis
-printf '%s\n' '/.*stream.*' 'Blocking commands ignores the timeout' \
-	"EVAL - Scripts can't run XREAD and XREADGROUP with BLOCK option" \
-	'COMMAND GETKEYS XGROUP' 'MULTI propagation of XREADGROUP' \
+printf '%s\n' 'MULTI propagation of XREADGROUP' \
+	'XADD with MAXLEN > xlen can propagate correctly' 'XADD with MINID > lastid can propagate correctly' \
+	'XADD with ~ MAXLEN can propagate correctly' 'XADD with ~ MAXLEN and LIMIT can propagate correctly' \
+	'XADD with ~ MINID can propagate correctly' 'XADD with ~ MINID and LIMIT can propagate correctly' \
+	'XTRIM with ~ MAXLEN can propagate correctly' 'Empty stream can be rewrite into AOF correctly' \
+	'Stream can be rewrite into AOF correctly after XDEL lastid' \
+	'XREADGROUP with NOACK creates consumer' 'Consumer without PEL is present in AOF after AOFRW' \
+	'Empty stream with no lastid can be rewrite into AOF correctly' \
 	'SRANDMEMBER with a dict containing long chain' \
 	'BLMPOP propagate as pop with count command to replica' 'LMPOP propagate as pop with count command to replica' \
 	'MULTI + LPUSH + EXPIRE + DEBUG SLEEP on blocked client, key already expired' \
@@ -56,7 +60,7 @@ printf '%s\n' '/.*stream.*' 'Blocking commands ignores the timeout' \
 	'SCAN: Lazy-expire should not be wrapped in MULTI/EXEC' \
 	'SET - use KEEPTTL option, TTL should not be removed after loadaof' \
 	'Tracking only occurs for scripts when a command calls a read-only command' >"$OUT/skip"
-tags=(--tags -needs:repl --tags -needs:save --tags -stream)
+tags=(--tags -needs:repl --tags -needs:save)
 [ "${DEBUG:-1}" = 0 ] && tags+=(--tags -needs:debug)
 units=("$@")
 [ ${#units[@]} -eq 0 ] && units=(unit/type/string unit/type/incr unit/type/hash unit/type/set unit/type/zset

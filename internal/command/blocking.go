@@ -10,6 +10,7 @@ import (
 	"github.com/smallredis/smallredis/internal/list"
 	"github.com/smallredis/smallredis/internal/resp"
 	"github.com/smallredis/smallredis/internal/store"
+	"github.com/smallredis/smallredis/internal/stream"
 )
 
 // Blocked clients (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP; BZPOPMIN,
@@ -56,11 +57,15 @@ const (
 	blockZPop                   // BZPOPMIN, BZPOPMAX: [key, member, score]
 	blockZMPop                  // BZMPOP: [key, [[member, score]…]]
 	blockWait                   // WAIT: no keys; the timeout answers 0 replicas
+	blockXRead                  // XREAD, XREADGROUP: [[key, [entries…]]] (a map in RESP3)
 )
 
 // wants is the type of key the waiter is served from.
 func (k blockKind) wants() store.Type {
-	if k >= blockZPop {
+	switch {
+	case k == blockXRead:
+		return store.TypeStream
+	case k >= blockZPop:
 		return store.TypeZSet
 	}
 	return store.TypeList
@@ -77,6 +82,8 @@ func readyType(e *store.Entry) (store.Type, bool) {
 		return t, listOf(e).Len() > 0
 	case store.TypeZSet:
 		return t, zsetOf(e).Len() > 0
+	case store.TypeStream:
+		return t, true // each waiter decides by its own IDs (serveStream)
 	}
 	return 0, false
 }
@@ -102,6 +109,14 @@ type waiter struct {
 	zmax  bool       // BZPOPMAX, BZMPOP MAX
 	proto int
 	timed bool
+
+	// XREAD, XREADGROUP: per key the ID entries must be above (">" is
+	// stream.Max: the group's last ID when served), the group and
+	// consumer, NOACK; count is COUNT.
+	xids      map[string]stream.ID
+	xgroup    []byte
+	xconsumer []byte
+	noack     bool
 
 	timer *time.Timer // guarded by blockedState.mu
 	gone  bool        // removed from the registry; guarded by blockedState.mu
@@ -327,6 +342,10 @@ func (s *Server) finishBlocked(w *waiter, errMsg []byte) bool {
 	switch {
 	case errMsg != nil:
 		rw.Error(string(errMsg))
+		s.Stats.countError(string(errMsg)) // INFO errorstats counts it, as Redis's addReplyError
+		if w.spec != nil {
+			w.spec.stats.failed.Add(1) // and the blocked command failed (updateStatsOnUnblock)
+		}
 	case w.kind == blockWait:
 		rw.Int(0) // the replicas that acknowledged: there are none
 	default:
@@ -427,6 +446,10 @@ func (s *Server) serveReady(db int, key []byte, e *store.Entry, now int64, moves
 	for {
 		t, ok := readyType(e)
 		if !ok {
+			return
+		}
+		if t == store.TypeStream {
+			s.serveStream(bk, key, e, now, sink)
 			return
 		}
 		b.mu.Lock()
@@ -532,7 +555,8 @@ func (s *Server) feedReady(batch []store.Change) {
 	if b.deferDepth > 0 {
 		for _, c := range batch {
 			switch c.Kind {
-			case store.ChangeSet, store.ChangeRenameTo, store.ChangeMoveTo, store.ChangeCopyTo, store.ChangeSwap:
+			case store.ChangeSet, store.ChangeRenameTo, store.ChangeMoveTo, store.ChangeCopyTo, store.ChangeSwap, store.ChangeFlush,
+				store.ChangeDel, store.ChangeExpired, store.ChangeEvicted, store.ChangeRenameFrom, store.ChangeMoveFrom:
 				c.Key = append([]byte(nil), c.Key...) // the batch's keys are the feed's buffer
 				b.pending = append(b.pending, c)
 			}
@@ -546,15 +570,20 @@ func (s *Server) feedReady(batch []store.Change) {
 	root := &Ctx{S: s} // collects the served waiters' keyspace events
 	for _, c := range batch {
 		switch c.Kind {
-		case store.ChangeSet, store.ChangeRenameTo, store.ChangeMoveTo, store.ChangeCopyTo:
+		case store.ChangeSet, store.ChangeRenameTo, store.ChangeMoveTo, store.ChangeCopyTo,
+			store.ChangeDel, store.ChangeExpired, store.ChangeEvicted, store.ChangeRenameFrom, store.ChangeMoveFrom:
 			b.mu.Lock()
 			_, ok := b.keys[blockKey{c.DB, string(c.Key)}]
 			b.mu.Unlock()
 			if ok {
 				s.serveKey(c.DB, c.Key, now, &moves, root)
 			}
-		case store.ChangeSwap:
-			for _, db := range []int{c.DB, c.Other} {
+		case store.ChangeSwap, store.ChangeFlush:
+			dbs := []int{c.DB, c.Other}
+			if c.Kind == store.ChangeFlush {
+				dbs = dbs[:1]
+			}
+			for _, db := range dbs {
 				b.mu.Lock()
 				var keys []string
 				for bk := range b.keys {
@@ -580,7 +609,62 @@ func (s *Server) serveKey(db int, key []byte, now int64, moves *[]pendingMove, s
 		if _, ok := readyType(e); ok {
 			s.serveReady(db, key, e, now, moves, sink)
 		}
+		if !e.Exists() || e.Type() != store.TypeStream {
+			s.unblockGroupReaders(blockKey{db, string(key)})
+		}
 	})
+}
+
+// serveStream serves, in the order they blocked, every XREAD/XREADGROUP
+// waiter on the stream e holds that it now has entries for (reading does
+// not use them up, so each waiter is judged by its own IDs).
+func (s *Server) serveStream(bk blockKey, key []byte, e *store.Entry, now int64, sink *Ctx) {
+	b := &s.blocked
+	b.mu.Lock()
+	ws := append([]*waiter(nil), b.keys[bk]...)
+	b.mu.Unlock()
+	for _, w := range ws {
+		if w.kind != blockXRead {
+			continue
+		}
+		t0 := time.Now()
+		rw := resp.Writer{Proto: w.proto}
+		ctx := Ctx{W: &rw, C: w.c, S: s, Now: now, Cmd: &unknownSpec, evSink: sink}
+		// Judged before it is removed, so a waiter with nothing to read
+		// stays; served only if still registered.
+		b.mu.Lock()
+		if w.gone {
+			b.mu.Unlock()
+			continue
+		}
+		b.mu.Unlock()
+		if !s.serveStreamWaiter(w, key, e, &ctx) {
+			continue
+		}
+		b.mu.Lock()
+		ok := b.remove(w)
+		b.mu.Unlock()
+		if ok {
+			s.served(w, rw.B, t0)
+		}
+	}
+}
+
+// unblockGroupReaders answers the XREADGROUP waiters of a key that no
+// longer holds a stream with Redis's UNBLOCKED error.
+func (s *Server) unblockGroupReaders(bk blockKey) {
+	b := &s.blocked
+	b.mu.Lock()
+	var ws []*waiter
+	for _, w := range b.keys[bk] {
+		if w.kind == blockXRead && w.xgroup != nil {
+			ws = append(ws, w)
+		}
+	}
+	b.mu.Unlock()
+	for _, w := range ws {
+		s.finishBlocked(w, []byte("UNBLOCKED the stream key no longer exists"))
+	}
 }
 
 // blpop: BLPOP key [key ...] timeout

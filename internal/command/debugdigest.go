@@ -4,19 +4,23 @@ import (
 	"crypto/sha1"
 	"encoding/binary"
 	"encoding/hex"
+	"strconv"
 
 	"github.com/smallredis/smallredis/internal/hash"
 	"github.com/smallredis/smallredis/internal/list"
 	"github.com/smallredis/smallredis/internal/resp"
 	settype "github.com/smallredis/smallredis/internal/set"
 	"github.com/smallredis/smallredis/internal/store"
+	"github.com/smallredis/smallredis/internal/stream"
 	"github.com/smallredis/smallredis/internal/zset"
 )
 
 // DEBUG DIGEST and DEBUG DIGEST-VALUE compute Redis's digests (debug.c):
 // SHA1s xored where order does not matter (keys, set members, hash
-// fields) and chained where it does (list elements), so a dataset holds
-// the same digest in either server and tests can compare values.
+// fields) and chained where it does (list elements, a stream's entries:
+// ID as "ms.seq", then each field and value; its groups are left out, as
+// Redis leaves them), so a dataset holds the same digest in either server
+// and tests can compare values.
 
 type digest [20]byte
 
@@ -66,6 +70,16 @@ func objectDigest(d *digest, e *store.Entry) {
 			el.mix(f)
 			el.mix(v)
 			d.xor(el[:])
+			return true
+		})
+	case *stream.Stream:
+		var buf [41]byte
+		o.Walk(func(id stream.ID, fv [][]byte) bool {
+			b := strconv.AppendUint(buf[:0], id.Ms, 10)
+			d.mix(strconv.AppendUint(append(b, '.'), id.Seq, 10))
+			for _, s := range fv {
+				d.mix(s)
+			}
 			return true
 		})
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/smallredis/smallredis/internal/resp"
 	settype "github.com/smallredis/smallredis/internal/set"
 	"github.com/smallredis/smallredis/internal/store"
+	"github.com/smallredis/smallredis/internal/stream"
 	"github.com/smallredis/smallredis/internal/zset"
 )
 
@@ -20,12 +21,15 @@ import (
 // types Redis 7.0 writes for the same encoding (strings; lists as
 // QUICKLIST_2 with one node per node of ours; intsets as SET_INTSET, other
 // sets as SET, since 7.0 has no listpack set; listpack hashes and sorted
-// sets as HASH_LISTPACK / ZSET_LISTPACK, larger ones as HASH / ZSET_2), with
-// Redis's integer encodings and LZF compression (rdbcompression), so where
-// our elements and order are Redis's the bytes are too. Hash-field TTLs
+// sets as HASH_LISTPACK / ZSET_LISTPACK, larger ones as HASH / ZSET_2;
+// streams as STREAM_LISTPACKS_2, their nodes, groups and pending entries
+// as they are), with Redis's integer encodings and LZF compression
+// (rdbcompression), so where our elements and order are Redis's the bytes
+// are too (for a stream they always are). Hash-field TTLs
 // (Redis 7.4) have no place in RDB 10: the fields are dumped without them.
 // RESTORE builds the value through the types' own methods, so it gets the
-// encoding our thresholds choose, whatever the payload's was.
+// encoding our thresholds choose, whatever the payload's was; a stream
+// keeps the payload's nodes, as Redis's load does.
 
 var dumpCommands = []*Spec{
 	{Name: "dump", Arity: 2, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1, ACL: []string{"keyspace", "read", "slow"}, Handler: dump},
@@ -58,6 +62,8 @@ func appendObject(b []byte, e *store.Entry, compress bool) []byte {
 		return appendHash(b, e.Obj().(*hash.Hash), compress)
 	case store.TypeZSet:
 		return appendZSet(b, e.Obj().(*zset.ZSet), compress)
+	case store.TypeStream:
+		return rdb.AppendStream(b, e.Obj().(*stream.Stream), compress)
 	}
 	panic("dump: unknown type " + e.Type().String())
 }
@@ -336,6 +342,8 @@ func buildValue(ctx *Ctx, v *rdb.Value) (store.Type, any, bool) {
 			}
 		}
 		return store.TypeZSet, z, true
+	case rdb.KindStream:
+		return store.TypeStream, v.Stream, true
 	}
 	return 0, nil, false
 }

@@ -19,6 +19,7 @@ func DefaultTable() *Table {
 		hashCommands,
 		listCommands,
 		zsetCommands,
+		streamCommands,
 		hllCommands,
 		geoCommands,
 		scriptingCommands,

@@ -204,7 +204,7 @@ func (s *Server) writeRDB(path string, now time.Time) (keys int, err error) {
 // LoadRDB loads dir/dbfilename into the (empty) keyspace, as a start does;
 // a missing file is no error. Keys past their TTL are skipped, as a
 // master's load skips them. A damaged file, or one holding what we do not
-// have (streams, modules), is an error: the caller does not start, as Redis
+// have (modules, 7.4's hash field TTLs), is an error: the caller does not start, as Redis
 // exits on a bad RDB rather than run without the data.
 func (s *Server) LoadRDB() error {
 	path := s.rdbPath()

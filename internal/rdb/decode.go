@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math"
 	"strconv"
+
+	"github.com/smallredis/smallredis/internal/stream"
 )
 
 // Kind is the Redis type a payload holds.
@@ -16,6 +18,7 @@ const (
 	KindSet
 	KindZSet
 	KindHash
+	KindStream
 )
 
 // Value is a decoded payload's contents, independent of any encoding:
@@ -23,11 +26,14 @@ const (
 // members, sorted set members with Scores alongside, hash fields and
 // values alternating). Slices may alias the payload. Duplicates are left
 // for the caller to reject as it builds the value (Redis rejects them).
+// A stream is decoded whole into Stream (its nodes are Redis's listpacks,
+// kept as they are; it aliases nothing).
 type Value struct {
 	Kind   Kind
 	Str    []byte
 	Elems  [][]byte
 	Scores []float64
+	Stream *stream.Stream
 }
 
 // Decode reads the object at the start of a DUMP payload (type byte,
@@ -35,9 +41,9 @@ type Value struct {
 // every byte layout deeply, as Redis's RESTORE does with
 // sanitize-dump-payload yes. Pass the payload with its footer, as Redis
 // reads it: a value that runs into the footer's bytes loads there too. It returns false for anything Redis answers "Bad data format" to:
-// a truncated or corrupt value, an empty collection, a NaN score, a module
-// or stream value (which we do not have), an unknown type. Bytes after the
-// object are ignored, as Redis ignores them.
+// a truncated or corrupt value, an empty collection (an empty stream is a
+// value), a NaN score, a module value (which we do not have), an unknown
+// type. Bytes after the object are ignored, as Redis ignores them.
 func Decode(body []byte) (*Value, bool) {
 	v, _, ok := DecodeObject(body)
 	return v, ok
@@ -74,6 +80,10 @@ func decodeTyped(t byte, b []byte) (*Value, []byte, bool) {
 	case TypeZSet, TypeZSet2:
 		v.Kind = KindZSet
 		b, ok = readZSet(b, t == TypeZSet2, v, &e)
+	case TypeStreamListpacks, TypeStreamListpack2:
+		v.Kind = KindStream
+		v.Stream, b, ok = readStream(t, b)
+		return v, b, ok
 	case TypeListQuicklist, TypeListQuicklist2:
 		v.Kind = KindList
 		b, ok = readQuicklist(b, t == TypeListQuicklist2, &e)

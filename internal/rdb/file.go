@@ -37,8 +37,9 @@ const (
 const TypeSetListpack = 20
 
 // MaxFileVersion is the newest RDB file version ReadFile reads: Redis
-// 7.2's 11 (listpack sets) and 7.4's 12, as far as their values are of
-// types we know (7.4's hashes with field TTLs and streams are not).
+// 7.2's 11 (listpack sets, streams with consumers' active times) and
+// 7.4's 12, as far as their values are of types we know (7.4's hashes
+// with field TTLs are not).
 const MaxFileVersion = 12
 
 // FileWriter streams an RDB file.
@@ -261,10 +262,7 @@ func ReadFile(data []byte, l Loader) error {
 			}
 			v, after, ok := decodeFileObject(op, rest)
 			if !ok {
-				switch op {
-				case TypeStreamListpacks, TypeStreamListpack2, 21:
-					return fmt.Errorf("key %q at offset %d is a stream: streams are not supported", key, at())
-				case TypeModule, TypeModule2:
+				if op == TypeModule || op == TypeModule2 {
 					return fmt.Errorf("key %q at offset %d is a module value: no modules here", key, at())
 				}
 				return fmt.Errorf("bad value of key %q (type %d) at offset %d", key, op, at())
@@ -281,8 +279,13 @@ func ReadFile(data []byte, l Loader) error {
 }
 
 // decodeFileObject decodes the value of type t at the start of rest: the
-// types a DUMP payload may hold and, in files, Redis 7.2's listpack set.
+// types a DUMP payload may hold and, in files, Redis 7.2's listpack set
+// and stream.
 func decodeFileObject(t byte, rest []byte) (*Value, []byte, bool) {
+	if t == TypeStreamListpack3 {
+		s, after, ok := readStream(t, rest)
+		return &Value{Kind: KindStream, Stream: s}, after, ok
+	}
 	if t == TypeSetListpack {
 		blob, after, ok := ReadString(rest)
 		if !ok {

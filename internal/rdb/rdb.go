@@ -6,6 +6,9 @@
 // deep validation, and whole RDB files (file.go: what SAVE writes and a
 // start loads). It knows nothing of the store, the commands or our own
 // in-memory encodings: callers hand it elements and get elements back.
+// Streams are the exception (stream.go): their nodes are Redis's
+// listpacks in memory too, so a stream is written from and decoded into
+// a *stream.Stream whole.
 package rdb
 
 import (

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/smallredis/smallredis/internal/stream"
 )
 
 // The payloads Redis wrote decode, and encoding their contents again the
@@ -149,7 +151,7 @@ func TestIntsetRoundTrip(t *testing.T) {
 
 // Any payload decodes or fails without panicking, reading nothing outside
 // it; what decodes is a value of a kind with elements (and a score each
-// for a sorted set).
+// for a sorted set), or a stream that dumps and decodes back the same.
 func FuzzDecode(f *testing.F) {
 	for _, p := range redisDumps {
 		f.Add([]byte(p))
@@ -163,6 +165,14 @@ func FuzzDecode(f *testing.F) {
 	f.Add(Seal([]byte("\x09\x0a\x01\x01f\x01\x00v\xff")))
 	f.Add(Seal([]byte("\x03\x01\x01a\x031.5")))
 	f.Add(Seal([]byte("\x01\x02\x01a\xc0\x07")))
+	// Streams of the older type, with a group, a pending entry and its
+	// consumer (the Redis 7.0 ones are among redisDumps).
+	if v, ok := Decode([]byte(redisDumps["x"])); ok {
+		one := []stream.ID{{Ms: 1, Seq: 1}}
+		f.Add(forgeStream(TypeStreamListpacks, v.Stream, 3, stream.ID{Ms: 3}, []forgedGroup{{name: "g", pel: one,
+			consumers: []forgedConsumer{{name: "c", pel: one}}}}))
+	}
+	f.Add(forgeStream(TypeStreamListpacks, stream.New(), 0, stream.ID{}, []forgedGroup{{name: "g"}}))
 	f.Fuzz(func(t *testing.T, p []byte) {
 		v, ok := Decode(p)
 		if !ok {
@@ -170,6 +180,8 @@ func FuzzDecode(f *testing.F) {
 		}
 		switch v.Kind {
 		case KindString:
+		case KindStream:
+			checkStreamStable(t, p)
 		case KindList, KindSet, KindHash, KindZSet:
 			if len(v.Elems) == 0 || v.Kind == KindHash && len(v.Elems)%2 != 0 ||
 				v.Kind == KindZSet && len(v.Scores) != len(v.Elems) {

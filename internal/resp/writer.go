@@ -204,3 +204,30 @@ func (w *Writer) Verbatim(format, s string) {
 
 // Raw appends pre-encoded protocol bytes.
 func (w *Writer) Raw(b []byte) { w.B = append(w.B, b...) }
+
+// Mark is where a header whose count is not known yet goes (SetHeader).
+func (w *Writer) Mark() int { return len(w.B) }
+
+// SetArray inserts at mark (from Mark) an array header of n elements, for
+// replies whose length is known only once written (Redis's deferred
+// length); the elements written since move up.
+func (w *Writer) SetArray(mark, n int) { w.insertHeader(mark, '*', n) }
+
+// SetMap is SetArray for a map of n pairs (a flat array in RESP2).
+func (w *Writer) SetMap(mark, n int) {
+	if w.Proto >= 3 {
+		w.insertHeader(mark, '%', n)
+		return
+	}
+	w.insertHeader(mark, '*', 2*n)
+}
+
+func (w *Writer) insertHeader(mark int, c byte, n int) {
+	var buf [24]byte
+	h := append(buf[:0], c)
+	h = strconv.AppendInt(h, int64(n), 10)
+	h = append(h, '\r', '\n')
+	w.B = append(w.B, h...)
+	copy(w.B[mark+len(h):], w.B[mark:len(w.B)-len(h)])
+	copy(w.B[mark:], h)
+}

@@ -1,0 +1,319 @@
+package stream
+
+import (
+	"encoding/binary"
+	"math"
+	"strconv"
+)
+
+// Redis's listpack format, which a stream node is: a 6-byte header (total
+// bytes, element count), elements, an 0xFF end byte. Each element is an
+// encoding byte with its data (a small integer, a 13/16/24/32/64-bit
+// integer, or a string with a 6/12/32-bit length) followed by its
+// "backlen", the size of encoding and data written so it reads from its
+// last byte backwards. Strings that are canonical integers are stored as
+// integers, as Redis's lpAppend does, so the bytes are Redis's.
+
+const (
+	lpHeader = 6
+	lpEnd    = 0xFF
+)
+
+// lpNew is an empty listpack with room for about n bytes.
+func lpNew(n int) []byte {
+	b := make([]byte, lpHeader, lpHeader+n+1)
+	return append(b, lpEnd)
+}
+
+// strInt reports whether s is an integer as Redis's string2ll accepts it
+// strictly (no leading zeros, no sign but '-', no spaces): the form a
+// listpack stores as a number.
+func strInt(s []byte) (int64, bool) {
+	if len(s) == 0 || len(s) > 20 {
+		return 0, false
+	}
+	if len(s) == 1 && s[0] == '0' {
+		return 0, true
+	}
+	i, neg := 0, false
+	if s[0] == '-' {
+		neg, i = true, 1
+		if len(s) == 1 {
+			return 0, false
+		}
+	}
+	if s[i] < '1' || s[i] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if v > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// intEncSize is the encoding+data size of integer v.
+func intEncSize(v int64) int {
+	switch {
+	case v >= 0 && v <= 127:
+		return 1
+	case v >= -4096 && v <= 4095:
+		return 2
+	case v >= -32768 && v <= 32767:
+		return 3
+	case v >= -8388608 && v <= 8388607:
+		return 4
+	case v >= math.MinInt32 && v <= math.MaxInt32:
+		return 5
+	}
+	return 9
+}
+
+func strEncSize(n int) int {
+	switch {
+	case n < 64:
+		return 1 + n
+	case n < 4096:
+		return 2 + n
+	}
+	return 5 + n
+}
+
+func backlenSize(n int) int {
+	switch {
+	case n <= 127:
+		return 1
+	case n < 16383:
+		return 2
+	case n < 2097151:
+		return 3
+	case n < 268435455:
+		return 4
+	}
+	return 5
+}
+
+// elemSize is the whole size of s as an element, backlen included.
+func elemSize(s []byte) int {
+	var n int
+	if v, ok := strInt(s); ok {
+		n = intEncSize(v)
+	} else {
+		n = strEncSize(len(s))
+	}
+	return n + backlenSize(n)
+}
+
+func intElemSize(v int64) int {
+	n := intEncSize(v)
+	return n + backlenSize(n)
+}
+
+// appendIntEnc appends integer v's encoding and data.
+func appendIntEnc(b []byte, v int64) []byte {
+	switch intEncSize(v) {
+	case 1:
+		return append(b, byte(v))
+	case 2:
+		u := uint64(v) & 0x1FFF
+		return append(b, 0xC0|byte(u>>8), byte(u))
+	case 3:
+		return binary.LittleEndian.AppendUint16(append(b, 0xF1), uint16(v))
+	case 4:
+		u := uint32(v)
+		return append(b, 0xF2, byte(u), byte(u>>8), byte(u>>16))
+	case 5:
+		return binary.LittleEndian.AppendUint32(append(b, 0xF3), uint32(v))
+	}
+	return binary.LittleEndian.AppendUint64(append(b, 0xF4), uint64(v))
+}
+
+func appendStrEnc(b, s []byte) []byte {
+	n := len(s)
+	switch {
+	case n < 64:
+		b = append(b, 0x80|byte(n))
+	case n < 4096:
+		b = append(b, 0xE0|byte(n>>8), byte(n))
+	default:
+		b = binary.LittleEndian.AppendUint32(append(b, 0xF0), uint32(n))
+	}
+	return append(b, s...)
+}
+
+func appendBacklen(b []byte, n int) []byte {
+	switch backlenSize(n) {
+	case 1:
+		return append(b, byte(n))
+	case 2:
+		return append(b, byte(n>>7), byte(n&127)|128)
+	case 3:
+		return append(b, byte(n>>14), byte((n>>7)&127)|128, byte(n&127)|128)
+	case 4:
+		return append(b, byte(n>>21), byte((n>>14)&127)|128, byte((n>>7)&127)|128, byte(n&127)|128)
+	}
+	return append(b, byte(n>>28), byte((n>>21)&127)|128, byte((n>>14)&127)|128, byte((n>>7)&127)|128, byte(n&127)|128)
+}
+
+// encodeElem appends s as a whole element (integer if it is one).
+func encodeElem(b, s []byte) []byte {
+	start := len(b)
+	if v, ok := strInt(s); ok {
+		b = appendIntEnc(b, v)
+	} else {
+		b = appendStrEnc(b, s)
+	}
+	return appendBacklen(b, len(b)-start)
+}
+
+func encodeInt(b []byte, v int64) []byte {
+	start := len(b)
+	b = appendIntEnc(b, v)
+	return appendBacklen(b, len(b)-start)
+}
+
+// lpAppend adds encoded elements (enc, count of them) before the end byte
+// and fixes the header.
+func lpAppend(lp, enc []byte, count int) []byte {
+	lp = append(lp[:len(lp)-1], enc...)
+	lp = append(lp, lpEnd)
+	lpSetHeader(lp, lpCount(lp)+count)
+	return lp
+}
+
+func lpCount(lp []byte) int { return int(binary.LittleEndian.Uint16(lp[4:])) }
+
+// lpSetHeader writes the total size and the count (65535 when it does
+// not fit, as Redis: then only a walk knows it).
+func lpSetHeader(lp []byte, count int) {
+	binary.LittleEndian.PutUint32(lp, uint32(len(lp)))
+	if count >= 65535 {
+		count = 65535
+	}
+	binary.LittleEndian.PutUint16(lp[4:], uint16(count))
+}
+
+// elemAt decodes the element at p: its string form (aliasing lp for a
+// string, formatted into scratch for an integer), integer value, whether
+// it is an integer, and the position of the next element.
+func elemAt(lp []byte, p int, scratch []byte) (s []byte, v int64, isInt bool, next int, out []byte) {
+	c := lp[p]
+	var n int // encoding + data
+	switch {
+	case c < 0x80:
+		v, isInt, n = int64(c), true, 1
+	case c < 0xC0:
+		l := int(c & 0x3F)
+		s, n = lp[p+1:p+1+l], 1+l
+	case c < 0xE0:
+		u := uint64(c&0x1F)<<8 | uint64(lp[p+1])
+		v = int64(u<<51) >> 51
+		isInt, n = true, 2
+	case c < 0xF0:
+		l := int(c&0x0F)<<8 | int(lp[p+1])
+		s, n = lp[p+2:p+2+l], 2+l
+	case c == 0xF0:
+		l := int(binary.LittleEndian.Uint32(lp[p+1:]))
+		s, n = lp[p+5:p+5+l], 5+l
+	case c == 0xF1:
+		v, isInt, n = int64(int16(binary.LittleEndian.Uint16(lp[p+1:]))), true, 3
+	case c == 0xF2:
+		u := uint32(lp[p+1]) | uint32(lp[p+2])<<8 | uint32(lp[p+3])<<16
+		v, isInt, n = int64(int32(u<<8)>>8), true, 4
+	case c == 0xF3:
+		v, isInt, n = int64(int32(binary.LittleEndian.Uint32(lp[p+1:]))), true, 5
+	default: // 0xF4
+		v, isInt, n = int64(binary.LittleEndian.Uint64(lp[p+1:])), true, 9
+	}
+	if isInt {
+		at := len(scratch)
+		scratch = strconv.AppendInt(scratch, v, 10)
+		s = scratch[at:len(scratch):len(scratch)]
+	}
+	return s, v, isInt, p + n + backlenSize(n), scratch
+}
+
+// intAt is the integer element at p and the next position.
+func intAt(lp []byte, p int) (int64, int) {
+	_, v, _, next, _ := elemAt(lp, p, nil)
+	return v, next
+}
+
+// skip is the position after the element at p.
+func skip(lp []byte, p int) int {
+	c := lp[p]
+	var n int
+	switch {
+	case c < 0x80:
+		n = 1
+	case c < 0xC0:
+		n = 1 + int(c&0x3F)
+	case c < 0xE0:
+		n = 2
+	case c < 0xF0:
+		n = 2 + (int(c&0x0F)<<8 | int(lp[p+1]))
+	case c == 0xF0:
+		n = 5 + int(binary.LittleEndian.Uint32(lp[p+1:]))
+	case c == 0xF1:
+		n = 3
+	case c == 0xF2:
+		n = 4
+	case c == 0xF3:
+		n = 5
+	default:
+		n = 9
+	}
+	return p + n + backlenSize(n)
+}
+
+// prev is the position of the element before the one at p (p may be the
+// end byte's position); -1 at the first.
+func prev(lp []byte, p int) int {
+	if p <= lpHeader {
+		return -1
+	}
+	q := p - 1
+	n := int(lp[q] & 127)
+	for shift := 7; lp[q]&128 != 0; shift += 7 {
+		q--
+		n |= int(lp[q]&127) << shift
+	}
+	return q - n
+}
+
+// replaceInt rewrites the integer element at p with v, in place when the
+// size does not change, and returns the listpack and the position after
+// the element.
+func replaceInt(lp []byte, p int, v int64) ([]byte, int) {
+	end := skip(lp, p)
+	var buf [16]byte
+	enc := encodeInt(buf[:0], v)
+	if len(enc) == end-p {
+		copy(lp[p:], enc)
+		return lp, end
+	}
+	tail := len(lp) - end
+	nb := make([]byte, p+len(enc)+tail, p+len(enc)+tail+cap(lp)-len(lp))
+	copy(nb, lp[:p])
+	copy(nb[p:], enc)
+	copy(nb[p+len(enc):], lp[end:])
+	binary.LittleEndian.PutUint32(nb, uint32(len(nb)))
+	return nb, p + len(enc)
+}
