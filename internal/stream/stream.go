@@ -169,9 +169,21 @@ func (s *Stream) Add(id ID, fv [][]byte, lim Limits) {
 }
 
 func (s *Stream) newNode(id ID, fv [][]byte, lim Limits) *node {
+	// Room for a node of entries like this first one (values, the four
+	// integers around them) up to the entry limit, within Redis's 4096-byte
+	// preallocation: a full node then needs no copy to give back what it
+	// does not use, and a node of uniform entries wastes little.
 	pre := 4096
 	if lim.NodeMaxBytes > 0 && lim.NodeMaxBytes < pre {
 		pre = lim.NodeMaxBytes
+	}
+	if lim.NodeMaxEntries > 0 {
+		est, master := 4, 4
+		for i := 0; i+1 < len(fv); i += 2 {
+			est += elemSize(fv[i+1])
+			master += elemSize(fv[i])
+		}
+		pre = min(pre, lpHeader+1+master+(lim.NodeMaxEntries+1)*est)
 	}
 	n := &node{master: id, fields: len(fv) / 2}
 	lp := lpNew(pre)
@@ -196,7 +208,7 @@ func (s *Stream) newNode(id ID, fv [][]byte, lim Limits) *node {
 // shrink gives a full node's spare capacity back, as Redis's
 // lpShrinkToFit.
 func (s *Stream) shrink(n *node) {
-	if cap(n.lp) > len(n.lp) {
+	if cap(n.lp)-len(n.lp) > len(n.lp)/8 {
 		s.nodeBytes -= cap(n.lp) - len(n.lp)
 		n.lp = slices.Clip(slices.Clone(n.lp))
 	}
