@@ -11,7 +11,7 @@
 #
 # Rows (ROWS picks a subset, in this order; `bench/compare.sh -l` lists them):
 #   set-p1 set-p16 get-p1 get-p16 get-c1 mget evalsha mset incr hset hget
-#   sadd lpush rpop zrange zadd publish evict-default evict-lru
+#   sadd lpush rpop zrange zadd xadd xrange publish evict-default evict-lru
 #
 # Environment (defaults in brackets):
 #   ROWS            rows to run [all]; an unknown name is an error
@@ -49,6 +49,7 @@ VAL=$(printf 'v%.0s' $(seq 64)) # the 64-byte value of the custom commands
 STRINGS=1000000                  # keys of the strings data set: all of key:0..999999
 HASH_FIELDS=100000
 ZSET_SIZE=1000000
+STREAM_SIZE=${STREAM_SIZE:-200000}
 SUBS=100 MESSAGES=20000 MSG_SIZE=64 PUB_PIPELINE=64
 SCRIPT="return redis.call('GET', KEYS[1])"
 K10=() M10=()
@@ -77,6 +78,8 @@ lpush|main|fresh|no|600000|$CLIENTS|$PIPELINE|-|LPUSH mylist $VAL
 rpop|main|list|no|600000|$CLIENTS|$PIPELINE|-|RPOP mylist
 zrange|main|zset|yes|150000|$CLIENTS|$PIPELINE|$ZSET_SIZE|ZRANGE bigz __rand_int__ +inf BYSCORE LIMIT 0 10
 zadd|main|zset|yes|150000|$CLIENTS|$PIPELINE|$ZSET_SIZE|ZADD bigz __rand_int__ element:__rand_int__
+xadd|main|fresh|no|600000|$CLIENTS|$PIPELINE|-|XADD mystream * field $VAL
+xrange|main|stream|yes|150000|$CLIENTS|$PIPELINE|$STREAM_SIZE|XRANGE bigstream __rand_int__ + COUNT 10
 publish|main|fresh|no|$MESSAGES|$SUBS|$PUB_PIPELINE|-|pubsub
 evict-default|evict-default|evictfill|yes|300000|$CLIENTS|16|1000000|-d $EVICT_SIZE -t set
 evict-lru|evict-lru|evictfill|yes|300000|$CLIENTS|16|1000000|-d $EVICT_SIZE -t set"
@@ -172,6 +175,8 @@ gen() {
 		zset) awk -v n="$ZSET_SIZE" 'BEGIN { srand(3); for (i = 0; i < n; i += 100) { m = n - i < 100 ? n - i : 100
 			printf "*%d\r\n$4\r\nZADD\r\n$4\r\nbigz\r\n", 2 + 2 * m
 			for (j = i; j < i + m; j++) { s = sprintf("%.3f", rand() * n); printf "$%d\r\n%s\r\n$20\r\nelement:%012d\r\n", length(s), s, j } } }' >"$f" ;;
+		stream) awk -v n="$STREAM_SIZE" -v v="$VAL" 'BEGIN { for (i = 1; i <= n; i++)
+			printf "*5\r\n$4\r\nXADD\r\n$9\r\nbigstream\r\n$%d\r\n%d-1\r\n$5\r\nfield\r\n$%d\r\n%s\r\n", length(i "-1"), i, length(v), v }' >"$f" ;;
 		list) awk -v n="$((R_N[rpop] + 1000))" -v v="$VAL" 'BEGIN { for (i = 0; i < n; i += 1000) { m = n - i < 1000 ? n - i : 1000
 			printf "*%d\r\n$5\r\nLPUSH\r\n$6\r\nmylist\r\n", 2 + m
 			for (j = 0; j < m; j++) printf "$%d\r\n%s\r\n", length(v), v } }' >"$f" ;;
@@ -217,6 +222,7 @@ prepare() {
 		hash) got=$(cli "$port" HLEN myhash) want=$HASH_FIELDS ;;
 		zset) got=$(cli "$port" ZCARD bigz) want=$ZSET_SIZE ;;
 		list) got=$(cli "$port" LLEN mylist) want=$((R_N[rpop] + 1000)) ;;
+		stream) got=$(cli "$port" XLEN bigstream) want=$STREAM_SIZE ;;
 		esac
 		[ "$got" = "$want" ] || { SETUP_WHY="the $data data set has $got, not $want"; return 1; }
 		;;

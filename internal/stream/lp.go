@@ -214,6 +214,17 @@ func lpSetHeader(lp []byte, count int) {
 // string, formatted into scratch for an integer), integer value, whether
 // it is an integer, and the position of the next element.
 func elemAt(lp []byte, p int, scratch []byte) (s []byte, v int64, isInt bool, next int, out []byte) {
+	s, v, isInt, next = decodeAt(lp, p)
+	if isInt {
+		at := len(scratch)
+		scratch = strconv.AppendInt(scratch, v, 10)
+		s = scratch[at:len(scratch):len(scratch)]
+	}
+	return s, v, isInt, next, scratch
+}
+
+// decodeAt decodes the element at p without formatting an integer.
+func decodeAt(lp []byte, p int) (s []byte, v int64, isInt bool, next int) {
 	c := lp[p]
 	var n int // encoding + data
 	switch {
@@ -242,17 +253,12 @@ func elemAt(lp []byte, p int, scratch []byte) (s []byte, v int64, isInt bool, ne
 	default: // 0xF4
 		v, isInt, n = int64(binary.LittleEndian.Uint64(lp[p+1:])), true, 9
 	}
-	if isInt {
-		at := len(scratch)
-		scratch = strconv.AppendInt(scratch, v, 10)
-		s = scratch[at:len(scratch):len(scratch)]
-	}
-	return s, v, isInt, p + n + backlenSize(n), scratch
+	return s, v, isInt, p + n + backlenSize(n)
 }
 
 // intAt is the integer element at p and the next position.
 func intAt(lp []byte, p int) (int64, int) {
-	_, v, _, next, _ := elemAt(lp, p, nil)
+	_, v, _, next := decodeAt(lp, p)
 	return v, next
 }
 

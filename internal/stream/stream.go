@@ -2,6 +2,7 @@ package stream
 
 import (
 	"slices"
+	"sync"
 	"unsafe"
 )
 
@@ -335,6 +336,10 @@ type readBuf struct {
 	scratch []byte
 }
 
+// bufPool keeps Range's buffers between calls (readers of one stream run in
+// parallel, so they cannot be the stream's).
+var bufPool = sync.Pool{New: func() any { return new(readBuf) }}
+
 // nodeFor is the index of the last node whose master ID is <= id (-1 when
 // none is).
 func (s *Stream) nodeFor(id ID) int {
@@ -354,7 +359,8 @@ func (s *Stream) Range(start, end ID, rev bool, fn func(id ID, fv [][]byte) bool
 	if start.Cmp(end) > 0 || s.length == 0 {
 		return
 	}
-	var b readBuf
+	b := bufPool.Get().(*readBuf)
+	defer bufPool.Put(b)
 	if !rev {
 		i := max(s.nodeFor(start), 0)
 		for ; i < len(s.nodes); i++ {

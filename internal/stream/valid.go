@@ -55,7 +55,7 @@ func safeInt(lp []byte, p int) (int64, int, bool) {
 	if !ok {
 		return 0, 0, false
 	}
-	_, v, isInt, _, _ := elemAt(lp, p, nil)
+	_, v, isInt, _ := decodeAt(lp, p)
 	if !isInt {
 		return 0, 0, false
 	}
