@@ -730,6 +730,51 @@ func xpending(ctx *Ctx) {
 	})
 }
 
+// claimGroup is the stream and group XCLAIM and XAUTOCLAIM work on, NOGROUP
+// when either is missing; ok is false after an error reply.
+func claimGroup(ctx *Ctx, e *store.Entry, key, group []byte) (*stream.Stream, *stream.Group, bool) {
+	s, ok := streamWrite(ctx, e)
+	if !ok {
+		return nil, nil, false
+	}
+	var g *stream.Group
+	if s != nil {
+		g = s.Group(group)
+	}
+	if g == nil {
+		noGroup(ctx, key, group)
+		return nil, nil, false
+	}
+	return s, g, true
+}
+
+// claim hands pending entry p to the consumer named name (created, and
+// kept in *c, on the first claim of the command), delivered at when, with
+// count retry (or one more unless justID when retry is -1), and writes the
+// entry or with justID its ID.
+func claim(ctx *Ctx, s *stream.Stream, g *stream.Group, c **stream.Consumer, name []byte, p *stream.Pending, when, retry int64, justID bool) {
+	if *c == nil {
+		if *c = g.Consumer(name); *c == nil {
+			*c = g.CreateConsumer(name, ctx.Now)
+		}
+		(*c).SeenTime = ctx.Now
+	}
+	g.Assign(p, *c)
+	s.Touch()
+	p.DeliveryTime = when
+	if retry >= 0 {
+		p.DeliveryCount = retry
+	} else if !justID {
+		p.DeliveryCount++
+	}
+	id := p.ID
+	if justID {
+		writeStreamID(ctx, id)
+	} else {
+		s.Get(id, func(fv [][]byte) { writeEntry(ctx, id, fv) })
+	}
+}
+
 // parseIntMsg reads an integer, answering "ERR "+msg when it is not one.
 func parseIntMsg(ctx *Ctx, b []byte, msg string) (int64, bool) {
 	n, ok := parseInt(b)
@@ -744,16 +789,8 @@ func xclaim(ctx *Ctx) {
 	args := ctx.Args
 	key := args[1]
 	ctx.Update(key, func(e *store.Entry) {
-		s, ok := streamWrite(ctx, e)
+		s, g, ok := claimGroup(ctx, e, key, args[2])
 		if !ok {
-			return
-		}
-		var g *stream.Group
-		if s != nil {
-			g = s.Group(args[2])
-		}
-		if g == nil {
-			noGroup(ctx, key, args[2])
 			return
 		}
 		e.Unchanged()
@@ -845,25 +882,7 @@ func xclaim(ctx *Ctx) {
 			if p.Owner != nil && minIdle > 0 && now-p.DeliveryTime < minIdle {
 				continue
 			}
-			if c == nil {
-				if c = g.Consumer(args[3]); c == nil {
-					c = g.CreateConsumer(args[3], ctx.Now)
-				}
-				c.SeenTime = ctx.Now
-			}
-			g.Assign(p, c)
-			s.Touch()
-			p.DeliveryTime = deliveryTime
-			if retry >= 0 {
-				p.DeliveryCount = retry
-			} else if !justID {
-				p.DeliveryCount++
-			}
-			if justID {
-				writeStreamID(ctx, id)
-			} else {
-				s.Get(id, func(fv [][]byte) { writeEntry(ctx, id, fv) })
-			}
+			claim(ctx, s, g, &c, args[3], p, deliveryTime, retry, justID)
 			n++
 		}
 		if c != nil {
@@ -912,16 +931,8 @@ func xautoclaim(ctx *Ctx) {
 	}
 	key := args[1]
 	ctx.Update(key, func(e *store.Entry) {
-		s, ok := streamWrite(ctx, e)
+		s, g, ok := claimGroup(ctx, e, key, args[2])
 		if !ok {
-			return
-		}
-		var g *stream.Group
-		if s != nil {
-			g = s.Group(args[2])
-		}
-		if g == nil {
-			noGroup(ctx, key, args[2])
 			return
 		}
 		s = streamOf(e)
@@ -968,23 +979,7 @@ func xautoclaim(ctx *Ctx) {
 				}
 				continue
 			}
-			if c == nil {
-				if c = g.Consumer(args[3]); c == nil {
-					c = g.CreateConsumer(args[3], ctx.Now)
-				}
-				c.SeenTime = ctx.Now
-			}
-			g.Assign(p, c)
-			s.Touch()
-			p.DeliveryTime = now
-			if !justID {
-				p.DeliveryCount++
-			}
-			if justID {
-				writeStreamID(ctx, id)
-			} else {
-				s.Get(id, func(fv [][]byte) { writeEntry(ctx, id, fv) })
-			}
+			claim(ctx, s, g, &c, args[3], p, now, -1, justID)
 			n++
 			count--
 			if !more {

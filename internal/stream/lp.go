@@ -264,29 +264,32 @@ func intAt(lp []byte, p int) (int64, int) {
 
 // skip is the position after the element at p.
 func skip(lp []byte, p int) int {
+	n := encSize(lp, p)
+	return p + n + backlenSize(n)
+}
+
+// encSize is the size of the encoding byte and data of the element at p.
+func encSize(lp []byte, p int) int {
 	c := lp[p]
-	var n int
 	switch {
 	case c < 0x80:
-		n = 1
+		return 1
 	case c < 0xC0:
-		n = 1 + int(c&0x3F)
+		return 1 + int(c&0x3F)
 	case c < 0xE0:
-		n = 2
+		return 2
 	case c < 0xF0:
-		n = 2 + (int(c&0x0F)<<8 | int(lp[p+1]))
+		return 2 + (int(c&0x0F)<<8 | int(lp[p+1]))
 	case c == 0xF0:
-		n = 5 + int(binary.LittleEndian.Uint32(lp[p+1:]))
+		return 5 + int(binary.LittleEndian.Uint32(lp[p+1:]))
 	case c == 0xF1:
-		n = 3
+		return 3
 	case c == 0xF2:
-		n = 4
+		return 4
 	case c == 0xF3:
-		n = 5
-	default:
-		n = 9
+		return 5
 	}
-	return p + n + backlenSize(n)
+	return 9
 }
 
 // prev is the position of the element before the one at p (p may be the

@@ -6,39 +6,14 @@ import "encoding/binary"
 // the end byte and carry a matching backlen.
 func safeSkip(lp []byte, p int) (int, bool) {
 	end := len(lp) - 1
-	if p >= end {
+	if p >= end || lp[p] > 0xF4 {
 		return 0, false
 	}
 	c := lp[p]
-	var n int
-	switch {
-	case c < 0x80:
-		n = 1
-	case c < 0xC0:
-		n = 1 + int(c&0x3F)
-	case c < 0xE0:
-		n = 2
-	case c < 0xF0:
-		if p+1 >= end {
-			return 0, false
-		}
-		n = 2 + (int(c&0x0F)<<8 | int(lp[p+1]))
-	case c == 0xF0:
-		if p+5 > end {
-			return 0, false
-		}
-		n = 5 + int(binary.LittleEndian.Uint32(lp[p+1:]))
-	case c == 0xF1:
-		n = 3
-	case c == 0xF2:
-		n = 4
-	case c == 0xF3:
-		n = 5
-	case c == 0xF4:
-		n = 9
-	default:
-		return 0, false
+	if (c >= 0xE0 && c < 0xF0 && p+1 >= end) || (c == 0xF0 && p+5 > end) {
+		return 0, false // the length itself runs past the end
 	}
+	n := encSize(lp, p)
 	q := p + n + backlenSize(n)
 	if n <= 0 || q > end || q < p {
 		return 0, false
