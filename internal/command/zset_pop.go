@@ -182,6 +182,7 @@ func zmpop(ctx *Ctx) {
 		case !ok:
 		case i >= 0:
 			writeZMPop(ctx, es[i], keys[i], popMax, count)
+		case ctx.denyBlocking(blockZMPop):
 		default:
 			ctx.W.NullArray()
 		}
@@ -206,6 +207,7 @@ func bzpop(ctx *Ctx, popMax bool) {
 		case !ok:
 		case i >= 0:
 			writeBZPop(ctx, es[i], keys[i], popMax)
+		case ctx.denyBlocking(blockZPop):
 		default:
 			ctx.block(keys, &waiter{kind: blockZPop, zmax: popMax}, timeout)
 		}
@@ -228,6 +230,7 @@ func bzmpop(ctx *Ctx) {
 		case !ok:
 		case i >= 0:
 			writeZMPop(ctx, es[i], keys[i], popMax, count)
+		case ctx.denyBlocking(blockZMPop):
 		default:
 			ctx.block(keys, &waiter{kind: blockZMPop, zmax: popMax, count: count}, timeout)
 		}
