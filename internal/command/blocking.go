@@ -623,30 +623,27 @@ func (s *Server) serveStream(bk blockKey, key []byte, e *store.Entry, now int64,
 	b.mu.Lock()
 	ws := append([]*waiter(nil), b.keys[bk]...)
 	b.mu.Unlock()
+	st := streamOf(e)
 	for _, w := range ws {
-		if w.kind != blockXRead {
+		if w.kind != blockXRead || !streamWaiterReady(w, key, st) {
+			continue
+		}
+		if w.xgroup != nil && st.Group(w.xgroup) == nil {
+			s.finishBlocked(w, []byte("NOGROUP the consumer group this client was blocked on no longer exists"))
+			continue
+		}
+		// Taken out of the registry before it is served: a waiter that
+		// timed out meanwhile must not have entries delivered to its PEL.
+		b.mu.Lock()
+		ok := b.remove(w)
+		b.mu.Unlock()
+		if !ok {
 			continue
 		}
 		t0 := time.Now()
 		rw := resp.Writer{Proto: w.proto}
-		ctx := Ctx{W: &rw, C: w.c, S: s, Now: now, Cmd: &unknownSpec, evSink: sink}
-		// Judged before it is removed, so a waiter with nothing to read
-		// stays; served only if still registered.
-		b.mu.Lock()
-		if w.gone {
-			b.mu.Unlock()
-			continue
-		}
-		b.mu.Unlock()
-		if !s.serveStreamWaiter(w, key, e, &ctx) {
-			continue
-		}
-		b.mu.Lock()
-		ok := b.remove(w)
-		b.mu.Unlock()
-		if ok {
-			s.served(w, rw.B, t0)
-		}
+		serveStreamWaiter(w, key, e, &Ctx{W: &rw, C: w.c, S: s, Now: now, Cmd: &unknownSpec, evSink: sink})
+		s.served(w, rw.B, t0)
 	}
 }
 

@@ -74,7 +74,7 @@ func objectDigest(d *digest, e *store.Entry) {
 		})
 	case *stream.Stream:
 		var buf [41]byte
-		o.Walk(func(id stream.ID, fv [][]byte) bool {
+		o.Range(stream.ID{}, stream.Max, false, func(id stream.ID, fv [][]byte) bool {
 			b := strconv.AppendUint(buf[:0], id.Ms, 10)
 			d.mix(strconv.AppendUint(append(b, '.'), id.Seq, 10))
 			for _, s := range fv {

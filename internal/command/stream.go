@@ -1,9 +1,7 @@
 package command
 
 import (
-	"bytes"
 	"math"
-	"strings"
 
 	"github.com/smallredis/smallredis/internal/store"
 	"github.com/smallredis/smallredis/internal/stream"
@@ -127,6 +125,30 @@ func parseIntervalID(ctx *Ctx, b []byte, missingSeq uint64) (id stream.ID, excl,
 	return id, false, ok
 }
 
+// parseRangeStart reads a range's start ("(" exclusive: the next ID),
+// with an incomplete ID's sequence 0.
+func parseRangeStart(ctx *Ctx, b []byte) (stream.ID, bool) {
+	id, excl, ok := parseIntervalID(ctx, b, 0)
+	if ok && excl {
+		if id, ok = id.Next(); !ok {
+			ctx.Err(errXStartInterval)
+		}
+	}
+	return id, ok
+}
+
+// parseRangeEnd reads a range's end ("(" exclusive: the previous ID),
+// with an incomplete ID's sequence the largest.
+func parseRangeEnd(ctx *Ctx, b []byte) (stream.ID, bool) {
+	id, excl, ok := parseIntervalID(ctx, b, math.MaxUint64)
+	if ok && excl {
+		if id, ok = id.Prev(); !ok {
+			ctx.Err(errXEndInterval)
+		}
+	}
+	return id, ok
+}
+
 // writeStreamID writes id as a bulk string.
 func writeStreamID(ctx *Ctx, id stream.ID) {
 	var buf [48]byte
@@ -166,7 +188,7 @@ func parseAddTrim(ctx *Ctx, xadd bool) (a addArgs, ok bool) {
 		case xadd && len(opt) == 1 && opt[0] == '*':
 			a.idPos = i
 			goto done
-		case (equalFold(opt, "maxlen") || equalFold(opt, "minid")) && more > 0:
+		case (eqFold(opt, "maxlen") || eqFold(opt, "minid")) && more > 0:
 			if a.trim.Strategy != stream.TrimNone {
 				ctx.Err(errXTrimBoth)
 				return a, false
@@ -177,7 +199,7 @@ func parseAddTrim(ctx *Ctx, xadd bool) (a addArgs, ok bool) {
 				a.trim.Approx = next[0] == '~'
 				i++
 			}
-			if equalFold(opt, "maxlen") {
+			if eqFold(opt, "maxlen") {
 				n, ok := parseInt(args[i+1])
 				if !ok {
 					ctx.Err(ErrNotInt)
@@ -196,7 +218,7 @@ func parseAddTrim(ctx *Ctx, xadd bool) (a addArgs, ok bool) {
 				a.trim.Strategy, a.trim.MinID = stream.TrimMinID, id
 			}
 			i++
-		case equalFold(opt, "limit") && more > 0:
+		case eqFold(opt, "limit") && more > 0:
 			n, ok := parseInt(args[i+1])
 			if !ok {
 				ctx.Err(ErrNotInt)
@@ -208,7 +230,7 @@ func parseAddTrim(ctx *Ctx, xadd bool) (a addArgs, ok bool) {
 			}
 			a.trim.Limit, limitGiven = n, true
 			i++
-		case xadd && equalFold(opt, "nomkstream"):
+		case xadd && eqFold(opt, "nomkstream"):
 			a.noMk = true
 		case xadd:
 			id, seqGiven, ok := parseAddID(opt)
@@ -262,8 +284,6 @@ func parseAddID(b []byte) (stream.ID, bool, bool) {
 	id, _, ok := stream.Parse(b, 0)
 	return id, true, ok
 }
-
-func equalFold(b []byte, s string) bool { return len(b) == len(s) && strings.EqualFold(string(b), s) }
 
 // xadd: XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value [field value ...]
 func xadd(ctx *Ctx) {
@@ -326,7 +346,6 @@ func xadd(ctx *Ctx) {
 			ctx.Err(errXAddTooLarge)
 			return
 		}
-		s = streamOf(e) // fetched for the write: the store measures it again
 		s.Add(id, fv, streamLimits(ctx))
 		writeStreamID(ctx, id)
 		ctx.Notify(EvStream, "xadd", key)
@@ -362,29 +381,17 @@ func xrangeGeneric(ctx *Ctx, rev bool) {
 	if rev {
 		startArg, endArg = endArg, startArg
 	}
-	start, sx, ok := parseIntervalID(ctx, startArg, 0)
+	start, ok := parseRangeStart(ctx, startArg)
 	if !ok {
 		return
 	}
-	if sx {
-		if start, ok = start.Next(); !ok {
-			ctx.Err(errXStartInterval)
-			return
-		}
-	}
-	end, ex, ok := parseIntervalID(ctx, endArg, math.MaxUint64)
+	end, ok := parseRangeEnd(ctx, endArg)
 	if !ok {
 		return
-	}
-	if ex {
-		if end, ok = end.Prev(); !ok {
-			ctx.Err(errXEndInterval)
-			return
-		}
 	}
 	count := int64(-1)
 	for j := 4; j < len(ctx.Args); j++ {
-		if equalFold(ctx.Args[j], "count") && j+1 < len(ctx.Args) {
+		if eqFold(ctx.Args[j], "count") && j+1 < len(ctx.Args) {
 			n, ok := parseInt(ctx.Args[j+1])
 			if !ok {
 				ctx.Err(ErrNotInt)
@@ -444,7 +451,6 @@ func xdel(ctx *Ctx) {
 			ctx.W.Int(0)
 			return
 		}
-		s = streamOf(e)
 		n := 0
 		for _, id := range ids {
 			if s.Delete(id) {
@@ -453,8 +459,6 @@ func xdel(ctx *Ctx) {
 		}
 		if n > 0 {
 			ctx.Notify(EvStream, "xdel", key)
-		} else {
-			e.Unchanged()
 		}
 		ctx.W.Int(int64(n))
 	})
@@ -476,11 +480,9 @@ func xtrim(ctx *Ctx) {
 			ctx.W.Int(0)
 			return
 		}
-		n := streamOf(e).Trim(a.trim)
+		n := s.Trim(a.trim)
 		if n > 0 {
 			ctx.Notify(EvStream, "xtrim", key)
-		} else {
-			e.Unchanged()
 		}
 		ctx.W.Int(n)
 	})
@@ -490,7 +492,7 @@ func xtrim(ctx *Ctx) {
 // follows STREAMS.
 func xreadKeys(args [][]byte) []int {
 	for i := 1; i < len(args); i++ {
-		if equalFold(args[i], "streams") {
+		if eqFold(args[i], "streams") {
 			n := (len(args) - i - 1) / 2
 			keys := make([]int, n)
 			for j := range keys {
@@ -501,7 +503,3 @@ func xreadKeys(args [][]byte) []int {
 	}
 	return nil
 }
-
-func bytesEq(a []byte, s string) bool { return string(a) == s }
-
-var _ = bytes.Equal

@@ -2,7 +2,6 @@ package command
 
 import (
 	"math"
-	"strconv"
 	"time"
 
 	"github.com/smallredis/smallredis/internal/store"
@@ -34,7 +33,7 @@ func parseXRead(ctx *Ctx, group bool) (a xreadArgs, ok bool) {
 		more := len(args) - i - 1
 		o := args[i]
 		switch {
-		case equalFold(o, "block") && more > 0:
+		case eqFold(o, "block") && more > 0:
 			if ctx.C.Lua {
 				ctx.Err("ERR " + name + " command is not allowed with BLOCK option from scripts")
 				return a, false
@@ -42,7 +41,7 @@ func parseXRead(ctx *Ctx, group bool) (a xreadArgs, ok bool) {
 			i++
 			n, ok := parseInt(args[i])
 			if !ok {
-				ctx.Err("ERR timeout is not an integer or out of range")
+				ctx.Err(ErrTimeout)
 				return a, false
 			}
 			if n < 0 {
@@ -50,7 +49,7 @@ func parseXRead(ctx *Ctx, group bool) (a xreadArgs, ok bool) {
 				return a, false
 			}
 			a.block, a.timeout = true, time.Duration(n)*time.Millisecond
-		case equalFold(o, "count") && more > 0:
+		case eqFold(o, "count") && more > 0:
 			i++
 			n, ok := parseInt(args[i])
 			if !ok {
@@ -58,7 +57,7 @@ func parseXRead(ctx *Ctx, group bool) (a xreadArgs, ok bool) {
 				return a, false
 			}
 			a.count = max(n, 0)
-		case equalFold(o, "streams") && more > 0:
+		case eqFold(o, "streams") && more > 0:
 			streamsAt = i + 1
 			n := len(args) - streamsAt
 			if n%2 != 0 {
@@ -67,14 +66,14 @@ func parseXRead(ctx *Ctx, group bool) (a xreadArgs, ok bool) {
 			}
 			a.keys, a.ids = args[streamsAt:streamsAt+n/2], args[streamsAt+n/2:]
 			i = len(args)
-		case equalFold(o, "group") && more >= 2:
+		case eqFold(o, "group") && more >= 2:
 			if !group {
 				ctx.Err("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.")
 				return a, false
 			}
 			a.group, a.consumer = args[i+1], args[i+2]
 			i += 2
-		case equalFold(o, "noack"):
+		case eqFold(o, "noack"):
 			if !group {
 				ctx.Err("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.")
 				return a, false
@@ -181,7 +180,6 @@ func xreadGeneric(ctx *Ctx, group bool) {
 			}
 			ctx.W.Bulk(a.keys[i])
 			if group {
-				s = streamOf(e) // a write: measured again
 				c := groups[i].Consumer(a.consumer)
 				if c == nil {
 					c = groups[i].CreateConsumer(a.consumer, ctx.Now)
@@ -200,11 +198,6 @@ func xreadGeneric(ctx *Ctx, group bool) {
 				ctx.W.SetMap(mark, n)
 			}
 			return
-		}
-		if group {
-			for _, e := range es {
-				e.Unchanged()
-			}
 		}
 		if !a.block {
 			ctx.W.NullArray()
@@ -229,11 +222,7 @@ func xreadGeneric(ctx *Ctx, group bool) {
 		}
 		ctx.block(a.keys, w, a.timeout)
 	}
-	if group {
-		ctx.Multi(a.keys, fn)
-	} else {
-		ctx.Multi(a.keys, fn)
-	}
+	ctx.Multi(a.keys, fn)
 }
 
 // serveGroup writes the entries a consumer group read delivers: after gt
@@ -283,28 +272,26 @@ func serveGroup(ctx *Ctx, s *stream.Stream, g *stream.Group, c *stream.Consumer,
 	ctx.W.SetArray(mark, n)
 }
 
-// streamReady reports whether waiter w (blocked on key) can be served
-// from the stream e holds, and serves it into rw if so. A group waiter
-// whose group is gone gets Redis's NOGROUP error.
-func (s *Server) serveStreamWaiter(w *waiter, key []byte, e *store.Entry, ctx *Ctx) bool {
-	st := streamOf(e)
+// streamWaiterReady reports whether waiter w, blocked on key, is to be
+// answered from stream st: it holds entries past the waiter's ID (a group
+// waiter's is its group's last ID now), or the waiter's group is gone.
+func streamWaiterReady(w *waiter, key []byte, st *stream.Stream) bool {
 	gt := w.xids[string(key)]
-	var g *stream.Group
 	if w.xgroup != nil {
-		if g = st.Group(w.xgroup); g == nil {
-			const msg = "NOGROUP the consumer group this client was blocked on no longer exists"
-			ctx.W.Error(msg)
-			s.Stats.countError(msg)
-			if w.spec != nil {
-				w.spec.stats.failed.Add(1)
-			}
+		g := st.Group(w.xgroup)
+		if g == nil {
 			return true
 		}
 		gt = g.LastID
 	}
-	if !gt.Less(st.LastID()) {
-		return false
-	}
+	return gt.Less(st.LastID())
+}
+
+// serveStreamWaiter writes the reply of a ready waiter whose group (if
+// any) exists: [[key, entries]] (a map in RESP3), delivering a group
+// read's entries to its consumer.
+func serveStreamWaiter(w *waiter, key []byte, e *store.Entry, ctx *Ctx) {
+	st := streamOf(e)
 	if ctx.W.Proto < 3 {
 		ctx.W.Array(1)
 		ctx.W.Array(2)
@@ -312,19 +299,18 @@ func (s *Server) serveStreamWaiter(w *waiter, key []byte, e *store.Entry, ctx *C
 		ctx.W.Map(1)
 	}
 	ctx.W.Bulk(key)
-	if g != nil {
-		st = streamOf(e)
-		c := g.Consumer(w.xconsumer)
-		if c == nil {
-			c = g.CreateConsumer(w.xconsumer, ctx.Now)
-		}
-		c.SeenTime = ctx.Now
-		serveGroup(ctx, st, g, c, gt, int64(w.count), w.noack, false)
-	} else {
-		start, _ := gt.Next()
+	if w.xgroup == nil {
+		start, _ := w.xids[string(key)].Next()
 		replyRange(ctx, st, start, stream.Max, int64(w.count), false)
+		return
 	}
-	return true
+	g := st.Group(w.xgroup)
+	c := g.Consumer(w.xconsumer)
+	if c == nil {
+		c = g.CreateConsumer(w.xconsumer, ctx.Now)
+	}
+	c.SeenTime = ctx.Now
+	serveGroup(ctx, st, g, c, g.LastID, int64(w.count), w.noack, false)
 }
 
 // xgroupCreate: XGROUP CREATE key group id|$ [MKSTREAM] [ENTRIESREAD entries-read]
@@ -352,10 +338,10 @@ func xgroupGeneric(ctx *Ctx, sub string) {
 	entriesRead := int64(stream.InvalidEntriesRead)
 	for i := 5; i < len(args); {
 		switch {
-		case sub == "create" && equalFold(args[i], "mkstream"):
+		case sub == "create" && eqFold(args[i], "mkstream"):
 			mkstream = true
 			i++
-		case (sub == "create" || sub == "setid") && equalFold(args[i], "entriesread") && i+1 < len(args):
+		case (sub == "create" || sub == "setid") && eqFold(args[i], "entriesread") && i+1 < len(args):
 			n, ok := parseInt(args[i+1])
 			if !ok {
 				ctx.Err(ErrNotInt)
@@ -411,7 +397,7 @@ func xgroupGeneric(ctx *Ctx, sub string) {
 				s = stream.New()
 				e.SetObj(store.TypeStream, s)
 			}
-			if streamOf(e).CreateGroup(name, id, entriesRead) == nil {
+			if s.CreateGroup(name, id, entriesRead) == nil {
 				ctx.Err("BUSYGROUP Consumer Group name already exists")
 				return
 			}
@@ -431,17 +417,16 @@ func xgroupGeneric(ctx *Ctx, sub string) {
 					return
 				}
 			}
-			streamOf(e).Touch()
+			s.Touch()
 			g.LastID, g.EntriesRead = id, entriesRead
 			ctx.W.OK()
 			ctx.Notify(EvStream, "xgroup-setid", key)
 		case "destroy":
 			if g == nil {
 				ctx.W.Int(0)
-				e.Unchanged()
 				return
 			}
-			streamOf(e).DestroyGroup(name)
+			s.DestroyGroup(name)
 			ctx.W.Int(1)
 			ctx.Notify(EvStream, "xgroup-destroy", key)
 			ctx.signalPushed(key, e)
@@ -449,20 +434,15 @@ func xgroupGeneric(ctx *Ctx, sub string) {
 			c := g.CreateConsumer(args[4], ctx.Now)
 			if c == nil {
 				ctx.W.Int(0)
-				e.Unchanged()
 				return
 			}
-			streamOf(e)
 			ctx.W.Int(1)
 			ctx.Notify(EvStream, "xgroup-createconsumer", key)
 		case "delconsumer":
 			n := 0
 			if g.Consumer(args[4]) != nil {
-				streamOf(e)
 				n = g.DeleteConsumer(args[4])
 				ctx.Notify(EvStream, "xgroup-delconsumer", key)
-			} else {
-				e.Unchanged()
 			}
 			ctx.W.Int(int64(n))
 		}
@@ -501,7 +481,7 @@ func xsetid(ctx *Ctx) {
 	for i := 3; i < len(args); i += 2 {
 		more := len(args) - 1 - i
 		switch {
-		case equalFold(args[i], "entriesadded") && more > 0:
+		case eqFold(args[i], "entriesadded") && more > 0:
 			n, ok := parseInt(args[i+1])
 			if !ok {
 				ctx.Err(ErrNotInt)
@@ -512,7 +492,7 @@ func xsetid(ctx *Ctx) {
 				return
 			}
 			added = n
-		case equalFold(args[i], "maxdeletedid") && more > 0:
+		case eqFold(args[i], "maxdeletedid") && more > 0:
 			m, ok := parseStreamID(ctx, args[i+1], 0, true)
 			if !ok {
 				return
@@ -541,12 +521,10 @@ func xsetid(ctx *Ctx) {
 		if s.Len() > 0 {
 			if last, _ := s.Edge(true); id.Less(last) {
 				ctx.Err("ERR The ID specified in XSETID is smaller than the target stream top item")
-				e.Unchanged()
 				return
 			}
 			if added != -1 && int64(s.Len()) > added {
 				ctx.Err("ERR The entries_added specified in XSETID is smaller than the target stream length")
-				e.Unchanged()
 				return
 			}
 		}
@@ -583,12 +561,10 @@ func xack(ctx *Ctx) {
 		for _, b := range ctx.Args[3:] {
 			id, ok := parseStreamID(ctx, b, 0, true)
 			if !ok {
-				e.Unchanged()
 				return
 			}
 			ids = append(ids, id)
 		}
-		streamOf(e)
 		n := 0
 		for _, id := range ids {
 			if g.Ack(id) {
@@ -596,7 +572,6 @@ func xack(ctx *Ctx) {
 			}
 		}
 		if n == 0 {
-			e.Unchanged()
 		}
 		ctx.W.Int(int64(n))
 	})
@@ -619,7 +594,7 @@ func xpending(ctx *Ctx) {
 	var consumer []byte
 	if len(args) >= 6 {
 		at := 3
-		if equalFold(args[3], "idle") {
+		if eqFold(args[3], "idle") {
 			n, ok := parseInt(args[4])
 			if !ok {
 				ctx.Err(ErrNotInt)
@@ -638,24 +613,11 @@ func xpending(ctx *Ctx) {
 			return
 		}
 		count = max(n, 0)
-		var sx, ex bool
-		if start, sx, ok = parseIntervalID(ctx, args[at], 0); !ok {
+		if start, ok = parseRangeStart(ctx, args[at]); !ok {
 			return
 		}
-		if sx {
-			if start, ok = start.Next(); !ok {
-				ctx.Err(errXStartInterval)
-				return
-			}
-		}
-		if end, ex, ok = parseIntervalID(ctx, args[at+1], math.MaxUint64); !ok {
+		if end, ok = parseRangeEnd(ctx, args[at+1]); !ok {
 			return
-		}
-		if ex {
-			if end, ok = end.Prev(); !ok {
-				ctx.Err(errXEndInterval)
-				return
-			}
 		}
 		if at+3 < len(args) {
 			consumer = args[at+3]
@@ -793,7 +755,6 @@ func xclaim(ctx *Ctx) {
 		if !ok {
 			return
 		}
-		e.Unchanged()
 		minIdle, ok := parseIntMsg(ctx, args[4], "Invalid min-idle-time argument for XCLAIM")
 		if !ok {
 			return
@@ -816,32 +777,32 @@ func xclaim(ctx *Ctx) {
 			more := len(args) - 1 - j
 			o := args[j]
 			switch {
-			case equalFold(o, "force"):
+			case eqFold(o, "force"):
 				force = true
-			case equalFold(o, "justid"):
+			case eqFold(o, "justid"):
 				justID = true
-			case equalFold(o, "idle") && more > 0:
+			case eqFold(o, "idle") && more > 0:
 				j++
 				n, ok := parseIntMsg(ctx, args[j], "Invalid IDLE option argument for XCLAIM")
 				if !ok {
 					return
 				}
 				deliveryTime = now - n
-			case equalFold(o, "time") && more > 0:
+			case eqFold(o, "time") && more > 0:
 				j++
 				n, ok := parseIntMsg(ctx, args[j], "Invalid TIME option argument for XCLAIM")
 				if !ok {
 					return
 				}
 				deliveryTime = n
-			case equalFold(o, "retrycount") && more > 0:
+			case eqFold(o, "retrycount") && more > 0:
 				j++
 				n, ok := parseIntMsg(ctx, args[j], "Invalid RETRYCOUNT option argument for XCLAIM")
 				if !ok {
 					return
 				}
 				retry = n
-			case equalFold(o, "lastid") && more > 0:
+			case eqFold(o, "lastid") && more > 0:
 				j++
 				id, ok := parseStreamID(ctx, args[j], 0, true)
 				if !ok {
@@ -853,7 +814,6 @@ func xclaim(ctx *Ctx) {
 				return
 			}
 		}
-		s = streamOf(e)
 		if g.LastID.Less(lastID) {
 			g.LastID = lastID
 			s.Touch()
@@ -900,21 +860,15 @@ func xautoclaim(ctx *Ctx) {
 		return
 	}
 	minIdle = max(minIdle, 0)
-	start, sx, ok := parseIntervalID(ctx, args[5], 0)
+	start, ok := parseRangeStart(ctx, args[5])
 	if !ok {
 		return
-	}
-	if sx {
-		if start, ok = start.Next(); !ok {
-			ctx.Err(errXStartInterval)
-			return
-		}
 	}
 	count := int64(100)
 	justID := false
 	for j := 6; j < len(args); j++ {
 		switch {
-		case equalFold(args[j], "count") && j+1 < len(args):
+		case eqFold(args[j], "count") && j+1 < len(args):
 			n, ok := parseInt(args[j+1])
 			if !ok || n < 1 || n > math.MaxInt64/16 {
 				ctx.Err("ERR COUNT must be > 0")
@@ -922,7 +876,7 @@ func xautoclaim(ctx *Ctx) {
 			}
 			count = n
 			j++
-		case equalFold(args[j], "justid"):
+		case eqFold(args[j], "justid"):
 			justID = true
 		default:
 			ctx.Err(ErrSyntax)
@@ -935,75 +889,42 @@ func xautoclaim(ctx *Ctx) {
 		if !ok {
 			return
 		}
-		s = streamOf(e)
 		now := store.WallMs(store.Mono())
 		attempts := count * 10
 		var c *stream.Consumer
 		var deleted []stream.ID
 		ctx.W.Array(3)
-		cursorMark := ctx.W.Mark()
-		mark := cursorMark
+		cursorAt := ctx.W.Mark()
 		n := 0
-		cur := start
-		var p *stream.Pending
-		for {
+		// The cursor is the pending entry after the last one examined (0-0
+		// when none is left), as Redis's raxNext after its loop.
+		var cursor stream.ID
+		for p := g.PendingFrom(start); p != nil; {
 			if attempts == 0 || count == 0 {
+				cursor = p.ID
 				break
 			}
 			attempts--
-			if p = g.PendingFrom(cur); p == nil {
-				break
-			}
-			id := p.ID
-			next, more := id.Next()
-			if !s.Get(id, nil) {
-				g.Ack(id)
-				deleted = append(deleted, id)
+			next := g.PendingAfter(p.ID) // before an Ack takes p out
+			switch {
+			case !s.Get(p.ID, nil):
+				g.Ack(p.ID)
+				deleted = append(deleted, p.ID)
 				count--
-				if !more {
-					p = nil
-					break
-				}
-				cur = next
-				continue
+			case minIdle > 0 && now-p.DeliveryTime < minIdle:
+			default:
+				claim(ctx, s, g, &c, args[3], p, now, -1, justID)
+				n++
+				count--
 			}
-			if !more {
-				cur = id // the last possible ID: nothing follows
-			} else {
-				cur = next
-			}
-			if minIdle > 0 && now-p.DeliveryTime < minIdle {
-				if !more {
-					p = nil
-					break
-				}
-				continue
-			}
-			claim(ctx, s, g, &c, args[3], p, now, -1, justID)
-			n++
-			count--
-			if !more {
-				p = nil
-				break
-			}
+			p = next
 		}
 		if c != nil {
 			c.ActiveTime = ctx.Now
 		}
-		ctx.W.SetArray(mark, n)
-		// The cursor: the next pending entry after the last one examined.
-		var endID stream.ID
-		if p != nil || attempts == 0 || count == 0 {
-			if q := g.PendingFrom(cur); q != nil {
-				endID = q.ID
-			}
-		}
+		ctx.W.SetArray(cursorAt, n)
 		var buf [48]byte
-		idb := endID.Append(buf[:0])
-		hdr := "$" + strconv.Itoa(len(idb)) + "\r\n" + string(idb) + "\r\n"
-		ctx.W.B = append(ctx.W.B, hdr...)
-		copy(ctx.W.B[cursorMark+len(hdr):], ctx.W.B[cursorMark:len(ctx.W.B)-len(hdr)])
-		copy(ctx.W.B[cursorMark:], hdr)
+		ctx.W.SetBulk(cursorAt, cursor.Append(buf[:0]))
 		ctx.W.Array(len(deleted))
 		for _, id := range deleted {
 			writeStreamID(ctx, id)

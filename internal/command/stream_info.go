@@ -57,12 +57,12 @@ func xinfoStream(ctx *Ctx) {
 	full := len(opts) > 0
 	count := int64(10)
 	if full {
-		if (len(opts) != 1 && len(opts) != 3) || !equalFold(opts[0], "full") {
+		if (len(opts) != 1 && len(opts) != 3) || !eqFold(opts[0], "full") {
 			xinfoSyntax(ctx)
 			return
 		}
 		if len(opts) == 3 {
-			if !equalFold(opts[1], "count") {
+			if !eqFold(opts[1], "count") {
 				xinfoSyntax(ctx)
 				return
 			}
@@ -136,20 +136,7 @@ func xinfoStream(ctx *Ctx) {
 			w.BulkString("pel-count")
 			w.Int(int64(g.PendingLen()))
 			w.BulkString("pending")
-			mark, n := w.Mark(), 0
-			g.PendingRange(stream.ID{}, stream.Max, nil, func(p *stream.Pending) bool {
-				if count != 0 && int64(n) >= count {
-					return false
-				}
-				w.Array(4)
-				writeStreamID(ctx, p.ID)
-				w.Bulk(p.Owner.Name)
-				w.Int(p.DeliveryTime)
-				w.Int(p.DeliveryCount)
-				n++
-				return true
-			})
-			w.SetArray(mark, n)
+			writePEL(ctx, g, nil, count)
 			w.BulkString("consumers")
 			w.Array(len(g.Consumers()))
 			for _, c := range g.Consumers() {
@@ -161,22 +148,36 @@ func xinfoStream(ctx *Ctx) {
 				w.BulkString("pel-count")
 				w.Int(int64(c.PendingLen()))
 				w.BulkString("pending")
-				mark, n := w.Mark(), 0
-				g.PendingRange(stream.ID{}, stream.Max, c, func(p *stream.Pending) bool {
-					if count != 0 && int64(n) >= count {
-						return false
-					}
-					w.Array(3)
-					writeStreamID(ctx, p.ID)
-					w.Int(p.DeliveryTime)
-					w.Int(p.DeliveryCount)
-					n++
-					return true
-				})
-				w.SetArray(mark, n)
+				writePEL(ctx, g, c, count)
 			}
 		}
 	})
+}
+
+// writePEL writes XINFO STREAM FULL's first count (0: all) pending
+// entries of group g, or of its consumer c: [id, consumer, delivery time,
+// count], without the consumer for c's own.
+func writePEL(ctx *Ctx, g *stream.Group, c *stream.Consumer, count int64) {
+	w := ctx.W
+	mark, n := w.Mark(), 0
+	g.PendingRange(stream.ID{}, stream.Max, c, func(p *stream.Pending) bool {
+		if count != 0 && int64(n) >= count {
+			return false
+		}
+		if c == nil {
+			w.Array(4)
+			writeStreamID(ctx, p.ID)
+			w.Bulk(p.Owner.Name)
+		} else {
+			w.Array(3)
+			writeStreamID(ctx, p.ID)
+		}
+		w.Int(p.DeliveryTime)
+		w.Int(p.DeliveryCount)
+		n++
+		return true
+	})
+	w.SetArray(mark, n)
 }
 
 // xinfoGroups: XINFO GROUPS key

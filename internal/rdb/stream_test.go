@@ -16,7 +16,7 @@ func streamSummary(s *stream.Stream) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "len %d last %v first %v maxdel %v added %d nodes %d\n",
 		s.Len(), s.LastID(), s.FirstID(), s.MaxDeleted(), s.EntriesAdded(), s.Nodes())
-	s.Walk(func(id stream.ID, fv [][]byte) bool {
+	s.Range(stream.ID{}, stream.Max, false, func(id stream.ID, fv [][]byte) bool {
 		fmt.Fprintf(&b, "%v %q\n", id, fv)
 		return true
 	})

@@ -222,11 +222,26 @@ func (w *Writer) SetMap(mark, n int) {
 	w.insertHeader(mark, '*', 2*n)
 }
 
+// SetBulk inserts at mark a bulk string, for a reply whose leading element
+// is known only after what follows it was written (XAUTOCLAIM's cursor).
+func (w *Writer) SetBulk(mark int, b []byte) {
+	var buf [64]byte
+	h := append(buf[:0], '$')
+	h = strconv.AppendInt(h, int64(len(b)), 10)
+	h = append(h, '\r', '\n')
+	h = append(h, b...)
+	w.insert(mark, append(h, '\r', '\n'))
+}
+
 func (w *Writer) insertHeader(mark int, c byte, n int) {
 	var buf [24]byte
 	h := append(buf[:0], c)
 	h = strconv.AppendInt(h, int64(n), 10)
-	h = append(h, '\r', '\n')
+	w.insert(mark, append(h, '\r', '\n'))
+}
+
+// insert puts h at mark, moving what follows up.
+func (w *Writer) insert(mark int, h []byte) {
 	w.B = append(w.B, h...)
 	copy(w.B[mark+len(h):], w.B[mark:len(w.B)-len(h)])
 	copy(w.B[mark:], h)

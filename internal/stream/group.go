@@ -352,6 +352,15 @@ func (g *Group) PendingFrom(id ID) *Pending {
 	return g.pel[i]
 }
 
+// PendingAfter is the first pending entry with an ID > id, or nil.
+func (g *Group) PendingAfter(id ID) *Pending {
+	next, ok := id.Next()
+	if !ok {
+		return nil
+	}
+	return g.PendingFrom(next)
+}
+
 // FirstPending and LastPending are the PEL's ends (nil when empty).
 func (g *Group) FirstPending() *Pending {
 	if len(g.pel) == 0 {
