@@ -24,11 +24,18 @@ ARG TARGETOS=linux
 ARG TARGETARCH
 RUN --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
-    go build -trimpath -ldflags='-s -w' -o /out/smallredis ./cmd/smallredis
+    go build -trimpath -ldflags='-s -w' -o /out/smallredis ./cmd/smallredis \
+ && mkdir -m 0755 /out/data
 
 # ---- final stage: static binary on distroless, non-root (uid/gid 65532)
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/smallredis /smallredis
+# The working directory, where the RDB file goes (the default save points,
+# SAVE, SHUTDOWN), writable by the user, as the official Redis image's /data:
+# mount a volume there to keep it across containers.
+COPY --from=build --chown=65532:65532 /out/data /data
+VOLUME /data
+WORKDIR /data
 USER 65532:65532
 EXPOSE 2345
 ENTRYPOINT ["/smallredis"]

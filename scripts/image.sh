@@ -5,9 +5,11 @@
 #   1. static binary (CGO_ENABLED=0, -trimpath, -s -w, profile-guided with
 #      cmd/smallredis/default.pgo)
 #   2. one layer: /smallredis (0755) plus /etc/passwd and /etc/group with the
-#      non-root user smallredis, uid/gid 65532
+#      non-root user smallredis, uid/gid 65532, and /data (0755, owned by it):
+#      the working directory, where the RDB file goes (save points, SAVE,
+#      SHUTDOWN), as in the official Redis image
 #   3. image config: entrypoint ["/smallredis"], user 65532:65532,
-#      exposed port 2345/tcp, set through a throw-away in-memory registry
+#      working directory /data, exposed port 2345/tcp, set through a throw-away in-memory registry
 #      (`crane registry serve` on a free loopback port) since `crane mutate`
 #      needs a registry reference
 #   4. bin/smallredis.tar, tagged smallredis:latest, in the format `docker save`
@@ -27,6 +29,7 @@ CRANE_MODULE=github.com/google/go-containerregistry/cmd/crane
 IMAGE_TAG=smallredis:latest
 IMAGE_USER=65532:65532
 IMAGE_PORT=2345/tcp
+IMAGE_WORKDIR=/data
 IMAGE_MAX_BYTES=${IMAGE_MAX_BYTES:-8000000}
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -124,6 +127,11 @@ tar --create --file="$work/layer.tar" --directory="$rootfs" \
 	--format=ustar --sort=name --owner=0 --group=0 --numeric-owner \
 	--mtime="@${SOURCE_DATE_EPOCH:-0}" \
 	smallredis etc
+mkdir -m 0755 "$rootfs/data"
+tar --append --file="$work/layer.tar" --directory="$rootfs" \
+	--format=ustar --owner=65532 --group=65532 --numeric-owner \
+	--mtime="@${SOURCE_DATE_EPOCH:-0}" --no-recursion \
+	data
 log "layer contents:"
 tar --list --verbose --numeric-owner --file="$work/layer.tar" | sed 's/^/    /'
 
@@ -155,6 +163,7 @@ log "crane mutate (entrypoint, user, port, platform) -> bin/smallredis.tar as $I
 	--entrypoint /smallredis \
 	--cmd=--protected-mode,no \
 	--user "$IMAGE_USER" \
+	--workdir "$IMAGE_WORKDIR" \
 	--exposed-ports "$IMAGE_PORT" \
 	--set-platform "linux/$goarch" \
 	-t "$IMAGE_TAG" -o bin/smallredis.tar
@@ -181,12 +190,13 @@ for want in \
 	'"Entrypoint":["/smallredis"]' \
 	'"Cmd":["--protected-mode","no"]' \
 	'"User":"'"$IMAGE_USER"'"' \
+	'"WorkingDir":"'"$IMAGE_WORKDIR"'"' \
 	'"ExposedPorts":{"'"$IMAGE_PORT"'":{}}' \
 	'"os":"linux"' \
 	'"architecture":"'"$goarch"'"'; do
 	grep -qF "$want" <<<"$config" || die "image config lacks $want"
 done
-log "config OK: entrypoint [\"/smallredis\"], user $IMAGE_USER, exposed $IMAGE_PORT, linux/$goarch"
+log "config OK: entrypoint [\"/smallredis\"], user $IMAGE_USER, workdir $IMAGE_WORKDIR, exposed $IMAGE_PORT, linux/$goarch"
 
 # The tarball must be loadable: push it back and read it as a registry client would.
 "$crane" push --insecure bin/smallredis.tar "127.0.0.1:$port/smallredis:loaded" >/dev/null
@@ -197,6 +207,7 @@ log "crane push + crane config of bin/smallredis.tar OK"
 layer=$check/${layer_files[0]}
 listing=$(tar --list --verbose --numeric-owner --gzip --file="$layer")
 grep -qE '^-rwxr-xr-x 0/0 .* smallredis$' <<<"$listing" || die "layer lacks /smallredis with mode 0755 owned by 0:0"
+grep -qE '^drwxr-xr-x 65532/65532 .* data/?$' <<<"$listing" || die "layer lacks /data with mode 0755 owned by 65532:65532"
 for f in etc/passwd etc/group; do
 	grep -qE "^-rw-r--r-- 0/0 .* $f\$" <<<"$listing" || die "layer lacks /$f"
 done
@@ -234,7 +245,7 @@ for attempt in 1 2 3 4 5; do
 	smoke_port=$((20000 + RANDOM % 30000))
 	port_in_use "$smoke_port" && continue
 	log "smoke test (attempt $attempt): ${run_as[*]:+${run_as[*]} }/smallredis --port $smoke_port"
-	(cd "$extract" && exec "${run_as[@]}" "$extract/smallredis" --port "$smoke_port") >"$work/server.log" 2>&1 &
+	(cd "$extract$IMAGE_WORKDIR" && exec "${run_as[@]}" "$extract/smallredis" --port "$smoke_port") >"$work/server.log" 2>&1 &
 	server_pid=$!
 	reply=""
 	for _ in $(seq 1 100); do
@@ -254,10 +265,16 @@ for attempt in 1 2 3 4 5; do
 	server_pid=""
 done
 [[ -n $ok ]] || die "smoke test failed: the image's /smallredis did not answer PING"
+# The image's user can write its snapshot in the working directory (the
+# default save points would otherwise turn into MISCONF on every write).
+[[ $(redis-cli -h 127.0.0.1 -p "$smoke_port" set smoke yes) == OK ]] || die "smoke test: SET failed"
+save_reply=$(redis-cli -h 127.0.0.1 -p "$smoke_port" save)
+[[ $save_reply == OK ]] || die "smoke test: SAVE in $IMAGE_WORKDIR as $IMAGE_USER answered '$save_reply'"
+[[ -s $extract$IMAGE_WORKDIR/dump.rdb ]] || die "smoke test: SAVE wrote no $IMAGE_WORKDIR/dump.rdb"
 kill "$server_pid"
 wait "$server_pid" 2>/dev/null || true
 server_pid=""
-log "smoke test OK: redis-cli -p $smoke_port ping -> PONG"
+log "smoke test OK: redis-cli -p $smoke_port ping -> PONG, SAVE -> $IMAGE_WORKDIR/dump.rdb"
 
 log "done: bin/smallredis.tar ($IMAGE_TAG), $tar_bytes bytes = $(mb "$tar_bytes")"
 log "load it with: docker load -i bin/smallredis.tar && docker run --rm -p 2345:2345 $IMAGE_TAG"

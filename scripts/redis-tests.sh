@@ -98,7 +98,11 @@ fi
 for u in "${units[@]}"; do
 	log="$OUT/$(echo "$u" | tr / _)"
 	redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1 || true
-	"$OUT/smallredis" --port "$PORT" --enable-debug-command yes ${SRVARGS:-} >"$log.server" 2>&1 &
+	# No save points, and a directory of its own: with Redis's default ones
+	# a FLUSHALL would write dump.rdb where the next unit's server loads it.
+	mkdir -p "$OUT/data"
+	rm -f "$OUT/data/dump.rdb"
+	"$OUT/smallredis" --port "$PORT" --enable-debug-command yes --save '' --dir "$OUT/data" ${SRVARGS:-} >"$log.server" 2>&1 &
 	sleep 0.5
 	rc=0
 	(cd "$dir" && timeout "$T" ./runtest --host 127.0.0.1 --port "$PORT" --single "$u" --timeout "$T" \

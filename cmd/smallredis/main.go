@@ -92,9 +92,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
-		s := <-sig
-		log.Info("received signal, shutting down", "signal", s.String())
-		srv.Shutdown()
+		for s := range sig {
+			log.Info("received signal, shutting down", "signal", s.String())
+			if srv.ShutdownOnSignal(s == syscall.SIGTERM) {
+				return
+			}
+			// As Redis: the final save failed, so the server keeps running.
+			log.Warn(s.String() + " received but errors trying to shut down the server, check the logs for more information")
+		}
 	}()
 	log.Info("smallredis starting",
 		"version", command.Version, "redis_version", command.RedisVersion,

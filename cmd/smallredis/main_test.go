@@ -31,7 +31,9 @@ func TestFlags(t *testing.T) {
 	}
 }
 
-// The real binary starts, answers, and exits 0 on SIGTERM.
+// The real binary starts, answers, and exits 0 on SIGTERM, saving its
+// final snapshot in its working directory first (the default save points
+// are configured, as Redis's).
 func TestSignalShutdown(t *testing.T) {
 	bin := binary(t)
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -39,6 +41,7 @@ func TestSignalShutdown(t *testing.T) {
 	l.Close()
 	var logs bytes.Buffer
 	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1")
+	cmd.Dir = t.TempDir()
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -74,7 +77,10 @@ func TestSignalShutdown(t *testing.T) {
 		cmd.Process.Kill()
 		t.Fatal("still running 10s after SIGTERM")
 	}
-	for _, want := range []string{"smallredis starting", "port=" + strconv.Itoa(port), "pid=", "smallredis stopped"} {
+	if fi, err := os.Stat(filepath.Join(cmd.Dir, "dump.rdb")); err != nil || fi.Size() == 0 {
+		t.Errorf("no final snapshot after SIGTERM: %v\n%s", err, logs.String())
+	}
+	for _, want := range []string{"smallredis starting", "port=" + strconv.Itoa(port), "pid=", "Saving the final RDB snapshot", "smallredis stopped"} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("start-up/shutdown log lacks %q:\n%s", want, logs.String())
 		}

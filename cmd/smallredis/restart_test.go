@@ -76,6 +76,7 @@ func startBinary(t *testing.T, port int, wait time.Duration, args ...string) *pr
 	p := &proc{logs: &syncBuffer{}, done: make(chan error, 1),
 		addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
 	p.cmd = exec.Command(binary(t), append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1"}, args...)...)
+	p.cmd.Dir = t.TempDir() // its snapshots are its own
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -227,6 +228,7 @@ func TestSecondServerOnPortFails(t *testing.T) {
 	startBinary(t, port, 10*time.Second)
 	var logs bytes.Buffer
 	cmd := exec.Command(binary(t), "--port", strconv.Itoa(port), "--bind", "127.0.0.1")
+	cmd.Dir = t.TempDir()
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	done := make(chan error, 1)
 	if err := cmd.Start(); err != nil {

@@ -95,6 +95,7 @@ func flushdb(ctx *Ctx) {
 func flushall(ctx *Ctx) {
 	if flushMode(ctx) {
 		ctx.FlushAll()
+		ctx.S.flushSaved()
 		ctx.W.OK()
 	}
 }
@@ -122,10 +123,9 @@ func monitor(ctx *Ctx) {
 // or ABORT with anything but ABORT, is a syntax error. A shutdown here is
 // immediate, so there is never one in progress to abort.
 //
-// SAVE writes the RDB file first (persist.go); if that fails the server
-// stays up with an error, unless FORCE. Without SAVE nothing is saved,
-// whatever the save directive says (its save points are not acted on),
-// where Redis saves when it has save points.
+// SAVE, or neither SAVE nor NOSAVE with save points configured, writes the
+// RDB file first (persist.go); if that fails the server stays up with an
+// error, unless FORCE.
 func shutdown(ctx *Ctx) {
 	var save, nosave, force, other, abort bool
 	for _, a := range ctx.Args[1:] {
@@ -153,19 +153,46 @@ func shutdown(ctx *Ctx) {
 		ctx.Err("ERR No shutdown in progress.")
 		return
 	}
-	if save {
-		if err := ctx.S.Save(); err != nil {
-			if !force {
-				ctx.S.logger().Warn("Error trying to save the DB, can't exit.", "err", err)
-				ctx.Err("ERR Errors trying to SHUTDOWN. Check logs.")
-				return
-			}
-			ctx.S.logger().Warn("Error trying to save the DB. Exit anyway.", "err", err)
-		}
+	if !nosave && ctx.S.Gate.Busy() {
+		// As Redis: while a script is past busy-reply-threshold only
+		// SHUTDOWN NOSAVE goes (a save would wait for the script's world).
+		ctx.Err(ctx.S.busyMsg())
+		return
+	}
+	if !ctx.S.PrepareShutdown(save, nosave, force) {
+		ctx.Err("ERR Errors trying to SHUTDOWN. Check logs.")
+		return
 	}
 	// Like Redis, no reply on success: the connection just closes.
 	ctx.C.CloseAfterReply = true
 	ctx.S.Host.Shutdown()
+}
+
+// PrepareShutdown is Redis's prepareForShutdown as far as it concerns us:
+// the final snapshot, written with SAVE, or without NOSAVE when save points
+// are configured. It reports whether the server may go down: not when that
+// save failed, unless force.
+func (s *Server) PrepareShutdown(save, nosave, force bool) bool {
+	if !save && (nosave || !s.Cfg.HasSavePoints()) {
+		return true
+	}
+	s.stopBgsave()
+	s.logger().Info("Saving the final RDB snapshot before exiting.")
+	if err := s.Save(); err != nil {
+		if !force {
+			s.logger().Warn("Error trying to save the DB, can't exit.", "err", err)
+			return false
+		}
+		s.logger().Warn("Error trying to save the DB. Exit anyway.", "err", err)
+	}
+	return true
+}
+
+// ShutdownOnSignal is PrepareShutdown for SIGTERM (term) or SIGINT, with
+// the flags shutdown-on-sigterm or shutdown-on-sigint give.
+func (s *Server) ShutdownOnSignal(term bool) bool {
+	f := s.Cfg.ShutdownOnSignal(term)
+	return s.PrepareShutdown(f&config.ShutdownSave != 0, f&config.ShutdownNoSave != 0, f&config.ShutdownForce != 0)
 }
 
 func configGet(ctx *Ctx) {

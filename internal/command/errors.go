@@ -17,6 +17,7 @@ const (
 	ErrNoProto         = "NOPROTO unsupported protocol version"
 	ErrOOM             = "OOM command not allowed when used memory > 'maxmemory'."
 	ErrNoReplicas      = "NOREPLICAS Not enough good replicas to write."
+	ErrMisconf         = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
 	ErrStringTooLong   = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 	ErrTimeout         = "ERR timeout is not an integer or out of range"
 	ErrMaxClients      = "ERR max number of clients reached"

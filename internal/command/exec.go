@@ -240,7 +240,13 @@ func (s *Server) exec(ctx *Ctx) time.Duration {
 		s.refuse(ctx, ErrOOM)
 		return 0
 	}
-	if (spec.Flags&Write != 0 || spec.Flags&execFlags == execFlags && c.tx != nil && c.tx.flags&Write != 0) && s.Cfg.NoGoodReplicas() {
+	write := spec.Flags&Write != 0 || spec.Flags&execFlags == execFlags && c.tx != nil && c.tx.flags&Write != 0
+	if !s.persist.lastOK.Load() && (write || spec.Name == "ping") && s.writesDenied() {
+		// As Redis: PING too, so that a monitoring probe notices.
+		s.refuse(ctx, ErrMisconf)
+		return 0
+	}
+	if write && s.Cfg.NoGoodReplicas() {
 		s.refuse(ctx, ErrNoReplicas)
 		return 0
 	}

@@ -26,9 +26,14 @@ import (
 // The file appears only complete: written to a temporary file, synced,
 // renamed over the old one, as Redis does.
 //
-// Save points (the save directive) are not acted on: nothing saves on its
-// own. Hash fields' TTLs (Redis 7.4) have no place in RDB 10: the fields
-// are saved without them.
+// Save points (the save directive) are Redis's: the cron starts a BGSAVE
+// once a point's seconds have passed since the last save with at least its
+// changes made (SaveCron), retrying a failed one after 5 seconds; with
+// points configured SHUTDOWN and SIGTERM save first, FLUSHALL writes the
+// emptied dataset, and a failed BGSAVE refuses writes (and PING) with
+// MISCONF until a save succeeds, while stop-writes-on-bgsave-error is yes.
+// Hash fields' TTLs (Redis 7.4) have no place in RDB 10: the fields are
+// saved without them.
 
 var persistCommands = []*Spec{
 	{Name: "save", Arity: 1, Flags: Admin | NoScript | NoAsyncLoading | NoMulti | Atomic, ACL: aclAdmin, Handler: saveCmd},
@@ -44,6 +49,8 @@ type persistState struct {
 	lastSave   atomic.Int64 // Unix seconds of the last successful save (the start before any)
 	lastOK     atomic.Bool  // the last BGSAVE succeeded (true before any)
 	lastBgSecs atomic.Int64 // the last BGSAVE's duration, -1 before any
+	lastTry    atomic.Int64 // Unix seconds of the last BGSAVE's start
+	abort      atomic.Bool  // the running BGSAVE stops (FLUSHALL, SHUTDOWN)
 	saves      atomic.Int64
 	dirtyAt    atomic.Int64 // KS.Changes() at the last successful save
 	loaded     atomic.Int64 // keys the start loaded
@@ -71,8 +78,9 @@ func saveCmd(ctx *Ctx) {
 		ctx.Err("ERR Background save already in progress")
 		return
 	}
+	ctx.S.persist.saves.Add(1) // as Redis's rdb_saves: attempts
 	if err := ctx.S.Save(); err != nil {
-		ctx.Err("ERR " + err.Error())
+		ctx.Err("ERR") // as Redis's shared.err: the reason is in the log
 		return
 	}
 	ctx.W.OK()
@@ -85,7 +93,7 @@ func bgsaveCmd(ctx *Ctx) {
 		return
 	}
 	s := ctx.S
-	if !s.persist.bgRunning.CompareAndSwap(false, true) {
+	if !s.startBgsave() {
 		if len(ctx.Args) == 2 {
 			// One more after the running one, as Redis's.
 			s.persist.scheduled.Store(true)
@@ -95,50 +103,144 @@ func bgsaveCmd(ctx *Ctx) {
 		ctx.Err("ERR Background save already in progress")
 		return
 	}
-	s.persist.bgStart.Store(time.Now().Unix())
-	go s.bgsave()
 	ctx.W.Simple("Background saving started")
+}
+
+// startBgsave starts a background save unless one runs; rdb_saves counts
+// it, as Redis counts every SAVE and BGSAVE attempted.
+func (s *Server) startBgsave() bool {
+	p := &s.persist
+	if !p.bgRunning.CompareAndSwap(false, true) {
+		return false
+	}
+	now := time.Now().Unix()
+	p.bgStart.Store(now)
+	p.lastTry.Store(now)
+	p.saves.Add(1)
+	go s.bgsave()
+	return true
 }
 
 func (s *Server) bgsave() {
 	start := time.Now()
-	err := s.Save()
+	err := s.save(true, true)
 	s.persist.lastBgSecs.Store(int64(time.Since(start).Round(time.Second) / time.Second))
-	s.persist.lastOK.Store(err == nil)
-	if err == nil {
+	switch {
+	case errors.Is(err, errSaveAborted):
+		// As a child Redis kills (SIGUSR1): neither a success nor an error.
+		s.logger().Warn("Background saving terminated: stopped for a FLUSHALL or SHUTDOWN")
+	case err == nil:
 		s.logger().Info("Background saving terminated with success")
-	} else {
+	default:
+		s.persist.lastOK.Store(false)
 		s.logger().Warn("Background saving error", "err", err)
 	}
 	s.persist.bgRunning.Store(false)
-	if s.persist.scheduled.Swap(false) && s.persist.bgRunning.CompareAndSwap(false, true) {
-		s.persist.bgStart.Store(time.Now().Unix())
-		go s.bgsave()
+	if s.persist.scheduled.Swap(false) {
+		s.startBgsave()
+	}
+}
+
+// errSaveAborted is a BGSAVE stopped by FLUSHALL or SHUTDOWN.
+var errSaveAborted = errors.New("background save aborted")
+
+// SaveCron starts a BGSAVE when a save point is reached, as Redis's
+// serverCron: a point's seconds passed since the last successful save with
+// at least its changes made since, and the last BGSAVE either succeeded or
+// started more than 5 seconds ago (a failing disk is retried, not
+// hammered). The server's cron calls it every 100 ms.
+func (s *Server) SaveCron(now int64) {
+	p := &s.persist
+	if p.bgRunning.Load() || !s.Cfg.HasSavePoints() {
+		return
+	}
+	if !p.lastOK.Load() && now-p.lastTry.Load() <= bgsaveRetryDelay {
+		return
+	}
+	// The dirty counter reads every shard: only once a point is due.
+	dirty := int64(-1)
+	for _, sp := range s.Cfg.SavePoints() {
+		if now-p.lastSave.Load() <= sp.Seconds {
+			continue
+		}
+		if dirty < 0 {
+			dirty = s.DirtySinceSave()
+		}
+		if dirty >= sp.Changes {
+			s.logger().Info(fmt.Sprintf("%d changes in %d seconds. Saving...", sp.Changes, sp.Seconds))
+			s.startBgsave()
+			return
+		}
+	}
+}
+
+// bgsaveRetryDelay is Redis's CONFIG_BGSAVE_RETRY_DELAY, in seconds.
+const bgsaveRetryDelay = 5
+
+// writesDenied is Redis's writeCommandsDeniedByDiskError for RDB: the last
+// BGSAVE failed while save points are configured and
+// stop-writes-on-bgsave-error is on. One atomic load when saves succeed.
+func (s *Server) writesDenied() bool {
+	return !s.persist.lastOK.Load() && s.Cfg.StopWritesOnBgsaveError() && s.Cfg.HasSavePoints()
+}
+
+// stopBgsave makes a running BGSAVE give up (FLUSHALL and SHUTDOWN, where
+// Redis kills its child): the save that follows need not wait for it to
+// finish writing a file it would replace.
+func (s *Server) stopBgsave() {
+	if s.persist.bgRunning.Load() {
+		s.persist.abort.Store(true)
 	}
 }
 
 // Save writes the dataset to the RDB file (SAVE, BGSAVE's goroutine,
 // SHUTDOWN SAVE) and, on success, makes it the last save.
-func (s *Server) Save() error {
+func (s *Server) Save() error { return s.save(true, false) }
+
+// flushSaved is FLUSHALL's save with save points configured, as Redis's
+// flushAllDataAndResetRDB: the emptied dataset (functions only) is written
+// at once, without reading the shards (the keyspace is empty at this
+// instant, and EXEC or a script may be holding the world); no change is
+// left unsaved.
+func (s *Server) flushSaved() {
+	if !s.Cfg.HasSavePoints() {
+		return
+	}
+	s.stopBgsave()
+	_ = s.save(false, false) // a failure is logged; FLUSHALL still answers OK, as Redis's
+}
+
+// save writes the file: the dataset (data) or no keys, stopping early when
+// asked to (bg: BGSAVE's).
+func (s *Server) save(data, bg bool) error {
 	p := &s.persist
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// A request to stop a BGSAVE is for the one that held the lock until
+	// now (it has returned) or for this one if it is it and still runs.
+	p.abort.Store(false)
+	var stop *atomic.Bool
+	if bg {
+		stop = &p.abort
+	}
 	dirty := s.KS.Changes()
 	start := time.Now()
-	keys, err := s.writeRDB(s.rdbPath(), start)
+	keys, err := s.writeRDB(s.rdbPath(), start, data, stop)
 	if err != nil {
-		s.logger().Warn("Failed saving the DB", "err", err)
+		if !errors.Is(err, errSaveAborted) {
+			s.logger().Warn("Failed saving the DB", "err", err)
+		}
 		return err
 	}
 	p.dirtyAt.Store(dirty)
 	p.lastSave.Store(start.Unix())
-	p.saves.Add(1)
+	p.lastOK.Store(true)
 	s.logger().Info("DB saved on disk", "keys", keys, "file", s.rdbPath(), "took", time.Since(start))
 	return nil
 }
 
 // writeRDB writes the file through a temporary one in the same directory.
-func (s *Server) writeRDB(path string, now time.Time) (keys int, err error) {
+func (s *Server) writeRDB(path string, now time.Time, data bool, stop *atomic.Bool) (keys int, err error) {
 	tmp := filepath.Join(filepath.Dir(path), "temp-"+strconv.Itoa(os.Getpid())+".rdb")
 	f, err := os.Create(tmp)
 	if err != nil {
@@ -169,15 +271,18 @@ func (s *Server) writeRDB(path string, now time.Time) (keys int, err error) {
 	var obj, pending []byte
 	for i := range s.KS.Databases() {
 		db := s.KS.DB(i)
-		if db.Len() == 0 {
+		if !data || db.Len() == 0 {
 			continue
+		}
+		if stop != nil && stop.Load() {
+			return 0, errSaveAborted
 		}
 		w.SelectDB(i, uint64(db.Len()), uint64(db.Expires()))
 		db.EachEntry(ms, func(key []byte, e *store.Entry) bool {
 			obj = appendObject(obj[:0], e, compress)
 			pending = rdb.AppendKey(pending, key, e.ExpireAt(), obj)
 			keys++
-			return true
+			return stop == nil || keys&1023 != 0 || !stop.Load()
 		}, func() {
 			w.Raw(pending)
 			if cap(pending) > 64<<20 {
@@ -185,6 +290,9 @@ func (s *Server) writeRDB(path string, now time.Time) (keys int, err error) {
 			}
 			pending = pending[:0]
 		})
+	}
+	if stop != nil && stop.Load() {
+		return 0, errSaveAborted
 	}
 	if err = w.Close(); err != nil {
 		return 0, err

@@ -224,16 +224,15 @@ func TestPersistErrors(t *testing.T) {
 		t.Fatalf("start on a damaged file: %v", err)
 	}
 
-	// The directory goes away: SAVE fails with Redis's reason, SHUTDOWN
-	// SAVE refuses to stop.
+	// The directory goes away: SAVE fails with Redis's bare "ERR" (the
+	// reason goes to the log), SHUTDOWN SAVE refuses to stop.
 	gone := filepath.Join(t.TempDir(), "gone")
 	os.Mkdir(gone, 0o755)
 	addr3, _ := testserver.Start(t, "--dir", gone)
 	r3 := redis.NewClient(&redis.Options{Addr: addr3})
 	defer r3.Close()
 	os.Remove(gone)
-	if err := r3.Do(ctx, "SAVE").Err(); err == nil || !strings.Contains(err.Error(), "Failed opening the temp RDB file") &&
-		!strings.Contains(err.Error(), "failed opening the temp RDB file") {
+	if err := r3.Do(ctx, "SAVE").Err(); err == nil || err.Error() != "ERR" {
 		t.Fatalf("SAVE into a missing dir: %v", err)
 	}
 	if err := r3.Do(ctx, "SHUTDOWN", "SAVE").Err(); err == nil || err.Error() != "ERR Errors trying to SHUTDOWN. Check logs." {

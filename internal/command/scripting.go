@@ -140,6 +140,12 @@ func (s *Server) noWritesScript(spec *Spec, args [][]byte) bool {
 func prepareScript(ctx *Ctx, flags script.Flags) (*scriptCaller, bool) {
 	ro := ctx.Cmd.Flags&ReadOnly != 0
 	if flags&script.FlagLegacy == 0 {
+		if flags&script.FlagNoWrites == 0 && ctx.S.writesDenied() {
+			// Redis's processCommand refuses it first, a flagged script
+			// being a write unless no-writes: its generic reply.
+			ctx.Err(ErrMisconf)
+			return nil, false
+		}
 		if ro && flags&script.FlagNoWrites == 0 {
 			ctx.Err(errScriptROFlag)
 			return nil, false
@@ -297,6 +303,12 @@ func (sr *scriptCaller) Call(args [][]byte, w *resp.Writer) {
 	if spec.Flags&(Write|MayReplicate) != 0 && sr.ro {
 		// PUBLISH too, as Redis's scriptVerifyWriteCommandAllow.
 		s.rejectScriptCall(w, spec, errScriptWriteRO)
+		return
+	}
+	if spec.Flags&Write != 0 && !sr.wrote.Load() && s.writesDenied() {
+		// A legacy script's first write; once it wrote, it may go on, as
+		// Redis does not fail a script half done on the disk's state.
+		s.rejectScriptCall(w, spec, ErrMisconf)
 		return
 	}
 	if spec.Flags&Write != 0 && s.Cfg.NoGoodReplicas() {

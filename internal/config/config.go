@@ -171,6 +171,9 @@ var (
 	idDBFilename       = mustLookup("dbfilename")
 	idNotify           = mustLookup("notify-keyspace-events")
 	idSave             = mustLookup("save")
+	idStopWritesBgsave = mustLookup("stop-writes-on-bgsave-error")
+	idShutdownSigint   = mustLookup("shutdown-on-sigint")
+	idShutdownSigterm  = mustLookup("shutdown-on-sigterm")
 	idProtectedConfigs = mustLookup("enable-protected-configs")
 	idOOMScoreAdj      = mustLookup("oom-score-adj")
 	idOOMScoreValues   = mustLookup("oom-score-adj-values")
@@ -372,6 +375,48 @@ func (c *Config) Dir() string { return c.str(idDir) }
 
 // DBFilename is the snapshot file name, relative to Dir.
 func (c *Config) DBFilename() string { return c.str(idDBFilename) }
+
+// SavePoint is one save directive's pair: snapshot after Seconds when at
+// least Changes writes were made.
+type SavePoint struct{ Seconds, Changes int64 }
+
+// SavePoints are the save directive's points, in the order given (none:
+// nothing saves on its own).
+func (c *Config) SavePoints() []SavePoint {
+	f := strings.Fields(c.str(idSave))
+	out := make([]SavePoint, 0, len(f)/2)
+	for i := 0; i+1 < len(f); i += 2 {
+		s, _ := strconv.ParseInt(f[i], 10, 64)
+		n, _ := strconv.ParseInt(f[i+1], 10, 64)
+		out = append(out, SavePoint{s, n})
+	}
+	return out
+}
+
+// HasSavePoints reports whether the save directive has any point, which is
+// what makes Redis save on SHUTDOWN and after FLUSHALL, and refuse writes
+// after a failed background save.
+func (c *Config) HasSavePoints() bool { return c.str(idSave) != "" }
+
+// StopWritesOnBgsaveError is stop-writes-on-bgsave-error.
+func (c *Config) StopWritesOnBgsaveError() bool { return c.num(idStopWritesBgsave) != 0 }
+
+// Shutdown flags of shutdown-on-sigint and shutdown-on-sigterm.
+const (
+	ShutdownSave   = 1 << iota // SAVE
+	ShutdownNoSave             // NOSAVE
+	ShutdownNow                // NOW
+	ShutdownForce              // FORCE
+)
+
+// ShutdownOnSignal is the shutdown-on-sigterm (term) or shutdown-on-sigint
+// flags: what a shutdown by that signal does.
+func (c *Config) ShutdownOnSignal(term bool) int64 {
+	if term {
+		return c.num(idShutdownSigterm)
+	}
+	return c.num(idShutdownSigint)
+}
 
 // NotifyKeyspaceEvents is the notification classes in Redis's canonical
 // spelling ("" when notifications are off, "AKE" for everything).

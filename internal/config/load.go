@@ -229,6 +229,16 @@ func (l *loader) apply(w where, argv []string, depth int) error {
 			return w.fail("wrong number of arguments")
 		}
 		args := argv[1:]
+		if d.is(multiArg) && len(args) == 1 && args[0] != "" {
+			// As Redis: one argument to a many-argument directive is split
+			// at spaces (save "900 1 300 10", --save "60 1"); an empty one
+			// stays (save "" is no save points).
+			toks, err := splitArgs(args[0])
+			if err != nil {
+				return w.fail(err.Error())
+			}
+			args = toks
+		}
 		if d.id == idSave {
 			if l.saveSeen && !(len(args) == 1 && args[0] == "") {
 				args = append(strings.Fields(l.st.val[idSave]), args...)

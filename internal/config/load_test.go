@@ -299,6 +299,11 @@ func TestParseCommandLine(t *testing.T) {
 		{[]string{"--port", "7000", "--save"}, map[string]string{"save": "", "port": "7000"}},
 		{[]string{"--save", "100", "1", "200", "2"}, map[string]string{"save": "100 1 200 2"}},
 		{[]string{"--save", ""}, map[string]string{"save": ""}},
+		// One argument to a many-argument directive is split at spaces,
+		// as Redis 7.0 does (redis-server --save "60 1" works).
+		{[]string{"--save", "60 1"}, map[string]string{"save": "60 1"}},
+		{[]string{"--save", "", "--save", "60 1 10 100"}, map[string]string{"save": "60 1 10 100"}},
+		{[]string{"--shutdown-on-sigterm", "nosave force"}, map[string]string{"shutdown-on-sigterm": "nosave force"}},
 		{[]string{"--port 7001", "--maxmemory 1k"}, map[string]string{"port": "7001", "maxmemory": "1000"}},
 		{[]string{"--slowlog-log-slower-than", "-1"}, map[string]string{"slowlog-log-slower-than": "-1"}},
 		{[]string{"--MAXMEMORY-policy", "noeviction"}, map[string]string{"maxmemory-policy": "noeviction"}},

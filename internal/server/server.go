@@ -328,6 +328,18 @@ func (s *Server) Shutdown() {
 	})
 }
 
+// ShutdownOnSignal shuts down for SIGTERM (term) or SIGINT as Redis does:
+// first the final snapshot that shutdown-on-sigterm / shutdown-on-sigint
+// and the save points ask for. If that save fails (and FORCE was not
+// given) the server stays up and it reports false.
+func (s *Server) ShutdownOnSignal(term bool) bool {
+	if !s.st.ShutdownOnSignal(term) {
+		return false
+	}
+	s.Shutdown()
+	return true
+}
+
 // Port is the configured TCP port.
 func (s *Server) Port() int { return s.cfg.Port() }
 
@@ -405,6 +417,7 @@ func (s *Server) cron() {
 		s.clientsCron(now, now/1000, idx%10 == 0) // this part runs every 100 ms
 		if idx%10 == 0 {
 			s.st.MigrateCron(wall)
+			s.st.SaveCron(now / 1000) // save points count whole seconds
 		}
 		s.tidy.check(s.st.Stats.Commands.Load(), now)
 		cur := s.st.Stats.Commands.Load()

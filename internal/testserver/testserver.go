@@ -55,7 +55,7 @@ func start(t testing.TB, log *slog.Logger, pre, args []string) (addr string, srv
 	port := FreePort(t)
 	// A directory of its own: SAVE writes there and a start loads from it,
 	// so tests never share (or leave behind) an RDB file.
-	all := append(pre, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--enable-debug-command", "yes", "--dir", t.TempDir())
+	all := append(pre, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--enable-debug-command", "yes", "--dir", t.TempDir(), "--save", "")
 	cfg, err := config.Parse(append(all, args...))
 	if err != nil {
 		t.Fatal(err)
