@@ -68,32 +68,45 @@ var serverCommands = []*Spec{
 
 func dbsize(ctx *Ctx) { ctx.W.Int(int64(ctx.DBSize())) }
 
-// flushMode parses FLUSHDB/FLUSHALL's optional ASYNC|SYNC.
-func flushMode(ctx *Ctx) bool {
+// flushMode parses FLUSHDB's and FLUSHALL's [ASYNC|SYNC]: ok, and whether
+// the flush counts as lazy (ASYNC, or neither with lazyfree-lazy-user-flush).
+func flushMode(ctx *Ctx) (async, ok bool) {
 	if len(ctx.Args) > 2 {
 		ctx.Err(ErrSyntax)
-		return false
+		return false, false
 	}
+	async = ctx.S.Cfg.LazyfreeUserFlush()
 	if len(ctx.Args) == 2 {
 		switch strings.ToLower(string(ctx.Args[1])) {
-		case "async", "sync":
+		case "async":
+			async = true
+		case "sync":
+			async = false
 		default:
 			ctx.Err(ErrSyntax)
-			return false
+			return false, false
 		}
 	}
-	return true
+	return async, true
 }
 
 func flushdb(ctx *Ctx) {
-	if flushMode(ctx) {
+	if async, ok := flushMode(ctx); ok {
+		if async {
+			ctx.S.Stats.LazyFreed.Add(int64(ctx.db().Len()))
+		}
 		ctx.FlushDB()
 		ctx.W.OK()
 	}
 }
 
 func flushall(ctx *Ctx) {
-	if flushMode(ctx) {
+	if async, ok := flushMode(ctx); ok {
+		if async {
+			for i := range ctx.S.KS.Databases() {
+				ctx.S.Stats.LazyFreed.Add(int64(ctx.S.KS.DB(i).Len()))
+			}
+		}
 		ctx.FlushAll()
 		ctx.S.flushSaved()
 		ctx.W.OK()
@@ -266,6 +279,7 @@ func (s *Server) ResetStats() {
 	st.Writes.Store(0)
 	st.OutputLimitDisconnections.Store(0)
 	st.EvictedClients.Store(0)
+	st.LazyFreed.Store(0)
 	st.errMu.Lock()
 	st.errors = nil
 	st.errMu.Unlock()

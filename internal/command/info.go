@@ -182,7 +182,7 @@ func infoMemory(s *Server, b *strings.Builder) {
 	kv(b, "mem_allocator", "go")
 	kv(b, "active_defrag_running", 0)
 	kv(b, "lazyfree_pending_objects", 0)
-	kv(b, "lazyfreed_objects", 0)
+	kv(b, "lazyfreed_objects", s.Stats.LazyFreed.Load())
 	// Ours: the record arena behind used_memory. Records are written to
 	// chunks and compacted a little at a time, so the chunks hold more than
 	// the live records: overwritten and deleted records not yet reclaimed.

@@ -13,7 +13,7 @@ import (
 // databases, iteration, and OBJECT introspection (object.go).
 var keyCommands = []*Spec{
 	{Name: "del", Arity: -2, Flags: Write, FirstKey: 1, LastKey: -1, Step: 1, ACL: []string{"keyspace", "write", "slow"}, Handler: del},
-	{Name: "unlink", Arity: -2, Flags: Write | Fast, FirstKey: 1, LastKey: -1, Step: 1, ACL: []string{"keyspace", "write", "fast"}, Handler: del},
+	{Name: "unlink", Arity: -2, Flags: Write | Fast, FirstKey: 1, LastKey: -1, Step: 1, ACL: []string{"keyspace", "write", "fast"}, Handler: unlink},
 	{Name: "exists", Arity: -2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: -1, Step: 1, ACL: []string{"keyspace", "read", "fast"}, Handler: exists},
 	{Name: "touch", Arity: -2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: -1, Step: 1, ACL: []string{"keyspace", "read", "fast"}, Handler: touch},
 	{Name: "type", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1, ACL: []string{"keyspace", "read", "fast"}, Handler: typeCmd},
@@ -32,6 +32,10 @@ var keyCommands = []*Spec{
 // only by freeing big values in a background thread; here the garbage
 // collector does that for both). A key named twice is deleted once.
 func del(ctx *Ctx) {
+	if ctx.S.Cfg.LazyfreeUserDel() {
+		unlink(ctx)
+		return
+	}
 	var n int64
 	// No access to record: the keys are going away.
 	ctx.EachNoTouch(ctx.Args[1:], func(i int, e *store.Entry) {

@@ -71,6 +71,7 @@ type Stats struct {
 	// (INFO clients client_recent_max_*_buffer).
 	OutputLimitDisconnections atomic.Int64
 	EvictedClients            atomic.Int64 // INFO stats evicted_clients (maxmemory-clients)
+	LazyFreed                 atomic.Int64 // INFO memory lazyfreed_objects (lazyfree.go)
 	RecentMaxInput            atomic.Int64
 	RecentMaxOutput           atomic.Int64
 

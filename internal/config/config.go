@@ -171,6 +171,8 @@ var (
 	idDBFilename       = mustLookup("dbfilename")
 	idNotify           = mustLookup("notify-keyspace-events")
 	idSave             = mustLookup("save")
+	idLazyUserDel      = mustLookup("lazyfree-lazy-user-del")
+	idLazyUserFlush    = mustLookup("lazyfree-lazy-user-flush")
 	idStopWritesBgsave = mustLookup("stop-writes-on-bgsave-error")
 	idShutdownSigint   = mustLookup("shutdown-on-sigint")
 	idShutdownSigterm  = mustLookup("shutdown-on-sigterm")
@@ -397,6 +399,13 @@ func (c *Config) SavePoints() []SavePoint {
 // what makes Redis save on SHUTDOWN and after FLUSHALL, and refuse writes
 // after a failed background save.
 func (c *Config) HasSavePoints() bool { return c.str(idSave) != "" }
+
+// LazyfreeUserDel is lazyfree-lazy-user-del: DEL frees as UNLINK does.
+func (c *Config) LazyfreeUserDel() bool { return c.num(idLazyUserDel) != 0 }
+
+// LazyfreeUserFlush is lazyfree-lazy-user-flush: FLUSHDB and FLUSHALL
+// without SYNC or ASYNC flush as ASYNC.
+func (c *Config) LazyfreeUserFlush() bool { return c.num(idLazyUserFlush) != 0 }
 
 // StopWritesOnBgsaveError is stop-writes-on-bgsave-error.
 func (c *Config) StopWritesOnBgsaveError() bool { return c.num(idStopWritesBgsave) != 0 }

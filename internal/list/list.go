@@ -278,6 +278,14 @@ func NewQuicklist() *List { return &List{} }
 // Len is the number of elements.
 func (l *List) Len() int { return l.count }
 
+// NodeCount is the number of quicklist nodes (1 for a listpack), in O(1).
+func (l *List) NodeCount() int {
+	if l.packed {
+		return 1
+	}
+	return l.nodes.n
+}
+
 // Encoding is Redis's OBJECT ENCODING name.
 func (l *List) Encoding() string {
 	if l.packed {
