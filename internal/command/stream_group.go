@@ -183,6 +183,7 @@ func xreadGeneric(ctx *Ctx, group bool) {
 				c := groups[i].Consumer(a.consumer)
 				if c == nil {
 					c = groups[i].CreateConsumer(a.consumer, ctx.Now)
+					ctx.Notify(EvStream, "xgroup-createconsumer", a.keys[i])
 				}
 				c.SeenTime = ctx.Now
 				serveGroup(ctx, s, groups[i], c, gt, a.count, a.noack, history)
@@ -308,6 +309,7 @@ func serveStreamWaiter(w *waiter, key []byte, e *store.Entry, ctx *Ctx) {
 	c := g.Consumer(w.xconsumer)
 	if c == nil {
 		c = g.CreateConsumer(w.xconsumer, ctx.Now)
+		ctx.Notify(EvStream, "xgroup-createconsumer", key)
 	}
 	c.SeenTime = ctx.Now
 	serveGroup(ctx, st, g, c, g.LastID, int64(w.count), w.noack, false)
@@ -718,6 +720,7 @@ func claim(ctx *Ctx, s *stream.Stream, g *stream.Group, c **stream.Consumer, nam
 	if *c == nil {
 		if *c = g.Consumer(name); *c == nil {
 			*c = g.CreateConsumer(name, ctx.Now)
+			ctx.Notify(EvStream, "xgroup-createconsumer", ctx.Args[1]) // XCLAIM's and XAUTOCLAIM's key
 		}
 		(*c).SeenTime = ctx.Now
 	}
