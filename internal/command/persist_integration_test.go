@@ -129,6 +129,10 @@ func TestBgsaveUnderWrites(t *testing.T) {
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	// The writers stop however the test ends: left running after a
+	// failure, they kept the package busy until its timeout.
+	stopWriters := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	defer stopWriters()
 	for w := range 2 {
 		wg.Add(1)
 		go func() {
@@ -154,7 +158,8 @@ func TestBgsaveUnderWrites(t *testing.T) {
 		t.Fatalf("second BGSAVE: %v", err)
 	}
 	// SCHEDULE during a save runs one more after it (or one now, if the
-	// first has ended): two saves either way.
+	// first has ended): two saves at least (three when the second BGSAVE
+	// found the first ended and SCHEDULE found the second running).
 	if got, err := r.Do(ctx, "BGSAVE", "SCHEDULE").Text(); err != nil ||
 		got != "Background saving scheduled" && got != "Background saving started" {
 		t.Fatalf("BGSAVE SCHEDULE: %q %v", got, err)
@@ -162,7 +167,7 @@ func TestBgsaveUnderWrites(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		info, _ := r.Do(ctx, "INFO", "persistence").Text()
-		if strings.Contains(info, "rdb_bgsave_in_progress:0") && strings.Contains(info, "rdb_saves:2\r\n") {
+		if strings.Contains(info, "rdb_bgsave_in_progress:0") && persistInt(info, "rdb_saves") >= 2 {
 			if !strings.Contains(info, "rdb_last_bgsave_status:ok") {
 				t.Fatalf("bgsave failed: %s", info)
 			}
@@ -173,8 +178,7 @@ func TestBgsaveUnderWrites(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	close(stop)
-	wg.Wait()
+	stopWriters()
 	addr2, _ := testserver.Start(t, "--dir", dir)
 	r2 := redis.NewClient(&redis.Options{Addr: addr2})
 	defer r2.Close()
@@ -258,4 +262,17 @@ func TestPersistErrors(t *testing.T) {
 	if v, _ := r5.Get(ctx, "kept").Result(); v != "yes" {
 		t.Fatalf("after SHUTDOWN SAVE and a start: %q", v)
 	}
+}
+
+// persistInt is an INFO field's integer value (-1 when missing).
+func persistInt(info, field string) int {
+	for _, l := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			n, err := strconv.Atoi(v)
+			if err == nil {
+				return n
+			}
+		}
+	}
+	return -1
 }
