@@ -59,7 +59,9 @@ printf '%s\n' 'MULTI propagation of XREADGROUP' \
 	'RANDOMKEY: Lazy-expire should not be wrapped in MULTI/EXEC' \
 	'SCAN: Lazy-expire should not be wrapped in MULTI/EXEC' \
 	'SET - use KEEPTTL option, TTL should not be removed after loadaof' \
-	'Tracking only occurs for scripts when a command calls a read-only command' >"$OUT/skip"
+	'Tracking only occurs for scripts when a command calls a read-only command' \
+	'Same dataset digest if saving/reloading as AOF?' 'EXPIRES after a reload (snapshot + append only file rewrite)' \
+	'EXPIRES after AOF reload (without rewrite)' "Don't rehash if redis has child process" >"$OUT/skip"
 tags=(--tags -needs:repl --tags -needs:save)
 [ "${DEBUG:-1}" = 0 ] && tags+=(--tags -needs:debug)
 units=("$@")

@@ -390,6 +390,12 @@ func debug(ctx *Ctx) {
 	case sub == "panic" && len(ctx.Args) == 2:
 		// Redis crashes here; we exercise the recovery in Exec instead.
 		panic("DEBUG PANIC")
+	case sub == "config-rewrite-force-all" && len(ctx.Args) == 2:
+		if err := ctx.S.Cfg.RewriteAll(); err != nil {
+			ctx.Err(strings.Replace(err.Error(), "ERR Rewriting config file", "ERR CONFIG-REWRITE-FORCE-ALL failed", 1))
+			return
+		}
+		ctx.W.OK()
 	case sub == "quicklist-packed-threshold" && len(ctx.Args) == 3:
 		n, err := config.ParseMemory(string(ctx.Args[2]))
 		if err != nil || n < 0 || !list.SetPackedThreshold(uint64(n)) {
@@ -427,6 +433,8 @@ func debug(ctx *Ctx) {
 			"PAUSE-CRON <0|1>", "    Stop periodic cron job processing.",
 			"REPLYBUFFER RESIZING <0|1>", "    Enable or disable the reply buffer resize cron job",
 			"SET-DISABLE-DENY-SCRIPTS <0|1>", "    For testing only: allow scripts to call commands normally denied to them (noscript).",
+			"CONFIG-REWRITE-FORCE-ALL", "    Like CONFIG REWRITE but writes all configuration options, including",
+			"    keywords not listed in original configuration file or default values.",
 			"QUICKLIST-PACKED-THRESHOLD <size>", "    Sets the threshold for elements to be inserted as plain vs packed nodes",
 			"POPULATE <count> [<prefix>] [<size>]", "    Create <count> string keys named key:<num>. If <prefix> is specified then",
 			"    it is used instead of the 'key' prefix. These are not propagated to",

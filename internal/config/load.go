@@ -92,6 +92,9 @@ func Parse(args []string) (*Config, error) {
 	}
 	for _, o := range opts {
 		text := o.argv[0]
+		if o.bare {
+			text = repr(text)
+		}
 		for _, v := range o.argv[1:] {
 			text += " " + repr(v)
 		}
@@ -109,6 +112,7 @@ func Parse(args []string) (*Config, error) {
 type option struct {
 	pos  int // 1-based position of the --directive argument
 	argv []string
+	bare bool // named by a value, not a --directive (quoted in errors, as Redis)
 }
 
 // commandLine groups args[j:] into options the way redis-server's main does.
@@ -143,7 +147,12 @@ func commandLine(args []string, j int) ([]option, error) {
 			opts = append(opts, o)
 		default:
 			if len(opts) == 0 {
-				return nil, &ParseError{Line: j + 1, Text: repr(a), Reason: "Bad directive or wrong number of arguments"}
+				// As Redis: values before any --directive start a line of
+				// their own, the first naming the directive
+				// (redis-server redis.conf loglevel verbose).
+				opts = append(opts, option{pos: j + 1, argv: []string{a}, bare: true})
+				handled = true
+				continue
 			}
 			opts[len(opts)-1].argv = append(opts[len(opts)-1].argv, a)
 			handled = true

@@ -341,7 +341,7 @@ func TestParseCommandLineErrors(t *testing.T) {
 		{args: []string{"--port", "1", "2"}, line: 1, text: `port "1" "2"`, reason: "wrong number of arguments"},
 		{args: []string{"--foo", "bar"}, line: 1, text: `foo "bar"`, reason: "Bad directive or wrong number of arguments"},
 		{args: []string{"--", "bar"}, line: 1, text: "", reason: "Bad directive or wrong number of arguments"},
-		{args: []string{"-p", "6380"}, line: 1, text: `"-p"`, reason: "Bad directive or wrong number of arguments"},
+		{args: []string{"-p", "6380"}, line: 1, text: `"-p" "6380"`, reason: "Bad directive or wrong number of arguments"},
 		{args: []string{`--requirepass "x`}, line: 1, text: `requirepass "x`, reason: "Unbalanced quotes in configuration line"},
 	}
 	for _, tt := range tests {
