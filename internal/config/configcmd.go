@@ -129,8 +129,7 @@ func (c *Config) SetFrom(pairs [][2]string, local bool) error {
 		}
 	}
 	c.cur.Store(next)
-	if name, err := c.apply(pairs, changed); err != nil {
-		c.cur.Store(old)
+	if name, err := c.apply(pairs, changed, old); err != nil {
 		c.mu.Unlock()
 		return fmt.Errorf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", name, err)
 	}

@@ -100,7 +100,8 @@ type applier struct {
 // OnApply registers fn to vet a CONFIG SET that changes any of the named
 // parameters, the way Redis's apply functions do: fn runs inside Set once
 // the new values are visible to the accessors, once however many of the
-// names changed; if it fails, the old values are restored and Set fails
+// names changed; if it fails, the old values are restored (and the
+// appliers that had already run in that Set run again on them) and Set fails
 // with "ERR CONFIG SET failed (possibly related to argument 'name') -
 // <fn's error>", name being the first changed one of them. fn must not call
 // Set. It panics on an unknown name: that is a programming error.
@@ -120,8 +121,12 @@ func (c *Config) OnApply(fn func() error, names ...string) {
 
 // apply runs the appliers concerned by the changed directives; the caller
 // holds c.mu and has stored the new snapshot. It returns the name to blame
-// and the error of the first applier that failed.
-func (c *Config) apply(pairs [][2]string, changed map[int]bool) (string, error) {
+// and the error of the first applier that failed, having stored old back
+// and run again, on the old values, the appliers that had succeeded (as
+// Redis's restoreBackupConfig: an oom-score-adj already written is undone
+// when a port cannot be bound).
+func (c *Config) apply(pairs [][2]string, changed map[int]bool, old *state) (string, error) {
+	var done []*applier
 	for _, a := range c.appliers {
 		first := ""
 		for _, p := range pairs {
@@ -134,8 +139,13 @@ func (c *Config) apply(pairs [][2]string, changed map[int]bool) (string, error) 
 			continue
 		}
 		if err := a.fn(); err != nil {
+			c.cur.Store(old)
+			for _, d := range done {
+				_ = d.fn() // the old values applied before; best effort, as Redis
+			}
 			return first, err
 		}
+		done = append(done, a)
 	}
 	return "", nil
 }

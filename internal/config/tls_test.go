@@ -56,3 +56,28 @@ func TestTLSDirectivesLoad(t *testing.T) {
 		t.Error("tls-key-file-pass is not redacted")
 	}
 }
+
+// When an applier fails, those that succeeded in the same Set run again on
+// the restored values, as Redis's restoreBackupConfig (an oom-score-adj
+// already written is undone when the port cannot be bound).
+func TestOnApplyRollsBackEarlierAppliers(t *testing.T) {
+	c := Default()
+	var applied []int64
+	c.OnApply(func() error {
+		applied = append(applied, c.MaxMemory())
+		return nil
+	}, "maxmemory")
+	c.OnApply(func() error {
+		if c.Port() == 1 {
+			return errors.New("Unable to listen on this port")
+		}
+		return nil
+	}, "port")
+	err := c.Set([][2]string{{"maxmemory", "1mb"}, {"port", "1"}})
+	if err == nil || err.Error() != "ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port" {
+		t.Fatalf("Set: %v", err)
+	}
+	if len(applied) != 2 || applied[0] != 1<<20 || applied[1] != 0 || c.MaxMemory() != 0 {
+		t.Fatalf("maxmemory applier saw %v (want the new value, then the restored 0); maxmemory %d", applied, c.MaxMemory())
+	}
+}
