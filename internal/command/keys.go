@@ -28,18 +28,23 @@ var keyCommands = []*Spec{
 	objectSpec,
 }
 
-// del: DEL key [key ...] (and UNLINK key [key ...], which differs in Redis
-// only by freeing big values in a background thread; here the garbage
-// collector does that for both). A key named twice is deleted once.
-func del(ctx *Ctx) {
-	if ctx.S.Cfg.LazyfreeUserDel() {
-		unlink(ctx)
-		return
-	}
+// del: DEL key [key ...]. UNLINK differs in Redis only by freeing big
+// values in a background thread; here the garbage collector does that for
+// both, and only lazyfreed_objects tells them apart (lazyfree.go). A key
+// named twice is deleted once.
+func del(ctx *Ctx) { deleteKeys(ctx, ctx.S.Cfg.LazyfreeUserDel()) }
+
+// unlink: UNLINK key [key ...]
+func unlink(ctx *Ctx) { deleteKeys(ctx, true) }
+
+func deleteKeys(ctx *Ctx, lazy bool) {
 	var n int64
 	// No access to record: the keys are going away.
 	ctx.EachNoTouch(ctx.Args[1:], func(i int, e *store.Entry) {
 		if e.Exists() {
+			if lazy {
+				countLazyFree(ctx.S, e)
+			}
 			e.Delete()
 			ctx.Notify(EvGeneric, "del", ctx.Args[1+i])
 			n++

@@ -57,18 +57,10 @@ func freeEffort(e *store.Entry) int {
 	return 1
 }
 
-// unlink: UNLINK key [key ...]
-func unlink(ctx *Ctx) {
-	var n int64
-	ctx.EachNoTouch(ctx.Args[1:], func(i int, e *store.Entry) {
-		if e.Exists() {
-			if freeEffort(e) > lazyfreeThreshold {
-				ctx.S.Stats.LazyFreed.Add(1)
-			}
-			e.Delete()
-			ctx.Notify(EvGeneric, "del", ctx.Args[1+i])
-			n++
-		}
-	})
-	ctx.W.Int(n)
+// countLazyFree counts e's value in lazyfreed_objects if Redis would have
+// handed it to its lazy-free thread.
+func countLazyFree(s *Server, e *store.Entry) {
+	if freeEffort(e) > lazyfreeThreshold {
+		s.Stats.LazyFreed.Add(1)
+	}
 }
