@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/smallredis/smallredis/internal/num"
+	"github.com/smallredis/smallredis/internal/lpcodec"
 )
 
 // Redis's listpack: a 6-byte header (total bytes, uint32 LE; entry count,
@@ -34,85 +34,22 @@ func (l *Listpack) Grow(n int) { l.b = slices.Grow(l.b, n) }
 // Append adds s, as an integer entry when it is a canonical int64 (what
 // Redis's lpAppend does).
 func (l *Listpack) Append(s []byte) {
-	if v, ok := num.ParseInt(s); ok {
-		l.AppendInt(v)
-		return
-	}
 	l.start()
-	at := len(l.b)
-	switch n := len(s); {
-	case n < 64:
-		l.b = append(l.b, 0x80|byte(n))
-	case n < 4096:
-		l.b = append(l.b, 0xE0|byte(n>>8), byte(n))
-	default:
-		l.b = binary.LittleEndian.AppendUint32(append(l.b, 0xF0), uint32(n))
-	}
-	l.b = append(l.b, s...)
-	l.end(at)
+	l.b = lpcodec.AppendElem(l.b, s)
+	l.n++
 }
 
 // AppendInt adds v in the smallest integer encoding.
 func (l *Listpack) AppendInt(v int64) {
 	l.start()
-	at := len(l.b)
-	switch {
-	case v >= 0 && v <= 127:
-		l.b = append(l.b, byte(v))
-	case v >= -4096 && v <= 4095:
-		u := uint64(v) & (1<<13 - 1)
-		l.b = append(l.b, 0xC0|byte(u>>8), byte(u))
-	case v >= -1<<15 && v < 1<<15:
-		l.b = binary.LittleEndian.AppendUint16(append(l.b, 0xF1), uint16(v))
-	case v >= -1<<23 && v < 1<<23:
-		u := uint32(v)
-		l.b = append(l.b, 0xF2, byte(u), byte(u>>8), byte(u>>16))
-	case v >= -1<<31 && v < 1<<31:
-		l.b = binary.LittleEndian.AppendUint32(append(l.b, 0xF3), uint32(v))
-	default:
-		l.b = binary.LittleEndian.AppendUint64(append(l.b, 0xF4), uint64(v))
-	}
-	l.end(at)
+	l.b = lpcodec.AppendIntElem(l.b, v)
+	l.n++
 }
 
 func (l *Listpack) start() {
 	if len(l.b) == 0 {
 		l.b = append(l.b, make([]byte, lpHeader)...)
 	}
-}
-
-// end writes the back-length of the entry that starts at at.
-func (l *Listpack) end(at int) {
-	l.b = appendBacklen(l.b, uint64(len(l.b)-at))
-	l.n++
-}
-
-func appendBacklen(b []byte, n uint64) []byte {
-	switch {
-	case n <= 127:
-		return append(b, byte(n))
-	case n < 16383:
-		return append(b, byte(n>>7), byte(n&127)|128)
-	case n < 2097151:
-		return append(b, byte(n>>14), byte(n>>7&127)|128, byte(n&127)|128)
-	case n < 268435455:
-		return append(b, byte(n>>21), byte(n>>14&127)|128, byte(n>>7&127)|128, byte(n&127)|128)
-	}
-	return append(b, byte(n>>28), byte(n>>21&127)|128, byte(n>>14&127)|128, byte(n>>7&127)|128, byte(n&127)|128)
-}
-
-func backlenSize(n uint64) uint64 {
-	switch {
-	case n <= 127:
-		return 1
-	case n < 16383:
-		return 2
-	case n < 2097151:
-		return 3
-	case n < 268435455:
-		return 4
-	}
-	return 5
 }
 
 // Bytes finishes the listpack and returns it.
@@ -158,7 +95,7 @@ func readListpack(lp []byte, e *Elems) bool {
 		if !ok {
 			return false
 		}
-		bl := backlenSize(enc)
+		bl := uint64(lpcodec.BacklenSize(int(enc)))
 		if uint64(last-p) < enc+bl {
 			return false
 		}

@@ -2,8 +2,9 @@ package stream
 
 import (
 	"encoding/binary"
-	"math"
 	"strconv"
+
+	"github.com/smallredis/smallredis/internal/lpcodec"
 )
 
 // Redis's listpack format, which a stream node is: a 6-byte header (total
@@ -11,8 +12,10 @@ import (
 // encoding byte with its data (a small integer, a 13/16/24/32/64-bit
 // integer, or a string with a 6/12/32-bit length) followed by its
 // "backlen", the size of encoding and data written so it reads from its
-// last byte backwards. Strings that are canonical integers are stored as
-// integers, as Redis's lpAppend does, so the bytes are Redis's.
+// last byte backwards. Elements are written by package lpcodec (strings
+// that are canonical integers as integers, as Redis's lpAppend does, so
+// the bytes are Redis's); this file keeps a node's header and reads
+// elements of nodes already validated, without bounds checks.
 
 const (
 	lpHeader = 6
@@ -23,170 +26,6 @@ const (
 func lpNew(n int) []byte {
 	b := make([]byte, lpHeader, lpHeader+n+1)
 	return append(b, lpEnd)
-}
-
-// strInt reports whether s is an integer as Redis's string2ll accepts it
-// strictly (no leading zeros, no sign but '-', no spaces): the form a
-// listpack stores as a number.
-func strInt(s []byte) (int64, bool) {
-	if len(s) == 0 || len(s) > 20 {
-		return 0, false
-	}
-	if len(s) == 1 && s[0] == '0' {
-		return 0, true
-	}
-	i, neg := 0, false
-	if s[0] == '-' {
-		neg, i = true, 1
-		if len(s) == 1 {
-			return 0, false
-		}
-	}
-	if s[i] < '1' || s[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if v > (math.MaxUint64-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
-}
-
-// intEncSize is the encoding+data size of integer v.
-func intEncSize(v int64) int {
-	switch {
-	case v >= 0 && v <= 127:
-		return 1
-	case v >= -4096 && v <= 4095:
-		return 2
-	case v >= -32768 && v <= 32767:
-		return 3
-	case v >= -8388608 && v <= 8388607:
-		return 4
-	case v >= math.MinInt32 && v <= math.MaxInt32:
-		return 5
-	}
-	return 9
-}
-
-func strEncSize(n int) int {
-	switch {
-	case n < 64:
-		return 1 + n
-	case n < 4096:
-		return 2 + n
-	}
-	return 5 + n
-}
-
-func backlenSize(n int) int {
-	switch {
-	case n <= 127:
-		return 1
-	case n < 16383:
-		return 2
-	case n < 2097151:
-		return 3
-	case n < 268435455:
-		return 4
-	}
-	return 5
-}
-
-// elemSize is the whole size of s as an element, backlen included.
-func elemSize(s []byte) int {
-	var n int
-	if v, ok := strInt(s); ok {
-		n = intEncSize(v)
-	} else {
-		n = strEncSize(len(s))
-	}
-	return n + backlenSize(n)
-}
-
-func intElemSize(v int64) int {
-	n := intEncSize(v)
-	return n + backlenSize(n)
-}
-
-// appendIntEnc appends integer v's encoding and data.
-func appendIntEnc(b []byte, v int64) []byte {
-	switch intEncSize(v) {
-	case 1:
-		return append(b, byte(v))
-	case 2:
-		u := uint64(v) & 0x1FFF
-		return append(b, 0xC0|byte(u>>8), byte(u))
-	case 3:
-		return binary.LittleEndian.AppendUint16(append(b, 0xF1), uint16(v))
-	case 4:
-		u := uint32(v)
-		return append(b, 0xF2, byte(u), byte(u>>8), byte(u>>16))
-	case 5:
-		return binary.LittleEndian.AppendUint32(append(b, 0xF3), uint32(v))
-	}
-	return binary.LittleEndian.AppendUint64(append(b, 0xF4), uint64(v))
-}
-
-func appendStrEnc(b, s []byte) []byte {
-	n := len(s)
-	switch {
-	case n < 64:
-		b = append(b, 0x80|byte(n))
-	case n < 4096:
-		b = append(b, 0xE0|byte(n>>8), byte(n))
-	default:
-		b = binary.LittleEndian.AppendUint32(append(b, 0xF0), uint32(n))
-	}
-	return append(b, s...)
-}
-
-func appendBacklen(b []byte, n int) []byte {
-	switch backlenSize(n) {
-	case 1:
-		return append(b, byte(n))
-	case 2:
-		return append(b, byte(n>>7), byte(n&127)|128)
-	case 3:
-		return append(b, byte(n>>14), byte((n>>7)&127)|128, byte(n&127)|128)
-	case 4:
-		return append(b, byte(n>>21), byte((n>>14)&127)|128, byte((n>>7)&127)|128, byte(n&127)|128)
-	}
-	return append(b, byte(n>>28), byte((n>>21)&127)|128, byte((n>>14)&127)|128, byte((n>>7)&127)|128, byte(n&127)|128)
-}
-
-// encodeElem appends s as a whole element (integer if it is one).
-func encodeElem(b, s []byte) []byte {
-	start := len(b)
-	if v, ok := strInt(s); ok {
-		b = appendIntEnc(b, v)
-	} else {
-		b = appendStrEnc(b, s)
-	}
-	return appendBacklen(b, len(b)-start)
-}
-
-func encodeInt(b []byte, v int64) []byte {
-	start := len(b)
-	b = appendIntEnc(b, v)
-	return appendBacklen(b, len(b)-start)
 }
 
 // lpAppend adds encoded elements (enc, count of them) before the end byte
@@ -253,7 +92,7 @@ func decodeAt(lp []byte, p int) (s []byte, v int64, isInt bool, next int) {
 	default: // 0xF4
 		v, isInt, n = int64(binary.LittleEndian.Uint64(lp[p+1:])), true, 9
 	}
-	return s, v, isInt, p + n + backlenSize(n)
+	return s, v, isInt, p + n + lpcodec.BacklenSize(n)
 }
 
 // intAt is the integer element at p and the next position.
@@ -265,7 +104,7 @@ func intAt(lp []byte, p int) (int64, int) {
 // skip is the position after the element at p.
 func skip(lp []byte, p int) int {
 	n := encSize(lp, p)
-	return p + n + backlenSize(n)
+	return p + n + lpcodec.BacklenSize(n)
 }
 
 // encSize is the size of the encoding byte and data of the element at p.
@@ -313,7 +152,7 @@ func prev(lp []byte, p int) int {
 func replaceInt(lp []byte, p int, v int64) ([]byte, int) {
 	end := skip(lp, p)
 	var buf [16]byte
-	enc := encodeInt(buf[:0], v)
+	enc := lpcodec.AppendIntElem(buf[:0], v)
 	if len(enc) == end-p {
 		copy(lp[p:], enc)
 		return lp, end

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"sync"
 	"unsafe"
+
+	"github.com/smallredis/smallredis/internal/lpcodec"
 )
 
 // Entry flags, as Redis's.
@@ -138,25 +140,25 @@ func (s *Stream) Add(id ID, fv [][]byte, lim Limits) {
 	n.live++
 	oldCap := cap(n.lp)
 	enc := s.scratch[:0]
-	enc = encodeInt(enc, flags)
-	enc = encodeInt(enc, int64(id.Ms-n.master.Ms))
-	enc = encodeInt(enc, int64(id.Seq-n.master.Seq))
+	enc = lpcodec.AppendIntElem(enc, flags)
+	enc = lpcodec.AppendIntElem(enc, int64(id.Ms-n.master.Ms))
+	enc = lpcodec.AppendIntElem(enc, int64(id.Seq-n.master.Seq))
 	count := 3
 	lpCount := int64(nf + 3)
 	if flags&flagSameFields == 0 {
-		enc = encodeInt(enc, int64(nf))
+		enc = lpcodec.AppendIntElem(enc, int64(nf))
 		count++
 		lpCount += int64(nf + 1)
 	}
 	for i := 0; i+1 < len(fv); i += 2 {
 		if flags&flagSameFields == 0 {
-			enc = encodeElem(enc, fv[i])
+			enc = lpcodec.AppendElem(enc, fv[i])
 			count++
 		}
-		enc = encodeElem(enc, fv[i+1])
+		enc = lpcodec.AppendElem(enc, fv[i+1])
 		count++
 	}
-	enc = encodeInt(enc, lpCount)
+	enc = lpcodec.AppendIntElem(enc, lpCount)
 	count++
 	n.lp = lpAppend(n.lp, enc, count)
 	s.scratch = enc[:0]
@@ -181,21 +183,21 @@ func (s *Stream) newNode(id ID, fv [][]byte, lim Limits) *node {
 	if lim.NodeMaxEntries > 0 {
 		est, master := 4, 4
 		for i := 0; i+1 < len(fv); i += 2 {
-			est += elemSize(fv[i+1])
-			master += elemSize(fv[i])
+			est += lpcodec.ElemSize(fv[i+1])
+			master += lpcodec.ElemSize(fv[i])
 		}
 		pre = min(pre, lpHeader+1+master+(lim.NodeMaxEntries+1)*est)
 	}
 	n := &node{master: id, fields: len(fv) / 2}
 	lp := lpNew(pre)
 	enc := s.scratch[:0]
-	enc = encodeInt(enc, 0) // live: the caller counts the entry
-	enc = encodeInt(enc, 0)
-	enc = encodeInt(enc, int64(n.fields))
+	enc = lpcodec.AppendIntElem(enc, 0) // live: the caller counts the entry
+	enc = lpcodec.AppendIntElem(enc, 0)
+	enc = lpcodec.AppendIntElem(enc, int64(n.fields))
 	for i := 0; i < len(fv); i += 2 {
-		enc = encodeElem(enc, fv[i])
+		enc = lpcodec.AppendElem(enc, fv[i])
 	}
-	enc = encodeInt(enc, 0)
+	enc = lpcodec.AppendIntElem(enc, 0)
 	lp = lpAppend(lp, enc, 4+n.fields)
 	s.scratch = enc[:0]
 	lp, _ = replaceInt(lp, lpHeader, 1)

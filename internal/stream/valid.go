@@ -1,6 +1,10 @@
 package stream
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/smallredis/smallredis/internal/lpcodec"
+)
 
 // safeSkip is skip with bounds checks: the element at p must fit before
 // the end byte and carry a matching backlen.
@@ -14,7 +18,7 @@ func safeSkip(lp []byte, p int) (int, bool) {
 		return 0, false // the length itself runs past the end
 	}
 	n := encSize(lp, p)
-	q := p + n + backlenSize(n)
+	q := p + n + lpcodec.BacklenSize(n)
 	if n <= 0 || q > end || q < p {
 		return 0, false
 	}
