@@ -441,26 +441,13 @@ func xdel(ctx *Ctx) {
 		}
 		ids = append(ids, id)
 	}
-	key := ctx.Args[1]
-	ctx.Update(key, func(e *store.Entry) {
-		s, ok := streamWrite(ctx, e)
-		switch {
-		case !ok:
-			return
-		case s == nil:
-			ctx.W.Int(0)
-			return
-		}
-		n := 0
+	streamRemove(ctx, "xdel", func(s *stream.Stream) (n int64) {
 		for _, id := range ids {
 			if s.Delete(id) {
 				n++
 			}
 		}
-		if n > 0 {
-			ctx.Notify(EvStream, "xdel", key)
-		}
-		ctx.W.Int(int64(n))
+		return n
 	})
 }
 
@@ -470,6 +457,13 @@ func xtrim(ctx *Ctx) {
 	if !ok {
 		return
 	}
+	streamRemove(ctx, "xtrim", func(s *stream.Stream) int64 { return s.Trim(a.trim) })
+}
+
+// streamRemove is XDEL's and XTRIM's write: remove takes entries out of
+// the stream at ctx.Args[1], the reply is how many (0 for a missing key),
+// and event is sent when there were any.
+func streamRemove(ctx *Ctx, event string, remove func(*stream.Stream) int64) {
 	key := ctx.Args[1]
 	ctx.Update(key, func(e *store.Entry) {
 		s, ok := streamWrite(ctx, e)
@@ -480,9 +474,9 @@ func xtrim(ctx *Ctx) {
 			ctx.W.Int(0)
 			return
 		}
-		n := s.Trim(a.trim)
+		n := remove(s)
 		if n > 0 {
-			ctx.Notify(EvStream, "xtrim", key)
+			ctx.Notify(EvStream, event, key)
 		}
 		ctx.W.Int(n)
 	})
