@@ -241,7 +241,7 @@ func (s *Server) exec(ctx *Ctx) time.Duration {
 		return 0
 	}
 	write := spec.Flags&Write != 0 || spec.Flags&execFlags == execFlags && c.tx != nil && c.tx.flags&Write != 0
-	if !s.persist.lastOK.Load() && (write || spec.Name == "ping") && s.writesDenied() {
+	if s.writesDenied() && (write || spec.Name == "ping") {
 		// As Redis: PING too, so that a monitoring probe notices.
 		s.refuse(ctx, ErrMisconf)
 		return 0

@@ -148,7 +148,8 @@ var errSaveAborted = errors.New("background save aborted")
 // serverCron: a point's seconds passed since the last successful save with
 // at least its changes made since, and the last BGSAVE either succeeded or
 // started more than 5 seconds ago (a failing disk is retried, not
-// hammered). The server's cron calls it every 100 ms.
+// hammered). The server's cron calls it once a second (the points count
+// whole seconds).
 func (s *Server) SaveCron(now int64) {
 	p := &s.persist
 	if p.bgRunning.Load() || !s.Cfg.HasSavePoints() {
@@ -193,8 +194,8 @@ func (s *Server) stopBgsave() {
 	}
 }
 
-// Save writes the dataset to the RDB file (SAVE, BGSAVE's goroutine,
-// SHUTDOWN SAVE) and, on success, makes it the last save.
+// Save writes the dataset to the RDB file (SAVE, SHUTDOWN's final save)
+// and, on success, makes it the last save.
 func (s *Server) Save() error { return s.save(true, false) }
 
 // flushSaved is FLUSHALL's save with save points configured, as Redis's
