@@ -186,7 +186,8 @@ func shutdown(ctx *Ctx) {
 // are configured. It reports whether the server may go down: not when that
 // save failed, unless force.
 func (s *Server) PrepareShutdown(save, nosave, force bool) bool {
-	if !save && (nosave || !s.Cfg.HasSavePoints()) {
+	// As Redis: never while loading, which would save half the dataset.
+	if s.Loading() || !save && (nosave || !s.Cfg.HasSavePoints()) {
 		return true
 	}
 	s.stopBgsave()
@@ -366,6 +367,11 @@ func slowlogHelp(ctx *Ctx) {
 func debug(ctx *Ctx) {
 	sub := strings.ToLower(string(ctx.Args[1]))
 	switch {
+	case sub == "log" && len(ctx.Args) == 3:
+		// As Redis: a line in the server's log at warning level (tests mark
+		// where they are).
+		ctx.S.logger().Warn("DEBUG LOG: " + string(ctx.Args[2]))
+		ctx.W.OK()
 	case sub == "sleep" && len(ctx.Args) == 3:
 		f, err := strconv.ParseFloat(string(ctx.Args[2]), 64)
 		if err != nil {
@@ -423,6 +429,7 @@ func debug(ctx *Ctx) {
 			"SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
 			"DIGEST", "    Output a hex signature representing the current DB content.",
 			"DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys.",
+			"LOG <message>", "    Write <message> to the server log.",
 			"OBJECT <key>", "    Show low level info about the <key> and associated value.",
 			"RELOAD [option ...]", "    Save the RDB on disk and reload it back to memory. Here: write every value as its DUMP",
 			"    payload and build it again from it (no file). Options MERGE, NOFLUSH and NOSAVE are accepted.",

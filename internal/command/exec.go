@@ -250,6 +250,10 @@ func (s *Server) exec(ctx *Ctx) time.Duration {
 		s.refuse(ctx, ErrNoReplicas)
 		return 0
 	}
+	if spec.Flags&Loading == 0 && s.persist.loading.Load() {
+		s.refuse(ctx, ErrLoading)
+		return 0
+	}
 	if d := s.pause.blocks(spec, c.tx); d > 0 && !s.noWritesScript(spec, args) {
 		return d
 	}

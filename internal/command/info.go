@@ -200,7 +200,8 @@ func totalSystemMemory() int64 {
 }
 
 func infoPersistence(s *Server, b *strings.Builder) {
-	kv(b, "loading", 0)
+	loading := s.Loading()
+	kv(b, "loading", b2i(loading))
 	kv(b, "async_loading", 0)
 	p := &s.persist
 	kv(b, "rdb_changes_since_last_save", s.DirtySinceSave())
@@ -220,6 +221,9 @@ func infoPersistence(s *Server, b *strings.Builder) {
 	kv(b, "aof_rewrite_in_progress", 0)
 	kv(b, "aof_last_bgrewrite_status", "ok")
 	kv(b, "aof_last_write_status", "ok")
+	if loading {
+		infoLoading(s, b)
+	}
 }
 
 func infoStats(s *Server, b *strings.Builder) {

@@ -55,6 +55,14 @@ type persistState struct {
 	dirtyAt    atomic.Int64 // KS.Changes() at the last successful save
 	loaded     atomic.Int64 // keys the start loaded
 	loadExpir  atomic.Int64 // keys the start found expired and skipped
+
+	// While the start loads the file (loading.go); loading sits by lastOK,
+	// which every write reads too.
+	loading     atomic.Bool
+	loadStart   atomic.Int64 // Unix seconds
+	loadTotal   atomic.Int64 // the file's bytes
+	loadDone    atomic.Int64 // bytes read so far
+	loadUsedMem atomic.Int64 // the file's used-mem AUX field
 }
 
 func (p *persistState) init(start time.Time) {
@@ -315,7 +323,8 @@ func (s *Server) writeRDB(path string, now time.Time, data bool, stop *atomic.Bo
 // master's load skips them. A damaged file, or one holding what we do not
 // have (modules, 7.4's hash field TTLs), is an error: the caller does not start, as Redis
 // exits on a bad RDB rather than run without the data.
-func (s *Server) LoadRDB() error {
+func (s *Server) LoadRDB(stop <-chan struct{}) error {
+	defer s.endLoading()
 	path := s.rdbPath()
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -326,20 +335,44 @@ func (s *Server) LoadRDB() error {
 	}
 	start := time.Now()
 	now := start.UnixMilli()
+	p := &s.persist
+	p.loadStart.Store(start.Unix())
+	p.loadTotal.Store(int64(len(data)))
+	p.loadDone.Store(0)
+	p.loadUsedMem.Store(0)
 	ctx := &Ctx{S: s, Now: now}
-	var loaded, expired int64
+	var read int64
+	// Counted as they load, as Redis's INFO shows them during a load.
+	p.loaded.Store(0)
+	p.loadExpir.Store(0)
 	var codes []string
 	err = rdb.ReadFile(data, rdb.Loader{
+		Aux: func(k, v []byte) {
+			if string(k) == "used-mem" {
+				n, _ := strconv.ParseInt(string(v), 10, 64)
+				p.loadUsedMem.Store(n)
+			}
+		},
+		Progress: func(off int) { p.loadDone.Store(int64(off)) },
 		Function: func(code []byte) error {
 			codes = append(codes, string(code))
 			return nil
 		},
 		Key: func(dbi int, key []byte, at int64, v *rdb.Value) error {
+			select {
+			case <-stop:
+				return ErrLoadStopped
+			default:
+			}
+			read++
+			if d := s.Cfg.KeyLoadDelay(); d != 0 {
+				keyLoadDelay(d, read)
+			}
 			if dbi >= s.KS.Databases() {
 				return fmt.Errorf("FATAL: Data file was created with a Redis server configured to handle more than %d databases. Exiting", s.KS.Databases())
 			}
 			if at != 0 && at <= now {
-				expired++
+				p.loadExpir.Add(1)
 				return nil
 			}
 			t, obj, ok := buildValue(ctx, v)
@@ -350,12 +383,13 @@ func (s *Server) LoadRDB() error {
 			s.KS.DB(dbi).Update(key, now, func(e *store.Entry) {
 				if dup = e.Exists(); !dup {
 					putValue(e, t, v, obj, at)
+					e.Unrecorded()
 				}
 			})
 			if dup {
 				return fmt.Errorf("duplicate key %q found in RDB file", key)
 			}
-			loaded++
+			p.loaded.Add(1)
 			return nil
 		},
 	})
@@ -364,13 +398,13 @@ func (s *Server) LoadRDB() error {
 			err = errors.New(msg)
 		}
 	}
+	if errors.Is(err, ErrLoadStopped) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("loading %s: %w", path, err)
 	}
-	s.KS.Drain()
 	s.persist.dirtyAt.Store(s.KS.Changes())
-	s.persist.loaded.Store(loaded)
-	s.persist.loadExpir.Store(expired)
-	s.logger().Info("DB loaded from disk", "file", path, "keys", loaded, "expired", expired, "took", time.Since(start))
+	s.logger().Info("DB loaded from disk", "file", path, "keys", p.loaded.Load(), "expired", p.loadExpir.Load(), "took", time.Since(start))
 	return nil
 }

@@ -40,6 +40,8 @@ type Config struct {
 	appliers []*applier       // vet a Set before it succeeds (OnApply)
 	// userLines gives CONFIG REWRITE the user lines (SetUserLines).
 	userLines func() []string
+	// loading: the dataset is being loaded (SetLoading).
+	loading atomic.Bool
 }
 
 // state is one snapshot of every directive's value, indexed by directive id.
@@ -168,6 +170,7 @@ var (
 	idBusyReply        = mustLookup("busy-reply-threshold")
 	idHz               = mustLookup("hz")
 	idDir              = mustLookup("dir")
+	idKeyLoadDelay     = mustLookup("key-load-delay")
 	idDBFilename       = mustLookup("dbfilename")
 	idNotify           = mustLookup("notify-keyspace-events")
 	idSave             = mustLookup("save")
@@ -374,6 +377,10 @@ func (c *Config) HashMaxListpack() (entries, value int64) {
 
 // Dir is the absolute working directory for persistence files.
 func (c *Config) Dir() string { return c.str(idDir) }
+
+// KeyLoadDelay is the hidden key-load-delay, Redis's test knob: microseconds
+// to sleep after each key a load reads (negative -N: 1 µs with chance 1/N).
+func (c *Config) KeyLoadDelay() int64 { return c.num(idKeyLoadDelay) }
 
 // DBFilename is the snapshot file name, relative to Dir.
 func (c *Config) DBFilename() string { return c.str(idDBFilename) }

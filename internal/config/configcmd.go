@@ -71,6 +71,13 @@ func (c *Config) Get(patterns ...string) [][2]string {
 // hooks of the parameters whose value changed run before Set returns.
 func (c *Config) Set(pairs [][2]string) error { return c.SetFrom(pairs, false) }
 
+// ErrLoading is Redis's reply to what may not run while the dataset loads.
+const ErrLoading = "LOADING Redis is loading the dataset in memory"
+
+// SetLoading says whether the dataset is being loaded: meanwhile CONFIG SET
+// refuses dir, appendonly and repl-diskless-load, as Redis does.
+func (c *Config) SetLoading(on bool) { c.loading.Store(on) }
+
 // SetFrom is Set for a client that local says is or is not on a loopback
 // address or a unix socket: with enable-protected-configs "local" only a
 // local client may set protected parameters.
@@ -79,6 +86,7 @@ func (c *Config) SetFrom(pairs [][2]string, local bool) error {
 	old := c.cur.Load()
 	ds := make([]*directive, len(pairs))
 	seen := make(map[string]bool, len(pairs))
+	loading := c.loading.Load()
 	for i, p := range pairs {
 		name := strings.ToLower(p[0])
 		d := byName[name]
@@ -91,6 +99,10 @@ func (c *Config) SetFrom(pairs [][2]string, local bool) error {
 			reason = "can't set immutable config"
 		case d.is(protected) && !Allows(old.val[idProtectedConfigs], local):
 			reason = "can't set protected config"
+		case loading && d.is(denyLoading):
+			// As Redis: the loading error wins, clients retry on it.
+			c.mu.Unlock()
+			return errors.New(ErrLoading)
 		case seen[name]:
 			reason = "duplicate parameter"
 		}

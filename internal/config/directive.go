@@ -35,6 +35,7 @@ const (
 	multiArg          // several arguments in the file; a space-separated list in CONFIG SET
 	emptyIsUnset      // "" means "not set": CONFIG REWRITE writes no line for it
 	percent           // kindMemory that also takes "N%" (stored as -N)
+	denyLoading       // CONFIG SET refuses it with -LOADING while the dataset loads (Redis's DENY_LOADING_CONFIG)
 )
 
 // directive is one configuration parameter: its name, type, default and

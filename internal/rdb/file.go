@@ -150,6 +150,8 @@ type Loader struct {
 	// Key: a key of database db, its deadline in Unix ms (0: none), its
 	// value.
 	Key func(db int, key []byte, expireAtMs int64, v *Value) error
+	// Progress: the bytes of the file read so far, before each Key; may be nil.
+	Progress func(offset int)
 }
 
 // ErrChecksum is a file whose CRC64 does not match its contents.
@@ -268,6 +270,9 @@ func ReadFile(data []byte, l Loader) error {
 				return fmt.Errorf("bad value of key %q (type %d) at offset %d", key, op, at())
 			}
 			b = after
+			if l.Progress != nil {
+				l.Progress(at())
+			}
 			if l.Key != nil {
 				if err := l.Key(db, key, expireAt, v); err != nil {
 					return err

@@ -116,7 +116,8 @@ func (s *Server) State() *command.Server { return s.st }
 // Done is closed when Run has returned.
 func (s *Server) Done() <-chan struct{} { return s.done }
 
-// Ready is closed once the server listens.
+// Ready is closed once the server listens (the RDB file may still be
+// loading: State().Loading()).
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
 // addrs turns the bind directive into listener addresses for port
@@ -200,11 +201,9 @@ func (s *Server) Run() error {
 	if err := s.st.LoadACLs(); err != nil {
 		return fmt.Errorf("Aborting Redis startup because of ACL errors: %s", err)
 	}
-	// As Redis, the RDB file is loaded before anyone connects, and a file
-	// that does not load stops the start.
-	if err := s.st.LoadRDB(); err != nil {
-		return err
-	}
+	// As Redis, the RDB file loads while the server listens: until it has,
+	// commands that need the data answer -LOADING (command/loading.go).
+	s.st.BeginLoading()
 	// As Redis at startup: a score that cannot be set is logged, not fatal.
 	_ = s.applyOOMScoreAdj()
 	stopPprof, err := s.servePprof()
@@ -221,8 +220,6 @@ func (s *Server) Run() error {
 	} else if s.cfg.Port() == 0 {
 		return errors.New("Configured to not listen anywhere, exiting.")
 	}
-	go s.keepRunning("cron", s.cron)
-	go s.keepRunning("background evictor", func() { s.st.Evict.Run(s.cronStop) })
 	defer close(s.done)
 	defer close(s.cronStop)
 	defer s.waiter.close()
@@ -232,9 +229,9 @@ func (s *Server) Run() error {
 	}
 	if s.cfg.Port() == 0 {
 		close(s.ready)
-		s.log.Info("ready to accept connections", "port", 0, "tls_port", s.cfg.TLSPort())
+		loaded := s.load()
 		<-s.stopCh
-		return nil
+		return loadResult(<-loaded)
 	}
 	// One event loop per P the process may use, not per CPU: the limit
 	// follows the container's CPU limit, and more loops than Ps only add
@@ -258,9 +255,42 @@ func (s *Server) Run() error {
 	defer unwork()
 	eng.SetActive(runtime.GOMAXPROCS(0)) // if it changed before Watch
 	close(s.ready)
-	s.log.Info("ready to accept connections", "port", s.cfg.Port(), "tls_port", s.cfg.TLSPort())
+	loaded := s.load()
 	eng.Run()
-	return nil
+	return loadResult(<-loaded)
+}
+
+// load loads the RDB file on a goroutine of its own while the listeners
+// serve, then starts the background work that needs the data (active
+// expiry, save points, eviction: none runs during a load, as in Redis).
+// A file that does not load shuts the server down: Redis exits on a bad
+// RDB rather than run without the data. The channel gets the result once
+// the load has ended.
+func (s *Server) load() <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		err := s.st.LoadRDB(s.stopCh)
+		switch {
+		case err == nil:
+			go s.keepRunning("cron", s.cron)
+			go s.keepRunning("background evictor", func() { s.st.Evict.Run(s.cronStop) })
+			s.log.Info("ready to accept connections", "port", s.cfg.Port(), "tls_port", s.cfg.TLSPort())
+		case !errors.Is(err, command.ErrLoadStopped):
+			s.log.Error("fatal error loading the DB, exiting", "err", err)
+			s.Shutdown()
+		}
+		done <- err
+	}()
+	return done
+}
+
+// loadResult is Run's result for the load's: a shutdown during the load is
+// no failure.
+func loadResult(err error) error {
+	if errors.Is(err, command.ErrLoadStopped) {
+		return nil
+	}
+	return err
 }
 
 // SharePoller tells the event loops that delta more (negative: fewer)

@@ -34,6 +34,7 @@ type Entry struct {
 	stale  bool   // a read found the key expired: delete it once unlocked
 	due    bool   // a read found the object has something due: redo under the write lock
 	absent bool   // the key did not exist when the Entry began (ChangeNew)
+	quiet  bool   // Unrecorded: no change to count or report
 }
 
 // Sizer is implemented by values stored with SetObj that can estimate the
@@ -107,6 +108,9 @@ func (e *Entry) end() {
 			}
 		}
 	}
+	if e.quiet {
+		e.change, e.quiet = 0, false
+	}
 	if e.change != 0 {
 		if e.absent && e.sh.db.ks.feed.newOn.Load() > 0 && e.sh.db.ks.feed.on.Load() && e.resolve() {
 			e.sh.note(e.key, ChangeNew, 0)
@@ -117,6 +121,12 @@ func (e *Entry) end() {
 	e.key, e.r = nil, rec{} // do not keep the caller's buffer or a chunk alive
 	e.dirty = false
 }
+
+// Unrecorded says that what this Entry does is no change of the keyspace:
+// a load filling it from a snapshot, which Redis neither counts in its dirty
+// counter nor signals to WATCH, client tracking or keyspace notifications.
+// Memory is accounted as for any write.
+func (e *Entry) Unrecorded() { e.quiet = true }
 
 func (e *Entry) resolve() bool {
 	if e.ver != e.sh.ver {

@@ -50,7 +50,19 @@ func StartWithLogger(t testing.TB, log *slog.Logger, args ...string) (addr strin
 	return start(t, log, nil, args)
 }
 
+// StartLoading is Start without waiting for the RDB file to load: the test
+// sees the server answer -LOADING meanwhile.
+func StartLoading(t testing.TB, args ...string) (addr string, srv *server.Server) {
+	t.Helper()
+	return startServer(t, nil, nil, args, false)
+}
+
 func start(t testing.TB, log *slog.Logger, pre, args []string) (addr string, srv *server.Server) {
+	t.Helper()
+	return startServer(t, log, pre, args, true)
+}
+
+func startServer(t testing.TB, log *slog.Logger, pre, args []string, loaded bool) (addr string, srv *server.Server) {
 	t.Helper()
 	port := FreePort(t)
 	// A directory of its own: SAVE writes there and a start loads from it,
@@ -79,7 +91,22 @@ func start(t testing.TB, log *slog.Logger, pre, args []string) (addr string, srv
 			t.Errorf("server did not stop within 15s")
 		}
 	})
+	if loaded {
+		waitLoaded(t, srv)
+	}
 	return addr, srv
+}
+
+// waitLoaded waits for the start's RDB load: a test's first command should
+// find the data, not -LOADING.
+func waitLoaded(t testing.TB, srv *server.Server) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); srv.State().Loading(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("still loading after 30s")
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func waitListening(t testing.TB, addr string, done <-chan error) {

@@ -48,5 +48,6 @@ func StartTLS(t testing.TB, plain bool, args ...string) (tlsAddr, plainAddr stri
 			t.Errorf("server did not stop within 15s")
 		}
 	})
+	waitLoaded(t, srv)
 	return tlsAddr, plainAddr, srv
 }
