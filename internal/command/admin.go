@@ -18,7 +18,7 @@ var serverCommands = []*Spec{
 	{Name: "time", Arity: 1, Flags: Loading | Stale | Fast, ACL: []string{"fast"}, Handler: timeCmd},
 	{Name: "lastsave", Arity: 1, Flags: Loading | Stale | Fast, ACL: []string{"admin", "fast", "dangerous"}, Handler: func(ctx *Ctx) { ctx.W.Int(ctx.S.LastSave()) }},
 	{Name: "monitor", Arity: 1, Flags: Admin | NoScript | Loading | Stale, ACL: []string{"admin", "slow", "dangerous"}, Handler: monitor},
-	{Name: "shutdown", Arity: -1, Flags: Admin | NoScript | Loading | Stale | NoMulti | AllowBusy, ACL: []string{"admin", "slow", "dangerous"}, Handler: shutdown},
+	{Name: "shutdown", Arity: -1, Flags: Admin | NoScript | Loading | Stale | NoMulti | AllowBusy, ACL: []string{"admin", "slow", "dangerous"}, Handler: shutdown, AtomicIf: shutdownMaySave},
 	{Name: "config", Arity: -2, ACL: []string{"slow"}, Subs: []*Spec{
 		{Name: "get", Arity: -3, Flags: Admin | NoScript | Loading | Stale, ACL: []string{"admin", "slow", "dangerous"}, Handler: configGet},
 		{Name: "set", Arity: -4, Flags: Admin | NoScript | Loading | Stale, ACL: []string{"admin", "slow", "dangerous"}, Handler: configSet},
@@ -166,12 +166,9 @@ func shutdown(ctx *Ctx) {
 		ctx.Err("ERR No shutdown in progress.")
 		return
 	}
-	if !nosave && ctx.S.Gate.Busy() {
-		// As Redis: while a script is past busy-reply-threshold only
-		// SHUTDOWN NOSAVE goes (a save would wait for the script's world).
-		ctx.Err(ctx.S.busyMsg())
-		return
-	}
+	// Without NOSAVE SHUTDOWN holds the world gate (shutdownMaySave), so
+	// while a script is past busy-reply-threshold it has answered BUSY, as
+	// Redis's, before getting here; with NOSAVE it runs even then.
 	if !ctx.S.PrepareShutdown(save, nosave, force) {
 		ctx.Err("ERR Errors trying to SHUTDOWN. Check logs.")
 		return
@@ -181,10 +178,27 @@ func shutdown(ctx *Ctx) {
 	ctx.S.Host.Shutdown()
 }
 
+// shutdownMaySave: a SHUTDOWN without NOSAVE holds the world gate, so that
+// its final save has the dataset to itself and, once it is written, no
+// other client's command runs (stateDown), as Redis exits right after it.
+func shutdownMaySave(args [][]byte) bool {
+	for _, a := range args[1:] {
+		if strings.EqualFold(string(a), "nosave") {
+			return false
+		}
+	}
+	return true
+}
+
 // PrepareShutdown is Redis's prepareForShutdown as far as it concerns us:
 // the final snapshot, written with SAVE, or without NOSAVE when save points
 // are configured. It reports whether the server may go down: not when that
 // save failed, unless force.
+//
+// The caller holds the world gate when a save may be written: the save then
+// has the dataset to itself and, once it is written, every command from
+// then on closes its connection unanswered (stateDown): a write that is
+// acknowledged is in the file, as in Redis, which exits after the save.
 func (s *Server) PrepareShutdown(save, nosave, force bool) bool {
 	// As Redis: never while loading, which would save half the dataset.
 	if s.Loading() || !save && (nosave || !s.Cfg.HasSavePoints()) {
@@ -199,13 +213,17 @@ func (s *Server) PrepareShutdown(save, nosave, force bool) bool {
 		}
 		s.logger().Warn("Error trying to save the DB. Exit anyway.", "err", err)
 	}
+	s.persist.state.Or(stateDown)
 	return true
 }
 
 // ShutdownOnSignal is PrepareShutdown for SIGTERM (term) or SIGINT, with
-// the flags shutdown-on-sigterm or shutdown-on-sigint give.
+// the flags shutdown-on-sigterm or shutdown-on-sigint give, holding the
+// world gate (it waits for a running script or EXEC, as Redis does).
 func (s *Server) ShutdownOnSignal(term bool) bool {
 	f := s.Cfg.ShutdownOnSignal(term)
+	s.Gate.Lock()
+	defer s.Gate.Unlock()
 	return s.PrepareShutdown(f&config.ShutdownSave != 0, f&config.ShutdownNoSave != 0, f&config.ShutdownForce != 0)
 }
 

@@ -84,7 +84,7 @@ func applyReplyMode(c *Client, w *resp.Writer, start int, spec *Spec) {
 // gated runs an admitted command inside the gate.
 func (s *Server) gated(ctx *Ctx) time.Duration {
 	c := ctx.C
-	atomic := ctx.Cmd.Flags&Atomic != 0
+	atomic := ctx.Cmd.Flags&Atomic != 0 || ctx.Cmd.AtomicIf != nil && ctx.Cmd.AtomicIf(ctx.Args)
 	if c.gateHeld {
 		if atomic {
 			// The batch's previous command was atomic too: it left the
@@ -228,6 +228,12 @@ func (s *Server) admit(ctx *Ctx) bool {
 // PAUSE, MULTI's queueing, then the handler.
 func (s *Server) exec(ctx *Ctx) time.Duration {
 	c, spec, args := ctx.C, ctx.Cmd, ctx.Args
+	if s.persist.state.Load()&stateDown != 0 {
+		// The shutdown's final save is written: as Redis, which exits
+		// there, nothing more runs and nothing more is acknowledged.
+		c.CloseAfterReply = true
+		return 0
+	}
 	in := incoming(spec, args)
 	denyOOM := spec.Flags&DenyOOM != 0 || spec.Flags&execFlags == execFlags && c.tx != nil && c.tx.flags&DenyOOM != 0
 	oom, held := s.Evict.BeforeCommand(in, ctx.Now, c.Stripe)
@@ -250,7 +256,7 @@ func (s *Server) exec(ctx *Ctx) time.Duration {
 		s.refuse(ctx, ErrNoReplicas)
 		return 0
 	}
-	if spec.Flags&Loading == 0 && s.persist.loading.Load() {
+	if spec.Flags&Loading == 0 && s.Loading() {
 		s.refuse(ctx, ErrLoading)
 		return 0
 	}

@@ -29,16 +29,22 @@ var ErrLoadStopped = errors.New("load stopped: the server is shutting down")
 // LoadRDB ends it.
 func (s *Server) BeginLoading() {
 	s.Cfg.SetLoading(true)
-	s.persist.loading.Store(true)
+	s.persist.state.Or(stateLoading)
 }
 
 func (s *Server) endLoading() {
-	s.persist.loading.Store(false)
+	s.persist.state.And(^uint32(stateLoading))
 	s.Cfg.SetLoading(false)
 }
 
 // Loading reports whether the dataset is being loaded (INFO loading).
-func (s *Server) Loading() bool { return s.persist.loading.Load() }
+func (s *Server) Loading() bool { return s.persist.state.Load()&stateLoading != 0 }
+
+// The bits of persistState.state.
+const (
+	stateLoading = 1 << iota // the start is loading the RDB file
+	stateDown                // the final save is written: no command runs any more
+)
 
 // keyLoadDelay is Redis's debugDelay after each key a load reads, for the
 // hidden key-load-delay: usec µs, or with a negative -N 1 µs with a chance

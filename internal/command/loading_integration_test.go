@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -175,6 +177,68 @@ func TestShutdownWhileLoadingSavesNothing(t *testing.T) {
 			after, err := os.ReadFile(filepath.Join(dir, "dump.rdb"))
 			if err != nil || !bytes.Equal(after, data) {
 				t.Fatalf("dump.rdb changed by a shutdown during the load (%d bytes, was %d; %v)", len(after), len(data), err)
+			}
+		})
+	}
+}
+
+// Every write acknowledged before a shutdown's final save is in the file,
+// and none is acknowledged after it: the save holds the world gate and the
+// server answers nothing more once it is written, as Redis exits after it.
+func TestShutdownSaveHasEveryAcknowledgedWrite(t *testing.T) {
+	t.Parallel()
+	for _, how := range []string{"SHUTDOWN", "SIGTERM"} {
+		t.Run(how, func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			addr, srv := testserver.Start(t, "--dir", dir, "--save", "3600 1")
+			const writers = 8
+			var acked [writers]atomic.Int64
+			var wg sync.WaitGroup
+			for i := range writers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					c := noRetry(addr)
+					defer c.Close()
+					key := fmt.Sprint("w:", i)
+					for {
+						cmds, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+							for range 16 {
+								p.Incr(ctx, key)
+							}
+							return nil
+						})
+						if err != nil {
+							return
+						}
+						acked[i].Store(cmds[len(cmds)-1].(*redis.IntCmd).Val())
+					}
+				}()
+			}
+			time.Sleep(300 * time.Millisecond)
+			if how == "SHUTDOWN" {
+				c := noRetry(addr)
+				if err := c.Do(ctx, "SHUTDOWN").Err(); err == nil || strings.Contains(err.Error(), "ERR") {
+					t.Fatalf("SHUTDOWN = %v, want the connection closed", err)
+				}
+				c.Close()
+			} else if !srv.ShutdownOnSignal(true) {
+				t.Fatal("SIGTERM refused to shut down")
+			}
+			select {
+			case <-srv.Done():
+			case <-time.After(10 * time.Second):
+				t.Fatal("the server did not stop")
+			}
+			wg.Wait()
+			r := redis.NewClient(&redis.Options{Addr: func() string { a, _ := testserver.Start(t, "--dir", dir); return a }(), Protocol: 2})
+			defer r.Close()
+			for i := range writers {
+				got, _ := r.Get(ctx, fmt.Sprint("w:", i)).Int64()
+				if want := acked[i].Load(); want == 0 || got < want {
+					t.Errorf("w:%d is %d in the saved file, but %d was acknowledged", i, got, want)
+				}
 			}
 		})
 	}

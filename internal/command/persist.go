@@ -56,9 +56,10 @@ type persistState struct {
 	loaded     atomic.Int64 // keys the start loaded
 	loadExpir  atomic.Int64 // keys the start found expired and skipped
 
-	// While the start loads the file (loading.go); loading sits by lastOK,
-	// which every write reads too.
-	loading     atomic.Bool
+	// state: stateLoading while the start loads the file (loading.go),
+	// stateDown once the final save of a shutdown is written (every command
+	// reads it, so it sits by lastOK, which every write reads too).
+	state       atomic.Uint32
 	loadStart   atomic.Int64 // Unix seconds
 	loadTotal   atomic.Int64 // the file's bytes
 	loadDone    atomic.Int64 // bytes read so far

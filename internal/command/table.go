@@ -172,6 +172,9 @@ type Spec struct {
 	Subs     []*Spec // subcommands of a container command (CLIENT, CONFIG, …)
 	// KeysFunc extracts key positions for commands with movable keys.
 	KeysFunc func(args [][]byte) []int
+	// AtomicIf: for these arguments the command holds the world gate as an
+	// Atomic one does (SHUTDOWN that may save).
+	AtomicIf func(args [][]byte) bool
 	Doc      Doc
 
 	parent *Spec
@@ -349,7 +352,7 @@ func (t *Table) ACLCatalog() *acl.Catalog { return t.acl }
 // clone copies a spec so every table has its own statistics.
 func (s *Spec) clone() *Spec {
 	c := &Spec{Name: s.Name, Arity: s.Arity, Flags: s.Flags, FirstKey: s.FirstKey, LastKey: s.LastKey,
-		Step: s.Step, ACL: s.ACL, Handler: s.Handler, KeysFunc: s.KeysFunc, Doc: s.Doc}
+		Step: s.Step, ACL: s.ACL, Handler: s.Handler, KeysFunc: s.KeysFunc, AtomicIf: s.AtomicIf, Doc: s.Doc}
 	for _, sub := range s.Subs {
 		c.Subs = append(c.Subs, sub.clone())
 	}
