@@ -169,6 +169,7 @@ func NewServer(cfg *config.Config, ks *store.Keyspace) *Server {
 		Evict: evictor.New(ks, cfg),
 		Gate:  NewGate(),
 	}
+	s.Table.Rename(cfg.Renames())
 	s.persist.init(s.Start)
 	for _, c := range []*stripe.Counter{&s.Stats.Commands, &s.Stats.Hits, &s.Stats.Misses,
 		&s.Stats.NetInput, &s.Stats.NetOutput, &s.Stats.Reads, &s.Stats.Writes} {

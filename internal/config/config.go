@@ -31,9 +31,10 @@ import (
 type Config struct {
 	cur atomic.Pointer[state]
 
-	file     string     // absolute path of the config file; "" when started without one
-	warnings []string   // set by Parse, read-only afterwards
-	users    [][]string // user directives: name and rules; set by Parse
+	file     string      // absolute path of the config file; "" when started without one
+	warnings []string    // set by Parse, read-only afterwards
+	users    [][]string  // user directives: name and rules; set by Parse
+	renames  [][2]string // rename-command lines in order (lower case); set by Parse
 
 	mu       sync.Mutex       // serializes Set and Rewrite; guards hooks, appliers
 	hooks    map[int][]func() // directive id → functions to run after it changes
@@ -91,9 +92,12 @@ func Default() *Config {
 // the server was started without one.
 func (c *Config) ConfigFile() string { return c.file }
 
+// Renames is the rename-command lines, in order: each command name (lower
+// case) and its new one, "" for a command removed.
+func (c *Config) Renames() [][2]string { return c.renames }
+
 // Warnings lists what Parse accepted without acting on it: known Redis
-// directives smallredis does not implement, and rename-command,
-// loadmodule and similar lines. Each names the directive and where it was
+// directives smallredis does not implement, loadmodule and similar lines. Each names the directive and where it was
 // found; a directive is reported once.
 func (c *Config) Warnings() []string { return append([]string(nil), c.warnings...) }
 

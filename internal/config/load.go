@@ -56,9 +56,9 @@ func (e *ParseError) Error() string {
 // "…" (escapes \n \r \t \b \a \\ \" \xHH) or '…'. A directive given twice
 // takes the last value, except that save lines add up and
 // client-output-buffer-limit lines set one class each. include is
-// supported, glob patterns included; user lines are kept (Config.Users);
-// rename-command, loadmodule, module parameters and the "sentinel" line
-// are accepted with a warning.
+// supported, glob patterns included; user lines are kept (Config.Users),
+// so are rename-command lines (Config.Renames); loadmodule, module
+// parameters and the "sentinel" line are accepted with a warning.
 // Errors are *ParseError or, for a file that cannot be read, a plain error
 // worded as Redis's.
 func Parse(args []string) (*Config, error) {
@@ -104,6 +104,7 @@ func Parse(args []string) (*Config, error) {
 	}
 	c.warnings = l.warnings
 	c.users = l.users
+	c.renames = l.renames
 	c.cur.Store(l.st)
 	return c, nil
 }
@@ -172,6 +173,47 @@ type loader struct {
 	warnings []string
 	saveSeen bool       // a save line replaced the default; later ones add to it
 	users    [][]string // user lines' arguments, for the ACLs
+	renames  [][2]string
+	// The command names rename-command lines have taken away and given
+	// (lower case), over the table's own (CommandExists).
+	renamedAway, renamedTo map[string]bool
+}
+
+// CommandExists reports whether the command table has a top-level command
+// of that (lower-case) name, for rename-command's checks. Package command
+// sets it; this package knows no commands. Nil accepts every name.
+var CommandExists func(name string) bool
+
+// commandExists is whether name is a command, after the earlier renames.
+func (l *loader) commandExists(name string) bool {
+	if l.renamedTo[name] {
+		return true
+	}
+	return !l.renamedAway[name] && (CommandExists == nil || CommandExists(name))
+}
+
+// rename is a rename-command line, checked as Redis checks it while
+// loading: the command must exist (under its current name), the new name
+// must not, and "" removes the command.
+func (l *loader) rename(w where, from, to string) error {
+	from, to = strings.ToLower(from), strings.ToLower(to)
+	if !l.commandExists(from) {
+		return w.fail("No such command in rename-command")
+	}
+	if l.renamedAway == nil {
+		l.renamedAway, l.renamedTo = map[string]bool{}, map[string]bool{}
+	}
+	delete(l.renamedTo, from)
+	l.renamedAway[from] = true
+	if to != "" {
+		if l.commandExists(to) {
+			return w.fail("Target command name already exists")
+		}
+		l.renamedTo[to] = true
+		delete(l.renamedAway, to)
+	}
+	l.renames = append(l.renames, [2]string{from, to})
+	return nil
 }
 
 // where locates a directive for errors and warnings.
@@ -281,8 +323,9 @@ func (l *loader) apply(w where, argv []string, depth int) error {
 			return w.fail("Error in user declaration '" + argv[bad] + "': " + err.Error())
 		}
 		l.users = append(l.users, argv[1:])
-	case name == "rename-command" && argc == 3,
-		name == "loadmodule" && argc >= 2:
+	case name == "rename-command" && argc == 3:
+		return l.rename(w, argv[1], argv[2])
+	case name == "loadmodule" && argc >= 2:
 		l.warn(w, name, "is not supported by smallredis: ignored")
 	case strings.Contains(name, "."):
 		if argc < 2 {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -220,6 +221,38 @@ list-max-ziplist-entries 512
 	}
 }
 
+// rename-command is checked as Redis's config loading checks it, against
+// the names earlier lines left.
+func TestParseRenameCommand(t *testing.T) {
+	defer func(f func(string) bool) { CommandExists = f }(CommandExists)
+	CommandExists = func(n string) bool { return n == "flushdb" || n == "get" || n == "set" }
+	for _, tt := range []struct {
+		conf string
+		want [][2]string
+		err  string
+	}{
+		{"rename-command FLUSHDB badger\nrename-command badger ''\n", [][2]string{{"flushdb", "badger"}, {"badger", ""}}, ""},
+		{"rename-command get set\n", nil, "Target command name already exists"},
+		{"rename-command nosuch x\n", nil, "No such command in rename-command"},
+		{"rename-command get x\nrename-command get y\n", nil, "No such command in rename-command"},
+		{"rename-command get x\nrename-command set get\n", [][2]string{{"get", "x"}, {"set", "get"}}, ""},
+		{"rename-command get x\nrename-command set x\n", nil, "Target command name already exists"},
+	} {
+		c, err := Parse([]string{writeConf(t, tt.conf)})
+		var pe *ParseError
+		switch {
+		case tt.err != "":
+			if !errors.As(err, &pe) || pe.Reason != tt.err {
+				t.Errorf("%q: err %v, want %q", tt.conf, err, tt.err)
+			}
+		case err != nil:
+			t.Errorf("%q: %v", tt.conf, err)
+		case fmt.Sprint(c.Renames()) != fmt.Sprint(tt.want):
+			t.Errorf("%q: Renames() = %q, want %q", tt.conf, c.Renames(), tt.want)
+		}
+	}
+}
+
 func TestParseWarnings(t *testing.T) {
 	path := writeConf(t, `port 7000
 daemonize yes
@@ -238,12 +271,14 @@ appendonly yes
 	}
 	want := []string{
 		path + ":2: 'daemonize' is not implemented by smallredis: accepted and ignored",
-		path + ":3: 'rename-command' is not supported by smallredis: ignored",
 		path + ":7: 'loadmodule' is not supported by smallredis: ignored",
 		path + ":8: 'mymodule.size' is a module parameter, and smallredis has no modules: ignored",
 		path + ":9: 'sentinel' is not supported by smallredis: ignored",
 		path + ":10: 'appendonly' is not implemented by smallredis: accepted and ignored",
 		"command line argument 2: 'io-threads' is not implemented by smallredis: accepted and ignored",
+	}
+	if r := c.Renames(); len(r) != 1 || r[0] != [2]string{"flushall", ""} {
+		t.Errorf("Renames() = %q, want FLUSHALL removed", r)
 	}
 	if u := c.Users(); len(u) != 1 || strings.Join(u[0], " ") != "alice on >pw ~* +@all" {
 		t.Errorf("Users() = %q, want the user line's arguments", u)
