@@ -12,7 +12,8 @@ import (
 )
 
 // rename-command acts as in Redis: a command answers to its new name only,
-// in MULTI and scripts too, and not at all when renamed to "".
+// in MULTI and scripts too, and not at all when renamed to ""; ACL rules
+// name commands by their own names.
 func TestRenameCommandLikeRedis(t *testing.T) {
 	t.Parallel()
 	args := []string{"--rename-command", "flushdb", "badger", "--rename-command", "KEYS", "",
@@ -31,6 +32,8 @@ func TestRenameCommandLikeRedis(t *testing.T) {
 			{"EVAL", "return redis.pcall('get', 'k') == nil", "0"},
 			{"COMMAND", "INFO", "get", "keys", "flushdb", "badger"},
 			{"COMMAND", "GETKEYS", "FETCH", "k"},
+			{"ACL", "SETUSER", "u", "on", "nopass", "+badger"}, {"ACL", "SETUSER", "u", "on", "nopass", "+flushdb"},
+			{"ACL", "DRYRUN", "u", "flushdb"}, {"ACL", "DRYRUN", "u", "mole"},
 		} {
 			v, err := r.Do(ctx, a...).Result()
 			out = append(out, fmt.Sprint(a, " -> ", v, " ", err))
