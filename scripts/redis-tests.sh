@@ -74,15 +74,15 @@ if [ "${SPAWN:-0}" = 1 ]; then
 	# The harness starts its own servers (units such as unit/maxmemory and
 	# unit/client-eviction): src/redis-server becomes a stand-in that prints
 	# the lines the harness waits for and execs smallredis on its config
-	# (its readiness probe ends with the server, so a start that fails does
-	# not hold the harness's pipe open).
+	# (its readiness probe ends with the server, zombie included, so a start
+	# that fails does not hold the harness's pipe open).
 	cat >"$dir/src/redis-server" <<EOF
 #!/usr/bin/env bash
 port=\$(awk '\$1=="port"{p=\$2} END{print p}' "\$1")
 a=("\$@")
 for ((i = 1; i < \${#a[@]}; i++)); do [ "\${a[i]}" = --port ] && port=\${a[i+1]}; done
 echo "smallredis (for Redis's test harness) PID: \$\$"
-(for i in \$(seq 1 1000); do kill -0 \$\$ 2>/dev/null || exit; redis-cli -p "\$port" ping >/dev/null 2>&1 && { echo "Ready to accept connections"; exit; }; sleep 0.01; done) &
+(for i in \$(seq 1 1000); do st=\$(awk '{print \$3}' /proc/\$\$/stat 2>/dev/null); [ -n "\$st" ] && [ "\$st" != Z ] || exit; redis-cli -p "\$port" ping >/dev/null 2>&1 && { echo "Ready to accept connections"; exit; }; sleep 0.01; done) &
 exec "$OUT/smallredis" "\$@" 2>&1
 EOF
 	chmod +x "$dir/src/redis-server"

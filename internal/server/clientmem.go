@@ -103,8 +103,8 @@ func (s *Server) evictClients() {
 		mem int64
 	}
 	var cands []candidate
-	total := s.st.KS.ClientMemory()
 	s.mu.Lock()
+	total := s.st.KS.ClientMemory() // with the clients it is of (closed)
 	for _, c := range s.conns {
 		mem := c.client.Buffers().Total
 		switch {

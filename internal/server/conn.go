@@ -138,6 +138,11 @@ func (s *Server) OnClose(gc *eventloop.Conn) {
 func (s *Server) closed(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c.client.ID)
+	// With the delete: evictClients, which reads the total under s.mu,
+	// must never count memory of a client it can no longer find (it would
+	// evict others for it).
+	s.st.KS.ChargeClients(-c.out.charged)
+	c.out.charged = 0
 	s.mu.Unlock()
 	s.st.RemoveClient(c.client)
 	s.release(c)
