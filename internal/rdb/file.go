@@ -155,7 +155,7 @@ type Loader struct {
 }
 
 // ErrChecksum is a file whose CRC64 does not match its contents.
-var ErrChecksum = errors.New("wrong RDB checksum")
+var ErrChecksum = errors.New("wrong RDB checksum: RDB CRC error") // Redis logs "RDB CRC error"
 
 // ReadFile reads a whole RDB file (versions 1 to MaxFileVersion), as
 // Redis's rdbLoad does, calling l for each thing in it in order, and

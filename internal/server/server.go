@@ -276,7 +276,9 @@ func (s *Server) load() <-chan error {
 			go s.keepRunning("background evictor", func() { s.st.Evict.Run(s.cronStop) })
 			s.log.Info("ready to accept connections", "port", s.cfg.Port(), "tls_port", s.cfg.TLSPort())
 		case !errors.Is(err, command.ErrLoadStopped):
-			s.log.Error("fatal error loading the DB, exiting", "err", err)
+			// Redis's words, which its tests and operators look for.
+			err = fmt.Errorf("Fatal error loading the DB: %w. Exiting.", err)
+			s.log.Error(err.Error())
 			s.Shutdown()
 		}
 		done <- err
