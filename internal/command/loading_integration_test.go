@@ -243,3 +243,37 @@ func TestShutdownSaveHasEveryAcknowledgedWrite(t *testing.T) {
 		})
 	}
 }
+
+// A save writes the keys past their TTL that the keyspace still holds (as
+// Redis's writes its dict) and the next start skips and counts them:
+// Redis's "Test RDB load info".
+func TestLoadCountsExpiredLikeRedis(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	run := func(start func(dir string) string) string {
+		dir := t.TempDir()
+		r := redis.NewClient(&redis.Options{Addr: start(dir), Protocol: 2, PoolSize: 1})
+		defer r.Close()
+		r.Do(ctx, "DEBUG", "POPULATE", 100)
+		r.Do(ctx, "DEBUG", "SET-ACTIVE-EXPIRE", "0")
+		for j := range 64 {
+			r.Do(ctx, "SELECT", j%16)
+			r.Do(ctx, "SET", j, "v", "PX", 10)
+		}
+		time.Sleep(30 * time.Millisecond)
+		if err := r.Save(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		again := redis.NewClient(&redis.Options{Addr: start(dir), Protocol: 2})
+		defer again.Close()
+		info := waitInfo(t, again, 10*time.Second, "\nloading:0")
+		loaded, _ := lineField(info, "rdb_last_load_keys_loaded")
+		expired, _ := lineField(info, "rdb_last_load_keys_expired")
+		return "loaded " + loaded + ", expired " + expired
+	}
+	want := run(func(dir string) string { return testserver.StartRedis(t, "--dir", dir) })
+	got := run(func(dir string) string { a, _ := testserver.Start(t, "--dir", dir); return a })
+	if got != want || want != "loaded 100, expired 64" {
+		t.Errorf("ours %s; Redis %s", got, want)
+	}
+}

@@ -262,7 +262,6 @@ func (s *Server) writeRDB(path string, now time.Time, data bool, stop *atomic.Bo
 			os.Remove(tmp)
 		}
 	}()
-	ms := now.UnixMilli()
 	aux := [][2]string{
 		{"redis-ver", s.Cfg.RedisVersion()},
 		{"redis-bits", "64"},
@@ -288,7 +287,9 @@ func (s *Server) writeRDB(path string, now time.Time, data bool, stop *atomic.Bo
 			return 0, errSaveAborted
 		}
 		w.SelectDB(i, uint64(db.Len()), uint64(db.Expires()))
-		db.EachEntry(ms, func(key []byte, e *store.Entry) bool {
+		// Every key the keyspace holds, past its TTL or not, as Redis's
+		// save writes its dict: a load skips (and counts) the expired.
+		db.EachEntry(0, func(key []byte, e *store.Entry) bool {
 			obj = appendObject(obj[:0], e, compress)
 			pending = rdb.AppendKey(pending, key, e.ExpireAt(), obj)
 			keys++

@@ -127,7 +127,8 @@ func (sh *shard) keys1(now int64, fn func(key []byte, t Type) bool) bool {
 // shard and are valid only during fn, which must not call into the DB; it
 // stops the walk by returning false. shardEnd, if not nil, runs after each
 // shard's lock is released: work that need not hold writers off (a save's
-// disk writes) goes there.
+// disk writes) goes there. With now 0 no key or part of a value counts as
+// past its deadline.
 func (db *DB) EachEntry(now int64, fn func(key []byte, e *Entry) bool, shardEnd func()) {
 	for i := range db.shards {
 		sh := &db.shards[i]
