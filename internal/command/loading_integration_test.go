@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/smallredis/smallredis/internal/server"
 	"github.com/smallredis/smallredis/internal/testserver"
 )
 
@@ -147,6 +148,26 @@ func TestLoadingLikeRedis(t *testing.T) {
 	}
 }
 
+// shutDown stops srv with the SHUTDOWN command or as SIGTERM does, and
+// waits for it to stop.
+func shutDown(t *testing.T, how, addr string, srv *server.Server) {
+	t.Helper()
+	if how == "SHUTDOWN" {
+		c := noRetry(addr)
+		defer c.Close()
+		if err := c.Do(context.Background(), "SHUTDOWN").Err(); err == nil || strings.Contains(err.Error(), "ERR") {
+			t.Fatalf("SHUTDOWN = %v, want the connection closed", err)
+		}
+	} else if !srv.ShutdownOnSignal(true) {
+		t.Fatal("SIGTERM refused to shut down")
+	}
+	select {
+	case <-srv.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not stop")
+	}
+}
+
 // SHUTDOWN, and a signal, during a load exit without saving, as in Redis:
 // a save would write the half-loaded dataset over the file being loaded.
 func TestShutdownWhileLoadingSavesNothing(t *testing.T) {
@@ -162,18 +183,7 @@ func TestShutdownWhileLoadingSavesNothing(t *testing.T) {
 			if v, _ := lineField(r.Info(ctx, "persistence").Val(), "loading"); v != "1" {
 				t.Fatal("not loading")
 			}
-			if how == "SHUTDOWN" {
-				if err := r.Do(ctx, "SHUTDOWN").Err(); err == nil || strings.Contains(err.Error(), "ERR") {
-					t.Fatalf("SHUTDOWN = %v, want the connection closed", err)
-				}
-			} else if !srv.ShutdownOnSignal(true) {
-				t.Fatal("SIGTERM refused to shut down")
-			}
-			select {
-			case <-srv.Done():
-			case <-time.After(10 * time.Second):
-				t.Fatal("the server did not stop")
-			}
+			shutDown(t, how, addr, srv)
 			after, err := os.ReadFile(filepath.Join(dir, "dump.rdb"))
 			if err != nil || !bytes.Equal(after, data) {
 				t.Fatalf("dump.rdb changed by a shutdown during the load (%d bytes, was %d; %v)", len(after), len(data), err)
@@ -217,20 +227,7 @@ func TestShutdownSaveHasEveryAcknowledgedWrite(t *testing.T) {
 				}()
 			}
 			time.Sleep(300 * time.Millisecond)
-			if how == "SHUTDOWN" {
-				c := noRetry(addr)
-				if err := c.Do(ctx, "SHUTDOWN").Err(); err == nil || strings.Contains(err.Error(), "ERR") {
-					t.Fatalf("SHUTDOWN = %v, want the connection closed", err)
-				}
-				c.Close()
-			} else if !srv.ShutdownOnSignal(true) {
-				t.Fatal("SIGTERM refused to shut down")
-			}
-			select {
-			case <-srv.Done():
-			case <-time.After(10 * time.Second):
-				t.Fatal("the server did not stop")
-			}
+			shutDown(t, how, addr, srv)
 			wg.Wait()
 			r := redis.NewClient(&redis.Options{Addr: func() string { a, _ := testserver.Start(t, "--dir", dir); return a }(), Protocol: 2})
 			defer r.Close()
