@@ -328,13 +328,14 @@ func (s *Server) writeRDB(path string, now time.Time, data bool, stop *atomic.Bo
 func (s *Server) LoadRDB(stop <-chan struct{}) error {
 	defer s.endLoading()
 	path := s.rdbPath()
-	data, err := os.ReadFile(path)
+	data, done, err := mapRDB(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("loading %s: %w", path, err)
 	}
+	defer done()
 	start := time.Now()
 	now := start.UnixMilli()
 	p := &s.persist

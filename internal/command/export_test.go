@@ -1,0 +1,4 @@
+package command
+
+// UnmapAfterLoad makes a load unmap its file (rdbmap.go) for the test run.
+func UnmapAfterLoad(on bool) { unmapAfterLoad.Store(on) }
