@@ -249,6 +249,27 @@ func (s *Server) save(data, bg bool) error {
 	return nil
 }
 
+// saveDelay is the hidden rdb-key-save-delay for a shard's n keys (Redis's
+// test knob: each key a save writes takes that long, as keyLoadDelay), slept
+// once the shard is unlocked, so only the save slows down, as Redis's child
+// does; a BGSAVE told to stop stops sleeping.
+func (s *Server) saveDelay(n int, stop *atomic.Bool) {
+	d := s.Cfg.RDBKeySaveDelay()
+	if d == 0 || n == 0 {
+		return
+	}
+	total := time.Duration(d) * time.Microsecond * time.Duration(n)
+	if d < 0 {
+		total = time.Duration(n/int(-d)) * time.Microsecond
+	}
+	for end := time.Now().Add(total); time.Now().Before(end); {
+		if stop != nil && stop.Load() {
+			return
+		}
+		time.Sleep(min(time.Until(end), 10*time.Millisecond))
+	}
+}
+
 // writeRDB writes the file through a temporary one in the same directory.
 func (s *Server) writeRDB(path string, now time.Time, data bool, stop *atomic.Bool) (keys int, err error) {
 	tmp := filepath.Join(filepath.Dir(path), "temp-"+strconv.Itoa(os.Getpid())+".rdb")
@@ -289,12 +310,16 @@ func (s *Server) writeRDB(path string, now time.Time, data bool, stop *atomic.Bo
 		w.SelectDB(i, uint64(db.Len()), uint64(db.Expires()))
 		// Every key the keyspace holds, past its TTL or not, as Redis's
 		// save writes its dict: a load skips (and counts) the expired.
+		shardKeys := 0
 		db.EachEntry(0, func(key []byte, e *store.Entry) bool {
 			obj = appendObject(obj[:0], e, compress)
 			pending = rdb.AppendKey(pending, key, e.ExpireAt(), obj)
 			keys++
-			return stop == nil || keys&1023 != 0 || !stop.Load()
+			shardKeys++
+			return stop == nil || keys&1023 != 0 && shardKeys != 1 || !stop.Load()
 		}, func() {
+			s.saveDelay(shardKeys, stop)
+			shardKeys = 0
 			w.Raw(pending)
 			if cap(pending) > 64<<20 {
 				pending = nil // one huge shard does not pin its copy

@@ -231,3 +231,33 @@ func TestMisconfLikeRedis(t *testing.T) {
 		}
 	}
 }
+
+// rdb-key-save-delay slows each key a save writes, as Redis's test knob:
+// a BGSAVE of 20 keys at 100 ms each is still running after 200 ms, and
+// FLUSHALL stops it (Redis's "Test FLUSHALL aborts bgsave").
+func TestRDBKeySaveDelayLikeRedis(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	run := func(addr string) []string {
+		r := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
+		defer r.Close()
+		for i := range 20 {
+			r.Set(ctx, fmt.Sprint(i), i, 0)
+		}
+		r.ConfigSet(ctx, "rdb-key-save-delay", "100000")
+		out := []string{r.BgSave(ctx).Val()}
+		time.Sleep(200 * time.Millisecond)
+		info := r.Info(ctx, "persistence").Val()
+		out = append(out, fmt.Sprint("in progress: ", strings.Contains(info, "rdb_bgsave_in_progress:1\r\n")))
+		out = append(out, r.FlushAll(ctx).Val())
+		start := time.Now()
+		waitInfo(t, r, 3*time.Second, "rdb_bgsave_in_progress:0")
+		out = append(out, fmt.Sprint("stopped within 1 s: ", time.Since(start) < time.Second))
+		return out
+	}
+	want := run(testserver.StartRedis(t))
+	addr, _ := testserver.Start(t)
+	if got := run(addr); fmt.Sprint(got) != fmt.Sprint(want) || want[1] != "in progress: true" {
+		t.Errorf("ours %q, Redis %q", got, want)
+	}
+}

@@ -175,6 +175,7 @@ var (
 	idHz               = mustLookup("hz")
 	idDir              = mustLookup("dir")
 	idKeyLoadDelay     = mustLookup("key-load-delay")
+	idKeySaveDelay     = mustLookup("rdb-key-save-delay")
 	idDBFilename       = mustLookup("dbfilename")
 	idNotify           = mustLookup("notify-keyspace-events")
 	idSave             = mustLookup("save")
@@ -385,6 +386,10 @@ func (c *Config) Dir() string { return c.str(idDir) }
 // KeyLoadDelay is the hidden key-load-delay, Redis's test knob: microseconds
 // to sleep after each key a load reads (negative -N: 1 µs with chance 1/N).
 func (c *Config) KeyLoadDelay() int64 { return c.num(idKeyLoadDelay) }
+
+// RDBKeySaveDelay is the hidden rdb-key-save-delay, its counterpart for each
+// key a save writes.
+func (c *Config) RDBKeySaveDelay() int64 { return c.num(idKeySaveDelay) }
 
 // DBFilename is the snapshot file name, relative to Dir.
 func (c *Config) DBFilename() string { return c.str(idDBFilename) }

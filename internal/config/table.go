@@ -163,7 +163,7 @@ var directives = []*directive{
 	boolean("rdbchecksum", true, implemented|immutable),
 	boolean("rdb-del-sync-files", false, 0),
 	boolean("rdb-save-incremental-fsync", true, 0),
-	integer("rdb-key-save-delay", intMin, intMax, 0, hidden),
+	integer("rdb-key-save-delay", intMin, intMax, 0, implemented|hidden),
 	integer("key-load-delay", intMin, intMax, 0, implemented|hidden),
 	integer("loading-process-events-interval-bytes", 1024, intMax, 2<<20, hidden),
 	enum("sanitize-dump-payload", "no", []string{"no", "yes", "clients"}, 0),
