@@ -228,7 +228,8 @@ func (s *Server) admit(ctx *Ctx) bool {
 // PAUSE, MULTI's queueing, then the handler.
 func (s *Server) exec(ctx *Ctx) time.Duration {
 	c, spec, args := ctx.C, ctx.Cmd, ctx.Args
-	if s.persist.state.Load()&stateDown != 0 {
+	st := s.persist.state.Load() // stateDown, stateLoading: one load for both checks
+	if st&stateDown != 0 {
 		// The shutdown's final save is written: as Redis, which exits
 		// there, nothing more runs and nothing more is acknowledged.
 		c.CloseAfterReply = true
@@ -256,7 +257,7 @@ func (s *Server) exec(ctx *Ctx) time.Duration {
 		s.refuse(ctx, ErrNoReplicas)
 		return 0
 	}
-	if spec.Flags&Loading == 0 && s.Loading() {
+	if st&stateLoading != 0 && spec.Flags&Loading == 0 {
 		s.refuse(ctx, ErrLoading)
 		return 0
 	}

@@ -46,9 +46,10 @@ const (
 	stateDown                // the final save is written: no command runs any more
 )
 
-// keyLoadDelay is Redis's debugDelay after each key a load reads, for the
-// hidden key-load-delay: usec µs, or with a negative -N 1 µs with a chance
-// of 1/N (the shortest sleep is a system call, so short ones are statistical).
+// keyLoadDelay is Redis's debugDelay after the n-th key a load reads, for
+// the hidden key-load-delay: usec µs or, with a negative -N, 1 µs after every
+// N-th key (Redis draws a chance of 1/N: the shortest sleep is a system call,
+// so short delays are spread out).
 func keyLoadDelay(usec int64, n int64) {
 	if usec < 0 {
 		if n%-usec != 0 {

@@ -97,8 +97,9 @@ func (c *Config) ConfigFile() string { return c.file }
 func (c *Config) Renames() [][2]string { return c.renames }
 
 // Warnings lists what Parse accepted without acting on it: known Redis
-// directives smallredis does not implement, loadmodule and similar lines. Each names the directive and where it was
-// found; a directive is reported once.
+// directives smallredis does not implement, loadmodule and similar lines.
+// Each names the directive and where it was found; a directive is reported
+// once.
 func (c *Config) Warnings() []string { return append([]string(nil), c.warnings...) }
 
 // Value returns one parameter's value as CONFIG GET shows it, by name or
@@ -384,7 +385,7 @@ func (c *Config) HashMaxListpack() (entries, value int64) {
 func (c *Config) Dir() string { return c.str(idDir) }
 
 // KeyLoadDelay is the hidden key-load-delay, Redis's test knob: microseconds
-// to sleep after each key a load reads (negative -N: 1 µs with chance 1/N).
+// to sleep after each key a load reads (negative -N: 1 µs per N keys).
 func (c *Config) KeyLoadDelay() int64 { return c.num(idKeyLoadDelay) }
 
 // RDBKeySaveDelay is the hidden rdb-key-save-delay, its counterpart for each
